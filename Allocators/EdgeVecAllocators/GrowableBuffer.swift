@@ -1,0 +1,91 @@
+/// A growable run of trivial elements in allocator memory, for the index's
+/// storage, neighbour blocks and scratch. It does not own itself: the owner
+/// calls `release(using:)` with the same allocator, once.
+///
+/// Growth is geometric (×2) and all-or-nothing: when the allocator fails, the
+/// buffer is left exactly as it was and `reserve` returns `false`.
+public struct _UnsafeGrowableBuffer<Element: BitwiseCopyable> {
+    @usableFromInline var _base: UnsafeMutablePointer<Element>?
+    @usableFromInline var _capacity: Int
+
+    /// Start of the memory, `nil` before the first reservation.
+    @inlinable public var base: UnsafeMutablePointer<Element>? { _base }
+    /// Elements that fit.
+    @inlinable public var capacity: Int { _capacity }
+
+    /// Alignment of every block: a cache line, so vector slabs start aligned
+    /// for any SIMD width.
+    public static var alignment: Int { 64 }
+
+    @inlinable
+    public init() {
+        _base = nil
+        _capacity = 0
+    }
+
+    /// Makes room for at least `minimumCapacity` elements, keeping the first
+    /// `preserving` ones. New memory is zeroed.
+    /// - Returns: `false` (buffer unchanged) when memory is exhausted.
+    /// - Complexity: O(`preserving`) when it grows, O(1) otherwise.
+    @inlinable
+    public mutating func reserve(_ minimumCapacity: Int, preserving count: Int,
+                                 using allocator: RawAllocator) -> Bool {
+        if minimumCapacity <= capacity { return true }
+        return _grow(minimumCapacity, preserving: count, using: allocator)
+    }
+
+    /// Like `reserve`, but to exactly `capacity` elements when it must grow
+    /// (for loading, where the final size is known).
+    public mutating func reserveExactly(_ newCapacity: Int, preserving count: Int,
+                                        using allocator: RawAllocator) -> Bool {
+        if newCapacity <= capacity { return true }
+        return _reallocate(newCapacity, preserving: count, using: allocator)
+    }
+
+    @inline(never) @usableFromInline
+    mutating func _grow(_ minimumCapacity: Int, preserving count: Int, using allocator: RawAllocator) -> Bool {
+        var newCapacity = Swift.max(capacity * 2, 16)
+        while newCapacity < minimumCapacity {
+            let (doubled, overflow) = newCapacity.multipliedReportingOverflow(by: 2)
+            newCapacity = overflow ? minimumCapacity : doubled
+        }
+        return _reallocate(newCapacity, preserving: count, using: allocator)
+    }
+
+    @usableFromInline
+    mutating func _reallocate(_ newCapacity: Int, preserving count: Int, using allocator: RawAllocator) -> Bool {
+        let (bytes, overflow) = newCapacity.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
+        guard !overflow, let raw = allocator.allocate(byteCount: bytes, alignment: Self.alignment) else {
+            return false
+        }
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        let fresh = raw.bindMemory(to: Element.self, capacity: newCapacity)
+        if let old = base {
+            fresh.update(from: old, count: Swift.min(count, capacity))
+            allocator.deallocate(UnsafeMutableRawPointer(old), byteCount: capacity * MemoryLayout<Element>.stride)
+        }
+        _base = fresh
+        _capacity = newCapacity
+        return true
+    }
+
+    /// Returns the memory to `allocator`; the buffer becomes empty.
+    public mutating func release(using allocator: RawAllocator) {
+        if let old = base {
+            allocator.deallocate(UnsafeMutableRawPointer(old), byteCount: capacity * MemoryLayout<Element>.stride)
+        }
+        _base = nil
+        _capacity = 0
+    }
+
+    /// Bytes held.
+    @inlinable
+    public var allocatedBytes: Int { capacity * MemoryLayout<Element>.stride }
+
+    /// Unchecked element access; `i` must be below `capacity`.
+    @inlinable
+    public subscript(i: Int) -> Element {
+        get { base.unsafelyUnwrapped[i] }
+        nonmutating set { base.unsafelyUnwrapped[i] = newValue }
+    }
+}

@@ -1,0 +1,128 @@
+import _EdgeVecCShims
+#if Jemalloc
+import CJemalloc
+#endif
+
+#if Jemalloc && BumpArena
+#error("Choose one allocator: the Jemalloc and BumpArena traits cannot both be enabled.")
+#endif
+
+/// Where an index gets its memory: a value of C function pointers plus a
+/// context, in the manner of swift-nio's `ByteBufferAllocator`. No protocol
+/// existential is involved, so it works unchanged in Embedded Swift.
+///
+/// Every allocation is at least 16-byte aligned. `allocate` returns `nil`
+/// when memory is exhausted (callers turn that into a typed error);
+/// it never traps.
+public struct RawAllocator {
+    public typealias AllocateFunction =
+        @convention(c) (_ context: UnsafeMutableRawPointer?, _ byteCount: Int, _ alignment: Int) -> UnsafeMutableRawPointer?
+    public typealias DeallocateFunction =
+        @convention(c) (_ context: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer, _ byteCount: Int) -> Void
+    public typealias ReleaseFunction = @convention(c) (_ context: UnsafeMutableRawPointer?) -> Void
+
+    /// Which implementation this value dispatches to (for reports and tests).
+    public enum Kind: UInt8, Sendable {
+        case system, jemalloc, bumpArena
+    }
+
+    public let kind: Kind
+    @usableFromInline let context: UnsafeMutableRawPointer?
+    @usableFromInline let allocateFunction: AllocateFunction
+    @usableFromInline let deallocateFunction: DeallocateFunction
+    @usableFromInline let releaseFunction: ReleaseFunction
+
+    /// Builds an allocator from raw functions. `release` is called once, by
+    /// the owner, when every block obtained from this allocator is dead.
+    public init(kind: Kind, context: UnsafeMutableRawPointer?, allocate: AllocateFunction,
+                deallocate: DeallocateFunction, release: ReleaseFunction) {
+        self.kind = kind
+        self.context = context
+        self.allocateFunction = allocate
+        self.deallocateFunction = deallocate
+        self.releaseFunction = release
+    }
+
+    /// Returns `byteCount` bytes aligned to `alignment` (a power of two), or
+    /// `nil` when memory is exhausted.
+    @inlinable
+    public func allocate(byteCount: Int, alignment: Int = 16) -> UnsafeMutableRawPointer? {
+        allocateFunction(context, byteCount, alignment)
+    }
+
+    /// Returns a block obtained from `allocate`. A no-op for the bump arena.
+    @inlinable
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        deallocateFunction(context, pointer, byteCount)
+    }
+
+    /// Ends the allocator's life: for the bump arena this frees every chunk.
+    /// Call once, after the last block is dead.
+    public func release() {
+        releaseFunction(context)
+    }
+}
+
+extension RawAllocator {
+    /// The C library's allocator (glibc natively, wasi-libc's dlmalloc in wasm).
+    public static var system: RawAllocator {
+        RawAllocator(
+            kind: .system, context: nil,
+            allocate: { _, size, alignment in _ev_aligned_alloc(size, max(alignment, 16)) },
+            deallocate: { _, pointer, _ in _ev_free(pointer) },
+            release: { _ in })
+    }
+
+    /// The allocator an index uses when none is given: chosen at build time by
+    /// the `Jemalloc` / `BumpArena` traits, the C library's malloc otherwise.
+    /// Each call to `makeDefault()` under `BumpArena` creates a fresh arena,
+    /// owned by the index that asked for it.
+    public static func makeDefault() -> RawAllocator {
+        #if BumpArena
+        return BumpArena.make()
+        #elseif Jemalloc
+        return jemalloc
+        #else
+        return system
+        #endif
+    }
+
+    /// The allocator kind `makeDefault()` returns in this build.
+    public static var defaultKind: Kind {
+        #if BumpArena
+        return .bumpArena
+        #elseif Jemalloc
+        return .jemalloc
+        #else
+        return .system
+        #endif
+    }
+}
+
+#if Jemalloc
+extension RawAllocator {
+    /// jemalloc's extended API (`mallocx`/`sdallocx`): aligned and sized, so
+    /// frees skip the size lookup. Linking it also replaces malloc process-wide.
+    public static var jemalloc: RawAllocator {
+        RawAllocator(
+            kind: .jemalloc, context: nil,
+            allocate: { _, size, alignment in
+                // MALLOCX_ALIGN(a) is log2(a) in the low bits; the macro does not import.
+                let a = max(alignment, 16)
+                return mallocx(max(size, 1), Int32(a.trailingZeroBitCount))
+            },
+            deallocate: { _, pointer, size in sdallocx(pointer, max(size, 1), 0) },
+            release: { _ in })
+    }
+
+    /// Bytes jemalloc currently has allocated to the application (all callers).
+    public static func jemallocAllocatedBytes() -> Int {
+        var epoch: UInt64 = 1
+        _ = mallctl("epoch", nil, nil, &epoch, MemoryLayout<UInt64>.size)
+        var allocated = 0
+        var length = MemoryLayout<Int>.size
+        guard mallctl("stats.allocated", &allocated, &length, nil, 0) == 0 else { return -1 }
+        return allocated
+    }
+}
+#endif

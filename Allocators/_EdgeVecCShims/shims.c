@@ -1,0 +1,1 @@
+// Header-only shims; see include/edgevec_shims.h.

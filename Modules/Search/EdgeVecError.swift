@@ -1,0 +1,128 @@
+/// Why an index operation was refused. After any thrown error the index is
+/// exactly as it was before the call.
+public enum EdgeVecError: Error, Equatable, Sendable {
+    /// A parameter that can be wrong.
+    public enum Parameter: UInt8, Sendable {
+        case dimension, m, efConstruction, efSearch, ef, count
+    }
+
+    /// What is wrong with serialized bytes.
+    public enum Corruption: Equatable, Sendable {
+        /// The bytes do not start with the EdgeVec magic.
+        case badMagic
+        /// A format version this build cannot read.
+        case unsupportedVersion(UInt32)
+        /// Fewer bytes than the header says.
+        case truncated
+        /// More bytes than the header says.
+        case trailingBytes
+        /// A checksum does not match: the bytes were altered.
+        case checksumMismatch
+        /// Header fields out of range or inconsistent.
+        case invalidHeader
+        /// The graph or vectors violate an invariant (ids out of range, …).
+        case invalidStructure
+    }
+
+    /// A vector's length is not the index dimension.
+    case dimensionMismatch(expected: Int, actual: Int)
+    /// Component `position` is NaN or ±infinity (in a batch, counted across the batch).
+    case nonFiniteValue(position: Int)
+    /// A zero vector under the cosine metric, which has no direction.
+    case zeroVector(row: Int)
+    /// k must be at least 1.
+    case invalidK(Int)
+    /// A parameter is out of its documented range.
+    case invalidParameter(Parameter, value: Int)
+    /// The index holds its maximum number of vectors (2³² − 2).
+    case capacityExceeded
+    /// The allocator could not provide memory; nothing was changed.
+    case outOfMemory
+    /// Serialized bytes are not a valid index.
+    case corrupt(Corruption)
+    /// A file operation failed with this `errno`.
+    case io(errno: Int32)
+
+    /// A stable negative code for C and JavaScript hosts.
+    public var code: Int32 {
+        switch self {
+        case .dimensionMismatch: return -1
+        case .nonFiniteValue: return -2
+        case .zeroVector: return -3
+        case .invalidK: return -4
+        case .invalidParameter: return -5
+        case .capacityExceeded: return -6
+        case .outOfMemory: return -7
+        case .corrupt: return -8
+        case .io: return -9
+        }
+    }
+
+    /// A sentence for people.
+    public var message: String {
+        switch self {
+        case .dimensionMismatch(let expected, let actual):
+            return "dimension mismatch: expected " + String(expected) + " floats, got " + String(actual)
+        case .nonFiniteValue(let position):
+            return "non-finite value (NaN or infinity) at position " + String(position)
+        case .zeroVector(let row):
+            return "zero vector at row " + String(row) + " has no direction under the cosine metric"
+        case .invalidK(let k):
+            return "k must be at least 1, got " + String(k)
+        case .invalidParameter(let parameter, let value):
+            return "invalid " + parameter.name + ": " + String(value) + " (" + parameter.range + ")"
+        case .capacityExceeded:
+            return "the index is full (at most 4294967294 vectors)"
+        case .outOfMemory:
+            return "out of memory; the index is unchanged"
+        case .corrupt(let corruption):
+            return "corrupt index data: " + corruption.message
+        case .io(let errno):
+            return "file operation failed (errno " + String(errno) + ")"
+        }
+    }
+}
+
+extension EdgeVecError.Parameter {
+    public var name: String {
+        switch self {
+        case .dimension: return "dimension"
+        case .m: return "m"
+        case .efConstruction: return "efConstruction"
+        case .efSearch: return "efSearch"
+        case .ef: return "ef"
+        case .count: return "count"
+        }
+    }
+
+    /// The accepted range, for messages.
+    public var range: String {
+        switch self {
+        case .dimension: return "1...65536"
+        case .m: return "2...128"
+        case .efConstruction: return "1...65536"
+        case .efSearch, .ef: return "1...65536"
+        case .count: return "0...2147483647"
+        }
+    }
+}
+
+extension EdgeVecError.Corruption {
+    public var message: String {
+        switch self {
+        case .badMagic: return "not an EdgeVec index (bad magic)"
+        case .unsupportedVersion(let v): return "unsupported format version " + String(v)
+        case .truncated: return "truncated"
+        case .trailingBytes: return "unexpected bytes after the end"
+        case .checksumMismatch: return "checksum mismatch"
+        case .invalidHeader: return "invalid header"
+        case .invalidStructure: return "invalid graph or vector data"
+        }
+    }
+}
+
+#if !hasFeature(Embedded)
+extension EdgeVecError: CustomStringConvertible {
+    public var description: String { message }
+}
+#endif

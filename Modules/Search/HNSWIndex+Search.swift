@@ -1,0 +1,155 @@
+import EdgeVecAllocators
+import EdgeVecGraph
+import EdgeVecStorage
+
+extension HNSWIndex {
+    /// The `k` nearest stored vectors to `query`, nearest first.
+    ///
+    /// - Parameters:
+    ///   - k: results wanted, ≥ 1; fewer come back when the index holds fewer.
+    ///   - ef: beam width, 1...65536; defaults to `configuration.efSearch` and
+    ///     is raised to `k` when smaller.
+    /// - Returns: up to `k` results sorted by ascending distance; empty for an
+    ///   empty index.
+    /// - Throws: `dimensionMismatch`, `nonFiniteValue`, `zeroVector` (cosine),
+    ///   `invalidK`, `invalidParameter(.ef)`, `outOfMemory`.
+    /// - Complexity: O(ef · M · log n) distance computations expected.
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
+        let n = try _search(query, k: k, ef: ef)
+        var out: [SearchResult] = []
+        out.reserveCapacity(n)
+        for i in 0..<n {
+            let c = scratch.sorted[i]
+            out.append(SearchResult(id: Int(c.id), distance: c.distance))
+        }
+        return out
+    }
+
+    /// Searches; see the buffer variant.
+    public func search(_ query: [Float], k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
+        try query.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> [SearchResult] in
+            try search(buffer, k: k, ef: ef)
+        }
+    }
+
+    /// Searches without allocating: writes up to `k` ids and distances to the
+    /// given buffers (each with room for `k`) and returns how many.
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
+                       ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        let n = try _search(query, k: k, ef: ef)
+        for i in 0..<n {
+            ids[i] = Int32(bitPattern: scratch.sorted[i].id)
+            distances[i] = scratch.sorted[i].distance
+        }
+        return n
+    }
+
+    /// Validates, searches, and leaves the results in `scratch.sorted`.
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
+        guard query.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: query.count) }
+        try _Validation.checkK(k)
+        let ef = ef ?? configuration.efSearch
+        try _Validation.checkEf(ef, .ef)
+        try _Validation.checkRows(query, dimension: dimension, metric: metric)
+        if count == 0 { return 0 }
+        let beam = max(ef, min(k, Limits.maxEf))
+        guard scratch.reserve(nodes: count, ef: beam, degree: graph.maxDegree0, stride: vectors.stride,
+                              allocator: allocator) else { throw .outOfMemory }
+        // Copy into the padded query buffer (normalised for cosine).
+        let q = scratch.query.base!
+        let scale: Float = metric == .cosine ? _Validation.inverseNorm(query.baseAddress!, dimension) : 1
+        for i in 0..<dimension { q[i] = query[i] * scale }
+        switch metric {
+        case .l2: _searchGraph(_L2Kernel.self, q, ef: beam)
+        case .cosine: _searchGraph(_CosineKernel.self, q, ef: beam)
+        case .dot: _searchGraph(_DotKernel.self, q, ef: beam)
+        }
+        while scratch.results.count > k { scratch.results.pop() }
+        return _drainResultsSorted()
+    }
+
+    func _searchGraph<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, ef: Int) {
+        var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), vectors.stride), UInt32(entryPoint))
+        var layer = maxLevel
+        while layer > 0 {
+            ep = _greedy(K.self, q, from: ep, layer: layer)
+            layer -= 1
+        }
+        _searchLayer(K.self, q, from: ep, ef: ef, layer: 0)
+    }
+
+    /// Greedy walk on one layer: move to the closest neighbour until none is closer.
+    func _greedy<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
+                                     layer: Int) -> _Candidate {
+        var best = start
+        let stride = vectors.stride
+        var changed = true
+        while changed {
+            changed = false
+            for e in graph.neighbors(of: Int(best.id), layer: layer) {
+                let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
+                if d < best.distance {
+                    best = _Candidate(d, e)
+                    changed = true
+                }
+            }
+        }
+        return best
+    }
+
+    /// Beam search on one layer (Algorithm 2). Leaves up to `ef` nearest
+    /// found in the `scratch.results` max-heap.
+    ///
+    /// The candidate heap is bounded: when full, candidates no closer than the
+    /// current worst result are purged. Such candidates would be skipped
+    /// anyway, and at most `ef` others can exist (each is still in the results),
+    /// so the purge changes nothing but the memory bound.
+    func _searchLayer<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
+                                          ef: Int, layer: Int) {
+        scratch.nextEpoch()
+        let epoch = scratch.epoch
+        let visited = scratch.visited.base.unsafelyUnwrapped
+        let stride = vectors.stride
+        let limit = scratch.candidateLimit
+        scratch.candidates.removeAll()
+        scratch.results.removeAll()
+        visited[Int(start.id)] = epoch
+        scratch.candidates.push(start)
+        scratch.results.push(start)
+        while scratch.candidates.count > 0 {
+            let current = scratch.candidates.top
+            if current.distance > scratch.results.top.distance && scratch.results.count >= ef { break }
+            scratch.candidates.pop()
+            let block = graph.block(of: Int(current.id), layer: layer)
+            let n = Int(block[0])
+            for i in 1 ..< n &+ 1 {
+                let e = block[i]
+                if visited[Int(e)] == epoch { continue }
+                visited[Int(e)] = epoch
+                let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
+                if scratch.results.count < ef || d < scratch.results.top.distance {
+                    if scratch.candidates.count >= limit {
+                        let worst = scratch.results.top.distance
+                        scratch.candidates.filter { $0.distance < worst }
+                    }
+                    let c = _Candidate(d, e)
+                    scratch.candidates.push(c)
+                    scratch.results.push(c)
+                    if scratch.results.count > ef { scratch.results.pop() }
+                }
+            }
+        }
+    }
+
+    /// Empties the results heap into `scratch.sorted`, ascending; returns the count.
+    func _drainResultsSorted() -> Int {
+        let n = scratch.results.count
+        let sorted = scratch.sorted.base.unsafelyUnwrapped
+        var i = n
+        while i > 0 {
+            i -= 1
+            sorted[i] = scratch.results.pop()
+        }
+        return n
+    }
+}

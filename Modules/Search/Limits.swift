@@ -1,0 +1,9 @@
+/// Ranges checked on every public entry point.
+@usableFromInline
+enum Limits {
+    @usableFromInline static let maxDimension = 65536
+    @usableFromInline static let mRange = 2...128
+    @usableFromInline static let maxEf = 65536
+    /// Ids are `UInt32`; the all-ones value marks "no entry point".
+    @usableFromInline static let maxCount = Int(UInt32.max) - 1
+}

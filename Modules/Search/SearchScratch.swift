@@ -1,0 +1,147 @@
+import EdgeVecAllocators
+
+/// A candidate: a node id and its distance to the query.
+@usableFromInline
+struct _Candidate: BitwiseCopyable {
+    @usableFromInline var distance: Float
+    @usableFromInline var id: UInt32
+    @inlinable init(_ distance: Float, _ id: UInt32) {
+        self.distance = distance
+        self.id = id
+    }
+}
+
+/// A binary heap of candidates over reused memory. `isMax` picks the order.
+/// Capacity is reserved before a search starts, so pushes never allocate.
+@usableFromInline
+struct _CandidateHeap {
+    @usableFromInline var storage = _UnsafeGrowableBuffer<_Candidate>()
+    @usableFromInline var count = 0
+    @usableFromInline let isMax: Bool
+
+    @inlinable init(isMax: Bool) { self.isMax = isMax }
+
+    @inlinable var top: _Candidate { storage[0] }
+
+    @inlinable
+    func _before(_ a: _Candidate, _ b: _Candidate) -> Bool {
+        isMax ? a.distance > b.distance : a.distance < b.distance
+    }
+
+    @inlinable
+    mutating func push(_ c: _Candidate) {
+        let p = storage.base.unsafelyUnwrapped
+        var i = count
+        count &+= 1
+        while i > 0 {
+            let parent = (i &- 1) >> 1
+            if !_before(c, p[parent]) { break }
+            p[i] = p[parent]
+            i = parent
+        }
+        p[i] = c
+    }
+
+    @inlinable @discardableResult
+    mutating func pop() -> _Candidate {
+        let p = storage.base.unsafelyUnwrapped
+        let result = p[0]
+        count &-= 1
+        if count > 0 { _siftDown(p[count], from: 0) }
+        return result
+    }
+
+    @inlinable
+    mutating func _siftDown(_ c: _Candidate, from start: Int) {
+        let p = storage.base.unsafelyUnwrapped
+        var i = start
+        while true {
+            var child = 2 &* i &+ 1
+            if child >= count { break }
+            if child &+ 1 < count && _before(p[child &+ 1], p[child]) { child &+= 1 }
+            if !_before(p[child], c) { break }
+            p[i] = p[child]
+            i = child
+        }
+        p[i] = c
+    }
+
+    /// Keeps only the candidates for which `keep` holds, then restores the heap.
+    @inlinable
+    mutating func filter(_ keep: (_Candidate) -> Bool) {
+        let p = storage.base.unsafelyUnwrapped
+        var n = 0
+        for i in 0..<count where keep(p[i]) {
+            p[n] = p[i]
+            n &+= 1
+        }
+        count = n
+        var i = n / 2
+        while i > 0 {
+            i -= 1
+            _siftDown(p[i], from: i)
+        }
+    }
+
+    @inlinable mutating func removeAll() { count = 0 }
+}
+
+/// Per-index scratch reused by every insert and search: an epoch-stamped
+/// visited set, the two beam-search heaps, a padded query buffer and
+/// buffers for neighbour selection. Sized before each operation, so the hot
+/// loops never allocate.
+@usableFromInline
+struct _SearchScratch {
+    @usableFromInline var visited = _UnsafeGrowableBuffer<UInt32>()
+    @usableFromInline var epoch: UInt32 = 0
+    @usableFromInline var candidates = _CandidateHeap(isMax: false)
+    @usableFromInline var results = _CandidateHeap(isMax: true)
+    /// Sorted layer results, then the selected subset.
+    @usableFromInline var sorted = _UnsafeGrowableBuffer<_Candidate>()
+    @usableFromInline var selected = _UnsafeGrowableBuffer<_Candidate>()
+    @usableFromInline var ids = _UnsafeGrowableBuffer<UInt32>()
+    @usableFromInline var query = _UnsafeGrowableBuffer<Float>()
+    /// Capacity of the candidate heap: beyond it, candidates that can no
+    /// longer improve the results are purged (see `searchLayer`).
+    @usableFromInline var candidateLimit = 0
+
+    @usableFromInline init() {}
+
+    /// Makes room for `nodes` visited stamps, an `ef`-wide beam, neighbour
+    /// lists of `degree`, and a query of `stride` floats.
+    /// - Returns: `false` when memory is exhausted (nothing else changes).
+    @usableFromInline
+    mutating func reserve(nodes: Int, ef: Int, degree: Int, stride: Int, allocator: RawAllocator) -> Bool {
+        let beam = 2 &* Swift.max(ef, degree &+ 1) &+ 2
+        guard visited.reserve(nodes, preserving: visited.capacity, using: allocator),
+              candidates.storage.reserve(beam, preserving: 0, using: allocator),
+              results.storage.reserve(beam, preserving: 0, using: allocator),
+              sorted.reserve(beam, preserving: 0, using: allocator),
+              selected.reserve(beam, preserving: 0, using: allocator),
+              ids.reserve(beam, preserving: 0, using: allocator),
+              query.reserve(stride, preserving: 0, using: allocator)
+        else { return false }
+        candidateLimit = candidates.storage.capacity &- 1
+        return true
+    }
+
+    /// Starts a new visited generation; clears the stamps when the counter wraps.
+    @inlinable
+    mutating func nextEpoch() {
+        epoch &+= 1
+        if epoch == 0 {
+            visited.base?.update(repeating: 0, count: visited.capacity)
+            epoch = 1
+        }
+    }
+
+    mutating func release(using allocator: RawAllocator) {
+        visited.release(using: allocator)
+        candidates.storage.release(using: allocator)
+        results.storage.release(using: allocator)
+        sorted.release(using: allocator)
+        selected.release(using: allocator)
+        ids.release(using: allocator)
+        query.release(using: allocator)
+    }
+}

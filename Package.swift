@@ -1,0 +1,70 @@
+// swift-tools-version: 6.2
+//
+// EdgeVec: an embedded HNSW vector index for native hosts and wasm32.
+//
+// Dependencies point one way: Bridge → Search → Graph/Storage → Allocators.
+// The allocator is chosen at build time with a trait:
+//   swift build                      system malloc (default)
+//   swift build --traits Jemalloc    Debian's libjemalloc, process-wide
+//   swift build --traits BumpArena   one chunked bump arena per index
+// The `Wasm` trait switches the core modules to Embedded Swift for
+// `wasm32-unknown-none-wasm` (see docs/BUILDING.md); never enable it natively.
+import PackageDescription
+
+let coreSettings: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded", .when(traits: ["Wasm"])),
+    .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128"],
+                 .when(traits: ["Wasm"])),
+    // Internal consistency checks (`_checkInvariants`) in debug builds only.
+    .define("EDGEVEC_INTERNAL_CHECKS", .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "EdgeVec",
+    products: [
+        .library(name: "EdgeVecAllocators", targets: ["EdgeVecAllocators"]),
+        .library(name: "EdgeVecStorage", targets: ["EdgeVecStorage"]),
+        .library(name: "EdgeVecGraph", targets: ["EdgeVecGraph"]),
+        .library(name: "EdgeVecSearch", targets: ["EdgeVecSearch"]),
+        .library(name: "EdgeVec", targets: ["EdgeVec"]),
+        .executable(name: "edgevec", targets: ["edgevec"]),
+    ],
+    traits: [
+        .trait(name: "Jemalloc", description: "Allocate index memory with jemalloc (links libjemalloc, process-wide)."),
+        .trait(name: "BumpArena", description: "Carve index memory from one chunked bump arena per index."),
+        .trait(name: "Wasm", description: "Build the core as Embedded Swift for wasm32-unknown-none-wasm."),
+        .default(enabledTraits: []),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Allocators: the bottom layer. CJemalloc compiles to nothing unless the trait is on.
+        .systemLibrary(name: "CJemalloc", path: "Allocators/CJemalloc"),
+        .target(name: "_EdgeVecCShims", path: "Allocators/_EdgeVecCShims"),
+        .target(
+            name: "EdgeVecAllocators",
+            dependencies: [
+                "_EdgeVecCShims",
+                .target(name: "CJemalloc", condition: .when(traits: ["Jemalloc"])),
+            ],
+            path: "Allocators/EdgeVecAllocators",
+            swiftSettings: coreSettings
+        ),
+        .target(name: "EdgeVecStorage", dependencies: ["EdgeVecAllocators"],
+                path: "Modules/Storage", swiftSettings: coreSettings),
+        .target(name: "EdgeVecGraph", dependencies: ["EdgeVecAllocators"],
+                path: "Modules/Graph", swiftSettings: coreSettings),
+        .target(name: "EdgeVecSearch", dependencies: ["EdgeVecAllocators", "EdgeVecStorage", "EdgeVecGraph"],
+                path: "Modules/Search", swiftSettings: coreSettings),
+        // Umbrella for Swift users: one import for the whole index.
+        .target(name: "EdgeVec", dependencies: ["EdgeVecSearch", "EdgeVecStorage", "EdgeVecGraph", "EdgeVecAllocators"],
+                path: "Modules/EdgeVec"),
+        .executableTarget(
+            name: "edgevec",
+            dependencies: ["EdgeVec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/edgevec"
+        ),
+        .testTarget(name: "EdgeVecTests", dependencies: ["EdgeVec"], path: "Tests/EdgeVecTests"),
+    ]
+)
