@@ -13,11 +13,11 @@ public enum GraphInvariantViolation: Equatable, Sendable {
 
 extension LayeredGraph {
     /// Checks degree bounds, self-loops, duplicates, that every neighbour
-    /// exists on that layer, and that every node is reachable on layer 0 from
-    /// `entryPoint` (when there are nodes).
+    /// exists on that layer, and (with `checkReachability`) that every node is
+    /// reachable on layer 0 from `entryPoint` (when there are nodes).
     /// - Returns: the first violation found, or `nil`.
     /// - Complexity: O(nodes · M · log M) time and O(nodes) memory.
-    public func checkInvariants(entryPoint: Int) -> GraphInvariantViolation? {
+    public func checkInvariants(entryPoint: Int, checkReachability: Bool = true) -> GraphInvariantViolation? {
         let allocator = RawAllocator.system
         var seen = _UnsafeGrowableBuffer<UInt8>()
         var stack = _UnsafeGrowableBuffer<UInt32>()
@@ -42,6 +42,7 @@ extension LayeredGraph {
         }
         if count == 0 { return nil }
         guard entryPoint >= 0 && entryPoint < count else { return .badEntryPoint }
+        if !checkReachability { return nil }
         // Depth-first walk of layer 0 from the entry point.
         var top = 0
         stack[0] = UInt32(entryPoint)

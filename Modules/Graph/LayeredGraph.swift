@@ -138,6 +138,16 @@ public struct LayeredGraph {
         return true
     }
 
+    /// The layer-0 slab, `count * (1 + maxDegree0)` words (serialisation).
+    public var layer0Words: UnsafeMutableBufferPointer<UInt32> {
+        UnsafeMutableBufferPointer(start: _layer0.base, count: count * _block0)
+    }
+
+    /// The upper-layer slab, `upperWords` words in node order (serialisation).
+    public var upperLayerWords: UnsafeMutableBufferPointer<UInt32> {
+        UnsafeMutableBufferPointer(start: _upper.base, count: upperWords)
+    }
+
     /// Bytes held by the graph's slabs.
     public var allocatedBytes: Int {
         _layer0.allocatedBytes + _upper.allocatedBytes + _levels.allocatedBytes + _upperOffsets.allocatedBytes

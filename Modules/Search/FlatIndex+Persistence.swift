@@ -1,0 +1,66 @@
+import EdgeVecAllocators
+import EdgeVecStorage
+
+extension FlatIndex {
+    var _header: IndexFormat.Header {
+        IndexFormat.Header(kind: .flat, metric: metric, dimension: dimension, count: count, m: 0,
+                           efConstruction: 0, efSearch: 0, maxLevel: 0, seed: 0, rngState: 0,
+                           entryPoint: IndexFormat.noEntry, upperWords: 0)
+    }
+
+    /// Bytes `serialize(into:)` writes.
+    public var serializedByteCount: Int { _header.totalBytes! }
+
+    /// Writes the index in `IndexFormat` version 1 (kind flat); returns the byte count.
+    /// - Precondition: `buffer.count >= serializedByteCount`.
+    @discardableResult
+    public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let header = _header
+        let total = header.totalBytes!
+        precondition(buffer.count >= total, "buffer too small for the serialized index")
+        let base = buffer.baseAddress!
+        header.write(into: base)
+        var w = _ByteWriter(base + IndexFormat.headerSize)
+        for id in 0..<count { w.floats(vectors.pointer(at: id), dimension) }
+        w.u32(_CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: total - IndexFormat.trailerSize)))
+        return total
+    }
+
+    /// The index as bytes.
+    public func serialized() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: serializedByteCount) { buffer, initialized in
+            initialized = serialize(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// Loads a flat index from bytes written by `serialize`.
+    /// - Throws: `corrupt(_)` (HNSW bytes give `.invalidHeader`), `outOfMemory`.
+    public convenience init(serialized bytes: UnsafeRawBufferPointer,
+                            allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
+        let header = try IndexFormat.Header.read(bytes, kind: .flat, releasingOnFailure: allocator)
+        try self.init(dimension: header.dimension, metric: header.metric, allocator: allocator)
+        try _load(header, bytes.baseAddress! + IndexFormat.headerSize)
+    }
+
+    /// Loads a flat index from bytes; see the buffer variant.
+    public convenience init(serialized bytes: [UInt8], allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
+        let header = try _withBytes(bytes) { (raw) throws(EdgeVecError) in
+            try IndexFormat.Header.read(raw, kind: .flat, releasingOnFailure: allocator)
+        }
+        try self.init(dimension: header.dimension, metric: header.metric, allocator: allocator)
+        try _withBytes(bytes) { (raw) throws(EdgeVecError) in
+            try _load(header, raw.baseAddress! + IndexFormat.headerSize)
+        }
+    }
+
+    func _load(_ header: IndexFormat.Header, _ body: UnsafeRawPointer) throws(EdgeVecError) {
+        guard vectors.reserveExactly(header.count, using: allocator) else { throw .outOfMemory }
+        var r = _ByteReader(body)
+        for id in 0..<header.count {
+            let p = vectors.pointer(at: id)
+            r.floats(into: p, dimension)
+            for i in 0..<dimension where !p[i].isFinite { throw .corrupt(.invalidStructure) }
+        }
+        vectors._setCount(header.count)
+    }
+}

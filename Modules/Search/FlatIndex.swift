@@ -1,0 +1,144 @@
+import EdgeVecAllocators
+import EdgeVecStorage
+
+/// An exact index: every search compares the query with every stored vector.
+/// Same API, metrics and errors as `HNSWIndex`; the ground truth it checks against.
+/// Not thread-safe: searches reuse shared scratch.
+public final class FlatIndex {
+    public let dimension: Int
+    public let metric: Metric
+    @usableFromInline let allocator: RawAllocator
+    @usableFromInline var vectors: VectorStorage
+    @usableFromInline var scratch = _SearchScratch()
+
+    /// Creates an empty index. The index owns `allocator` from now on.
+    /// - Throws: `invalidParameter(.dimension)` outside 1...65536.
+    public init(dimension: Int, metric: Metric, allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
+        self.allocator = allocator
+        self.dimension = max(dimension, 1)
+        self.metric = metric
+        self.vectors = VectorStorage(dimension: max(dimension, 1))
+        try _Validation.checkDimension(dimension)
+    }
+
+    deinit {
+        vectors.release(using: allocator)
+        scratch.release(using: allocator)
+        allocator.release()
+    }
+
+    /// Vectors in the index.
+    public var count: Int { vectors.count }
+
+    /// Which allocator the index draws from.
+    public var allocatorKind: RawAllocator.Kind { allocator.kind }
+
+    /// Bytes of memory the index holds.
+    public var allocatedBytes: Int { vectors.allocatedBytes + scratch.results.storage.allocatedBytes }
+
+    /// Adds one vector and returns its id.
+    /// - Throws: as `HNSWIndex.add(_:)`; the index is unchanged on any throw.
+    /// - Complexity: O(dimension) amortised.
+    @discardableResult
+    public func add(_ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> Int {
+        guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
+        return try addBatch(vector)
+    }
+
+    @discardableResult
+    public func add(_ vector: [Float]) throws(EdgeVecError) -> Int {
+        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> Int in try add(buffer) }
+    }
+
+    /// Adds vectors row after row, all or nothing; returns the first id.
+    /// - Throws: as `HNSWIndex.addBatch(_:)`.
+    @discardableResult
+    public func addBatch(_ values: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> Int {
+        guard values.count % dimension == 0 else { throw .dimensionMismatch(expected: dimension, actual: values.count) }
+        let first = count
+        let rows = values.count / dimension
+        if rows == 0 { return first }
+        try _Validation.checkRows(values, dimension: dimension, metric: metric)
+        let (newCount, overflow) = count.addingReportingOverflow(rows)
+        guard !overflow, newCount <= Limits.maxCount else { throw .capacityExceeded }
+        guard vectors.reserve(newCount, using: allocator) else { throw .outOfMemory }
+        for row in 0..<rows {
+            let source = values.baseAddress! + row * dimension
+            vectors.append(source, scale: metric == .cosine ? _Validation.inverseNorm(source, dimension) : 1)
+        }
+        return first
+    }
+
+    @discardableResult
+    public func addBatch(_ values: [Float]) throws(EdgeVecError) -> Int {
+        try values.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> Int in try addBatch(buffer) }
+    }
+
+    /// The exact `k` nearest vectors, nearest first (ties: lower id first not guaranteed).
+    /// `ef` is accepted for API symmetry, validated, and ignored.
+    /// - Complexity: O(n · dimension + n · log k).
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
+        let n = try _search(query, k: k, ef: ef)
+        var out: [SearchResult] = []
+        out.reserveCapacity(n)
+        for i in 0..<n { out.append(SearchResult(id: Int(scratch.sorted[i].id), distance: scratch.sorted[i].distance)) }
+        return out
+    }
+
+    public func search(_ query: [Float], k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
+        try query.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> [SearchResult] in
+            try search(buffer, k: k, ef: ef)
+        }
+    }
+
+    /// Allocation-free search into caller buffers with room for `k`; returns the count.
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
+                       ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        let n = try _search(query, k: k, ef: ef)
+        for i in 0..<n {
+            ids[i] = Int32(bitPattern: scratch.sorted[i].id)
+            distances[i] = scratch.sorted[i].distance
+        }
+        return n
+    }
+
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
+        guard query.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: query.count) }
+        try _Validation.checkK(k)
+        if let ef { try _Validation.checkEf(ef, .ef) }
+        try _Validation.checkRows(query, dimension: dimension, metric: metric)
+        if count == 0 { return 0 }
+        let keep = min(k, count)
+        guard scratch.reserve(nodes: 0, ef: keep, degree: 0, stride: vectors.stride, allocator: allocator)
+        else { throw .outOfMemory }
+        let q = scratch.query.base!
+        let scale: Float = metric == .cosine ? _Validation.inverseNorm(query.baseAddress!, dimension) : 1
+        for i in 0..<dimension { q[i] = query[i] * scale }
+        switch metric {
+        case .l2: _scan(_L2Kernel.self, q, keep: keep)
+        case .cosine: _scan(_CosineKernel.self, q, keep: keep)
+        case .dot: _scan(_DotKernel.self, q, keep: keep)
+        }
+        let sorted = scratch.sorted.base!
+        var i = scratch.results.count
+        while i > 0 {
+            i -= 1
+            sorted[i] = scratch.results.pop()
+        }
+        return keep
+    }
+
+    func _scan<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, keep: Int) {
+        scratch.results.removeAll()
+        let stride = vectors.stride
+        for id in 0..<count {
+            let d = K.distance(q, vectors.pointer(at: id), stride)
+            if scratch.results.count < keep {
+                scratch.results.push(_Candidate(d, UInt32(id)))
+            } else if d < scratch.results.top.distance {
+                scratch.results.pop()
+                scratch.results.push(_Candidate(d, UInt32(id)))
+            }
+        }
+    }
+}

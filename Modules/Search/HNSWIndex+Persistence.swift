@@ -1,0 +1,116 @@
+import EdgeVecAllocators
+import EdgeVecGraph
+import EdgeVecStorage
+
+extension HNSWIndex {
+    var _header: IndexFormat.Header {
+        IndexFormat.Header(kind: .hnsw, metric: metric, dimension: dimension, count: count, m: configuration.m,
+                           efConstruction: configuration.efConstruction, efSearch: configuration.efSearch,
+                           maxLevel: maxLevel, seed: configuration.seed, rngState: rng.state,
+                           entryPoint: entryPoint < 0 ? IndexFormat.noEntry : UInt32(entryPoint),
+                           upperWords: graph.upperWords)
+    }
+
+    /// Bytes `serialize(into:)` writes.
+    public var serializedByteCount: Int { _header.totalBytes! }
+
+    /// Writes the index in `IndexFormat` version 1 and returns the byte count.
+    /// - Precondition: `buffer.count >= serializedByteCount`.
+    /// - Complexity: O(size of the index).
+    @discardableResult
+    public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let header = _header
+        let total = header.totalBytes!
+        precondition(buffer.count >= total, "buffer too small for the serialized index")
+        let base = buffer.baseAddress!
+        header.write(into: base)
+        var w = _ByteWriter(base + IndexFormat.headerSize)
+        for id in 0..<count { w.floats(vectors.pointer(at: id), dimension) }
+        for id in 0..<count { w.u8(UInt8(graph.level(of: id))) }
+        for _ in count ..< ((count + 3) & ~3) { w.u8(0) }
+        let l0 = graph.layer0Words
+        if let p = l0.baseAddress { w.words(p, l0.count) }
+        let up = graph.upperLayerWords
+        if let p = up.baseAddress { w.words(p, up.count) }
+        let crc = _CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: total - IndexFormat.trailerSize))
+        w.u32(crc)
+        return total
+    }
+
+    /// The index as bytes in `IndexFormat` version 1.
+    public func serialized() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: serializedByteCount) { buffer, initialized in
+            initialized = serialize(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// Loads an index from bytes written by `serialize`.
+    /// - Parameter allocator: owned by the new index (released on failure too).
+    /// - Throws: `corrupt(_)` for bad bytes (magic, version, checksum, size,
+    ///   structure; flat-index bytes give `.invalidHeader`), `outOfMemory`.
+    /// - Complexity: O(size of the index).
+    public convenience init(serialized bytes: UnsafeRawBufferPointer,
+                            allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
+        let header = try IndexFormat.Header.read(bytes, kind: .hnsw, releasingOnFailure: allocator)
+        try self.init(dimension: header.dimension, metric: header.metric,
+                      configuration: HNSWConfiguration(m: header.m, efConstruction: header.efConstruction,
+                                                       efSearch: header.efSearch, seed: header.seed),
+                      allocator: allocator)
+        try _load(header, bytes.baseAddress! + IndexFormat.headerSize)
+    }
+
+    /// Loads an index from bytes; see the buffer variant.
+    public convenience init(serialized bytes: [UInt8], allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
+        let header = try _withBytes(bytes) { (raw) throws(EdgeVecError) in
+            try IndexFormat.Header.read(raw, kind: .hnsw, releasingOnFailure: allocator)
+        }
+        try self.init(dimension: header.dimension, metric: header.metric,
+                      configuration: HNSWConfiguration(m: header.m, efConstruction: header.efConstruction,
+                                                       efSearch: header.efSearch, seed: header.seed),
+                      allocator: allocator)
+        try _withBytes(bytes) { (raw) throws(EdgeVecError) in
+            try _load(header, raw.baseAddress! + IndexFormat.headerSize)
+        }
+    }
+
+    func _load(_ header: IndexFormat.Header, _ body: UnsafeRawPointer) throws(EdgeVecError) {
+        let n = header.count
+        guard vectors.reserveExactly(n, using: allocator),
+              graph.reserveExactly(nodes: n, upperWords: header.upperWords, using: allocator),
+              inDegree.reserveExactly(n, preserving: 0, using: allocator) else { throw .outOfMemory }
+        var r = _ByteReader(body)
+        for id in 0..<n {
+            let p = vectors.pointer(at: id)
+            r.floats(into: p, dimension)
+            for i in 0..<dimension where !p[i].isFinite { throw .corrupt(.invalidStructure) }
+        }
+        vectors._setCount(n)
+        // Levels first: they fix each node's block offsets.
+        var words = 0
+        for id in 0..<n {
+            let level = Int(r.pointer.load(fromByteOffset: id, as: UInt8.self))
+            if level > header.maxLevel { throw .corrupt(.invalidStructure) }
+            words += graph.upperWords(forLevel: level)
+            if words > header.upperWords { throw .corrupt(.invalidStructure) }
+            graph.addNode(level: level)
+        }
+        if words != header.upperWords { throw .corrupt(.invalidStructure) }
+        r.skip((n + 3) & ~3)
+        let l0 = graph.layer0Words
+        if let p = l0.baseAddress { r.words(into: p, l0.count) }
+        let up = graph.upperLayerWords
+        if let p = up.baseAddress { r.words(into: p, up.count) }
+        rng = _SplitMix64(seed: header.rngState)
+        if n > 0 {
+            entryPoint = Int(header.entryPoint)
+            maxLevel = header.maxLevel
+            if graph.level(of: entryPoint) != maxLevel { throw .corrupt(.invalidStructure) }
+            if graph.checkInvariants(entryPoint: entryPoint, checkReachability: false) != nil {
+                throw .corrupt(.invalidStructure)
+            }
+        }
+        for id in 0..<n {
+            for e in graph.neighbors(of: id, layer: 0) { inDegree[Int(e)] &+= 1 }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import EdgeVecAllocators
+
+/// EdgeVec index format, version 1. Little-endian throughout; the same bytes
+/// on every target.
+///
+///     offset  size  field
+///          0     8  magic "EDGEVEC\0"
+///          8     4  format version (1)
+///         12     4  kind: 0 HNSW, 1 flat
+///         16     4  metric: 0 l2, 1 cosine, 2 dot
+///         20     4  dimension
+///         24     8  vector count n
+///         32     4  M (0 for flat)
+///         36     4  efConstruction
+///         40     4  efSearch
+///         44     4  max level
+///         48     8  seed
+///         56     8  generator state (so inserts after a load continue the same sequence)
+///         64     4  entry point (0xFFFFFFFF when empty)
+///         68     4  reserved, 0
+///         72     8  upper-layer words U
+///         80     8  body bytes B
+///         88     4  reserved, 0
+///         92     4  CRC-32C of bytes 0..<92
+///         96     B  body: n·dim float32 vectors (unpadded; cosine vectors normalised),
+///                   then for HNSW: n level bytes padded to 4, n·(1+2M) layer-0 words
+///                   (count, then ids), U upper-layer words in node order
+///     96 + B     4  CRC-32C of bytes 0..<96+B
+public enum IndexFormat {
+    public static let magic: [UInt8] = [0x45, 0x44, 0x47, 0x45, 0x56, 0x45, 0x43, 0x00]   // "EDGEVEC\0"
+    public static let version: UInt32 = 1
+    static let headerSize = 96
+    static let trailerSize = 4
+    static let noEntry: UInt32 = 0xFFFF_FFFF
+
+    enum Kind: UInt32 { case hnsw = 0, flat = 1 }
+
+    /// The header fields, decoded and range-checked.
+    struct Header {
+        var kind: Kind
+        var metric: Metric
+        var dimension: Int
+        var count: Int
+        var m: Int
+        var efConstruction: Int
+        var efSearch: Int
+        var maxLevel: Int
+        var seed: UInt64
+        var rngState: UInt64
+        var entryPoint: UInt32
+        var upperWords: Int
+
+        /// Body bytes these fields imply, or nil on overflow.
+        var bodyBytes: Int? {
+            let (v, o1) = count.multipliedReportingOverflow(by: dimension * 4)
+            if o1 { return nil }
+            if kind == .flat { return v }
+            let levels = (count + 3) & ~3
+            let (l0, o2) = count.multipliedReportingOverflow(by: (1 + 2 * m) * 4)
+            let (up, o3) = upperWords.multipliedReportingOverflow(by: 4)
+            if o2 || o3 { return nil }
+            let (s1, o4) = v.addingReportingOverflow(levels)
+            let (s2, o5) = s1.addingReportingOverflow(l0)
+            let (s3, o6) = s2.addingReportingOverflow(up)
+            return o4 || o5 || o6 ? nil : s3
+        }
+
+        var totalBytes: Int? {
+            guard let b = bodyBytes else { return nil }
+            let (t, o) = b.addingReportingOverflow(IndexFormat.headerSize + IndexFormat.trailerSize)
+            return o ? nil : t
+        }
+
+        func write(into base: UnsafeMutableRawPointer) {
+            var w = _ByteWriter(base)
+            for b in IndexFormat.magic { w.u8(b) }
+            w.u32(IndexFormat.version)
+            w.u32(kind.rawValue)
+            w.u32(metric.rawValue)
+            w.u32(UInt32(dimension))
+            w.u64(UInt64(count))
+            w.u32(UInt32(m))
+            w.u32(UInt32(efConstruction))
+            w.u32(UInt32(efSearch))
+            w.u32(UInt32(maxLevel))
+            w.u64(seed)
+            w.u64(rngState)
+            w.u32(entryPoint)
+            w.u32(0)
+            w.u64(UInt64(upperWords))
+            w.u64(UInt64(bodyBytes!))
+            w.u32(0)
+            w.u32(_CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: 92)))
+        }
+
+        /// `read`, then a check of the kind; releases `allocator` when either
+        /// fails (the index that would have owned it is never created).
+        static func read(_ bytes: UnsafeRawBufferPointer, kind: Kind,
+                         releasingOnFailure allocator: RawAllocator) throws(EdgeVecError) -> Header {
+            do throws(EdgeVecError) {
+                let header = try read(bytes)
+                if header.kind != kind { throw .corrupt(.invalidHeader) }
+                return header
+            } catch {
+                allocator.release()
+                throw error
+            }
+        }
+
+        /// Decodes and checks a header; on success the caller may trust that
+        /// `bytes` holds exactly `totalBytes` bytes with a valid checksum.
+        static func read(_ bytes: UnsafeRawBufferPointer) throws(EdgeVecError) -> Header {
+            let magic = IndexFormat.magic
+            for i in 0..<min(bytes.count, magic.count) where bytes[i] != magic[i] {
+                throw .corrupt(.badMagic)
+            }
+            if bytes.count == 0 { throw .corrupt(.badMagic) }
+            if bytes.count < headerSize { throw .corrupt(.truncated) }
+            let base = bytes.baseAddress!
+            var r = _ByteReader(base + 8)
+            if _CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: 92)) != (base + 92).loadLE32() {
+                throw .corrupt(.checksumMismatch)
+            }
+            let version = r.u32()
+            if version != IndexFormat.version { throw .corrupt(.unsupportedVersion(version)) }
+            guard let kind = Kind(rawValue: r.u32()), let metric = Metric(rawValue: r.u32()) else {
+                throw .corrupt(.invalidHeader)
+            }
+            let dimension = Int(r.u32())
+            let count = r.u64()
+            let m = Int(r.u32())
+            let efConstruction = Int(r.u32())
+            let efSearch = Int(r.u32())
+            let maxLevel = Int(r.u32())
+            let seed = r.u64()
+            let rngState = r.u64()
+            let entryPoint = r.u32()
+            _ = r.u32()
+            let upperWords = r.u64()
+            let bodyBytes = r.u64()
+            guard dimension >= 1, dimension <= Limits.maxDimension, count <= UInt64(Limits.maxCount),
+                  upperWords <= UInt64(Int.max / 8), bodyBytes <= UInt64(Int.max / 2) else {
+                throw .corrupt(.invalidHeader)
+            }
+            let header = Header(kind: kind, metric: metric, dimension: dimension, count: Int(count), m: m,
+                                efConstruction: efConstruction, efSearch: efSearch, maxLevel: maxLevel,
+                                seed: seed, rngState: rngState, entryPoint: entryPoint, upperWords: Int(upperWords))
+            if kind == .hnsw {
+                let configuration = HNSWConfiguration(m: m, efConstruction: efConstruction, efSearch: efSearch, seed: seed)
+                do { try configuration.validate() } catch { throw .corrupt(.invalidHeader) }
+                let emptyOK = count == 0 && entryPoint == noEntry && maxLevel == 0 && upperWords == 0
+                let entryOK = count > 0 && UInt64(entryPoint) < count && maxLevel <= 255
+                guard emptyOK || entryOK else { throw .corrupt(.invalidHeader) }
+            }
+            guard let expected = header.bodyBytes, UInt64(expected) == bodyBytes,
+                  let total = header.totalBytes else { throw .corrupt(.invalidHeader) }
+            if bytes.count < total { throw .corrupt(.truncated) }
+            if bytes.count > total { throw .corrupt(.trailingBytes) }
+            let body = UnsafeRawBufferPointer(start: base, count: total - trailerSize)
+            if _CRC32C.checksum(body) != (base + total - trailerSize).loadLE32() {
+                throw .corrupt(.checksumMismatch)
+            }
+            return header
+        }
+    }
+}
+
+/// Sequential little-endian stores at unaligned offsets.
+struct _ByteWriter {
+    var pointer: UnsafeMutableRawPointer
+    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+
+    mutating func u8(_ v: UInt8) { pointer.storeBytes(of: v, as: UInt8.self); pointer += 1 }
+    mutating func u32(_ v: UInt32) { pointer.storeBytes(of: v.littleEndian, as: UInt32.self); pointer += 4 }
+    mutating func u64(_ v: UInt64) { pointer.storeBytes(of: v.littleEndian, as: UInt64.self); pointer += 8 }
+
+    mutating func floats(_ source: UnsafePointer<Float>, _ n: Int) {
+        #if _endian(little)
+        pointer.copyMemory(from: source, byteCount: n * 4)
+        pointer += n * 4
+        #else
+        for i in 0..<n { u32(source[i].bitPattern) }
+        #endif
+    }
+
+    mutating func words(_ source: UnsafePointer<UInt32>, _ n: Int) {
+        #if _endian(little)
+        pointer.copyMemory(from: source, byteCount: n * 4)
+        pointer += n * 4
+        #else
+        for i in 0..<n { u32(source[i]) }
+        #endif
+    }
+
+    mutating func bytes(_ source: UnsafePointer<UInt8>, _ n: Int) {
+        pointer.copyMemory(from: source, byteCount: n)
+        pointer += n
+    }
+}
+
+/// Sequential little-endian loads at unaligned offsets. Bounds are checked
+/// once, against the header, before reading.
+struct _ByteReader {
+    var pointer: UnsafeRawPointer
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
+
+    mutating func u32() -> UInt32 { defer { pointer += 4 }; return pointer.loadLE32() }
+    mutating func u64() -> UInt64 {
+        defer { pointer += 8 }
+        return UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self))
+    }
+
+    mutating func floats(into destination: UnsafeMutablePointer<Float>, _ n: Int) {
+        #if _endian(little)
+        UnsafeMutableRawPointer(destination).copyMemory(from: pointer, byteCount: n * 4)
+        pointer += n * 4
+        #else
+        for i in 0..<n { destination[i] = Float(bitPattern: u32()) }
+        #endif
+    }
+
+    mutating func words(into destination: UnsafeMutablePointer<UInt32>, _ n: Int) {
+        #if _endian(little)
+        UnsafeMutableRawPointer(destination).copyMemory(from: pointer, byteCount: n * 4)
+        pointer += n * 4
+        #else
+        for i in 0..<n { destination[i] = u32() }
+        #endif
+    }
+
+    mutating func skip(_ n: Int) { pointer += n }
+}
+
+extension UnsafeRawPointer {
+    func loadLE32() -> UInt32 { UInt32(littleEndian: loadUnaligned(as: UInt32.self)) }
+}
+
+/// `Array.withUnsafeBytes` with a typed-throwing body (the standard library's
+/// is untyped `rethrows`).
+func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(EdgeVecError) -> R) throws(EdgeVecError) -> R {
+    var result: Result<R, EdgeVecError>?
+    bytes.withUnsafeBytes { raw in
+        result = Result { () throws(EdgeVecError) -> R in try body(raw) }
+    }
+    return try result!.get()
+}
