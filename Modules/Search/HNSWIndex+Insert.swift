@@ -110,14 +110,17 @@ extension HNSWIndex {
             let found = _drainResultsSorted()
             ep = scratch.sorted[0]
             let chosen = _selectHeuristic(K.self, from: scratch.sorted.base!, count: found, limit: m)
-            // The selection sits in `scratch.selected`; copy the ids out before
-            // linking back reuses the buffers.
+            // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
+            let links = scratch.links.base!
             let ids = scratch.ids.base!
-            for i in 0..<chosen { ids[i] = scratch.selected[i].id }
+            for i in 0..<chosen {
+                links[i] = scratch.selected[i]
+                ids[i] = links[i].id
+            }
             graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: chosen))
             for i in 0..<chosen {
-                let e = Int(ids[i])
-                _connect(K.self, from: e, to: UInt32(id), distance: scratch.selected[i].distance, layer: layer)
+                let e = Int(links[i].id)
+                _connect(K.self, from: e, to: UInt32(id), distance: links[i].distance, layer: layer)
                 if layer == 0 { inDegree[e] &+= 1 }
             }
             layer -= 1

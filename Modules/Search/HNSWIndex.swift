@@ -69,7 +69,8 @@ public final class HNSWIndex {
         vectors.allocatedBytes + graph.allocatedBytes + inDegree.allocatedBytes
             + scratch.visited.allocatedBytes + scratch.candidates.storage.allocatedBytes
             + scratch.results.storage.allocatedBytes + scratch.sorted.allocatedBytes
-            + scratch.selected.allocatedBytes + scratch.ids.allocatedBytes + scratch.query.allocatedBytes
+            + scratch.selected.allocatedBytes + scratch.ids.allocatedBytes + scratch.links.allocatedBytes
+            + scratch.query.allocatedBytes
     }
 
     /// The level of node `id` (0-based, tests and tools).

@@ -100,6 +100,9 @@ struct _SearchScratch {
     @usableFromInline var sorted = _UnsafeGrowableBuffer<_Candidate>()
     @usableFromInline var selected = _UnsafeGrowableBuffer<_Candidate>()
     @usableFromInline var ids = _UnsafeGrowableBuffer<UInt32>()
+    /// The new node's chosen neighbours while links back to it are made
+    /// (linking reuses `sorted`, `selected` and `ids`).
+    @usableFromInline var links = _UnsafeGrowableBuffer<_Candidate>()
     @usableFromInline var query = _UnsafeGrowableBuffer<Float>()
     /// Capacity of the candidate heap: beyond it, candidates that can no
     /// longer improve the results are purged (see `searchLayer`).
@@ -119,6 +122,7 @@ struct _SearchScratch {
               sorted.reserve(beam, preserving: 0, using: allocator),
               selected.reserve(beam, preserving: 0, using: allocator),
               ids.reserve(beam, preserving: 0, using: allocator),
+              links.reserve(beam, preserving: 0, using: allocator),
               query.reserve(stride, preserving: 0, using: allocator)
         else { return false }
         candidateLimit = candidates.storage.capacity &- 1
@@ -142,6 +146,7 @@ struct _SearchScratch {
         sorted.release(using: allocator)
         selected.release(using: allocator)
         ids.release(using: allocator)
+        links.release(using: allocator)
         query.release(using: allocator)
     }
 }
