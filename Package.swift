@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "EdgeVecStorage", targets: ["EdgeVecStorage"]),
         .library(name: "EdgeVecGraph", targets: ["EdgeVecGraph"]),
         .library(name: "EdgeVecSearch", targets: ["EdgeVecSearch"]),
+        .library(name: "EdgeVecBridge", targets: ["EdgeVecBridge"]),
         .library(name: "EdgeVec", targets: ["EdgeVec"]),
         .executable(name: "edgevec", targets: ["edgevec"]),
     ],
@@ -57,6 +58,9 @@ let package = Package(
                 path: "Modules/Graph", swiftSettings: coreSettings),
         .target(name: "EdgeVecSearch", dependencies: ["EdgeVecAllocators", "EdgeVecStorage", "EdgeVecGraph"],
                 path: "Modules/Search", swiftSettings: coreSettings),
+        // C-ABI exports for wasm32 and C hosts.
+        .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecAllocators"],
+                path: "Modules/Bridge", swiftSettings: coreSettings),
         // Umbrella for Swift users: one import for the whole index.
         .target(name: "EdgeVec", dependencies: ["EdgeVecSearch", "EdgeVecStorage", "EdgeVecGraph", "EdgeVecAllocators"],
                 path: "Modules/EdgeVec"),
