@@ -1,0 +1,143 @@
+import ArgumentParser
+import EdgeVec
+
+/// `edgevec build`: index the vectors of a .fvecs file and save the index.
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build an index from a .fvecs file and save it.",
+        discussion: """
+            Inserts the vectors one at a time, in file order (vector i gets id i), \
+            then writes the index atomically. Prints one summary line on stdout.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Vectors to index (.fvecs).", valueName: "base.fvecs"))
+    var input: String
+
+    @Option(help: ArgumentHelp("Where to write the index.", valueName: "index"))
+    var output: String
+
+    @Option(name: .customLong("metric"),
+            help: "Distance: l2 (squared Euclidean), cosine (1 - cos) or dot (-inner product).")
+    var metricArgument: MetricArgument = .l2
+
+    var metric: Metric { metricArgument.metric }
+
+    @Option(name: .customLong("m"), help: "HNSW links per node on upper layers (2...128; layer 0 keeps 2·M).")
+    var m: Int = 16
+
+    @Option(name: .customLong("ef-construction"), help: "HNSW beam width while inserting (1...65536).")
+    var efConstruction: Int = 200
+
+    @Option(name: .customLong("ef-search"),
+            help: "Default search beam width stored in the index (1...65536).")
+    var efSearch: Int = 64
+
+    @Option(help: "Seed of the HNSW level generator (same seed and input give the same index).")
+    var seed: UInt64 = 42
+
+    @Flag(help: "Build an exact flat (brute-force) index instead of HNSW; HNSW options are ignored.")
+    var flat = false
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func validate() throws {
+        do {
+            try HNSWConfiguration(m: m, efConstruction: efConstruction, efSearch: efSearch, seed: seed).validate()
+        } catch {
+            throw ValidationError(optionMessage(error))
+        }
+    }
+
+    func run() throws {
+        try checkReadable(input, what: "input")
+        try checkWritable(output, what: "index")
+        try checkDistinct(output: output, from: input, what: "input")
+        let base = try VecsFile.readFvecs(input)
+        let dimension = base.dimension
+
+        let index: BuildTarget
+        do {
+            if flat {
+                index = .flat(try FlatIndex(dimension: dimension, metric: metric))
+            } else {
+                let configuration = HNSWConfiguration(m: m, efConstruction: efConstruction,
+                                                      efSearch: efSearch, seed: seed)
+                index = .hnsw(try HNSWIndex(dimension: dimension, metric: metric, configuration: configuration))
+            }
+        } catch {
+            throw CLIError("cannot index \(input)", error)
+        }
+
+        var progress = ProgressBar(label: "building", unit: "vectors", total: base.rows, quiet: quiet)
+        let start = monotonicNanoseconds()
+        try base.values.withUnsafeBufferPointer { (values) throws(CLIError) in
+            let pointer = values.baseAddress!
+            for row in 0..<base.rows {
+                let vector = UnsafeBufferPointer(start: pointer + row * dimension, count: dimension)
+                do throws(EdgeVecError) {
+                    try index.add(vector)
+                } catch {
+                    progress.finish(row)
+                    throw CLIError("\(input): row \(row): " + rowMessage(error))
+                }
+                progress.update(row + 1)
+            }
+        }
+        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        progress.finish(base.rows)
+
+        do {
+            try index.save(toFile: output)
+        } catch {
+            throw CLIError("cannot save index to \(output)", error)
+        }
+        let bytes = fileSize(output) ?? 0
+        let rate = seconds > 0 ? Double(base.rows) / seconds : 0
+        print("built \(index.kind) index: \(base.rows) vectors, dimension \(dimension), metric \(metric.name), "
+            + "\(fixed(seconds, 3)) s, \(fixed(rate, 1)) vectors/s, \(bytes) bytes -> \(output)")
+    }
+}
+
+/// The index under construction.
+private enum BuildTarget {
+    case hnsw(HNSWIndex)
+    case flat(FlatIndex)
+
+    var kind: String {
+        switch self {
+        case .hnsw: return "hnsw"
+        case .flat: return "flat"
+        }
+    }
+
+    func add(_ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) {
+        switch self {
+        case .hnsw(let index): _ = try index.add(vector)
+        case .flat(let index): _ = try index.add(vector)
+        }
+    }
+
+    func save(toFile path: String) throws(EdgeVecError) {
+        switch self {
+        case .hnsw(let index): try index.save(toFile: path)
+        case .flat(let index): try index.save(toFile: path)
+        }
+    }
+}
+
+/// An out-of-range option, named as on the command line.
+private func optionMessage(_ error: EdgeVecError) -> String {
+    guard case .invalidParameter(let parameter, let value) = error else { return describe(error) }
+    let option: String
+    switch parameter {
+    case .m: option = "--m"
+    case .efConstruction: option = "--ef-construction"
+    case .efSearch: option = "--ef-search"
+    case .ef: option = "--ef"
+    default: return describe(error)
+    }
+    return "\(option) must be in \(parameter.range), got \(value)"
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import EdgeVec
+import EdgeVecAllocators
+
+/// `edgevec info`: describe a saved index.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Print the parameters of a saved index.",
+        discussion: "One `key: value` per line; HNSW-only fields are `-` for a flat index."
+    )
+
+    @Option(help: ArgumentHelp("Index file written by `edgevec build`.", valueName: "index"))
+    var index: String
+
+    func run() throws {
+        try checkReadable(index, what: "index")
+        let loaded: LoadedIndex
+        do {
+            loaded = try LoadedIndex.load(fromFile: index)
+        } catch {
+            throw CLIError("cannot load index \(index)", error)
+        }
+        var fields: [(String, String)] = []
+        switch loaded {
+        case .hnsw(let hnsw):
+            let c = hnsw.configuration
+            fields = [
+                ("kind", "hnsw"),
+                ("metric", hnsw.metric.name),
+                ("dimension", String(hnsw.dimension)),
+                ("count", String(hnsw.count)),
+                ("M", String(c.m)),
+                ("efConstruction", String(c.efConstruction)),
+                ("efSearch", String(c.efSearch)),
+                ("seed", String(c.seed)),
+                ("max level", String(hnsw.maxLevel)),
+                ("file bytes", String(fileSize(index) ?? 0)),
+                ("allocator", allocatorName(hnsw.allocatorKind)),
+            ]
+        case .flat(let flat):
+            fields = [
+                ("kind", "flat"),
+                ("metric", flat.metric.name),
+                ("dimension", String(flat.dimension)),
+                ("count", String(flat.count)),
+                ("M", "-"),
+                ("efConstruction", "-"),
+                ("efSearch", "-"),
+                ("seed", "-"),
+                ("max level", "-"),
+                ("file bytes", String(fileSize(index) ?? 0)),
+                ("allocator", allocatorName(flat.allocatorKind)),
+            ]
+        }
+        for (key, value) in fields { print("\(key): \(value)") }
+    }
+}
+
+private func allocatorName(_ kind: RawAllocator.Kind) -> String {
+    switch kind {
+    case .system: return "system"
+    case .jemalloc: return "jemalloc"
+    case .bumpArena: return "bump-arena"
+    }
+}
