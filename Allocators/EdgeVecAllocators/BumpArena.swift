@@ -54,9 +54,13 @@ public enum BumpArena {
 
     static func allocate(_ h: UnsafeMutablePointer<_Header>, _ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
         let alignment = max(alignment, 16)
+        guard alignment & (alignment &- 1) == 0 else { return nil }   // powers of two only
         let size = max(size, 1)
         if let chunk = h.pointee.chunk {
-            let start = (h.pointee.cursor + alignment - 1) & ~(alignment - 1)
+            // Align the address, not the offset: a chunk is only as aligned as
+            // the request that opened it.
+            let address = Int(bitPattern: chunk) &+ h.pointee.cursor
+            let start = ((address &+ alignment &- 1) & ~(alignment &- 1)) &- Int(bitPattern: chunk)
             if start <= h.pointee.chunkSize && size <= h.pointee.chunkSize - start {
                 h.pointee.cursor = start + size
                 h.pointee.lastBlock = start
@@ -72,7 +76,7 @@ public enum BumpArena {
         let (needed, overflow) = size.addingReportingOverflow(chunkLink + alignment)
         guard !overflow else { return nil }
         let chunkSize = max(h.pointee.nextChunkSize, needed)
-        guard let chunk = _ev_aligned_alloc(chunkSize, max(alignment, 16)) else { return nil }
+        guard let chunk = _ev_aligned_alloc(chunkSize, alignment) else { return nil }
         chunk.storeBytes(of: h.pointee.chunk, as: UnsafeMutableRawPointer?.self)
         h.pointee.chunk = chunk
         h.pointee.chunkSize = chunkSize

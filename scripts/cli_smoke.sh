@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# End-to-end check of the `edgevec` CLI: build an index, search it with
+# ground truth, require recall@10 >= $MIN_RECALL.
+#
+#   scripts/cli_smoke.sh EDGEVEC DATA_DIR WORK_DIR
+#
+# Uses DATA_DIR/smoke_{base,query,groundtruth}.fvecs|ivecs (MiniLM, cosine)
+# when present; otherwise prints "skipped: no shared data at ..." and runs on
+# a small generated set (scripts/gen_fvecs.py, squared L2).
+set -euo pipefail
+edgevec=$1
+data=$2
+work=$3
+min_recall=${MIN_RECALL:-0.95}
+python=${PYTHON:-python3}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$work"
+
+if [ -f "$data/smoke_base.fvecs" ] && [ -f "$data/smoke_query.fvecs" ] && [ -f "$data/smoke_groundtruth.ivecs" ]; then
+    base=$data/smoke_base.fvecs
+    queries=$data/smoke_query.fvecs
+    groundtruth=$data/smoke_groundtruth.ivecs
+    metric=cosine
+    echo "data: MiniLM-Debian smoke set at $data (metric $metric)"
+else
+    echo "skipped: no shared data at $data; using a generated data set instead"
+    "$python" "$here/gen_fvecs.py" --out "$work/generated" --base 2000 --queries 100 --dim 32 --k 10
+    base=$work/generated/base.fvecs
+    queries=$work/generated/query.fvecs
+    groundtruth=$work/generated/groundtruth.ivecs
+    metric=l2
+fi
+
+index=$work/smoke.edgevec
+rm -f "$index"
+set -x
+"$edgevec" build --input "$base" --output "$index" --metric "$metric" --m 16 --ef-construction 200 --seed 42 --quiet
+"$edgevec" info --index "$index"
+"$edgevec" search --index "$index" --queries "$queries" --k 10 --ef 64 \
+    --output "$work/smoke-results.ivecs" --groundtruth "$groundtruth" | tee "$work/smoke-search.txt"
+{ set +x; } 2>/dev/null
+[ -s "$work/smoke-results.ivecs" ] || { echo "FAIL: search wrote no results file" >&2; exit 1; }
+"$here/check_recall.sh" "$work/smoke-search.txt" "$min_recall" 10
