@@ -101,17 +101,18 @@ extension RawAllocator {
 
 #if Jemalloc
 extension RawAllocator {
-    /// jemalloc's extended API (`mallocx`/`sdallocx`): aligned and sized, so
-    /// frees skip the size lookup. Linking it also replaces malloc process-wide.
+    /// jemalloc's extended API (`mallocx`/`dallocx`) for aligned blocks.
+    /// Linking it also replaces malloc process-wide.
     public static var jemalloc: RawAllocator {
         RawAllocator(
             kind: .jemalloc, context: nil,
             allocate: { _, size, alignment in
                 // MALLOCX_ALIGN(a) is log2(a) in the low bits; the macro does not import.
-                let a = max(alignment, 16)
-                return mallocx(max(size, 1), Int32(a.trailingZeroBitCount))
+                mallocx(max(size, 1), Int32(max(alignment, 16).trailingZeroBitCount))
             },
-            deallocate: { _, pointer, size in sdallocx(pointer, max(size, 1), 0) },
+            // Not `sdallocx(p, size, 0)`: an aligned block can sit in a larger
+            // size class than `size` names, and a sized free must match it.
+            deallocate: { _, pointer, _ in dallocx(pointer, 0) },
             release: { _ in })
     }
 

@@ -8,11 +8,11 @@ import EdgeVecSearch
 //
 // Not thread-safe: hosts call from one thread (wasm modules are single-threaded).
 
-/// Bridge-only error codes (the core's are −1 … −9).
+/// Bridge-only error codes (the core's are −1 … −19).
 enum BridgeError {
-    static let invalidHandle: Int32 = -10
-    static let invalidMetric: Int32 = -11
-    static let bufferTooSmall: Int32 = -12
+    static let invalidHandle: Int32 = -20
+    static let invalidMetric: Int32 = -21
+    static let bufferTooSmall: Int32 = -22
 }
 
 /// The state behind a handle: the index plus its staging buffer, which hosts
@@ -165,9 +165,10 @@ public func ev_error_message(_ code: Int32) -> UnsafePointer<CChar> {
     case -7: message = "out of memory; the index is unchanged"
     case -8: message = "corrupt index data"
     case -9: message = "file operation failed"
-    case -10: message = "invalid handle or null pointer"
-    case -11: message = "invalid metric (0 l2, 1 cosine, 2 dot)"
-    case -12: message = "buffer too small"
+    case -10: message = "vector too large: its distances would overflow float32"
+    case -20: message = "invalid handle or null pointer"
+    case -21: message = "invalid metric (0 l2, 1 cosine, 2 dot)"
+    case -22: message = "buffer too small"
     default: message = code >= 0 ? "ok" : "unknown error"
     }
     return UnsafeRawPointer(message.utf8Start).assumingMemoryBound(to: CChar.self)

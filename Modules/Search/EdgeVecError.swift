@@ -30,6 +30,9 @@ public enum EdgeVecError: Error, Equatable, Sendable {
     case nonFiniteValue(position: Int)
     /// A zero vector under the cosine metric, which has no direction.
     case zeroVector(row: Int)
+    /// A vector so large (‖v‖² > Float.max / 8) that distances would overflow
+    /// (l2 and dot; cosine normalises instead).
+    case vectorTooLarge(row: Int)
     /// k must be at least 1.
     case invalidK(Int)
     /// A parameter is out of its documented range.
@@ -55,6 +58,7 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case .outOfMemory: return -7
         case .corrupt: return -8
         case .io: return -9
+        case .vectorTooLarge: return -10
         }
     }
 
@@ -67,6 +71,8 @@ public enum EdgeVecError: Error, Equatable, Sendable {
             return "non-finite value (NaN or infinity) at position " + String(position)
         case .zeroVector(let row):
             return "zero vector at row " + String(row) + " has no direction under the cosine metric"
+        case .vectorTooLarge(let row):
+            return "vector at row " + String(row) + " is too large: its distances would overflow float32"
         case .invalidK(let k):
             return "k must be at least 1, got " + String(k)
         case .invalidParameter(let parameter, let value):

@@ -64,7 +64,7 @@ public final class FlatIndex {
         guard vectors.reserve(newCount, using: allocator) else { throw .outOfMemory }
         for row in 0..<rows {
             let source = values.baseAddress! + row * dimension
-            vectors.append(source, scale: metric == .cosine ? _Validation.inverseNorm(source, dimension) : 1)
+            vectors.append(source, scale: _Validation.scale(source, dimension, metric))
         }
         return first
     }
@@ -112,8 +112,7 @@ public final class FlatIndex {
         guard scratch.reserve(nodes: 0, ef: keep, degree: 0, stride: vectors.stride, allocator: allocator)
         else { throw .outOfMemory }
         let q = scratch.query.base!
-        let scale: Float = metric == .cosine ? _Validation.inverseNorm(query.baseAddress!, dimension) : 1
-        for i in 0..<dimension { q[i] = query[i] * scale }
+        _Validation.prepareQuery(query, into: q, metric: metric)
         switch metric {
         case .l2: _scan(_L2Kernel.self, q, keep: keep)
         case .cosine: _scan(_CosineKernel.self, q, keep: keep)

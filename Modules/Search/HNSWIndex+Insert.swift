@@ -67,7 +67,8 @@ extension HNSWIndex {
         }
         guard vectors.reserve(newCount, using: allocator),
               graph.reserve(nodes: newCount, upperWords: words, using: allocator),
-              inDegree.reserve(newCount, preserving: count, using: allocator),
+              parents.reserve(newCount, preserving: count, using: allocator),
+              children.reserve(newCount, preserving: count, using: allocator),
               scratch.reserve(nodes: newCount, ef: configuration.efConstruction, degree: graph.maxDegree0,
                               stride: vectors.stride, allocator: allocator)
         else { throw .outOfMemory }
@@ -76,11 +77,11 @@ extension HNSWIndex {
     /// Inserts a validated vector into reserved space. Cannot fail.
     @discardableResult
     func _insertValidated(_ source: UnsafePointer<Float>) -> Int {
-        let scale: Float = metric == .cosine ? _Validation.inverseNorm(source, dimension) : 1
-        let id = vectors.append(source, scale: scale)
+        let id = vectors.append(source, scale: _Validation.scale(source, dimension, metric))
         let level = _drawLevel(&rng, m: configuration.m, cap: LayeredGraph.maxLevel)
         graph.addNode(level: level)
-        inDegree[id] = 0
+        parents[id] = _noParent
+        children[id] = 0
         switch metric {
         case .l2: _link(_L2Kernel.self, id: id, level: level)
         case .cosine: _link(_CosineKernel.self, id: id, level: level)
@@ -90,6 +91,15 @@ extension HNSWIndex {
     }
 
     /// Connects the new node `id` (already in storage and graph) to the graph.
+    ///
+    /// Besides the usual HNSW links, every node but the first gets a *parent*
+    /// on layer 0, an earlier node it links to and that links back; pruning
+    /// never removes these tree edges (see `_connect`). The tree spans all
+    /// nodes in both directions, so every node stays reachable on layer 0
+    /// from any other, the entry point included, whatever the metric, M or
+    /// data (duplicates, hubs under dot). A parent takes at most M − 1 tree
+    /// children while a nearer candidate has room (hard limit 2M − 1), so
+    /// pinned edges never exceed a list's 2M slots.
     func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int) {
         if entryPoint < 0 {
             entryPoint = id
@@ -109,19 +119,26 @@ extension HNSWIndex {
             _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer)
             let found = _drainResultsSorted()
             ep = scratch.sorted[0]
-            let chosen = _selectHeuristic(K.self, from: scratch.sorted.base!, count: found, limit: m)
+            var chosen = _selectHeuristic(K.self, from: scratch.sorted.base!, count: found, limit: m, owner: -1)
             // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
             let links = scratch.links.base!
-            let ids = scratch.ids.base!
-            for i in 0..<chosen {
-                links[i] = scratch.selected[i]
-                ids[i] = links[i].id
+            for i in 0..<chosen { links[i] = scratch.selected[i] }
+            if layer == 0 {
+                let parent = _chooseParent(count: found, newcomer: id)
+                parents[id] = parent.id
+                children[Int(parent.id)] &+= 1
+                var listed = false
+                for i in 0..<chosen where links[i].id == parent.id { listed = true }
+                if !listed {            // room: the newcomer keeps ≤ M of 2M slots
+                    links[chosen] = parent
+                    chosen += 1
+                }
             }
+            let ids = scratch.ids.base!
+            for i in 0..<chosen { ids[i] = links[i].id }
             graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: chosen))
             for i in 0..<chosen {
-                let e = Int(links[i].id)
-                _connect(K.self, from: e, to: UInt32(id), distance: links[i].distance, layer: layer)
-                if layer == 0 { inDegree[e] &+= 1 }
+                _connect(K.self, from: Int(links[i].id), to: links[i], newcomer: UInt32(id), layer: layer)
             }
             layer -= 1
         }
@@ -131,15 +148,32 @@ extension HNSWIndex {
         }
     }
 
-    /// Adds the link `node → newcomer` on `layer`, pruning `node`'s list with
-    /// the selection heuristic when it overflows. On layer 0 a node whose only
-    /// incoming link would be pruned keeps it, so no node becomes unreachable.
-    func _connect<K: _DistanceKernel>(_ kernel: K.Type, from node: Int, to newcomer: UInt32,
-                                      distance: Float, layer: Int) {
-        if graph.appendNeighbor(newcomer, to: node, layer: layer) {
-            if layer == 0 { inDegree[Int(newcomer)] &+= 1 }
-            return
+    /// The newcomer's tree parent: the nearest layer-0 candidate (in
+    /// `scratch.sorted`) with fewer than M − 1 tree children, else the nearest
+    /// under the hard limit 2M − 1, else the previous node (which has none yet).
+    func _chooseParent(count found: Int, newcomer: Int) -> _Candidate {
+        let soft = UInt32(max(configuration.m - 1, 1))
+        let hard = UInt32(graph.maxDegree0 - 1)
+        for i in 0..<found where children[Int(scratch.sorted[i].id)] < soft { return scratch.sorted[i] }
+        for i in 0..<found where children[Int(scratch.sorted[i].id)] < hard { return scratch.sorted[i] }
+        let previous = UInt32(newcomer - 1)
+        let stride = vectors.stride
+        let distance: Float
+        switch metric {
+        case .l2: distance = _L2Kernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: newcomer - 1), stride)
+        case .cosine: distance = _CosineKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: newcomer - 1), stride)
+        case .dot: distance = _DotKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: newcomer - 1), stride)
         }
+        return _Candidate(distance, previous)
+    }
+
+    /// Adds the link `node → newcomer` on `layer` (`link.distance` is their
+    /// distance), pruning `node`'s list with the selection heuristic when it
+    /// overflows. Tree edges of `node` (to its parent and its tree children)
+    /// are pinned on layer 0: kept first, whatever the heuristic says.
+    func _connect<K: _DistanceKernel>(_ kernel: K.Type, from node: Int, to link: _Candidate,
+                                      newcomer: UInt32, layer: Int) {
+        if graph.appendNeighbor(newcomer, to: node, layer: layer) { return }
         let stride = vectors.stride
         let base = UnsafePointer(vectors.pointer(at: node))
         let list = graph.neighbors(of: node, layer: layer)
@@ -150,46 +184,20 @@ extension HNSWIndex {
         for e in list {
             _insertSorted(_Candidate(K.distance(base, vectors.pointer(at: Int(e)), stride), e), into: sorted, count: &n)
         }
-        _insertSorted(_Candidate(distance, newcomer), into: sorted, count: &n)
-        if layer == 0 { inDegree[Int(newcomer)] &+= 1 }   // counted as linked until dropped below
-        var kept = _selectHeuristic(K.self, from: sorted, count: n, limit: capacity)
-        let selected = scratch.selected.base!
-        if layer == 0 {
-            // Mark the selection in the visited stamps to find the dropped ones.
-            scratch.nextEpoch()
-            let stamp = scratch.epoch
-            let visited = scratch.visited.base!
-            for i in 0..<kept { visited[Int(selected[i].id)] = stamp }
-            for i in 0..<n where visited[Int(sorted[i].id)] != stamp {
-                let dropped = sorted[i]
-                if inDegree[Int(dropped.id)] > 1 {
-                    inDegree[Int(dropped.id)] &-= 1
-                } else if kept < capacity {
-                    selected[kept] = dropped          // its only way in: keep it
-                    kept += 1
-                } else if let slot = _replaceable(selected, kept) {
-                    inDegree[Int(selected[slot].id)] &-= 1
-                    selected[slot] = dropped
-                } else {
-                    inDegree[Int(dropped.id)] &-= 1   // nothing can give way
-                }
-            }
-        }
+        _insertSorted(_Candidate(link.distance, newcomer), into: sorted, count: &n)
+        let kept = _selectHeuristic(K.self, from: sorted, count: n, limit: capacity, owner: layer == 0 ? node : -1)
         let ids = scratch.ids.base!
-        for i in 0..<kept { ids[i] = selected[i].id }
+        for i in 0..<kept { ids[i] = scratch.selected[i].id }
         graph.setNeighbors(of: node, layer: layer, UnsafeBufferPointer(start: ids, count: kept))
     }
 
-    /// The farthest selected neighbour that has another incoming link.
-    func _replaceable(_ selected: UnsafeMutablePointer<_Candidate>, _ count: Int) -> Int? {
-        var i = count - 1
-        while i >= 0 {
-            if inDegree[Int(selected[i].id)] > 1 { return i }
-            i -= 1
-        }
-        return nil
+    /// Whether `candidate` is a tree edge of `owner` (its parent or a tree child).
+    @inline(__always)
+    func _isTreeEdge(_ candidate: UInt32, of owner: Int) -> Bool {
+        parents[owner] == candidate || parents[Int(candidate)] == UInt32(truncatingIfNeeded: owner)
     }
 
+    @inline(__always)
     func _insertSorted(_ c: _Candidate, into buffer: UnsafeMutablePointer<_Candidate>, count: inout Int) {
         var i = count
         while i > 0 && buffer[i - 1].distance > c.distance {
@@ -202,16 +210,26 @@ extension HNSWIndex {
 
     /// Algorithm 4 of the paper (no extension, no pruned fill): walks
     /// `candidates` in ascending distance to the base and keeps one only if it
-    /// is closer to the base than to every neighbour kept so far. Writes the
-    /// kept ones to `scratch.selected` and returns how many.
+    /// is closer to the base than to every neighbour kept so far. With
+    /// `owner ≥ 0`, the owner's tree edges among the candidates are kept
+    /// first (and count as kept for the comparison). Writes the kept ones to
+    /// `scratch.selected` and returns how many.
     func _selectHeuristic<K: _DistanceKernel>(_ kernel: K.Type, from candidates: UnsafeMutablePointer<_Candidate>,
-                                              count: Int, limit: Int) -> Int {
+                                              count: Int, limit: Int, owner: Int) -> Int {
         let selected = scratch.selected.base!
         let stride = vectors.stride
         var kept = 0
+        if owner >= 0 {
+            for i in 0..<count where _isTreeEdge(candidates[i].id, of: owner) {
+                selected[kept] = candidates[i]
+                kept += 1
+            }
+        }
+        let pinned = kept
         for i in 0..<count {
             if kept >= limit { break }
             let c = candidates[i]
+            if pinned > 0 && _isTreeEdge(c.id, of: owner) { continue }
             let cv = UnsafePointer(vectors.pointer(at: Int(c.id)))
             var good = true
             for j in 0..<kept where K.distance(cv, vectors.pointer(at: Int(selected[j].id)), stride) < c.distance {
@@ -226,3 +244,6 @@ extension HNSWIndex {
         return kept
     }
 }
+
+/// Parent of the first node.
+let _noParent = UInt32.max

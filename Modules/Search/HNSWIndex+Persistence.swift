@@ -28,6 +28,7 @@ extension HNSWIndex {
         for id in 0..<count { w.floats(vectors.pointer(at: id), dimension) }
         for id in 0..<count { w.u8(UInt8(graph.level(of: id))) }
         for _ in count ..< ((count + 3) & ~3) { w.u8(0) }
+        if let p = parents.base { w.words(p, count) }
         let l0 = graph.layer0Words
         if let p = l0.baseAddress { w.words(p, l0.count) }
         let up = graph.upperLayerWords
@@ -77,7 +78,8 @@ extension HNSWIndex {
         let n = header.count
         guard vectors.reserveExactly(n, using: allocator),
               graph.reserveExactly(nodes: n, upperWords: header.upperWords, using: allocator),
-              inDegree.reserveExactly(n, preserving: 0, using: allocator) else { throw .outOfMemory }
+              parents.reserveExactly(n, preserving: 0, using: allocator),
+              children.reserveExactly(n, preserving: 0, using: allocator) else { throw .outOfMemory }
         var r = _ByteReader(body)
         for id in 0..<n {
             let p = vectors.pointer(at: id)
@@ -96,6 +98,7 @@ extension HNSWIndex {
         }
         if words != header.upperWords { throw .corrupt(.invalidStructure) }
         r.skip((n + 3) & ~3)
+        if let p = parents.base { r.words(into: p, n) }
         let l0 = graph.layer0Words
         if let p = l0.baseAddress { r.words(into: p, l0.count) }
         let up = graph.upperLayerWords
@@ -109,8 +112,27 @@ extension HNSWIndex {
                 throw .corrupt(.invalidStructure)
             }
         }
-        for id in 0..<n {
-            for e in graph.neighbors(of: id, layer: 0) { inDegree[Int(e)] &+= 1 }
+        try _checkTree()
+    }
+
+    /// The layer-0 spanning tree read from bytes must be one: node 0 the
+    /// root, every other parent earlier, each edge present in both lists,
+    /// child counts within the limit that keeps pinned edges inside a list.
+    func _checkTree() throws(EdgeVecError) {
+        let hard = UInt32(graph.maxDegree0 - 1)
+        for id in 0..<count {
+            let parent = parents[id]
+            if id == 0 {
+                if parent != _noParent { throw .corrupt(.invalidStructure) }
+                continue
+            }
+            guard parent < UInt32(id) else { throw .corrupt(.invalidStructure) }
+            children[Int(parent)] &+= 1
+            if children[Int(parent)] > hard
+                || !graph.neighbors(of: id, layer: 0).contains(parent)
+                || !graph.neighbors(of: Int(parent), layer: 0).contains(UInt32(id)) {
+                throw .corrupt(.invalidStructure)
+            }
         }
     }
 }

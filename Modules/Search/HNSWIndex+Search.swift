@@ -57,8 +57,7 @@ extension HNSWIndex {
                               allocator: allocator) else { throw .outOfMemory }
         // Copy into the padded query buffer (normalised for cosine).
         let q = scratch.query.base!
-        let scale: Float = metric == .cosine ? _Validation.inverseNorm(query.baseAddress!, dimension) : 1
-        for i in 0..<dimension { q[i] = query[i] * scale }
+        _Validation.prepareQuery(query, into: q, metric: metric)
         switch metric {
         case .l2: _searchGraph(_L2Kernel.self, q, ef: beam)
         case .cosine: _searchGraph(_CosineKernel.self, q, ef: beam)

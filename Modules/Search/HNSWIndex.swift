@@ -18,8 +18,10 @@ public final class HNSWIndex {
     @usableFromInline let allocator: RawAllocator
     @usableFromInline var vectors: VectorStorage
     @usableFromInline var graph: LayeredGraph
-    /// Layer-0 in-degree per node, to keep pruning from orphaning a node.
-    @usableFromInline var inDegree = _UnsafeGrowableBuffer<UInt32>()
+    /// Layer-0 spanning tree: each node's parent (`_noParent` for node 0) and
+    /// its number of tree children. Tree edges are never pruned.
+    @usableFromInline var parents = _UnsafeGrowableBuffer<UInt32>()
+    @usableFromInline var children = _UnsafeGrowableBuffer<UInt32>()
     @usableFromInline var scratch = _SearchScratch()
     @usableFromInline var rng: _SplitMix64
     /// The node searches start from, or -1 when empty.
@@ -53,7 +55,8 @@ public final class HNSWIndex {
     deinit {
         vectors.release(using: allocator)
         graph.release(using: allocator)
-        inDegree.release(using: allocator)
+        parents.release(using: allocator)
+        children.release(using: allocator)
         scratch.release(using: allocator)
         allocator.release()
     }
@@ -66,7 +69,7 @@ public final class HNSWIndex {
 
     /// Bytes of memory the index holds (vectors, graph, scratch).
     public var allocatedBytes: Int {
-        vectors.allocatedBytes + graph.allocatedBytes + inDegree.allocatedBytes
+        vectors.allocatedBytes + graph.allocatedBytes + parents.allocatedBytes + children.allocatedBytes
             + scratch.visited.allocatedBytes + scratch.candidates.storage.allocatedBytes
             + scratch.results.storage.allocatedBytes + scratch.sorted.allocatedBytes
             + scratch.selected.allocatedBytes + scratch.ids.allocatedBytes + scratch.links.allocatedBytes

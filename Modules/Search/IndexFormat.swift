@@ -23,8 +23,9 @@ import EdgeVecAllocators
 ///         88     4  reserved, 0
 ///         92     4  CRC-32C of bytes 0..<92
 ///         96     B  body: n·dim float32 vectors (unpadded; cosine vectors normalised),
-///                   then for HNSW: n level bytes padded to 4, n·(1+2M) layer-0 words
-///                   (count, then ids), U upper-layer words in node order
+///                   then for HNSW: n level bytes padded to 4, n layer-0 tree parents
+///                   (0xFFFFFFFF for node 0), n·(1+2M) layer-0 words (count, then
+///                   ids), U upper-layer words in node order
 ///     96 + B     4  CRC-32C of bytes 0..<96+B
 public enum IndexFormat {
     public static let magic: [UInt8] = [0x45, 0x44, 0x47, 0x45, 0x56, 0x45, 0x43, 0x00]   // "EDGEVEC\0"
@@ -55,7 +56,7 @@ public enum IndexFormat {
             let (v, o1) = count.multipliedReportingOverflow(by: dimension * 4)
             if o1 { return nil }
             if kind == .flat { return v }
-            let levels = (count + 3) & ~3
+            let levels = ((count + 3) & ~3) + count * 4   // levels, then parents
             let (l0, o2) = count.multipliedReportingOverflow(by: (1 + 2 * m) * 4)
             let (up, o3) = upperWords.multipliedReportingOverflow(by: 4)
             if o2 || o3 { return nil }

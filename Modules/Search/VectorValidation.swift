@@ -2,32 +2,47 @@
 /// which is what keeps rejected calls side-effect free.
 @usableFromInline
 enum _Validation {
-    /// Rows of `dimension` floats in `values` (whose length the caller checked):
-    /// every value finite and, for cosine, no zero row. Throws the first problem.
+    /// Largest squared norm accepted for l2 and dot: keeps every distance
+    /// between accepted vectors finite in Float (‖a − b‖² ≤ 4·max‖·‖²).
+    @usableFromInline static let maxSquaredNorm = Double(Float.greatestFiniteMagnitude) / 8
+
+    /// Rows of `dimension` floats in `values` (whose length the caller
+    /// checked): every value finite; for cosine no zero row; for l2 and dot
+    /// no row so large that distances would overflow. Throws the first problem.
+    /// - Complexity: O(`values.count`).
     @inlinable
     static func checkRows(_ values: UnsafeBufferPointer<Float>, dimension: Int, metric: Metric) throws(EdgeVecError) {
         for i in 0..<values.count where !values[i].isFinite {
             throw .nonFiniteValue(position: i)
         }
-        if metric == .cosine {
-            var row = 0
-            while row * dimension < values.count {
-                if inverseNorm(values.baseAddress! + row * dimension, dimension) == 0 { throw .zeroVector(row: row) }
-                row += 1
+        var row = 0
+        while row * dimension < values.count {
+            let squared = squaredNorm(values.baseAddress! + row * dimension, dimension)
+            if metric == .cosine {
+                if squared == 0 { throw .zeroVector(row: row) }
+            } else if squared > maxSquaredNorm {
+                throw .vectorTooLarge(row: row)
             }
+            row += 1
         }
     }
 
-    /// 1/‖v‖ computed in Double (no overflow for any finite Float input), or 0
-    /// for the zero vector.
+    /// Σ vᵢ² in Double: exact enough and never overflowing for Float input.
     @inlinable
-    static func inverseNorm(_ v: UnsafePointer<Float>, _ dimension: Int) -> Float {
+    static func squaredNorm(_ v: UnsafePointer<Float>, _ dimension: Int) -> Double {
         var sum: Double = 0
         for i in 0..<dimension {
             let x = Double(v[i])
             sum += x * x
         }
-        return sum > 0 ? Float(1 / sum.squareRoot()) : 0
+        return sum
+    }
+
+    /// The factor a vector is stored or searched with: 1/‖v‖ for cosine (in
+    /// Double, so tiny vectors normalise without overflowing), 1 otherwise.
+    @inlinable
+    static func scale(_ v: UnsafePointer<Float>, _ dimension: Int, _ metric: Metric) -> Double {
+        metric == .cosine ? 1 / squaredNorm(v, dimension).squareRoot() : 1
     }
 
     @inlinable
@@ -43,5 +58,17 @@ enum _Validation {
     @inlinable
     static func checkDimension(_ dimension: Int) throws(EdgeVecError) {
         if dimension < 1 || dimension > Limits.maxDimension { throw .invalidParameter(.dimension, value: dimension) }
+    }
+
+    /// Copies a validated query into the zero-padded scratch buffer, scaled
+    /// as stored vectors are.
+    @inlinable
+    static func prepareQuery(_ query: UnsafeBufferPointer<Float>, into q: UnsafeMutablePointer<Float>, metric: Metric) {
+        let scale = Self.scale(query.baseAddress!, query.count, metric)
+        if scale == 1 {
+            q.update(from: query.baseAddress!, count: query.count)
+        } else {
+            for i in 0..<query.count { q[i] = Float(Double(query[i]) * scale) }
+        }
     }
 }

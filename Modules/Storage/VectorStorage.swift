@@ -63,17 +63,19 @@ public struct VectorStorage {
         _buffer.base.unsafelyUnwrapped + index &* stride
     }
 
-    /// Appends `dimension` floats from `source`, scaled by `scale`, and returns the new index.
+    /// Appends `dimension` floats from `source`, each multiplied by `scale`
+    /// in Double precision (so that normalising a tiny vector cannot
+    /// overflow), and returns the new index.
     /// - Precondition: `count < capacity` (call `reserve` first).
     /// - Complexity: O(`dimension`).
     @inlinable @discardableResult
-    public mutating func append(_ source: UnsafePointer<Float>, scale: Float = 1) -> Int {
+    public mutating func append(_ source: UnsafePointer<Float>, scale: Double = 1) -> Int {
         precondition(count < capacity, "reserve before append")
         let destination = pointer(at: count)
         if scale == 1 {
             destination.update(from: source, count: dimension)
         } else {
-            for i in 0..<dimension { destination[i] = source[i] * scale }
+            for i in 0..<dimension { destination[i] = Float(Double(source[i]) * scale) }
         }
         // The padding is already zero: new memory is zeroed and slots are never reused.
         _count += 1
