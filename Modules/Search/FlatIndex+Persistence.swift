@@ -1,7 +1,7 @@
 import EdgeVecAllocators
 import EdgeVecStorage
 
-extension FlatIndex {
+extension FlatIndex: _Serializable {
     var _header: IndexFormat.Header {
         IndexFormat.Header(kind: .flat, metric: metric, dimension: dimension, count: count, m: 0,
                            efConstruction: 0, efSearch: 0, maxLevel: 0, seed: 0, rngState: 0,
@@ -28,9 +28,7 @@ extension FlatIndex {
 
     /// The index as bytes.
     public func serialized() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: serializedByteCount) { buffer, initialized in
-            initialized = serialize(into: UnsafeMutableRawBufferPointer(buffer))
-        }
+        _serializedArray()
     }
 
     /// Loads a flat index from bytes written by `serialize`.

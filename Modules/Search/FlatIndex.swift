@@ -78,11 +78,8 @@ public final class FlatIndex {
     /// `ef` is accepted for API symmetry, validated, and ignored.
     /// - Complexity: O(n · dimension + n · log k).
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
-        let n = try _search(query, k: k, ef: ef)
-        var out: [SearchResult] = []
-        out.reserveCapacity(n)
-        for i in 0..<n { out.append(SearchResult(id: Int(scratch.sorted[i].id), distance: scratch.sorted[i].distance)) }
-        return out
+        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
+        return scratch.sortedResults(n)
     }
 
     public func search(_ query: [Float], k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
@@ -94,12 +91,8 @@ public final class FlatIndex {
     /// Allocation-free search into caller buffers with room for `k`; returns the count.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
                        ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
-        let n = try _search(query, k: k, ef: ef)
-        for i in 0..<n {
-            ids[i] = Int32(bitPattern: scratch.sorted[i].id)
-            distances[i] = scratch.sorted[i].distance
-        }
-        return n
+        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
+        return scratch.copySortedResults(n, ids: ids, distances: distances)
     }
 
     func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {

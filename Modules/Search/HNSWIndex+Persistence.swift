@@ -2,7 +2,7 @@ import EdgeVecAllocators
 import EdgeVecGraph
 import EdgeVecStorage
 
-extension HNSWIndex {
+extension HNSWIndex: _Serializable {
     var _header: IndexFormat.Header {
         IndexFormat.Header(kind: .hnsw, metric: metric, dimension: dimension, count: count, m: configuration.m,
                            efConstruction: configuration.efConstruction, efSearch: configuration.efSearch,
@@ -40,9 +40,7 @@ extension HNSWIndex {
 
     /// The index as bytes in `IndexFormat` version 1.
     public func serialized() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: serializedByteCount) { buffer, initialized in
-            initialized = serialize(into: UnsafeMutableRawBufferPointer(buffer))
-        }
+        _serializedArray()
     }
 
     /// Loads an index from bytes written by `serialize`.

@@ -15,14 +15,8 @@ extension HNSWIndex {
     ///   `invalidK`, `invalidParameter(.ef)`, `outOfMemory`.
     /// - Complexity: O(ef · M · log n) distance computations expected.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
-        let n = try _search(query, k: k, ef: ef)
-        var out: [SearchResult] = []
-        out.reserveCapacity(n)
-        for i in 0..<n {
-            let c = scratch.sorted[i]
-            out.append(SearchResult(id: Int(c.id), distance: c.distance))
-        }
-        return out
+        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
+        return scratch.sortedResults(n)
     }
 
     /// Searches; see the buffer variant.
@@ -36,12 +30,8 @@ extension HNSWIndex {
     /// given buffers (each with room for `k`) and returns how many.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
                        ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
-        let n = try _search(query, k: k, ef: ef)
-        for i in 0..<n {
-            ids[i] = Int32(bitPattern: scratch.sorted[i].id)
-            distances[i] = scratch.sorted[i].distance
-        }
-        return n
+        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
+        return scratch.copySortedResults(n, ids: ids, distances: distances)
     }
 
     /// Validates, searches, and leaves the results in `scratch.sorted`.

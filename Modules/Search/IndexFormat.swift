@@ -245,3 +245,18 @@ func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Edg
     }
     return try result!.get()
 }
+
+/// What both index kinds provide to be written out.
+protocol _Serializable: AnyObject {
+    var serializedByteCount: Int { get }
+    func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int
+}
+
+extension _Serializable {
+    /// The serialized bytes as an array.
+    func _serializedArray() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: serializedByteCount) { buffer, initialized in
+            initialized = serialize(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+}

@@ -139,6 +139,23 @@ struct _SearchScratch {
         }
     }
 
+    /// The first `n` entries of `sorted` as public results.
+    func sortedResults(_ n: Int) -> [SearchResult] {
+        var out: [SearchResult] = []
+        out.reserveCapacity(n)
+        for i in 0..<n { out.append(SearchResult(id: Int(sorted[i].id), distance: sorted[i].distance)) }
+        return out
+    }
+
+    /// Copies the first `n` entries of `sorted` to caller buffers; returns `n`.
+    func copySortedResults(_ n: Int, ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) -> Int {
+        for i in 0..<n {
+            ids[i] = Int32(bitPattern: sorted[i].id)
+            distances[i] = sorted[i].distance
+        }
+        return n
+    }
+
     mutating func release(using allocator: RawAllocator) {
         visited.release(using: allocator)
         candidates.storage.release(using: allocator)
