@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "EdgeVecGraph", targets: ["EdgeVecGraph"]),
         .library(name: "EdgeVecSearch", targets: ["EdgeVecSearch"]),
         .library(name: "EdgeVecBridge", targets: ["EdgeVecBridge"]),
+        // The C ABI as a shared library (`make native` → dist/native/libedgevec.so + edgevec.h).
+        .library(name: "EdgeVecNative", type: .dynamic, targets: ["EdgeVecBridge"]),
         .library(name: "EdgeVec", targets: ["EdgeVec"]),
         .executable(name: "edgevec", targets: ["edgevec"]),
     ],
@@ -56,7 +58,11 @@ let package = Package(
                 path: "Modules/Storage", swiftSettings: coreSettings),
         .target(name: "EdgeVecGraph", dependencies: ["EdgeVecAllocators"],
                 path: "Modules/Graph", swiftSettings: coreSettings),
-        .target(name: "EdgeVecSearch", dependencies: ["EdgeVecAllocators", "EdgeVecStorage", "EdgeVecGraph"],
+        // x86_64 distance kernels chosen at load time, and a prefetch hint (C: Swift
+        // cannot pick an instruction set per function). Empty on other targets.
+        .target(name: "_EdgeVecSearchKernels", path: "Modules/SearchKernels"),
+        .target(name: "EdgeVecSearch", dependencies: ["EdgeVecAllocators", "EdgeVecStorage", "EdgeVecGraph",
+                                                     "_EdgeVecSearchKernels"],
                 path: "Modules/Search", swiftSettings: coreSettings),
         // C-ABI exports for wasm32 and C hosts.
         .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecAllocators"],

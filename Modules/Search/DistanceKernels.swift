@@ -1,8 +1,12 @@
+import _EdgeVecSearchKernels
+
 /// Distance kernels over zero-padded vectors whose length is a multiple of 16
-/// floats (see `VectorStorage.stride`). Explicit SIMD8 lanes with two
-/// accumulators: the compiler emits packed multiply/add on x86_64 (SSE, or
-/// AVX with `-Xcc -mavx2`) and f32x4 on wasm32 with simd128. Padding is zero
-/// so it adds nothing to any of the sums.
+/// floats (see `VectorStorage.stride`); padding is zero, so it adds nothing.
+///
+/// On x86_64 Linux they call the C kernels of `_EdgeVecSearchKernels`, which
+/// the loader binds to AVX-512, AVX2+FMA or SSE code for the CPU at hand.
+/// Elsewhere (wasm32 with simd128, arm64) they are Swift: explicit SIMD8
+/// lanes with two accumulators, which the compiler maps to f32x4 / NEON.
 @usableFromInline
 protocol _DistanceKernel {
     /// Distance between `a` and `b`, `count` floats each (a multiple of 16).
@@ -17,6 +21,15 @@ func _load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
 /// Σ aᵢ·bᵢ.
 @inlinable
 func _dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    #if arch(x86_64) && os(Linux)
+    return _ev_dot(a, b, count)
+    #else
+    return _dotProductSIMD(a, b, count)
+    #endif
+}
+
+@inlinable
+func _dotProductSIMD(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
     var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
     var i = 0
     while i < count {
@@ -32,6 +45,15 @@ func _dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: 
 enum _L2Kernel: _DistanceKernel {
     @inlinable
     static func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        #if arch(x86_64) && os(Linux)
+        return _ev_l2sq(a, b, count)
+        #else
+        return simd(a, b, count)
+        #endif
+    }
+
+    @inlinable
+    static func simd(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         var i = 0
         while i < count {
@@ -84,6 +106,38 @@ extension Metric {
         case .cosine:
             let denominator = (na * nb).squareRoot()
             return denominator > 0 ? 1 - dot / denominator : 1
+        }
+    }
+}
+
+/// Which distance code this process runs, for reports.
+public enum DistanceKernels {
+    /// `"avx512"`, `"avx2+fma"` or `"sse"` (x86_64 Linux, chosen by the loader
+    /// for this CPU), or `"swift-simd"` elsewhere.
+    public static var instructionSet: String {
+        #if arch(x86_64) && os(Linux)
+        switch _ev_kernel_level() {
+        case 3: return "avx512"
+        case 2: return "avx2+fma"
+        default: return "sse"
+        }
+        #else
+        return "swift-simd"
+        #endif
+    }
+}
+
+extension Metric {
+    /// Distance between two zero-padded vectors of `paddedCount` floats (a
+    /// multiple of 16) with the kernel searches use, or with the portable
+    /// Swift SIMD kernel when `portable` is true. Cosine expects unit vectors.
+    /// For tests that check the two agree.
+    package func _kernelDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, paddedCount: Int,
+                                 portable: Bool) -> Float {
+        switch self {
+        case .l2: return portable ? _L2Kernel.simd(a, b, paddedCount) : _L2Kernel.distance(a, b, paddedCount)
+        case .dot: return -(portable ? _dotProductSIMD(a, b, paddedCount) : _dotProduct(a, b, paddedCount))
+        case .cosine: return 1 - (portable ? _dotProductSIMD(a, b, paddedCount) : _dotProduct(a, b, paddedCount))
         }
     }
 }

@@ -1,3 +1,4 @@
+import _EdgeVecSearchKernels
 import EdgeVecAllocators
 import EdgeVecGraph
 import EdgeVecStorage
@@ -111,8 +112,11 @@ extension HNSWIndex {
             scratch.candidates.pop()
             let block = graph.block(of: Int(current.id), layer: layer)
             let n = Int(block[0])
+            if n > 0 { _ev_prefetch(vectors.pointer(at: Int(block[1]))) }
             for i in 1 ..< n &+ 1 {
                 let e = block[i]
+                // Fetch the next neighbour's vector while this one is compared.
+                if i < n { _ev_prefetch(vectors.pointer(at: Int(block[i &+ 1]))) }
                 if visited[Int(e)] == epoch { continue }
                 visited[Int(e)] = epoch
                 let d = K.distance(q, vectors.pointer(at: Int(e)), stride)

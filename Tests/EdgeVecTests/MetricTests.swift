@@ -130,3 +130,27 @@ struct MetricTests {
         #expect(try hnsw.search([2, 2, 2], k: 1) == [SearchResult(id: 2, distance: -20)])
     }
 }
+
+@Suite("Distance kernels")
+struct KernelTests {
+    @Test("The dispatched kernels agree with the portable Swift SIMD kernels", arguments: Metric.allCases)
+    func kernelsAgree(metric: Metric) {
+        var rng = TestRandom(seed: 2024)
+        for padded in [16, 32, 48, 128, 384, 400] {
+            let a = (0..<padded).map { _ in Float(rng.gaussian()) }
+            let b = (0..<padded).map { _ in Float(rng.gaussian()) }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    let fast = metric._kernelDistance(pa.baseAddress!, pb.baseAddress!, paddedCount: padded, portable: false)
+                    let portable = metric._kernelDistance(pa.baseAddress!, pb.baseAddress!, paddedCount: padded, portable: true)
+                    let reference = metric == .l2 ? metric.distance(pa, pb) : metric == .dot
+                        ? metric.distance(pa, pb) : 1 - zip(a, b).map { $0 * $1 }.reduce(0, +)
+                    let tolerance = 1e-4 * max(1, abs(reference))
+                    #expect(abs(fast - reference) <= tolerance, "\(metric) n=\(padded): \(fast) vs \(reference)")
+                    #expect(abs(portable - reference) <= tolerance, "\(metric) n=\(padded): \(portable) vs \(reference)")
+                }
+            }
+        }
+        #expect(["avx512", "avx2+fma", "sse", "swift-simd"].contains(DistanceKernels.instructionSet))
+    }
+}
