@@ -5,6 +5,12 @@
 #   make embedded    core library targets as Embedded Swift for wasm32-unknown-none-wasm
 #   make example     build and run Examples/EmbedSearch
 #   make cli-smoke   edgevec build + search --groundtruth on the smoke set
+#   make wasm        dist/edgevec.wasm, edgevec-arena.wasm, edgevec.mjs, edgevec.d.ts (JavaScript API)
+#   make test-js     the JavaScript API in Node (node --test js/test/)
+#   make native      dist/native/libedgevec.so + edgevec.h (C ABI); make test-native tests it from C and Python
+#   make test-crossplatform   index files from the native CLI load in wasm and back, same results
+#   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
+#   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
 #   make clean
 #
 # Every target installs the apt packages it needs first (`make deps`).
@@ -42,7 +48,7 @@ endif
 .PHONY: help deps test test-system test-jemalloc test-arena trait-conflict embedded example cli cli-smoke report clean
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@awk 'NR >= 3 && /^#$$/ { exit } NR >= 3' Makefile | sed 's/^# \{0,1\}//'
 
 ## deps: apt packages, installed only when one is missing (checked with dpkg -s).
 deps:
@@ -65,7 +71,12 @@ test: deps
 	  && $(STEP) "Jemalloc+BumpArena is a compile error" $(SUB) trait-conflict \
 	  && $(STEP) "make embedded" $(SUB) embedded \
 	  && $(STEP) "make example" $(SUB) example \
-	  && $(STEP) "make cli-smoke" $(SUB) cli-smoke; } || status=$$?; \
+	  && $(STEP) "make cli-smoke" $(SUB) cli-smoke \
+	  && $(STEP) "make bench-alloc" $(SUB) bench-alloc \
+	  && $(STEP) "make test-js" $(SUB) test-js \
+	  && $(STEP) "make test-native" $(SUB) test-native \
+	  && $(STEP) "make test-crossplatform" $(SUB) test-crossplatform \
+	  && $(STEP) "make test-browser" $(SUB) test-browser; } || status=$$?; \
 	if [ $$status -eq 0 ]; then printf '\nall tests passed; '; else printf '\nFAILED; '; fi; \
 	printf 'wall time per step:\n'; \
 	awk -F'\t' '{ printf "  %7.1fs  %-6s  %s\n", $$2, $$3, $$1; t += $$2 } END { printf "  %7.1fs          total\n", t }' $(WORK)/test-timings.tsv; \
@@ -96,6 +107,36 @@ embedded: deps
 	$(SWIFT) build --triple wasm32-unknown-none-wasm -c release --traits Wasm,BumpArena --scratch-path $(B)-wasm --target EdgeVecSearch
 	$(SWIFT) build --triple wasm32-unknown-none-wasm -c release --traits Wasm --scratch-path $(B)-wasm-libc --target EdgeVecSearch
 
+.PHONY: wasm test-js node-check
+## wasm: the WebAssembly module (product EdgeVecWasm) in two allocator variants, optimised with
+## wasm-opt, plus the JavaScript wrapper, in $(DIST)/ (see docs/JAVASCRIPT.md). ALLOCATION_COUNTER=1
+## adds the ev_allocation_count / ev_free_count exports (separate scratch paths; pick another DIST).
+DIST               ?= dist
+WASM_OPT_FLAGS     ?= -O3
+ALLOCATION_COUNTER ?= 0
+comma := ,
+WASM_COUNT   := $(if $(filter-out 0,$(ALLOCATION_COUNTER)),1,0)
+WASM_TRAITS  := Wasm$(if $(filter 1,$(WASM_COUNT)),$(comma)AllocationCounter)
+WASM_SCRATCH := $(B)-wasm-js$(if $(filter 1,$(WASM_COUNT)),-count)
+WASM_BUILD = $(SWIFT) build --triple wasm32-unknown-none-wasm -c release --product EdgeVecWasm \
+	-Xswiftc -Xclang-linker -Xswiftc -nostdlib -Xlinker /usr/lib/wasm32-wasi/libc.a
+wasm: deps node-check
+	$(WASM_BUILD) --traits $(WASM_TRAITS) --scratch-path $(WASM_SCRATCH)
+	$(WASM_BUILD) --traits $(WASM_TRAITS),BumpArena --scratch-path $(WASM_SCRATCH)-arena
+	scripts/wasm_dist.sh $(DIST) "$(WASM_OPT_FLAGS)" $(WASM_COUNT) \
+	    $(WASM_SCRATCH)/release/EdgeVecWasm.wasm $(WASM_SCRATCH)-arena/release/EdgeVecWasm.wasm
+
+## test-js: the JavaScript API under Node's built-in test runner (js/test/*.test.mjs), against
+## $(DIST) and, for the allocation-counter test, a counting build in $(WORK)/wasm-counting.
+test-js: wasm
+	$(SUB) wasm ALLOCATION_COUNTER=1 DIST=$(WORK)/wasm-counting
+	EDGEVEC_DIST=$(abspath $(DIST)) EDGEVEC_COUNTING_DIST=$(abspath $(WORK)/wasm-counting) node --test js/test/
+
+node-check:
+	@command -v node >/dev/null 2>&1 || { echo "installing: nodejs"; $(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs; }
+	@node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("Node >= 18 needed, found " + process.version); process.exit(1) }'
+
 ## example: Examples/EmbedSearch, a separate package using EdgeVecStorage + EdgeVecSearch; fails below recall 0.9.
 example: deps
 	@mkdir -p $(WORK)
@@ -106,13 +147,74 @@ example: deps
 cli: deps
 	$(SWIFT) build -c release --product edgevec --scratch-path $(CLI_SCRATCH)
 
-## cli-smoke: edgevec build/info/search on the shared smoke set (or generated data); recall@10 >= 0.95.
+## cli-smoke: edgevec build/info/search on the shared smoke set (or generated data); recall@10 >= 0.95;
+## edgevec bench on identical vectors (graph invariants checked).
 cli-smoke: cli
 	PYTHON=$(PYTHON) scripts/cli_smoke.sh $(EDGEVEC) $(DATA) $(WORK)/cli-smoke
+	$(EDGEVEC) bench --n 300 --data constant --api all --repetitions 1 --json >/dev/null   # fails on broken invariants
 
 ## report: the native main job on MiniLM-Debian (QUICK=1: the smoke subset).
 report: cli
 	PYTHON=$(PYTHON) scripts/report.sh $(EDGEVEC) $(DATA) $(WORK)/report $(REPORT_OUT) $(QUICK)
 
+.PHONY: native test-native test-crossplatform browser-deps test-browser
+
+## native: $(DIST)/native/libedgevec.so, the C ABI of EdgeVecBridge (Swift runtime linked in statically,
+## only ev_* exported, see include/libedgevec.map), and $(DIST)/native/edgevec.h (include/edgevec.h).
+NATIVE_SCRATCH := $(B)-native
+native: deps
+	$(SWIFT) build -c release --product EdgeVecNative --scratch-path $(NATIVE_SCRATCH) -Xswiftc -static-stdlib \
+	    -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
+	@mkdir -p $(DIST)/native
+	cp $(NATIVE_SCRATCH)/release/libEdgeVecNative.so $(DIST)/native/libedgevec.so.tmp
+	strip --strip-unneeded $(DIST)/native/libedgevec.so.tmp
+	mv -f $(DIST)/native/libedgevec.so.tmp $(DIST)/native/libedgevec.so
+	cp include/edgevec.h $(DIST)/native/edgevec.h
+
+## test-native: a C program (gcc, ASan + UBSan) and a Python ctypes script against $(DIST)/native,
+## plus the check that Bridge.swift, edgevec.h and the library export the same functions.
+test-native: native
+	@dpkg -s gcc >/dev/null 2>&1 || { echo "installing: gcc"; $(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y gcc; }
+	@mkdir -p $(WORK)/native
+	gcc -std=c11 -pedantic -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -I$(DIST)/native Tests/Native/test_native.c -L$(DIST)/native -ledgevec -Wl,-rpath,$(abspath $(DIST))/native -lm \
+	    -o $(WORK)/native/test_native
+	$(WORK)/native/test_native
+	$(PYTHON) Tests/Native/test_native.py --lib $(DIST)/native/libedgevec.so
+
+## test-crossplatform: an index built by the native CLI loads in wasm (Node) and one built in wasm
+## loads in the CLI, with identical search results (Tests/CrossPlatform).
+test-crossplatform: cli wasm
+	EDGEVEC_CLI=$(abspath $(EDGEVEC)) EDGEVEC_DIST=$(abspath $(DIST)) EDGEVEC_WORK=$(abspath $(WORK))/crossplatform \
+	    node --test Tests/CrossPlatform/
+
+## browser-deps: Debian's chromium and a venv with Playwright (never `playwright install`).
+BROWSER_VENV ?= .venv-browser
+browser-deps:
+	@missing=""; for p in chromium python3-venv; do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+	@[ -x $(BROWSER_VENV)/bin/python ] || $(PYTHON) -m venv $(BROWSER_VENV)
+	@$(BROWSER_VENV)/bin/python -c 'import playwright' 2>/dev/null || $(BROWSER_VENV)/bin/pip install --quiet 'playwright>=1.40'
+
+## test-browser: Tests/Browser/smoke.mjs against $(DIST)/edgevec.mjs in headless Chromium.
+test-browser: wasm browser-deps
+	$(BROWSER_VENV)/bin/python Tests/Browser/run_browser_test.py --dist $(DIST)
+
+.PHONY: bench-alloc bench-alloc-update
+## bench-alloc: the Benchmarks/ package (package-benchmark, release) run for allocation counts only and
+## checked against Benchmarks/Thresholds; fails on more (or fewer) mallocs than recorded. Never on time.
+BENCH_SCRATCH := $(B)-bench
+bench-alloc:
+	SWIFT=$(SWIFT) Benchmarks/alloc-check.sh check $(abspath $(BENCH_SCRATCH))
+
+## bench-alloc-update: rewrite Benchmarks/Thresholds from a run (review the diff, then commit).
+bench-alloc-update:
+	SWIFT=$(SWIFT) Benchmarks/alloc-check.sh update $(abspath $(BENCH_SCRATCH))
+
 clean:
-	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(CLI_SCRATCH) $(WORK) $(EXAMPLE)/.build
+	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build

@@ -36,6 +36,9 @@ let package = Package(
         .trait(name: "Jemalloc", description: "Allocate index memory with jemalloc (links libjemalloc, process-wide)."),
         .trait(name: "BumpArena", description: "Carve index memory from one chunked bump arena per index."),
         .trait(name: "Wasm", description: "Build the core as Embedded Swift for wasm32-unknown-none-wasm."),
+        .trait(name: "AllocationCounter",
+               description: "Wasm module only: count allocations and export ev_allocation_count / ev_free_count.",
+               enabledTraits: ["Wasm"]),
         .default(enabledTraits: []),
     ],
     dependencies: [
@@ -65,8 +68,32 @@ let package = Package(
                                                      "_EdgeVecSearchKernels"],
                 path: "Modules/Search", swiftSettings: coreSettings),
         // C-ABI exports for wasm32 and C hosts.
-        .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecAllocators"],
+        .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecAllocators", "_EdgeVecCShims"],
                 path: "Modules/Bridge", swiftSettings: coreSettings),
+        // The wasm module (`make wasm`, see docs/JAVASCRIPT.md): the Bridge exports
+        // linked with --no-entry. Natively a harmless program that says what it is for.
+        .executableTarget(
+            name: "EdgeVecWasm",
+            dependencies: [
+                "EdgeVecBridge",
+                .target(name: "_EdgeVecAllocationCounter", condition: .when(traits: ["AllocationCounter"])),
+            ],
+            path: "Tools/EdgeVecWasm",
+            // Not `coreSettings`: SwiftPM passes `enableExperimentalFeature` to an
+            // executable's link step whatever its trait condition, and a native link
+            // in Embedded mode leaves out the Swift runtime.
+            swiftSettings: [.unsafeFlags(["-enable-experimental-feature", "Embedded", "-wmo"], .when(traits: ["Wasm"]))],
+            linkerSettings: [
+                .unsafeFlags(["-enable-experimental-feature", "Embedded"], .when(traits: ["Wasm"])),
+                .unsafeFlags(["-Xlinker", "--no-entry", "-Xlinker", "--export=__wasm_call_ctors",
+                              "-Xlinker", "--stack-first", "-Xlinker", "-z", "-Xlinker", "stack-size=262144"],
+                             .when(traits: ["Wasm"])),
+                .unsafeFlags(["malloc", "calloc", "realloc", "aligned_alloc", "posix_memalign", "free"]
+                                .flatMap { ["-Xlinker", "--wrap=" + $0] },
+                             .when(traits: ["AllocationCounter"])),
+            ]
+        ),
+        .target(name: "_EdgeVecAllocationCounter", path: "Tools/EdgeVecAllocationCounter"),
         // Umbrella for Swift users: one import for the whole index.
         .target(name: "EdgeVec", dependencies: ["EdgeVecSearch", "EdgeVecStorage", "EdgeVecGraph", "EdgeVecAllocators"],
                 path: "Modules/EdgeVec"),

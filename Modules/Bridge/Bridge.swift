@@ -1,29 +1,77 @@
+import _EdgeVecCShims
 import EdgeVecAllocators
 import EdgeVecSearch
 
 // C-ABI exports over EdgeVecSearch, the same on wasm32 and native hosts.
 // Every function returns a value ≥ 0 on success or a negative error code
-// (`EdgeVecError.code`, or the bridge's own codes below); `ev_error_message`
-// maps a code to a sentence. Handles index a table of live indexes.
+// (`EdgeVecError.code`, −1 … −10, or the bridge's own codes −20 …);
+// `ev_error_message` maps a code to a sentence. Handles index a table of
+// live indexes. Each export carries `@_cdecl` (the C symbol, for native
+// hosts) and `@_expose(wasm, …)` (the wasm export name; ignored natively).
+//
+//   int32_t  ev_create(int32_t dim, int32_t metric, int32_t m, int32_t ef_construction, uint64_t seed);
+//   int32_t  ev_create_with_ef_search(int32_t dim, int32_t metric, int32_t m, int32_t ef_construction,
+//                                     int32_t ef_search, uint64_t seed);
+//   void     ev_free(int32_t handle);
+//   float   *ev_input(int32_t handle, int32_t count);          // staging for `count` vectors, or NULL
+//   int32_t  ev_insert(int32_t handle, const float *v);         // id
+//   int32_t  ev_insert_batch(int32_t handle, const float *v, int32_t n);   // first id, all or nothing
+//   int32_t *ev_output(int32_t handle, int32_t k);              // result ids for k hits, or NULL
+//   float   *ev_output_distances(int32_t handle);               // result distances (same capacity)
+//   int32_t  ev_search(int32_t handle, const float *q, int32_t k, int32_t ef,
+//                      int32_t *out_ids, float *out_distances);  // hits written
+//   int32_t  ev_size(int32_t handle), ev_dimension(int32_t handle), ev_metric(int32_t handle),
+//            ev_m(int32_t handle), ev_ef_construction(int32_t handle), ev_ef_search(int32_t handle);
+//   int32_t  ev_set_ef_search(int32_t handle, int32_t ef);      // 0
+//   int32_t  ev_save_size(int32_t handle);                      // bytes ev_save writes
+//   int32_t  ev_save(int32_t handle, void *out, int32_t capacity);   // bytes written
+//   int32_t  ev_load(const void *bytes, int32_t length);        // new handle
+//   void    *ev_alloc(int32_t bytes);  void ev_dealloc(void *p); // host-side byte buffers (16-aligned)
+//   int32_t  ev_allocator_kind(void);                           // 0 system malloc, 1 jemalloc, 2 bump arena
+//   const char *ev_error_message(int32_t code);                 // static, NUL-terminated
+//
+// Memory: nothing here traps on exhaustion. Every allocation goes through
+// the C allocator (dlmalloc in wasm, which returns NULL when `memory.grow`
+// fails) and failures come back as −7 (out of memory) with the index
+// unchanged. Swift objects are only created by `ev_create`/`ev_load`, after
+// checking that some headroom is left (see `_hasHeadroom`).
 //
 // Not thread-safe: hosts call from one thread (wasm modules are single-threaded).
 
 /// Bridge-only error codes (the core's are −1 … −19).
 enum BridgeError {
+    /// Unknown or freed handle, or a NULL pointer argument.
     static let invalidHandle: Int32 = -20
+    /// `metric` is not 0, 1 or 2.
     static let invalidMetric: Int32 = -21
+    /// The caller's buffer is smaller than `ev_save_size`.
     static let bufferTooSmall: Int32 = -22
 }
 
-/// The state behind a handle: the index plus its staging buffer, which hosts
-/// write vectors into directly (one copy, no marshalling layer).
+/// The state behind a handle: the index, its staging buffer (hosts write
+/// vectors into it directly: one copy, no marshalling layer), its result
+/// buffer (hosts read hits from it) and the per-handle default `ef`.
+/// Both buffers are owned here, reused across calls and grown only when a
+/// larger batch or k needs it; they come from the C allocator, not the
+/// index's (so a bump-arena index is not charged for host traffic).
 final class _Slot {
     let index: HNSWIndex
-    var staging = _UnsafeGrowableBuffer<Float>()
+    var efSearch: Int
+    var staging: UnsafeMutablePointer<Float>? = nil
+    var stagingFloats = 0
+    var outputIds: UnsafeMutablePointer<Int32>? = nil
+    var outputDistances: UnsafeMutablePointer<Float>? = nil
+    var outputCapacity = 0
 
-    init(_ index: HNSWIndex) { self.index = index }
+    init(_ index: HNSWIndex) {
+        self.index = index
+        self.efSearch = index.configuration.efSearch
+    }
 
-    deinit { staging.release(using: .system) }
+    deinit {
+        if let staging { _ev_free(staging) }
+        if let outputIds { _ev_free(outputIds) }
+    }
 }
 
 nonisolated(unsafe) var _slots: [_Slot?] = []
@@ -42,13 +90,35 @@ func _register(_ index: HNSWIndex) -> Int32 {
     return Int32(_slots.count - 1)
 }
 
-/// Creates an empty HNSW index. `metric`: 0 l2, 1 cosine, 2 dot.
+/// Swift objects (the index, its slot, the handle table, lazily built
+/// tables) are allocated by the runtime, which traps instead of returning
+/// NULL. Before creating any, check that the C allocator still has this
+/// much to give; if so, the few small objects that follow fit in it.
+func _hasHeadroom() -> Bool {
+    guard let probe = _ev_aligned_alloc(64 << 10, 16) else { return false }
+    _ev_free(probe)
+    return true
+}
+
+/// A new, empty index. `metric`: 0 l2, 1 cosine, 2 dot.
 /// Returns a handle ≥ 0 or a negative error code.
+@_expose(wasm, "ev_create")
 @_cdecl("ev_create")
 public func ev_create(_ dimension: Int32, _ metric: Int32, _ m: Int32, _ efConstruction: Int32,
                       _ seed: UInt64) -> Int32 {
+    ev_create_with_ef_search(dimension, metric, m, efConstruction, Int32(HNSWConfiguration().efSearch), seed)
+}
+
+/// `ev_create` with the default search beam width `ef_search` (1...65536),
+/// which is stored in the index and in its serialized form.
+@_expose(wasm, "ev_create_with_ef_search")
+@_cdecl("ev_create_with_ef_search")
+public func ev_create_with_ef_search(_ dimension: Int32, _ metric: Int32, _ m: Int32, _ efConstruction: Int32,
+                                     _ efSearch: Int32, _ seed: UInt64) -> Int32 {
     guard metric >= 0, let metric = Metric(rawValue: UInt32(metric)) else { return BridgeError.invalidMetric }
-    let configuration = HNSWConfiguration(m: Int(m), efConstruction: Int(efConstruction), seed: seed)
+    guard _hasHeadroom() else { return EdgeVecError.outOfMemory.code }
+    let configuration = HNSWConfiguration(m: Int(m), efConstruction: Int(efConstruction),
+                                          efSearch: Int(efSearch), seed: seed)
     do throws(EdgeVecError) {
         return _register(try HNSWIndex(dimension: Int(dimension), metric: metric, configuration: configuration))
     } catch {
@@ -56,20 +126,33 @@ public func ev_create(_ dimension: Int32, _ metric: Int32, _ m: Int32, _ efConst
     }
 }
 
-/// A staging buffer with room for `count` vectors, owned by the index and
-/// reused across calls (grown only for a larger batch). NULL on error.
+/// The staging buffer, with room for `count` vectors (`count` × dimension
+/// floats, 64-byte aligned), owned by the index and reused across calls;
+/// grown (contents not kept) only for a larger batch. NULL for an unknown
+/// handle, `count` < 1, or when memory is exhausted (the previous buffer
+/// then stays in place).
+@_expose(wasm, "ev_input")
 @_cdecl("ev_input")
 public func ev_input(_ handle: Int32, _ count: Int32) -> UnsafeMutablePointer<Float>? {
     guard let slot = _slot(handle), count >= 1 else { return nil }
     let (floats, overflow) = Int(count).multipliedReportingOverflow(by: slot.index.dimension)
-    guard !overflow, slot.staging.reserve(floats, preserving: 0, using: .system) else { return nil }
-    return slot.staging.base
+    guard !overflow else { return nil }
+    if floats <= slot.stagingFloats { return slot.staging }
+    let (bytes, overflow2) = floats.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+    guard !overflow2, let raw = _ev_aligned_alloc(bytes, 64) else { return nil }
+    if let old = slot.staging { _ev_free(old) }
+    slot.staging = raw.bindMemory(to: Float.self, capacity: floats)
+    slot.stagingFloats = floats
+    return slot.staging
 }
 
 /// Inserts one vector of the index dimension; returns its id or an error.
+@_expose(wasm, "ev_insert")
 @_cdecl("ev_insert")
 public func ev_insert(_ handle: Int32, _ vector: UnsafePointer<Float>?) -> Int32 {
     guard let slot = _slot(handle), let vector else { return BridgeError.invalidHandle }
+    // Ids must stay representable as non-negative int32.
+    guard slot.index.count < Int(Int32.max) else { return EdgeVecError.capacityExceeded.code }
     do throws(EdgeVecError) {
         return Int32(try slot.index.add(UnsafeBufferPointer(start: vector, count: slot.index.dimension)))
     } catch {
@@ -77,27 +160,66 @@ public func ev_insert(_ handle: Int32, _ vector: UnsafePointer<Float>?) -> Int32
     }
 }
 
-/// Inserts `count` vectors stored row after row, all or nothing; returns the first id.
+/// Inserts `count` vectors stored row after row, all or nothing; returns the
+/// id of the first (the others follow in order). `count` 0 adds nothing and
+/// returns the current size.
+@_expose(wasm, "ev_insert_batch")
 @_cdecl("ev_insert_batch")
 public func ev_insert_batch(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _ count: Int32) -> Int32 {
-    guard let slot = _slot(handle), let vectors, count >= 0 else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle), let vectors else { return BridgeError.invalidHandle }
+    guard count >= 0 else { return EdgeVecError.invalidParameter(.count, value: Int(count)).code }
+    guard Int(count) <= Int(Int32.max) - slot.index.count else { return EdgeVecError.capacityExceeded.code }
+    // More floats than the address space holds cannot have been staged.
+    let (floats, overflow) = Int(count).multipliedReportingOverflow(by: slot.index.dimension)
+    guard !overflow else { return EdgeVecError.outOfMemory.code }
     do throws(EdgeVecError) {
-        let floats = Int(count) * slot.index.dimension
         return Int32(try slot.index.addBatch(UnsafeBufferPointer(start: vectors, count: floats)))
     } catch {
         return error.code
     }
 }
 
-/// Writes up to `k` ids and distances (ascending) and returns how many.
-/// `ef` ≤ 0 means the index default.
+/// The result buffer: room for `k` ids (int32), with the distances (float32)
+/// in a parallel buffer returned by `ev_output_distances`. Owned by the
+/// index, reused, grown (contents not kept) only for a larger `k`. NULL for
+/// an unknown handle, `k` < 1, or when memory is exhausted (the previous
+/// buffers then stay in place). Hosts that know the index size may ask for
+/// min(k, size): a search never returns more hits than vectors.
+@_expose(wasm, "ev_output")
+@_cdecl("ev_output")
+public func ev_output(_ handle: Int32, _ k: Int32) -> UnsafeMutablePointer<Int32>? {
+    guard let slot = _slot(handle), k >= 1 else { return nil }
+    let n = Int(k)
+    if n <= slot.outputCapacity { return slot.outputIds }
+    // One block: n ids, then n distances (both 4 bytes, 64-byte aligned start).
+    let (bytes, overflow) = n.multipliedReportingOverflow(by: 8)
+    guard !overflow, let raw = _ev_aligned_alloc(bytes, 64) else { return nil }
+    if let old = slot.outputIds { _ev_free(old) }
+    slot.outputIds = raw.bindMemory(to: Int32.self, capacity: n)
+    slot.outputDistances = (raw + n * 4).bindMemory(to: Float.self, capacity: n)
+    slot.outputCapacity = n
+    return slot.outputIds
+}
+
+/// The distances half of the result buffer (see `ev_output`); NULL before
+/// the first `ev_output` or for an unknown handle.
+@_expose(wasm, "ev_output_distances")
+@_cdecl("ev_output_distances")
+public func ev_output_distances(_ handle: Int32) -> UnsafeMutablePointer<Float>? {
+    _slot(handle)?.outputDistances
+}
+
+/// Writes up to `k` ids and distances (ascending distance) and returns how
+/// many: min(k, size). `ef` ≤ 0 means the handle's default (`ev_ef_search`).
+/// `out_ids` and `out_distances` need room for min(k, size) entries.
+@_expose(wasm, "ev_search")
 @_cdecl("ev_search")
 public func ev_search(_ handle: Int32, _ query: UnsafePointer<Float>?, _ k: Int32, _ ef: Int32,
                       _ outIds: UnsafeMutablePointer<Int32>?, _ outDistances: UnsafeMutablePointer<Float>?) -> Int32 {
     guard let slot = _slot(handle), let query, let outIds, let outDistances else { return BridgeError.invalidHandle }
     do throws(EdgeVecError) {
         let n = try slot.index.search(UnsafeBufferPointer(start: query, count: slot.index.dimension), k: Int(k),
-                                      ef: ef > 0 ? Int(ef) : nil, ids: outIds, distances: outDistances)
+                                      ef: ef > 0 ? Int(ef) : slot.efSearch, ids: outIds, distances: outDistances)
         return Int32(n)
     } catch {
         return error.code
@@ -105,6 +227,7 @@ public func ev_search(_ handle: Int32, _ query: UnsafePointer<Float>?, _ k: Int3
 }
 
 /// Vectors in the index, or an error.
+@_expose(wasm, "ev_size")
 @_cdecl("ev_size")
 public func ev_size(_ handle: Int32) -> Int32 {
     guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
@@ -112,32 +235,103 @@ public func ev_size(_ handle: Int32) -> Int32 {
 }
 
 /// The index dimension, or an error.
+@_expose(wasm, "ev_dimension")
 @_cdecl("ev_dimension")
 public func ev_dimension(_ handle: Int32) -> Int32 {
     guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
     return Int32(slot.index.dimension)
 }
 
-/// Bytes `ev_save` needs, or an error.
+/// The metric (0 l2, 1 cosine, 2 dot), or an error.
+@_expose(wasm, "ev_metric")
+@_cdecl("ev_metric")
+public func ev_metric(_ handle: Int32) -> Int32 {
+    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    return Int32(slot.index.metric.rawValue)
+}
+
+/// M (links per node on upper layers), or an error.
+@_expose(wasm, "ev_m")
+@_cdecl("ev_m")
+public func ev_m(_ handle: Int32) -> Int32 {
+    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    return Int32(slot.index.configuration.m)
+}
+
+/// efConstruction, or an error.
+@_expose(wasm, "ev_ef_construction")
+@_cdecl("ev_ef_construction")
+public func ev_ef_construction(_ handle: Int32) -> Int32 {
+    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    return Int32(slot.index.configuration.efConstruction)
+}
+
+/// The handle's default search beam width, or an error. Starts as the
+/// index's stored efSearch; `ev_set_ef_search` changes it for this handle.
+@_expose(wasm, "ev_ef_search")
+@_cdecl("ev_ef_search")
+public func ev_ef_search(_ handle: Int32) -> Int32 {
+    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    return Int32(slot.efSearch)
+}
+
+/// Sets the handle's default search beam width (1...65536); returns 0 or an
+/// error. Not stored in serialized bytes, which keep the efSearch the index
+/// was created with.
+@_expose(wasm, "ev_set_ef_search")
+@_cdecl("ev_set_ef_search")
+public func ev_set_ef_search(_ handle: Int32, _ ef: Int32) -> Int32 {
+    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard ef >= 1 && ef <= 65536 else { return EdgeVecError.invalidParameter(.efSearch, value: Int(ef)).code }
+    slot.efSearch = Int(ef)
+    return 0
+}
+
+/// Bytes `ev_save` needs, or an error (−7 when the serialized form would not
+/// fit in an int32 length).
+@_expose(wasm, "ev_save_size")
 @_cdecl("ev_save_size")
 public func ev_save_size(_ handle: Int32) -> Int32 {
     guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
-    return Int32(clamping: slot.index.serializedByteCount)
+    guard _serializedSizeFitsInt32(slot.index) else { return EdgeVecError.outOfMemory.code }
+    return Int32(slot.index.serializedByteCount)
+}
+
+/// Whether the serialized size surely fits in an int32. Checked from an
+/// upper bound in 64-bit arithmetic, because `serializedByteCount` itself
+/// traps on overflow where `Int` is 32 bits (wasm32).
+func _serializedSizeFitsInt32(_ index: HNSWIndex) -> Bool {
+    // Wrapping arithmetic: every factor is small (n < 2³², dimension ≤ 2¹⁶,
+    // M ≤ 128, levels ≤ 255), so nothing overflows, and checked 64-bit
+    // multiplication would need compiler-rt's __multi3 on wasm32.
+    let n = Int64(index.count), m = Int64(index.configuration.m)
+    let vectors = n &* Int64(index.dimension) &* 4
+    let levelsAndParents = (n &+ 3) &+ n &* 4
+    let layer0 = n &* (1 &+ 2 &* m) &* 4
+    // Upper layers: at most `maxLevel` blocks of 1 + M words per node.
+    let upper = n &* Int64(index.maxLevel) &* (1 &+ m) &* 4
+    return 128 &+ vectors &+ levelsAndParents &+ layer0 &+ upper <= Int64(Int32.max)
 }
 
 /// Serializes into `out` (`capacity` bytes); returns the byte count or an error.
+@_expose(wasm, "ev_save")
 @_cdecl("ev_save")
 public func ev_save(_ handle: Int32, _ out: UnsafeMutableRawPointer?, _ capacity: Int32) -> Int32 {
     guard let slot = _slot(handle), let out else { return BridgeError.invalidHandle }
+    guard _serializedSizeFitsInt32(slot.index) else { return EdgeVecError.outOfMemory.code }
     let size = slot.index.serializedByteCount
-    guard size <= Int(capacity), size <= Int(Int32.max) else { return BridgeError.bufferTooSmall }
+    guard size <= Int(capacity) else { return BridgeError.bufferTooSmall }
+    // The first save builds the checksum tables (a Swift array).
+    guard _hasHeadroom() else { return EdgeVecError.outOfMemory.code }
     return Int32(slot.index.serialize(into: UnsafeMutableRawBufferPointer(start: out, count: Int(capacity))))
 }
 
 /// Loads serialized bytes; returns a new handle or an error.
+@_expose(wasm, "ev_load")
 @_cdecl("ev_load")
 public func ev_load(_ bytes: UnsafeRawPointer?, _ length: Int32) -> Int32 {
-    guard length >= 0 else { return EdgeVecError.corrupt(.truncated).code }
+    guard length >= 0, let bytes else { return EdgeVecError.corrupt(.truncated).code }
+    guard _hasHeadroom() else { return EdgeVecError.outOfMemory.code }
     do throws(EdgeVecError) {
         return _register(try HNSWIndex(serialized: UnsafeRawBufferPointer(start: bytes, count: Int(length))))
     } catch {
@@ -145,13 +339,41 @@ public func ev_load(_ bytes: UnsafeRawPointer?, _ length: Int32) -> Int32 {
     }
 }
 
-/// Releases an index; its handle may be reused. Unknown handles are ignored.
+/// Releases an index and its buffers; its handle may be reused. Unknown
+/// handles are ignored.
+@_expose(wasm, "ev_free")
 @_cdecl("ev_free")
 public func ev_free(_ handle: Int32) {
     if _slot(handle) != nil { _slots[Int(handle)] = nil }
 }
 
+/// `bytes` bytes (16-byte aligned) from the C allocator for the host, e.g.
+/// to pass serialized bytes to `ev_load` or receive them from `ev_save`.
+/// NULL when memory is exhausted or `bytes` < 0. Free with `ev_dealloc`.
+@_expose(wasm, "ev_alloc")
+@_cdecl("ev_alloc")
+public func ev_alloc(_ bytes: Int32) -> UnsafeMutableRawPointer? {
+    guard bytes >= 0 else { return nil }
+    return _ev_aligned_alloc(Int(bytes), 16)
+}
+
+/// Frees a block from `ev_alloc`; NULL is ignored.
+@_expose(wasm, "ev_dealloc")
+@_cdecl("ev_dealloc")
+public func ev_dealloc(_ pointer: UnsafeMutableRawPointer?) {
+    if let pointer { _ev_free(pointer) }
+}
+
+/// Which allocator new indexes use in this build (the build's trait):
+/// 0 the C library's malloc (dlmalloc in wasm), 1 jemalloc, 2 bump arena.
+@_expose(wasm, "ev_allocator_kind")
+@_cdecl("ev_allocator_kind")
+public func ev_allocator_kind() -> Int32 {
+    Int32(RawAllocator.defaultKind.rawValue)
+}
+
 /// A static, NUL-terminated English message for an error code.
+@_expose(wasm, "ev_error_message")
 @_cdecl("ev_error_message")
 public func ev_error_message(_ code: Int32) -> UnsafePointer<CChar> {
     let message: StaticString

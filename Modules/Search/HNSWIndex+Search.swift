@@ -100,7 +100,7 @@ extension HNSWIndex {
         let epoch = scratch.epoch
         let visited = scratch.visited.base.unsafelyUnwrapped
         let stride = vectors.stride
-        let limit = scratch.candidateLimit
+        let limit = _SearchScratch.candidateLimit(ef: ef, degree: graph.maxDegree0)
         scratch.candidates.removeAll()
         scratch.results.removeAll()
         visited[Int(start.id)] = epoch
@@ -121,16 +121,28 @@ extension HNSWIndex {
                 visited[Int(e)] = epoch
                 let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
                 if scratch.results.count < ef || d < scratch.results.top.distance {
-                    if scratch.candidates.count >= limit {
-                        let worst = scratch.results.top.distance
-                        scratch.candidates.filter { $0.distance < worst }
-                    }
+                    if scratch.candidates.count >= limit { _purgeCandidates(limit: limit) }
                     let c = _Candidate(d, e)
                     scratch.candidates.push(c)
                     scratch.results.push(c)
                     if scratch.results.count > ef { scratch.results.pop() }
                 }
             }
+        }
+    }
+
+    /// Drops candidates the beam can no longer use. First those farther than
+    /// the worst result, which the loop would skip anyway, so nothing changes
+    /// but memory. Ties at the worst distance are still explored by the loop,
+    /// so they stay; only if they alone overflow (many equidistant vectors) do
+    /// the ones after the worst result in (distance, id) order go too.
+    /// Depends only on the search's own state, so results stay deterministic.
+    @inline(never)
+    func _purgeCandidates(limit: Int) {
+        let worst = scratch.results.top
+        scratch.candidates.filter { $0.distance <= worst.distance }
+        if scratch.candidates.count >= limit {
+            scratch.candidates.filter { $0.distance < worst.distance || $0.id <= worst.id }
         }
     }
 

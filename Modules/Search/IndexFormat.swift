@@ -56,7 +56,10 @@ public enum IndexFormat {
             let (v, o1) = count.multipliedReportingOverflow(by: dimension * 4)
             if o1 { return nil }
             if kind == .flat { return v }
-            let levels = ((count + 3) & ~3) + count * 4   // levels, then parents
+            // Level bytes padded to 4, then one parent word per node: < 5·count + 4.
+            let (levelsAndParents, o0) = count.multipliedReportingOverflow(by: 5)
+            if o0 || levelsAndParents > Int.max - 8 { return nil }
+            let levels = ((count &+ 3) & ~3) &+ count &* 4
             let (l0, o2) = count.multipliedReportingOverflow(by: (1 + 2 * m) * 4)
             let (up, o3) = upperWords.multipliedReportingOverflow(by: 4)
             if o2 || o3 { return nil }
@@ -127,12 +130,14 @@ public enum IndexFormat {
             guard let kind = Kind(rawValue: r.u32()), let metric = Metric(rawValue: r.u32()) else {
                 throw .corrupt(.invalidHeader)
             }
-            let dimension = Int(r.u32())
+            // `Int(exactly:)`: on wasm32 `Int` is 32 bits, and a crafted field
+            // ≥ 2³¹ must be refused, not trap.
+            guard let dimension = Int(exactly: r.u32()) else { throw .corrupt(.invalidHeader) }
             let count = r.u64()
-            let m = Int(r.u32())
-            let efConstruction = Int(r.u32())
-            let efSearch = Int(r.u32())
-            let maxLevel = Int(r.u32())
+            guard let m = Int(exactly: r.u32()), let efConstruction = Int(exactly: r.u32()),
+                  let efSearch = Int(exactly: r.u32()), let maxLevel = Int(exactly: r.u32()) else {
+                throw .corrupt(.invalidHeader)
+            }
             let seed = r.u64()
             let rngState = r.u64()
             let entryPoint = r.u32()

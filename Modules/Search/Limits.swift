@@ -4,6 +4,7 @@ enum Limits {
     @usableFromInline static let maxDimension = 65536
     @usableFromInline static let mRange = 2...128
     @usableFromInline static let maxEf = 65536
-    /// Ids are `UInt32`; the all-ones value marks "no entry point".
-    @usableFromInline static let maxCount = Int(UInt32.max) - 1
+    /// Ids are `UInt32`; the all-ones value marks "no entry point". Where
+    /// `Int` is 32 bits (wasm32), `Int.max` (`Int(UInt32.max)` would trap).
+    @usableFromInline static let maxCount = Int(clamping: UInt32.max - 1)
 }

@@ -23,9 +23,12 @@ struct _CandidateHeap {
 
     @inlinable var top: _Candidate { storage[0] }
 
+    /// Heap order by (distance, id): ties break by id, so which of several
+    /// equidistant nodes is explored or kept never depends on heap history.
     @inlinable
     func _before(_ a: _Candidate, _ b: _Candidate) -> Bool {
-        isMax ? a.distance > b.distance : a.distance < b.distance
+        if a.distance != b.distance { return isMax ? a.distance > b.distance : a.distance < b.distance }
+        return isMax ? a.id > b.id : a.id < b.id
     }
 
     @inlinable
@@ -104,20 +107,24 @@ struct _SearchScratch {
     /// (linking reuses `sorted`, `selected` and `ids`).
     @usableFromInline var links = _UnsafeGrowableBuffer<_Candidate>()
     @usableFromInline var query = _UnsafeGrowableBuffer<Float>()
-    /// Capacity of the candidate heap: beyond it, candidates that can no
-    /// longer improve the results are purged (see `searchLayer`).
-    @usableFromInline var candidateLimit = 0
 
     @usableFromInline init() {}
+
+    /// Candidate-heap entries a beam of `ef` may hold before it purges the
+    /// ones that can no longer improve the results (see `_searchLayer`).
+    /// A function of `ef` alone, so results never depend on scratch history.
+    @inlinable
+    static func candidateLimit(ef: Int, degree: Int) -> Int { 4 &* Swift.max(ef, degree &+ 1) }
 
     /// Makes room for `nodes` visited stamps, an `ef`-wide beam, neighbour
     /// lists of `degree`, and a query of `stride` floats.
     /// - Returns: `false` when memory is exhausted (nothing else changes).
     @usableFromInline
     mutating func reserve(nodes: Int, ef: Int, degree: Int, stride: Int, allocator: RawAllocator) -> Bool {
+        let heap = _SearchScratch.candidateLimit(ef: ef, degree: degree) &+ 1
         let beam = 2 &* Swift.max(ef, degree &+ 1) &+ 2
         guard visited.reserve(nodes, preserving: visited.capacity, using: allocator),
-              candidates.storage.reserve(beam, preserving: 0, using: allocator),
+              candidates.storage.reserve(heap, preserving: 0, using: allocator),
               results.storage.reserve(beam, preserving: 0, using: allocator),
               sorted.reserve(beam, preserving: 0, using: allocator),
               selected.reserve(beam, preserving: 0, using: allocator),
@@ -125,7 +132,6 @@ struct _SearchScratch {
               links.reserve(beam, preserving: 0, using: allocator),
               query.reserve(stride, preserving: 0, using: allocator)
         else { return false }
-        candidateLimit = candidates.storage.capacity &- 1
         return true
     }
 

@@ -57,7 +57,8 @@ struct InfoCommand: ParsableCommand {
     }
 }
 
-private func allocatorName(_ kind: RawAllocator.Kind) -> String {
+/// The allocator kind as `info` and `bench` print it.
+func allocatorName(_ kind: RawAllocator.Kind) -> String {
     switch kind {
     case .system: return "system"
     case .jemalloc: return "jemalloc"

@@ -1,0 +1,396 @@
+/*
+ * C host test of dist/native/libedgevec.so through include/edgevec.h.
+ * Built and run by `make test-native`:
+ *
+ *     gcc -std=c11 -pedantic -Wall -Wextra -Werror -fsanitize=address,undefined -I dist/native \
+ *         Tests/Native/test_native.c -L dist/native -ledgevec -Wl,-rpath,"$PWD/dist/native" -lm -o test_native
+ *
+ * Prints each failed check and a closing "N passed, N failed"; exits 1 on any failure.
+ */
+#include "edgevec.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (cond) {                                                        \
+            passed++;                                                      \
+        } else {                                                           \
+            failed++;                                                      \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
+            printf(__VA_ARGS__);                                           \
+            printf("\n");                                                  \
+        }                                                                  \
+    } while (0)
+
+#define CHECK_EQ(actual, expected, what)                                              \
+    do {                                                                              \
+        long long a_ = (long long)(actual), e_ = (long long)(expected);               \
+        CHECK(a_ == e_, "%s: got %lld (%s), expected %lld", what, a_,                 \
+              ev_error_message((int32_t)a_), e_);                                     \
+    } while (0)
+
+/* Deterministic data: xorshift64* → uniform floats in [-1, 1). */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static float next_float(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    uint64_t x = rng_state * 0x2545F4914F6CDD1Dull;
+    return (float)((double)(x >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
+}
+
+enum { DIM = 24, N = 600, Q = 40, K = 10 };
+
+static float l2(const float *a, const float *b) {
+    double s = 0;
+    for (int i = 0; i < DIM; i++) { double d = (double)a[i] - b[i]; s += d * d; }
+    return (float)s;
+}
+
+/* Exact top-k under l2 (ties by lower id). */
+static void brute_force(const float *base, int n, const float *q, int k, int32_t *ids, float *dist) {
+    for (int j = 0; j < k; j++) { ids[j] = -1; dist[j] = INFINITY; }
+    for (int i = 0; i < n; i++) {
+        float d = l2(base + (size_t)i * DIM, q);
+        if (d >= dist[k - 1]) continue;
+        int j = k - 1;
+        while (j > 0 && dist[j - 1] > d) { dist[j] = dist[j - 1]; ids[j] = ids[j - 1]; j--; }
+        dist[j] = d; ids[j] = i;
+    }
+}
+
+static int same_results(int h1, int h2, const float *queries, int nq, int k, int ef) {
+    for (int q = 0; q < nq; q++) {
+        int32_t i1[64], i2[64];
+        float d1[64], d2[64];
+        int n1 = ev_search(h1, queries + (size_t)q * DIM, k, ef, i1, d1);
+        int n2 = ev_search(h2, queries + (size_t)q * DIM, k, ef, i2, d2);
+        if (n1 != n2 || n1 < 0) return 0;
+        if (memcmp(i1, i2, sizeof(int32_t) * n1) != 0 || memcmp(d1, d2, sizeof(float) * n1) != 0) return 0;
+    }
+    return 1;
+}
+
+static void test_messages(void) {
+    const int32_t codes[] = {0, 5, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -20, -21, -22, -11, -99};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *m = ev_error_message(codes[i]);
+        CHECK(m != NULL && m[0] != '\0', "message for %d", codes[i]);
+    }
+    CHECK(strcmp(ev_error_message(0), "ok") == 0, "0 -> %s", ev_error_message(0));
+    CHECK(strcmp(ev_error_message(-99), "unknown error") == 0, "-99 -> %s", ev_error_message(-99));
+    CHECK(strcmp(ev_error_message(EV_ERR_INVALID_HANDLE), ev_error_message(-11)) != 0, "-20 has its own message");
+}
+
+static void test_create_errors(void) {
+    CHECK_EQ(ev_create(DIM, 3, 16, 200, 1), EV_ERR_INVALID_METRIC, "metric 3");
+    CHECK_EQ(ev_create(DIM, -1, 16, 200, 1), EV_ERR_INVALID_METRIC, "metric -1");
+    CHECK_EQ(ev_create(0, EV_METRIC_L2, 16, 200, 1), EV_ERR_INVALID_PARAMETER, "dimension 0");
+    CHECK_EQ(ev_create(65537, EV_METRIC_L2, 16, 200, 1), EV_ERR_INVALID_PARAMETER, "dimension 65537");
+    CHECK_EQ(ev_create(DIM, EV_METRIC_L2, 1, 200, 1), EV_ERR_INVALID_PARAMETER, "m 1");
+    CHECK_EQ(ev_create(DIM, EV_METRIC_L2, 129, 200, 1), EV_ERR_INVALID_PARAMETER, "m 129");
+    CHECK_EQ(ev_create(DIM, EV_METRIC_L2, 16, 0, 1), EV_ERR_INVALID_PARAMETER, "efConstruction 0");
+    CHECK_EQ(ev_create_with_ef_search(DIM, EV_METRIC_L2, 16, 200, 0, 1), EV_ERR_INVALID_PARAMETER, "efSearch 0");
+    CHECK_EQ(ev_create_with_ef_search(DIM, EV_METRIC_L2, 16, 200, 65537, 1), EV_ERR_INVALID_PARAMETER,
+             "efSearch 65537");
+    CHECK_EQ(ev_create_with_ef_search(DIM, 9, 16, 200, 64, 1), EV_ERR_INVALID_METRIC, "metric 9");
+}
+
+static void test_invalid_handles(void) {
+    float v[DIM] = {0};
+    int32_t ids[K];
+    float dist[K];
+    char buf[16];
+    const int32_t bad[] = {-1, 12345};
+    for (int i = 0; i < 2; i++) {
+        int32_t h = bad[i];
+        CHECK_EQ(ev_insert(h, v), EV_ERR_INVALID_HANDLE, "insert on a bad handle");
+        CHECK_EQ(ev_insert_batch(h, v, 1), EV_ERR_INVALID_HANDLE, "insert_batch on a bad handle");
+        CHECK_EQ(ev_search(h, v, K, 0, ids, dist), EV_ERR_INVALID_HANDLE, "search on a bad handle");
+        CHECK_EQ(ev_size(h), EV_ERR_INVALID_HANDLE, "size on a bad handle");
+        CHECK_EQ(ev_dimension(h), EV_ERR_INVALID_HANDLE, "dimension on a bad handle");
+        CHECK_EQ(ev_save_size(h), EV_ERR_INVALID_HANDLE, "save_size on a bad handle");
+        CHECK_EQ(ev_save(h, buf, sizeof buf), EV_ERR_INVALID_HANDLE, "save on a bad handle");
+        CHECK(ev_input(h, 1) == NULL, "input on a bad handle");
+        CHECK(ev_output(h, 1) == NULL, "output on a bad handle");
+        CHECK(ev_output_distances(h) == NULL, "output_distances on a bad handle");
+        CHECK_EQ(ev_metric(h), EV_ERR_INVALID_HANDLE, "metric on a bad handle");
+        CHECK_EQ(ev_m(h), EV_ERR_INVALID_HANDLE, "m on a bad handle");
+        CHECK_EQ(ev_ef_construction(h), EV_ERR_INVALID_HANDLE, "ef_construction on a bad handle");
+        CHECK_EQ(ev_ef_search(h), EV_ERR_INVALID_HANDLE, "ef_search on a bad handle");
+        CHECK_EQ(ev_set_ef_search(h, 10), EV_ERR_INVALID_HANDLE, "set_ef_search on a bad handle");
+        ev_free(h); /* ignored */
+    }
+}
+
+int main(void) {
+    test_messages();
+    test_create_errors();
+    test_invalid_handles();
+
+    float *base = malloc(sizeof(float) * (size_t)N * DIM);
+    float *queries = malloc(sizeof(float) * (size_t)Q * DIM);
+    for (int i = 0; i < N * DIM; i++) base[i] = next_float();
+    for (int i = 0; i < Q * DIM; i++) queries[i] = next_float();
+
+    int32_t h = ev_create(DIM, EV_METRIC_L2, 16, 200, 42);
+    CHECK(h >= 0, "create: %d (%s)", h, ev_error_message(h));
+    CHECK_EQ(ev_dimension(h), DIM, "dimension");
+    CHECK_EQ(ev_size(h), 0, "size of a new index");
+    CHECK_EQ(ev_metric(h), EV_METRIC_L2, "metric");
+    CHECK_EQ(ev_m(h), 16, "m");
+    CHECK_EQ(ev_ef_construction(h), 200, "ef_construction");
+    CHECK_EQ(ev_ef_search(h), 64, "ev_create's default ef_search");
+    CHECK_EQ(ev_allocator_kind(), EV_ALLOCATOR_SYSTEM, "allocator kind of the native library");
+
+    int32_t ids[64];
+    float dist[64];
+    CHECK_EQ(ev_search(h, queries, K, 0, ids, dist), 0, "search on an empty index");
+
+    /* Insert one, a batch, then through the staging buffer. */
+    CHECK_EQ(ev_insert(h, base), 0, "first id");
+    CHECK_EQ(ev_insert_batch(h, base + DIM, 399), 1, "batch first id");
+    CHECK_EQ(ev_size(h), 400, "size after the batch");
+    CHECK_EQ(ev_insert_batch(h, base, 0), 400, "empty batch returns the size");
+    float *staging = ev_input(h, 100);
+    CHECK(staging != NULL, "ev_input(100)");
+    if (staging) {
+        memcpy(staging, base + (size_t)400 * DIM, sizeof(float) * DIM);
+        CHECK_EQ(ev_insert(h, staging), 400, "insert from the staging buffer");
+        float *again = ev_input(h, 99);
+        CHECK(again == staging, "a smaller ev_input reuses the buffer");
+        memcpy(again, base + (size_t)401 * DIM, sizeof(float) * 99 * DIM);
+        CHECK_EQ(ev_insert_batch(h, again, 99), 401, "batch from the staging buffer");
+    }
+    CHECK_EQ(ev_insert_batch(h, base + (size_t)500 * DIM, N - 500), 500, "last batch");
+    CHECK_EQ(ev_size(h), N, "size");
+    CHECK(ev_input(h, 0) == NULL, "ev_input(0) is NULL");
+    CHECK(ev_input(h, -3) == NULL, "ev_input(-3) is NULL");
+
+    /* Search: exact with ef >= n, recall with the default ef, self-queries. */
+    int exact = 1, sorted = 1, hits = 0;
+    for (int q = 0; q < Q; q++) {
+        int32_t truth[K];
+        float tdist[K];
+        brute_force(base, N, queries + (size_t)q * DIM, K, truth, tdist);
+        int n = ev_search(h, queries + (size_t)q * DIM, K, N, ids, dist);
+        if (n != K) { exact = 0; continue; }
+        for (int j = 0; j < K; j++) {
+            if (ids[j] != truth[j] || fabsf(dist[j] - tdist[j]) > 1e-4f * (1 + tdist[j])) exact = 0;
+            if (j > 0 && dist[j] < dist[j - 1]) sorted = 0;
+        }
+        n = ev_search(h, queries + (size_t)q * DIM, K, 0, ids, dist);
+        for (int j = 0; j < n; j++)
+            for (int t = 0; t < K; t++) hits += ids[j] == truth[t];
+    }
+    CHECK(exact, "ef = n gives the exact top-%d of brute force", K);
+    CHECK(sorted, "distances ascend");
+    double recall = (double)hits / (Q * K);
+    CHECK(recall >= 0.9, "recall@%d with the default ef: %.3f", K, recall);
+    printf("recall@%d (default ef) = %.3f\n", K, recall);
+
+    int self = 1;
+    for (int i = 0; i < N; i += 37) {
+        int n = ev_search(h, base + (size_t)i * DIM, 1, 0, ids, dist);
+        if (n != 1 || ids[0] != i || dist[0] != 0.0f) self = 0;
+    }
+    CHECK(self, "every sampled vector finds itself at distance 0");
+    int32_t *all_ids = malloc(sizeof(int32_t) * 1000);
+    float *all_dist = malloc(sizeof(float) * 1000);
+    CHECK_EQ(ev_search(h, queries, 1000, 0, all_ids, all_dist), N, "k > size returns size results");
+
+    /* The handle's result buffer. */
+    int32_t *out = ev_output(h, K);
+    float *out_dist = ev_output_distances(h);
+    CHECK(out != NULL && out_dist != NULL, "ev_output / ev_output_distances");
+    CHECK(ev_output(h, 0) == NULL && ev_output(h, -1) == NULL, "ev_output(k < 1) is NULL");
+    CHECK(ev_output(h, K - 3) == out && ev_output_distances(h) == out_dist, "a smaller ev_output reuses the buffers");
+    if (out && out_dist) {
+        CHECK_EQ(ev_search(h, queries, K, 0, out, out_dist), K, "search into the result buffer");
+        int n = ev_search(h, queries, K, 0, ids, dist);
+        CHECK(n == K && memcmp(ids, out, sizeof(int32_t) * K) == 0 && memcmp(dist, out_dist, sizeof(float) * K) == 0,
+              "the result buffer holds the same hits as caller buffers");
+    }
+
+    /* The handle's default ef. */
+    CHECK_EQ(ev_set_ef_search(h, 0), EV_ERR_INVALID_PARAMETER, "set_ef_search(0)");
+    CHECK_EQ(ev_set_ef_search(h, 65537), EV_ERR_INVALID_PARAMETER, "set_ef_search(65537)");
+    CHECK_EQ(ev_ef_search(h), 64, "ef_search unchanged after rejected calls");
+    CHECK_EQ(ev_set_ef_search(h, N), 0, "set_ef_search(n)");
+    CHECK_EQ(ev_ef_search(h), N, "ef_search after set");
+    {
+        int same = 1;
+        for (int q = 0; q < Q; q++) {
+            int32_t i1[K], i2[K];
+            float d1[K], d2[K];
+            int n1 = ev_search(h, queries + (size_t)q * DIM, K, 0, i1, d1);
+            int n2 = ev_search(h, queries + (size_t)q * DIM, K, N, i2, d2);
+            same &= n1 == K && n2 == K && memcmp(i1, i2, sizeof i1) == 0;
+        }
+        CHECK(same, "ef <= 0 uses the handle's ef_search");
+    }
+
+    /* Search errors. */
+    CHECK_EQ(ev_search(h, queries, 0, 0, ids, dist), EV_ERR_INVALID_K, "k 0");
+    CHECK_EQ(ev_search(h, queries, -1, 0, ids, dist), EV_ERR_INVALID_K, "k -1");
+    CHECK_EQ(ev_search(h, queries, K, 65537, ids, dist), EV_ERR_INVALID_PARAMETER, "ef 65537");
+    CHECK_EQ(ev_search(h, NULL, K, 0, ids, dist), EV_ERR_INVALID_HANDLE, "NULL query");
+    CHECK_EQ(ev_search(h, queries, K, 0, NULL, dist), EV_ERR_INVALID_HANDLE, "NULL ids");
+    CHECK_EQ(ev_search(h, queries, K, 0, ids, NULL), EV_ERR_INVALID_HANDLE, "NULL distances");
+    float bad[DIM];
+    memcpy(bad, queries, sizeof bad);
+    bad[3] = NAN;
+    CHECK_EQ(ev_search(h, bad, K, 0, ids, dist), EV_ERR_NON_FINITE, "NaN query");
+
+    /* Insert errors leave the index unchanged. */
+    CHECK_EQ(ev_insert(h, bad), EV_ERR_NON_FINITE, "NaN vector");
+    bad[3] = INFINITY;
+    CHECK_EQ(ev_insert(h, bad), EV_ERR_NON_FINITE, "infinite vector");
+    bad[3] = 1e30f;
+    CHECK_EQ(ev_insert(h, bad), EV_ERR_VECTOR_TOO_LARGE, "1e30 component");
+    CHECK_EQ(ev_insert(h, NULL), EV_ERR_INVALID_HANDLE, "NULL vector");
+    CHECK_EQ(ev_insert_batch(h, NULL, 2), EV_ERR_INVALID_HANDLE, "NULL batch");
+    CHECK_EQ(ev_insert_batch(h, base, -1), EV_ERR_INVALID_PARAMETER, "negative count");
+    float batch[3 * DIM];
+    memcpy(batch, base, sizeof batch);
+    batch[2 * DIM + 5] = NAN; /* the last row is bad: nothing is inserted */
+    CHECK_EQ(ev_insert_batch(h, batch, 3), EV_ERR_NON_FINITE, "batch with a NaN in its last row");
+    CHECK_EQ(ev_size(h), N, "size unchanged after rejected inserts");
+
+    /* Save / load round trip. */
+    int32_t size = ev_save_size(h);
+    CHECK(size > 96, "save_size %d", size);
+    unsigned char *bytes = malloc((size_t)size + 16);
+    memset(bytes, 0xAB, (size_t)size + 16);
+    CHECK_EQ(ev_save(h, bytes, size - 1), EV_ERR_BUFFER_TOO_SMALL, "capacity one byte short");
+    CHECK(bytes[0] == 0xAB && bytes[size - 2] == 0xAB, "nothing written when the buffer is too small");
+    CHECK_EQ(ev_save(h, bytes, -5), EV_ERR_BUFFER_TOO_SMALL, "negative capacity");
+    CHECK_EQ(ev_save(h, NULL, size), EV_ERR_INVALID_HANDLE, "NULL output");
+    CHECK_EQ(ev_save(h, bytes, size + 16), size, "save returns save_size");
+    CHECK(memcmp(bytes, "EDGEVEC", 8) == 0, "magic EDGEVEC\\0");
+    CHECK(bytes[size] == 0xAB, "no byte written past save_size");
+
+    int32_t h2 = ev_load(bytes, size);
+    CHECK(h2 >= 0 && h2 != h, "load: %d (%s)", h2, ev_error_message(h2));
+    CHECK_EQ(ev_size(h2), N, "loaded size");
+    CHECK_EQ(ev_dimension(h2), DIM, "loaded dimension");
+    CHECK(same_results(h, h2, queries, Q, K, 0), "loaded index: identical ids and distances (default ef)");
+    CHECK(same_results(h, h2, queries, Q, 50, 120), "loaded index: identical ids and distances (k 50, ef 120)");
+    CHECK_EQ(ev_save_size(h2), size, "loaded save_size");
+    CHECK_EQ(ev_ef_search(h2), 64, "set_ef_search is not stored in the bytes");
+    CHECK_EQ(ev_metric(h2), EV_METRIC_L2, "loaded metric");
+    CHECK_EQ(ev_m(h2), 16, "loaded m");
+    CHECK_EQ(ev_ef_construction(h2), 200, "loaded ef_construction");
+    unsigned char *bytes2 = malloc((size_t)size);
+    CHECK_EQ(ev_save(h2, bytes2, size), size, "save of the loaded index");
+    CHECK(memcmp(bytes, bytes2, (size_t)size) == 0, "save(load(bytes)) == bytes");
+    /* Both keep working independently. */
+    CHECK_EQ(ev_insert(h2, queries), N, "insert into the loaded index");
+    CHECK_EQ(ev_size(h), N, "the original is unaffected");
+
+    /* Library-owned byte buffers, as a wasm host would use them. */
+    CHECK(ev_alloc(-1) == NULL, "ev_alloc(-1) is NULL");
+    ev_dealloc(NULL);
+    unsigned char *lib_bytes = ev_alloc(size);
+    CHECK(lib_bytes != NULL && ((uintptr_t)lib_bytes % 16) == 0, "ev_alloc: 16-byte aligned");
+    if (lib_bytes) {
+        CHECK_EQ(ev_save(h, lib_bytes, size), size, "save into ev_alloc memory");
+        int32_t h6 = ev_load(lib_bytes, size);
+        CHECK(h6 >= 0 && ev_size(h6) == N, "load from ev_alloc memory");
+        ev_free(h6);
+        ev_dealloc(lib_bytes);
+    }
+
+    /* ef_search is stored by ev_create_with_ef_search. */
+    {
+        int32_t he = ev_create_with_ef_search(DIM, EV_METRIC_L2, 8, 50, 77, 3);
+        CHECK_EQ(ev_ef_search(he), 77, "ef_search of ev_create_with_ef_search");
+        CHECK_EQ(ev_insert_batch(he, base, 50), 0, "insert");
+        int32_t n = ev_save_size(he);
+        unsigned char *b = malloc((size_t)n);
+        CHECK_EQ(ev_save(he, b, n), n, "save");
+        int32_t hl = ev_load(b, n);
+        CHECK_EQ(ev_ef_search(hl), 77, "ef_search survives save/load");
+        ev_free(hl);
+        ev_free(he);
+        free(b);
+    }
+
+    /* Same seed, same inserts: the same bytes. */
+    int32_t h3 = ev_create(DIM, EV_METRIC_L2, 16, 200, 42);
+    CHECK_EQ(ev_insert_batch(h3, base, N), 0, "rebuild");
+    CHECK(ev_save(h3, bytes2, size) == size && memcmp(bytes, bytes2, (size_t)size) == 0,
+          "a batch-built index with the same seed saves the same bytes as one built by single inserts");
+    ev_free(h3);
+
+    /* Corrupt input. */
+    CHECK_EQ(ev_load(bytes, size - 1), EV_ERR_CORRUPT, "truncated");
+    CHECK_EQ(ev_load(bytes, 50), EV_ERR_CORRUPT, "a partial header");
+    CHECK_EQ(ev_load(bytes, 0), EV_ERR_CORRUPT, "zero bytes");
+    CHECK_EQ(ev_load(bytes, -1), EV_ERR_CORRUPT, "negative length");
+    CHECK_EQ(ev_load(NULL, 0), EV_ERR_CORRUPT, "NULL, 0");
+    CHECK_EQ(ev_load(NULL, 200), EV_ERR_CORRUPT, "NULL, 200");
+    unsigned char *extra = malloc((size_t)size + 1);
+    memcpy(extra, bytes, (size_t)size);
+    extra[size] = 0;
+    CHECK_EQ(ev_load(extra, size + 1), EV_ERR_CORRUPT, "a trailing byte");
+    bytes[size / 2] ^= 0x10;
+    CHECK_EQ(ev_load(bytes, size), EV_ERR_CORRUPT, "one flipped bit in the body");
+    bytes[size / 2] ^= 0x10;
+    bytes[20] ^= 0x01;
+    CHECK_EQ(ev_load(bytes, size), EV_ERR_CORRUPT, "one flipped bit in the header");
+    bytes[20] ^= 0x01;
+    bytes[0] = 'X';
+    CHECK_EQ(ev_load(bytes, size), EV_ERR_CORRUPT, "bad magic");
+    bytes[0] = 'E';
+    int32_t h4 = ev_load(bytes, size);
+    CHECK(h4 >= 0, "the restored bytes load again");
+    ev_free(h4);
+
+    /* Cosine: zero vector, scale invariance. */
+    int32_t hc = ev_create(DIM, EV_METRIC_COSINE, 8, 64, 7);
+    CHECK(hc >= 0, "cosine create");
+    CHECK_EQ(ev_insert_batch(hc, base, 200), 0, "cosine batch");
+    float zero[DIM] = {0};
+    CHECK_EQ(ev_insert(hc, zero), EV_ERR_ZERO_VECTOR, "zero vector under cosine");
+    CHECK_EQ(ev_search(hc, zero, K, 0, ids, dist), EV_ERR_ZERO_VECTOR, "zero query under cosine");
+    float scaled[DIM];
+    for (int i = 0; i < DIM; i++) scaled[i] = base[17 * DIM + i] * 3.0f;
+    int n = ev_search(hc, scaled, 1, 0, ids, dist);
+    CHECK(n == 1 && ids[0] == 17 && fabsf(dist[0]) < 1e-5f, "a scaled copy is at cosine distance ~0 (id %d, %g)",
+          ids[0], dist[0]);
+
+    /* Dot. */
+    int32_t hd = ev_create(DIM, EV_METRIC_DOT, 16, 100, 7);
+    CHECK_EQ(ev_insert_batch(hd, base, 200), 0, "dot batch");
+    CHECK_EQ(ev_insert(hd, zero), 200, "the zero vector is fine under dot");
+    n = ev_search(hd, queries, 201, 201, all_ids, all_dist);
+    int dot_ok = n == 201;
+    for (int j = 1; j < n; j++) dot_ok &= all_dist[j] >= all_dist[j - 1];
+    CHECK(dot_ok, "dot search sorted");
+
+    /* Free, then the handle is invalid and is reused. */
+    ev_free(hc);
+    CHECK_EQ(ev_size(hc), EV_ERR_INVALID_HANDLE, "a freed handle is invalid");
+    ev_free(hc); /* double free is ignored */
+    int32_t h5 = ev_create(4, EV_METRIC_L2, 16, 200, 1);
+    CHECK_EQ(h5, hc, "the freed handle is reused");
+    CHECK_EQ(ev_size(h5), 0, "the reused handle names the new, empty index");
+
+    ev_free(h5);
+    ev_free(hd);
+    ev_free(h2);
+    ev_free(h);
+    free(all_ids); free(all_dist);
+    free(base); free(queries); free(bytes); free(bytes2); free(extra);
+
+    printf("C ABI: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

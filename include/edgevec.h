@@ -1,0 +1,288 @@
+/*
+ * edgevec.h: the C ABI of EdgeVec, an embedded HNSW vector index.
+ *
+ * Hand-written to match Modules/Bridge/Bridge.swift (the `@_cdecl` exports);
+ * `make test-native` checks that every export is declared here with the same
+ * parameter and return types, and that the shared library exports exactly
+ * these functions. The wasm module (`make wasm`) exports the same functions.
+ *
+ * Build: `make native` leaves dist/native/libedgevec.so next to this header.
+ * The library is self-contained (the Swift runtime is linked in statically and
+ * hidden; it needs only libc, libm, libstdc++ and libgcc_s), so a C program
+ * links it with
+ *
+ *     cc -I dist/native app.c -L dist/native -ledgevec -Wl,-rpath,"$PWD/dist/native"
+ *
+ * (or -Wl,-rpath,'$ORIGIN' when libedgevec.so is installed next to the program)
+ * and Python loads it with ctypes.CDLL("dist/native/libedgevec.so").
+ *
+ * Conventions
+ * -----------
+ * - Every `int32_t` result is >= 0 on success or a negative EV_ERR_* code.
+ *   ev_error_message() turns a code into a sentence.
+ * - An index is named by a handle, a small integer >= 0 returned by
+ *   ev_create() or ev_load() and valid until ev_free(). Handles of freed
+ *   indexes are reused by later ev_create()/ev_load() calls.
+ * - Vectors are `dimension` consecutive floats; a batch is `count` vectors
+ *   stored row after row. Ids are 0, 1, 2, ... in insertion order.
+ * - Metrics (smaller is closer): EV_METRIC_L2 squared Euclidean distance,
+ *   EV_METRIC_COSINE 1 - cos(a, b) (vectors and queries are normalised; the
+ *   zero vector is rejected), EV_METRIC_DOT the negative inner product.
+ * - A rejected call leaves the index exactly as it was.
+ *
+ * Buffer ownership
+ * ----------------
+ * - Pointers passed in (vectors, queries, result buffers, serialized bytes)
+ *   stay owned by the caller; they are only used during the call and never
+ *   retained, so the caller may reuse or free them as soon as it returns.
+ * - ev_input(), ev_output() and ev_output_distances() return buffers owned
+ *   by the handle (see there); ev_alloc() returns memory owned by the caller,
+ *   released with ev_dealloc().
+ * - ev_error_message() returns static strings; never free them.
+ * - Nothing returned by the library is to be passed to free().
+ *
+ * Thread safety
+ * -------------
+ * None. All indexes live in one process-wide handle table that ev_create,
+ * ev_load and ev_free modify, and each index reuses its own scratch memory
+ * even for searches. Make all calls from one thread, or hold one
+ * process-wide lock around every call (a per-index lock is NOT enough).
+ * Only ev_error_message() and ev_allocator_kind() may be called concurrently.
+ */
+#ifndef EDGEVEC_H
+#define EDGEVEC_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Metrics for ev_create() and ev_metric(). */
+#define EV_METRIC_L2     0
+#define EV_METRIC_COSINE 1
+#define EV_METRIC_DOT    2
+
+/* Allocators reported by ev_allocator_kind(). */
+#define EV_ALLOCATOR_SYSTEM     0   /* the C library's malloc (dlmalloc in wasm) */
+#define EV_ALLOCATOR_JEMALLOC   1
+#define EV_ALLOCATOR_BUMP_ARENA 2
+
+/* Error codes (stable; -11 ... -19 are reserved for the core). */
+#define EV_ERR_DIMENSION_MISMATCH  (-1)   /* wrong vector length (not returned here: the ABI always reads `dimension` floats) */
+#define EV_ERR_NON_FINITE          (-2)   /* NaN or infinity in a vector or query */
+#define EV_ERR_ZERO_VECTOR         (-3)   /* the zero vector under the cosine metric */
+#define EV_ERR_INVALID_K           (-4)   /* k < 1 */
+#define EV_ERR_INVALID_PARAMETER   (-5)   /* dimension, m, ef_construction, ef_search, ef or count out of range */
+#define EV_ERR_CAPACITY_EXCEEDED   (-6)   /* the index is full (ids must stay below INT32_MAX) */
+#define EV_ERR_OUT_OF_MEMORY       (-7)   /* allocation failed, or a size beyond int32; the index is unchanged */
+#define EV_ERR_CORRUPT             (-8)   /* bytes given to ev_load are not a valid HNSW index */
+#define EV_ERR_IO                  (-9)   /* file operation failed (not returned by these functions) */
+#define EV_ERR_VECTOR_TOO_LARGE    (-10)  /* its l2/dot distances would overflow float32 */
+#define EV_ERR_INVALID_HANDLE      (-20)  /* unknown or freed handle, or a NULL pointer argument */
+#define EV_ERR_INVALID_METRIC      (-21)  /* metric is not 0, 1 or 2 */
+#define EV_ERR_BUFFER_TOO_SMALL    (-22)  /* ev_save: capacity < ev_save_size() */
+
+/* ------------------------------------------------------------------ lifecycle */
+
+/*
+ * Creates an empty HNSW index; the same as ev_create_with_ef_search() with
+ * ef_search = 64.
+ */
+int32_t ev_create(int32_t dimension, int32_t metric, int32_t m, int32_t ef_construction, uint64_t seed);
+
+/*
+ * Creates an empty HNSW index.
+ *   dimension        floats per vector, 1 ... 65536
+ *   metric           EV_METRIC_L2, EV_METRIC_COSINE or EV_METRIC_DOT
+ *   m                links per node on the upper layers, 2 ... 128 (layer 0 keeps 2*m); 16 is typical
+ *   ef_construction  beam width while inserting, 1 ... 65536; 200 is typical
+ *   ef_search        default search beam width, 1 ... 65536 (64 is typical);
+ *                    stored in the index and in its serialized bytes
+ *   seed             seed of the level generator: the same parameters, seed
+ *                    and inserts give the same index, byte for byte
+ * Returns a handle >= 0, or EV_ERR_INVALID_METRIC, EV_ERR_INVALID_PARAMETER
+ * (a parameter out of range), EV_ERR_OUT_OF_MEMORY.
+ */
+int32_t ev_create_with_ef_search(int32_t dimension, int32_t metric, int32_t m, int32_t ef_construction,
+                                 int32_t ef_search, uint64_t seed);
+
+/*
+ * Loads an HNSW index from `length` serialized bytes (ev_save() output or an
+ * `edgevec build` file, from any platform; flat indexes are not accepted).
+ * The bytes are copied: the caller keeps its buffer. The new handle's default
+ * ef (ev_ef_search) is the efSearch stored in the bytes.
+ * Returns a new handle >= 0, or EV_ERR_CORRUPT (truncated, altered, foreign
+ * or flat-index bytes, length < 0, or bytes == NULL), EV_ERR_OUT_OF_MEMORY.
+ */
+int32_t ev_load(const void *bytes, int32_t length);
+
+/*
+ * Frees an index and its staging and result buffers (pointers from ev_input,
+ * ev_output and ev_output_distances become invalid); the handle becomes
+ * invalid and may be reused by a later ev_create/ev_load. Unknown handles are
+ * ignored.
+ */
+void ev_free(int32_t handle);
+
+/* ------------------------------------------------------------------ inserting */
+
+/*
+ * Returns the staging buffer with room for `count` vectors (count * dimension
+ * floats, 64-byte aligned), owned by the handle, for hosts that cannot pass
+ * their own memory (wasm). Write vectors or a query into it, then pass it to
+ * ev_insert, ev_insert_batch or ev_search. C hosts may pass their own
+ * buffers instead. The buffer is reused and grown only for a larger count:
+ * the pointer stays valid until an ev_input() call on this handle that asks
+ * for more room than before (its contents are then not kept) or ev_free().
+ * Do not free it.
+ * Returns NULL for an unknown handle, count < 1, or when memory runs out (the
+ * previous buffer then stays valid).
+ */
+float *ev_input(int32_t handle, int32_t count);
+
+/*
+ * Inserts one vector of `dimension` floats (read during the call only).
+ * Returns its id (0, 1, 2, ... in insertion order), or
+ * EV_ERR_INVALID_HANDLE (unknown handle or vector == NULL),
+ * EV_ERR_NON_FINITE, EV_ERR_ZERO_VECTOR (cosine), EV_ERR_VECTOR_TOO_LARGE,
+ * EV_ERR_CAPACITY_EXCEEDED (the index holds INT32_MAX vectors),
+ * EV_ERR_OUT_OF_MEMORY.
+ */
+int32_t ev_insert(int32_t handle, const float *vector);
+
+/*
+ * Inserts `count` vectors stored row after row (count * dimension floats),
+ * all or nothing: on any error no vector is added. The rows get consecutive
+ * ids starting at the returned first id; count == 0 inserts nothing and
+ * returns the current size.
+ * Returns the first id, or EV_ERR_INVALID_HANDLE (unknown handle or
+ * vectors == NULL), EV_ERR_INVALID_PARAMETER (count < 0),
+ * EV_ERR_CAPACITY_EXCEEDED (size + count > INT32_MAX), EV_ERR_OUT_OF_MEMORY
+ * (also when count * dimension overflows the address space), or the errors
+ * of ev_insert.
+ */
+int32_t ev_insert_batch(int32_t handle, const float *vectors, int32_t count);
+
+/* ------------------------------------------------------------------ searching */
+
+/*
+ * Returns the result buffer for `k` hits: room for k ids (int32), with the k
+ * distances in the parallel buffer ev_output_distances() returns. Owned by the
+ * handle, for hosts that cannot pass their own memory (wasm); reused and grown
+ * only for a larger k (contents then not kept). Both pointers stay valid until
+ * an ev_output() call that needs more room or ev_free(). Do not free them.
+ * Returns NULL for an unknown handle, k < 1, or when memory runs out (the
+ * previous buffers then stay valid). A search never returns more than
+ * min(k, size) hits, so min(k, size) is enough.
+ */
+int32_t *ev_output(int32_t handle, int32_t k);
+
+/*
+ * The distances half of the result buffer (see ev_output); NULL before the
+ * first successful ev_output() on this handle, or for an unknown handle.
+ */
+float *ev_output_distances(int32_t handle);
+
+/*
+ * Searches for the k nearest neighbours of `query` (dimension floats).
+ *   k             number of neighbours wanted, >= 1
+ *   ef            beam width, 1 ... 65536, raised to k when smaller;
+ *                 ef <= 0 uses the handle's default (ev_ef_search)
+ *   out_ids       buffer with room for min(k, size) ids (e.g. ev_output)
+ *   out_distances buffer with room for min(k, size) distances
+ * Writes min(k, size) results, nearest first (ascending distance; ties in no
+ * particular order), and returns how many; entries past that count are left
+ * untouched.
+ * Returns EV_ERR_INVALID_HANDLE (unknown handle or a NULL pointer),
+ * EV_ERR_INVALID_K, EV_ERR_INVALID_PARAMETER (ef > 65536),
+ * EV_ERR_NON_FINITE, EV_ERR_ZERO_VECTOR (cosine), EV_ERR_VECTOR_TOO_LARGE,
+ * EV_ERR_OUT_OF_MEMORY.
+ */
+int32_t ev_search(int32_t handle, const float *query, int32_t k, int32_t ef,
+                  int32_t *out_ids, float *out_distances);
+
+/*
+ * Sets the handle's default search beam width (used when ev_search gets
+ * ef <= 0) to 1 ... 65536. Only this handle changes: serialized bytes keep the
+ * efSearch the index was created with.
+ * Returns 0, EV_ERR_INVALID_HANDLE or EV_ERR_INVALID_PARAMETER.
+ */
+int32_t ev_set_ef_search(int32_t handle, int32_t ef);
+
+/* ------------------------------------------------------------------ properties */
+
+/* Number of vectors in the index, or EV_ERR_INVALID_HANDLE. */
+int32_t ev_size(int32_t handle);
+
+/* The index dimension, or EV_ERR_INVALID_HANDLE. */
+int32_t ev_dimension(int32_t handle);
+
+/* The metric (EV_METRIC_*), or EV_ERR_INVALID_HANDLE. */
+int32_t ev_metric(int32_t handle);
+
+/* M, or EV_ERR_INVALID_HANDLE. */
+int32_t ev_m(int32_t handle);
+
+/* efConstruction, or EV_ERR_INVALID_HANDLE. */
+int32_t ev_ef_construction(int32_t handle);
+
+/*
+ * The handle's default search beam width: the index's efSearch until
+ * ev_set_ef_search() changes it; or EV_ERR_INVALID_HANDLE.
+ */
+int32_t ev_ef_search(int32_t handle);
+
+/* ------------------------------------------------------------------ persistence */
+
+/*
+ * Bytes ev_save() will write for the index as it is now, or
+ * EV_ERR_INVALID_HANDLE, or EV_ERR_OUT_OF_MEMORY when the serialized form
+ * could exceed INT32_MAX bytes (such an index cannot be saved through this ABI).
+ */
+int32_t ev_save_size(int32_t handle);
+
+/*
+ * Serializes the index into the caller's buffer `out` of `capacity` bytes, in
+ * the EdgeVec format (version 1, little-endian, CRC-32C checked): the same
+ * bytes `edgevec build` writes to a file, loadable by ev_load() and by the
+ * CLI on any platform, wasm included.
+ * Returns the number of bytes written (== ev_save_size()), or
+ * EV_ERR_INVALID_HANDLE (unknown handle or out == NULL),
+ * EV_ERR_BUFFER_TOO_SMALL (capacity < ev_save_size(); nothing is written),
+ * EV_ERR_OUT_OF_MEMORY.
+ */
+int32_t ev_save(int32_t handle, void *out, int32_t capacity);
+
+/* ------------------------------------------------------------------ memory and misc */
+
+/*
+ * `bytes` bytes (16-byte aligned) from the library's C allocator, for hosts
+ * that need memory inside the module (wasm: bytes for ev_load, a buffer for
+ * ev_save). Owned by the caller; release with ev_dealloc(), never free().
+ * Returns NULL when memory runs out or bytes < 0.
+ */
+void *ev_alloc(int32_t bytes);
+
+/* Frees a block from ev_alloc(); NULL is ignored. */
+void ev_dealloc(void *pointer);
+
+/*
+ * The allocator new indexes use in this build (fixed when the library is
+ * built): EV_ALLOCATOR_SYSTEM, EV_ALLOCATOR_JEMALLOC or EV_ALLOCATOR_BUMP_ARENA.
+ * dist/native/libedgevec.so uses EV_ALLOCATOR_SYSTEM.
+ */
+int32_t ev_allocator_kind(void);
+
+/*
+ * A static, NUL-terminated English sentence for an error code: "ok" for
+ * codes >= 0, "unknown error" for unknown negative codes. Never NULL; never
+ * free it. Thread-safe.
+ */
+const char *ev_error_message(int32_t code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGEVEC_H */

@@ -1,0 +1,134 @@
+// Types for edgevec.mjs, the JavaScript API of EdgeVec (an HNSW vector index
+// compiled from Swift to WebAssembly). See docs/JAVASCRIPT.md.
+
+/** Distance measure; smaller is closer for all three. */
+export type Metric =
+  /** Squared Euclidean distance Σ (aᵢ − bᵢ)² (no square root). */
+  | 'l2'
+  /** 1 − cos(a, b); vectors and queries are normalised, the zero vector is rejected. */
+  | 'cosine'
+  /** −Σ aᵢ·bᵢ, the negative inner product. */
+  | 'dot';
+
+/**
+ * Which build of the module to load: 'dlmalloc' (edgevec.wasm, wasi-libc's
+ * malloc, frees and reuses memory) or 'arena' (edgevec-arena.wasm, a bump
+ * arena per index: slightly faster inserts, memory freed only with the index).
+ */
+export type Allocator = 'dlmalloc' | 'arena';
+
+/** Where the module comes from. A string is resolved as a URL relative to edgevec.mjs. */
+export type WasmSource = URL | string | BufferSource | WebAssembly.Module;
+
+export interface CreateOptions {
+  /** Floats per vector, 1...65536. */
+  dimensions: number;
+  metric: Metric;
+  /** Links per node on the upper layers (layer 0 keeps 2·m), 2...128. Default 16. */
+  m?: number;
+  /** Beam width while inserting, 1...65536. Default 200. */
+  efConstruction?: number;
+  /** Default search beam width, 1...65536 (raised to k when smaller). Default 64. Saved with the index. */
+  efSearch?: number;
+  /** Seed of the level generator (same seed + same inserts = same index). Default 42. */
+  seed?: number | bigint;
+  /** Module variant. Default 'dlmalloc'. */
+  allocator?: Allocator;
+  /** Module to use instead of the variant's file next to edgevec.mjs. */
+  wasm?: WasmSource;
+}
+
+export interface LoadOptions {
+  /** Overrides the saved default search beam width for this instance (not saved). */
+  efSearch?: number;
+  allocator?: Allocator;
+  wasm?: WasmSource;
+}
+
+export interface SearchOptions {
+  /** Beam width for this search, 1...65536 (raised to k when smaller). Default: `efSearch`. */
+  ef?: number;
+}
+
+export interface SearchResult {
+  /** 0-based insertion id. */
+  id: number;
+  /** Distance under the index metric (l2: squared; cosine: 1 − cos; dot: −inner product). */
+  distance: number;
+}
+
+/** Stable error codes. */
+export type EdgeVecErrorCode =
+  | 'DIMENSION_MISMATCH'  // wrong vector length, or a batch not a multiple of the dimension
+  | 'NON_FINITE'          // NaN or ±Infinity in a vector or query
+  | 'ZERO_VECTOR'         // the zero vector under cosine
+  | 'VECTOR_TOO_LARGE'    // l2/dot: its distances would overflow float32
+  | 'INVALID_K'           // k not an integer ≥ 1
+  | 'INVALID_OPTION'      // an unknown option or one out of range (also an unusable `wasm`)
+  | 'INVALID_ARGUMENT'    // a vector that is not a Float32Array, bytes that are not a Uint8Array, …
+  | 'CAPACITY_EXCEEDED'   // more than 2³¹ − 1 vectors
+  | 'OUT_OF_MEMORY'       // WebAssembly memory cannot grow enough; the index is unchanged
+  | 'CORRUPT'             // bytes given to load are not a valid index
+  | 'IO'                  // file, fetch or IndexedDB failure (see `cause`)
+  | 'DISPOSED'            // the index was disposed
+  | 'UNSUPPORTED'         // a Node-only helper in a browser, or IndexedDB where there is none
+  | 'INTERNAL';           // the module trapped (a bug); the index was disposed
+
+export class EdgeVecError extends Error {
+  constructor(code: EdgeVecErrorCode | string, message: string, wasmCode?: number, options?: { cause?: unknown });
+  readonly name: 'EdgeVecError';
+  readonly code: EdgeVecErrorCode | string;
+  /**
+   * The module's negative code (−1 … −10 as Swift's EdgeVecError.code, −20 … bridge codes);
+   * undefined for UNSUPPORTED and INTERNAL.
+   */
+  readonly wasmCode: number | undefined;
+}
+
+export class EdgeVec {
+  private constructor();
+
+  /** A new, empty index in its own WebAssembly instance. */
+  static create(options: CreateOptions): Promise<EdgeVec>;
+  /** An index from bytes written by `save()` or by the Swift library / CLI (same format). */
+  static load(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: LoadOptions): Promise<EdgeVec>;
+  /** Node.js only: reads a file written by `saveFile` or the CLI. */
+  static loadFile(path: string | URL, options?: LoadOptions): Promise<EdgeVec>;
+  /** Browsers: reads an index stored by `saveToIndexedDB(name)`. */
+  static loadFromIndexedDB(name: string, options?: LoadOptions): Promise<EdgeVec>;
+
+  /** Vectors in the index. */
+  readonly size: number;
+  readonly dimensions: number;
+  readonly metric: Metric;
+  readonly m: number;
+  readonly efConstruction: number;
+  /** Default search beam width; setting it affects this instance only (not `save()`). */
+  efSearch: number;
+  /** The module variant this index runs in. */
+  readonly allocator: Allocator;
+  /** Bytes of WebAssembly memory this index's instance holds (grows, never shrinks). */
+  readonly memoryBytes: number;
+  /** Whether `dispose()` was called. */
+  readonly disposed: boolean;
+
+  /** Adds one vector of `dimensions` floats; returns its id (0, 1, 2, …). */
+  insert(vector: Float32Array): number;
+  /** Adds n vectors stored row after row (n × dimensions floats), all or nothing; returns their ids. */
+  insertBatch(vectors: Float32Array): Uint32Array;
+  /** The k nearest vectors by ascending distance (fewer when the index holds fewer). */
+  search(query: Float32Array, k: number, options?: SearchOptions): SearchResult[];
+
+  /** The index as bytes (EdgeVec format v1, as native files). */
+  save(): Uint8Array;
+  /** Node.js only: writes `save()` to a file atomically (temporary file, fsync, rename). */
+  saveFile(path: string | URL): Promise<void>;
+  /** Browsers: stores `save()` in IndexedDB (database 'edgevec', object store 'indexes') under `name`. */
+  saveToIndexedDB(name: string): Promise<void>;
+
+  /** Allocation counts of this index's module; null unless built with `make wasm ALLOCATION_COUNTER=1`. */
+  allocationStats(): { allocations: number; frees: number } | null;
+
+  /** Frees the index and its WebAssembly instance; later calls throw DISPOSED. Idempotent. */
+  dispose(): void;
+}

@@ -1,0 +1,690 @@
+// EdgeVec for JavaScript: an HNSW vector index compiled from Swift (Embedded
+// Swift, wasm32 + simd128). One ES module for Node ≥ 18 and browsers; no
+// dependencies, no top-level Node imports. See docs/JAVASCRIPT.md.
+//
+//   import { EdgeVec, EdgeVecError } from './edgevec.mjs'
+//   const db = await EdgeVec.create({ dimensions: 384, metric: 'cosine' })
+//   db.insert(vector)                       // → id (0, 1, 2, …)
+//   db.search(query, 10)                    // → [{ id, distance }, …] nearest first
+//
+// Design. Each index lives in its own WebAssembly instance (its own linear
+// memory, freed with the instance); the compiled WebAssembly.Module is cached
+// per variant. Vectors are copied once, straight into a staging buffer inside
+// wasm memory that the index owns (`ev_input`); results are read from a result
+// buffer the index owns (`ev_output`). Typed-array views over the memory are
+// cached and re-created only when `memory.buffer` changes (after growth).
+
+const FORMAT_METRICS = ['l2', 'cosine', 'dot'];
+const VARIANT_FILES = { dlmalloc: 'edgevec.wasm', arena: 'edgevec-arena.wasm' };
+const ALLOCATOR_KINDS = { 0: 'dlmalloc', 1: 'jemalloc', 2: 'arena' };
+const MAX_EF = 65536;
+const MAX_DIMENSION = 65536;
+const INT32_MAX = 0x7fffffff;
+const U64_MAX = (1n << 64n) - 1n;
+const DEFAULTS = Object.freeze({ m: 16, efConstruction: 200, efSearch: 64, seed: 42, allocator: 'dlmalloc' });
+const CREATE_KEYS = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'allocator', 'wasm']);
+const LOAD_KEYS = new Set(['efSearch', 'allocator', 'wasm']);
+const SEARCH_KEYS = new Set(['ef']);
+const REQUIRED_EXPORTS = [
+  'memory', 'ev_create_with_ef_search', 'ev_input', 'ev_insert', 'ev_insert_batch', 'ev_output',
+  'ev_output_distances', 'ev_search', 'ev_size', 'ev_dimension', 'ev_metric', 'ev_m', 'ev_ef_construction',
+  'ev_ef_search', 'ev_set_ef_search', 'ev_save_size', 'ev_save', 'ev_load', 'ev_free', 'ev_alloc',
+  'ev_dealloc', 'ev_allocator_kind', 'ev_error_message',
+];
+
+/** Stable string codes for the module's negative return codes. */
+const CODE_NAMES = {
+  [-1]: 'DIMENSION_MISMATCH',
+  [-2]: 'NON_FINITE',
+  [-3]: 'ZERO_VECTOR',
+  [-4]: 'INVALID_K',
+  [-5]: 'INVALID_OPTION',
+  [-6]: 'CAPACITY_EXCEEDED',
+  [-7]: 'OUT_OF_MEMORY',
+  [-8]: 'CORRUPT',
+  [-9]: 'IO',
+  [-10]: 'VECTOR_TOO_LARGE',
+  [-20]: 'INVALID_HANDLE',
+  [-21]: 'INVALID_OPTION',
+  [-22]: 'BUFFER_TOO_SMALL',
+};
+/** The module code that goes with a code raised on the JavaScript side. */
+const JS_CODES = {
+  DIMENSION_MISMATCH: -1, INVALID_K: -4, INVALID_OPTION: -5, INVALID_ARGUMENT: -5, OUT_OF_MEMORY: -7,
+  CORRUPT: -8, IO: -9, DISPOSED: -20,
+};
+
+/**
+ * Every failure of the API. `code` is a stable string ('DIMENSION_MISMATCH',
+ * 'NON_FINITE', …); `wasmCode` the module's negative code (the same numbers
+ * as the Swift `EdgeVecError.code` and the C ABI), undefined for failures that
+ * have none ('UNSUPPORTED', 'INTERNAL').
+ */
+export class EdgeVecError extends Error {
+  constructor(code, message, wasmCode = JS_CODES[code], options = undefined) {
+    super(message, options);
+    this.name = 'EdgeVecError';
+    this.code = code;
+    this.wasmCode = wasmCode;
+  }
+}
+
+function fail(code, message, cause) {
+  return new EdgeVecError(code, message, JS_CODES[code], cause === undefined ? undefined : { cause });
+}
+
+// ---------------------------------------------------------------------------
+// Compiling and instantiating the module
+
+/** href or variant → Promise<WebAssembly.Module>, and BufferSource → Promise. */
+const moduleCache = new Map();
+const bufferModuleCache = new WeakMap();
+const messageCache = new Map();
+const textDecoder = new TextDecoder();
+
+function isNode() {
+  return typeof process === 'object' && process !== null && typeof process.versions?.node === 'string';
+}
+
+// Node modules are imported only when a Node-only helper runs (the comments
+// keep bundlers from trying to resolve them for browser builds).
+function requireNode(what) {
+  if (!isNode()) throw fail('UNSUPPORTED', `${what} is only available in Node.js`);
+}
+const nodeFs = () => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+const nodePath = () => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
+const nodeUrl = () => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url');
+
+async function fetchBytes(url) {
+  if (url.protocol === 'file:' && isNode()) {
+    const { readFile } = await nodeFs();
+    return readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  return response.arrayBuffer();
+}
+
+async function compileUrl(url) {
+  let bytes;
+  try {
+    if (url.protocol !== 'file:' && typeof WebAssembly.compileStreaming === 'function') {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      try {
+        // Needs `Content-Type: application/wasm`; otherwise compile the bytes.
+        return await WebAssembly.compileStreaming(response.clone());
+      } catch {
+        bytes = await response.arrayBuffer();
+      }
+    } else {
+      bytes = await fetchBytes(url);
+    }
+  } catch (error) {
+    if (error instanceof EdgeVecError) throw error;
+    throw fail('IO', `cannot read the EdgeVec WebAssembly module at ${url.href}: ${error?.message ?? error}`, error);
+  }
+  return compileBytes(bytes);
+}
+
+async function compileBytes(bytes) {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (error) {
+    throw fail('INVALID_OPTION', `not a valid WebAssembly module: ${error?.message ?? error}`, error);
+  }
+}
+
+function cached(map, key, make) {
+  let promise = map.get(key);
+  if (promise === undefined) {
+    promise = make();
+    map.set(key, promise);
+    promise.catch(() => { if (map.get(key) === promise) map.delete(key); });
+  }
+  return promise;
+}
+
+/** The compiled module for `options.wasm` or the variant's default file; compiled once and cached. */
+function getModule(allocator, wasm) {
+  if (wasm === undefined) {
+    const url = new URL(VARIANT_FILES[allocator], import.meta.url);
+    return cached(moduleCache, url.href, () => compileUrl(url));
+  }
+  if (wasm instanceof WebAssembly.Module) return Promise.resolve(wasm);
+  if (wasm instanceof ArrayBuffer || ArrayBuffer.isView(wasm)) {
+    return cached(bufferModuleCache, wasm, () => compileBytes(wasm));
+  }
+  if (typeof wasm === 'string' || wasm instanceof URL) {
+    let url;
+    try {
+      url = new URL(wasm, import.meta.url);
+    } catch (error) {
+      return Promise.reject(fail('INVALID_OPTION', `options.wasm is not a valid URL: ${wasm}`, error));
+    }
+    return cached(moduleCache, url.href, () => compileUrl(url));
+  }
+  return Promise.reject(fail('INVALID_OPTION',
+    'options.wasm must be a URL, a string, an ArrayBuffer or typed array, or a WebAssembly.Module'));
+}
+
+/** A fresh instance with its own memory. */
+async function instantiate(allocator, wasm, allocatorGiven) {
+  const module = await getModule(allocator, wasm);
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {});
+  } catch (error) {
+    throw fail('INVALID_OPTION', `cannot instantiate the EdgeVec module: ${error?.message ?? error}`, error);
+  }
+  const x = instance.exports;
+  for (const name of REQUIRED_EXPORTS) {
+    if (!(name in x)) throw fail('INVALID_OPTION', `not an EdgeVec module: no export ${name}`);
+  }
+  if (typeof x.__wasm_call_ctors === 'function') x.__wasm_call_ctors();
+  const kind = ALLOCATOR_KINDS[x.ev_allocator_kind()] ?? 'unknown';
+  if (allocatorGiven && kind !== allocator) {
+    throw fail('INVALID_OPTION', `options.allocator is '${allocator}' but options.wasm is the '${kind}' variant`);
+  }
+  return { x, kind };
+}
+
+function wasmMessage(x, code) {
+  let message = messageCache.get(code);
+  if (message === undefined) {
+    const p = x.ev_error_message(code) >>> 0;
+    const bytes = new Uint8Array(x.memory.buffer);
+    let end = p;
+    while (end < bytes.length && bytes[end] !== 0) end++;
+    message = textDecoder.decode(bytes.subarray(p, end));
+    messageCache.set(code, message);
+  }
+  return message;
+}
+
+function wasmError(x, code, context) {
+  const name = CODE_NAMES[code] ?? 'INTERNAL';
+  const message = wasmMessage(x, code);
+  return new EdgeVecError(name, context ? `${context}: ${message}` : message, code);
+}
+
+function trapError(error) {
+  return new EdgeVecError('INTERNAL', `the EdgeVec module trapped (${error?.message ?? error}); this index was disposed`,
+    undefined, { cause: error });
+}
+
+// ---------------------------------------------------------------------------
+// Validation (cheap checks only: types, lengths, integer ranges)
+
+function checkOptionsObject(options, allowed, what) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw fail('INVALID_OPTION', `${what} must be an object`);
+  for (const key in options) {   // (no Object.keys: search options are checked on every call)
+    if (Object.hasOwn(options, key) && !allowed.has(key)) {
+      throw fail('INVALID_OPTION', `unknown option '${key}' in ${what}`);
+    }
+  }
+  return options;
+}
+
+function intOption(options, key, min, max, fallback) {
+  const value = options[key];
+  if (value === undefined) {
+    if (fallback === undefined) throw fail('INVALID_OPTION', `options.${key} is required`);
+    return fallback;
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw fail('INVALID_OPTION', `options.${key} must be an integer in ${min}...${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function allocatorOption(options) {
+  const allocator = options.allocator ?? DEFAULTS.allocator;
+  if (!Object.hasOwn(VARIANT_FILES, allocator)) {
+    throw fail('INVALID_OPTION', `options.allocator must be 'dlmalloc' or 'arena', got ${describe(allocator)}`);
+  }
+  return allocator;
+}
+
+function seedOption(options) {
+  const seed = options.seed ?? DEFAULTS.seed;
+  if (typeof seed === 'bigint' && seed >= 0n && seed <= U64_MAX) return seed;
+  if (Number.isSafeInteger(seed) && seed >= 0) return BigInt(seed);
+  throw fail('INVALID_OPTION', `options.seed must be a non-negative safe integer or a bigint below 2^64, got ${describe(seed)}`);
+}
+
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'object' && value !== null) return value.constructor?.name ?? 'object';
+  return String(value);
+}
+
+function isFloat32Array(value) {
+  return value instanceof Float32Array || (ArrayBuffer.isView(value) && value[Symbol.toStringTag] === 'Float32Array');
+}
+
+function toBytes(bytes, what) {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  throw fail('INVALID_ARGUMENT', `${what} must be a Uint8Array (or ArrayBuffer), got ${describe(bytes)}`);
+}
+
+// ---------------------------------------------------------------------------
+// The index
+
+const CONSTRUCT = Symbol('EdgeVec.construct');
+
+export class EdgeVec {
+  /** Use `EdgeVec.create` or `EdgeVec.load`. */
+  constructor(token, runtime, handle) {
+    if (token !== CONSTRUCT) throw new TypeError('use EdgeVec.create(options) or EdgeVec.load(bytes, options)');
+    const x = runtime.x;
+    this._x = x;
+    this._mem = x.memory;
+    this._h = handle;
+    this._allocator = runtime.kind;
+    this._dim = x.ev_dimension(handle);
+    this._metric = FORMAT_METRICS[x.ev_metric(handle)];
+    this._size = x.ev_size(handle);
+    this._in = 0;          // staging buffer (byte address) and its capacity in vectors
+    this._inRows = 0;
+    this._outIds = 0;      // result buffers (byte addresses) and their capacity in hits
+    this._outDist = 0;
+    this._outCap = 0;
+    this._buf = null;      // memory.buffer the views below were made over
+    this._f32 = null;
+    this._i32 = null;
+  }
+
+  /**
+   * A new, empty index.
+   * @param {object} options dimensions, metric ('l2' | 'cosine' | 'dot'), m?, efConstruction?, efSearch?,
+   *   seed?, allocator? ('dlmalloc' | 'arena'), wasm? (URL | string | BufferSource | WebAssembly.Module)
+   */
+  static async create(options) {
+    if (options === undefined) throw fail('INVALID_OPTION', 'EdgeVec.create needs options with dimensions and metric');
+    const o = checkOptionsObject(options, CREATE_KEYS, 'create options');
+    const dimensions = intOption(o, 'dimensions', 1, MAX_DIMENSION);
+    const metric = FORMAT_METRICS.indexOf(o.metric);
+    if (metric < 0) throw fail('INVALID_OPTION', `options.metric must be 'l2', 'cosine' or 'dot', got ${describe(o.metric)}`);
+    const m = intOption(o, 'm', 2, 128, DEFAULTS.m);
+    const efConstruction = intOption(o, 'efConstruction', 1, MAX_EF, DEFAULTS.efConstruction);
+    const efSearch = intOption(o, 'efSearch', 1, MAX_EF, DEFAULTS.efSearch);
+    const seed = seedOption(o);
+    const allocator = allocatorOption(o);
+    const runtime = await instantiate(allocator, o.wasm, o.allocator !== undefined);
+    let handle;
+    try {
+      handle = runtime.x.ev_create_with_ef_search(dimensions, metric, m, efConstruction, efSearch, seed);
+    } catch (error) {
+      throw error instanceof WebAssembly.RuntimeError ? trapError(error) : error;
+    }
+    if (handle < 0) throw wasmError(runtime.x, handle, 'create');
+    return new EdgeVec(CONSTRUCT, runtime, handle);
+  }
+
+  /**
+   * An index from bytes written by `save()` (or by the Swift library / CLI: same format).
+   * @param {Uint8Array} bytes
+   * @param {object} [options] efSearch?, allocator?, wasm?
+   */
+  static async load(bytes, options) {
+    const data = toBytes(bytes, 'bytes');
+    const o = checkOptionsObject(options, LOAD_KEYS, 'load options');
+    const efSearch = o.efSearch === undefined ? undefined : intOption(o, 'efSearch', 1, MAX_EF);
+    const allocator = allocatorOption(o);
+    const runtime = await instantiate(allocator, o.wasm, o.allocator !== undefined);
+    const x = runtime.x;
+    if (data.length > INT32_MAX) throw fail('OUT_OF_MEMORY', `load: ${data.length} bytes do not fit in wasm32 memory`);
+    const p = x.ev_alloc(data.length) >>> 0;
+    if (p === 0) throw wasmError(x, -7, 'load');
+    let handle;
+    try {
+      new Uint8Array(x.memory.buffer, p, data.length).set(data);
+      handle = x.ev_load(p, data.length);
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) throw trapError(error);
+      throw error;
+    } finally {
+      x.ev_dealloc(p);
+    }
+    if (handle < 0) throw wasmError(x, handle, 'load');
+    const db = new EdgeVec(CONSTRUCT, runtime, handle);
+    if (efSearch !== undefined) db.efSearch = efSearch;
+    return db;
+  }
+
+  /** Node.js: reads a file written by `saveFile` (or the Swift library / CLI). */
+  static async loadFile(path, options) {
+    requireNode('EdgeVec.loadFile');
+    const fs = await nodeFs();
+    let bytes;
+    try {
+      bytes = await fs.readFile(path);
+    } catch (error) {
+      throw fail('IO', `cannot read ${path}: ${error?.message ?? error}`, error);
+    }
+    return EdgeVec.load(bytes, options);
+  }
+
+  /** Browsers: reads an index stored by `saveToIndexedDB(name)`. */
+  static async loadFromIndexedDB(name, options) {
+    checkName(name);
+    const bytes = await idbRequest('readonly', (store) => store.get(name));
+    if (bytes === undefined) throw fail('IO', `no index named ${JSON.stringify(name)} in IndexedDB`);
+    return EdgeVec.load(bytes, options);
+  }
+
+  // -- properties -----------------------------------------------------------
+
+  /** Vectors in the index. */
+  get size() { this._live(); return this._size; }
+  /** Floats per vector. */
+  get dimensions() { this._live(); return this._dim; }
+  /** 'l2' (squared Euclidean), 'cosine' (1 − cos) or 'dot' (−inner product). */
+  get metric() { this._live(); return this._metric; }
+  /** Links per node (upper layers; layer 0 keeps up to 2·M). */
+  get m() { return this._live().ev_m(this._h); }
+  /** Beam width used while inserting. */
+  get efConstruction() { return this._live().ev_ef_construction(this._h); }
+  /** Default beam width of `search` (raised to k when smaller). Setting it is not saved by `save()`. */
+  get efSearch() { return this._live().ev_ef_search(this._h); }
+  set efSearch(value) {
+    const x = this._live();
+    if (!Number.isInteger(value) || value < 1 || value > MAX_EF) {
+      throw fail('INVALID_OPTION', `efSearch must be an integer in 1...${MAX_EF}, got ${describe(value)}`);
+    }
+    const r = x.ev_set_ef_search(this._h, value);
+    if (r < 0) throw wasmError(x, r, 'efSearch');
+  }
+  /** The allocator variant of this index's module: 'dlmalloc' or 'arena'. */
+  get allocator() { this._live(); return this._allocator; }
+  /** Bytes of WebAssembly memory this index's instance holds (grows, never shrinks). */
+  get memoryBytes() { this._live(); return this._mem.buffer.byteLength; }
+  /** Whether `dispose()` was called. */
+  get disposed() { return this._x === null; }
+
+  // -- operations -----------------------------------------------------------
+
+  /**
+   * Adds one vector; returns its id (0-based, sequential).
+   * @param {Float32Array} vector `dimensions` floats
+   */
+  insert(vector) {
+    const x = this._live();
+    this._checkVector(vector);
+    const p = this._inRows >= 1 ? this._in : this._stage(1);
+    if (this._mem.buffer !== this._buf) this._views();
+    this._f32.set(vector, p >>> 2);
+    let id;
+    try {
+      id = x.ev_insert(this._h, p);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (id < 0) throw wasmError(x, id, 'insert');
+    this._size = id + 1;
+    return id;
+  }
+
+  /**
+   * Adds `vectors.length / dimensions` vectors stored row after row, all or
+   * nothing; returns their ids.
+   * @param {Float32Array} vectors
+   * @returns {Uint32Array}
+   */
+  insertBatch(vectors) {
+    const x = this._live();
+    if (!isFloat32Array(vectors)) {
+      throw fail('INVALID_ARGUMENT', `insertBatch expects a Float32Array, got ${describe(vectors)}`);
+    }
+    const n = vectors.length / this._dim;
+    if (!Number.isInteger(n)) {
+      throw fail('DIMENSION_MISMATCH',
+        `insertBatch: ${vectors.length} floats is not a multiple of the dimension ${this._dim}`);
+    }
+    if (n === 0) return new Uint32Array(0);
+    if (n > INT32_MAX - this._size) throw wasmError(x, -6, 'insertBatch');
+    const p = this._inRows >= n ? this._in : this._stage(n);
+    if (this._mem.buffer !== this._buf) this._views();
+    this._f32.set(vectors, p >>> 2);
+    let first;
+    try {
+      first = x.ev_insert_batch(this._h, p, n);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (first < 0) throw wasmError(x, first, 'insertBatch');
+    this._size = first + n;
+    const ids = new Uint32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = first + i;
+    return ids;
+  }
+
+  /**
+   * The k nearest vectors, nearest first.
+   * @param {Float32Array} query `dimensions` floats
+   * @param {number} k results wanted (≥ 1); fewer come back when the index holds fewer
+   * @param {{ ef?: number }} [options] beam width 1...65536 (default `efSearch`, raised to k)
+   * @returns {Array<{ id: number, distance: number }>}
+   */
+  search(query, k, options) {
+    const x = this._live();
+    this._checkVector(query);
+    if (!Number.isInteger(k) || k < 1 || k > INT32_MAX) {
+      throw fail('INVALID_K', `k must be an integer in 1...${INT32_MAX}, got ${describe(k)}`);
+    }
+    let ef = 0;
+    if (options !== undefined) {
+      const o = checkOptionsObject(options, SEARCH_KEYS, 'search options');
+      if (o.ef !== undefined) ef = intOption(o, 'ef', 1, MAX_EF);
+    }
+    // A search returns at most `size` hits: the result buffer needs no more.
+    const wanted = Math.min(k, Math.max(this._size, 1));
+    if (this._outCap < wanted) this._output(wanted);
+    const p = this._inRows >= 1 ? this._in : this._stage(1);
+    if (this._mem.buffer !== this._buf) this._views();
+    this._f32.set(query, p >>> 2);
+    let n;
+    try {
+      n = x.ev_search(this._h, p, wanted, ef, this._outIds, this._outDist);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (n < 0) throw wasmError(x, n, 'search');
+    // The search may have grown memory (scratch for a larger beam).
+    if (this._mem.buffer !== this._buf) this._views();
+    const ids = this._i32, distances = this._f32;
+    const bi = this._outIds >>> 2, bd = this._outDist >>> 2;
+    const results = new Array(n);
+    for (let i = 0; i < n; i++) results[i] = { id: ids[bi + i], distance: distances[bd + i] };
+    return results;
+  }
+
+  /**
+   * The index as bytes: EdgeVec format version 1, the same bytes the Swift
+   * library and CLI write and read.
+   * @returns {Uint8Array}
+   */
+  save() {
+    const x = this._live();
+    const size = x.ev_save_size(this._h);
+    if (size < 0) throw wasmError(x, size, 'save');
+    const p = x.ev_alloc(size) >>> 0;
+    if (p === 0) throw wasmError(x, -7, 'save');
+    try {
+      let written;
+      try {
+        written = x.ev_save(this._h, p, size);
+      } catch (error) {
+        throw this._trap(error);
+      }
+      if (written < 0) throw wasmError(x, written, 'save');
+      return new Uint8Array(this._mem.buffer, p, written).slice();
+    } finally {
+      if (this._x !== null) x.ev_dealloc(p);
+    }
+  }
+
+  /** Node.js: writes `save()` to `path` atomically (temporary file, fsync, rename). */
+  async saveFile(path) {
+    this._live();
+    requireNode('saveFile');
+    const fs = await nodeFs();
+    const bytes = this.save();
+    const target = path instanceof URL ? (await nodeUrl()).fileURLToPath(path) : String(path);
+    const temporary = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      const file = await fs.open(temporary, 'w');
+      try {
+        await file.writeFile(bytes);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await fs.rename(temporary, target);
+    } catch (error) {
+      await fs.rm(temporary, { force: true }).catch(() => {});
+      throw fail('IO', `cannot write ${target}: ${error?.message ?? error}`, error);
+    }
+    // Make the rename durable (best effort: not every platform can open a directory).
+    try {
+      const { dirname } = await nodePath();
+      const directory = await fs.open(dirname(target), 'r');
+      try { await directory.sync(); } finally { await directory.close(); }
+    } catch { /* ignore */ }
+  }
+
+  /** Browsers: stores `save()` in IndexedDB (database 'edgevec', store 'indexes') under `name`. */
+  async saveToIndexedDB(name) {
+    this._live();
+    checkName(name);
+    const bytes = this.save();
+    await idbRequest('readwrite', (store) => store.put(bytes, name));
+  }
+
+  /**
+   * Allocation counts of this index's module (`malloc`/`posix_memalign`/…
+   * calls and frees since it was instantiated), or null unless the module
+   * was built with the AllocationCounter trait (`make wasm ALLOCATION_COUNTER=1`).
+   * @returns {{ allocations: number, frees: number } | null}
+   */
+  allocationStats() {
+    const x = this._live();
+    if (typeof x.ev_allocation_count !== 'function') return null;
+    return { allocations: Number(x.ev_allocation_count()), frees: Number(x.ev_free_count()) };
+  }
+
+  /** Frees the index and its WebAssembly instance. Later calls throw DISPOSED; calling it again does nothing. */
+  dispose() {
+    if (this._x === null) return;
+    try { this._x.ev_free(this._h); } catch { /* a trapped instance is dropped anyway */ }
+    this._release();
+  }
+
+  // -- internals --------------------------------------------------------------
+
+  _live() {
+    const x = this._x;
+    if (x === null) throw fail('DISPOSED', 'this EdgeVec index was disposed');
+    return x;
+  }
+
+  _release() {
+    this._x = null;
+    this._mem = null;
+    this._buf = this._f32 = this._i32 = null;
+  }
+
+  _trap(error) {
+    if (!(error instanceof WebAssembly.RuntimeError)) return error;
+    this._release();
+    return trapError(error);
+  }
+
+  _views() {
+    const buffer = this._mem.buffer;
+    this._buf = buffer;
+    this._f32 = new Float32Array(buffer);
+    this._i32 = new Int32Array(buffer);
+  }
+
+  _checkVector(vector) {
+    if (!isFloat32Array(vector)) throw fail('INVALID_ARGUMENT', `expected a Float32Array, got ${describe(vector)}`);
+    if (vector.length !== this._dim) {
+      throw fail('DIMENSION_MISMATCH', `expected ${this._dim} floats, got ${vector.length}`);
+    }
+  }
+
+  /** Grows the staging buffer to `rows` vectors; returns its address. */
+  _stage(rows) {
+    const p = this._x.ev_input(this._h, rows) >>> 0;
+    if (p === 0) {
+      throw wasmError(this._x, -7, `staging ${rows} × ${this._dim} floats`);
+    }
+    this._in = p;
+    this._inRows = rows;
+    return p;
+  }
+
+  /** Grows the result buffers to `k` hits. */
+  _output(k) {
+    const x = this._x;
+    const ids = x.ev_output(this._h, k) >>> 0;
+    if (ids === 0) throw wasmError(x, -7, `result buffer for ${k} hits`);
+    this._outIds = ids;
+    this._outDist = x.ev_output_distances(this._h) >>> 0;
+    this._outCap = k;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// IndexedDB (browsers)
+
+const IDB_DATABASE = 'edgevec';
+const IDB_STORE = 'indexes';
+
+function checkName(name) {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw fail('INVALID_ARGUMENT', `the IndexedDB key must be a non-empty string, got ${describe(name)}`);
+  }
+}
+
+function idbOpen() {
+  const idb = globalThis.indexedDB;
+  if (idb === undefined || idb === null) throw fail('UNSUPPORTED', 'IndexedDB is not available here');
+  return new Promise((resolve, reject) => {
+    const request = idb.open(IDB_DATABASE, 1);
+    request.onupgradeneeded = () => {
+      if (!request.result.objectStoreNames.contains(IDB_STORE)) request.result.createObjectStore(IDB_STORE);
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error('the IndexedDB database is blocked by another connection'));
+  });
+}
+
+/** Runs one request in its own transaction; resolves with its result once the transaction completes. */
+async function idbRequest(mode, makeRequest) {
+  let db;
+  try {
+    db = await idbOpen();
+    return await new Promise((resolve, reject) => {
+      const transaction = db.transaction(IDB_STORE, mode);
+      const request = makeRequest(transaction.objectStore(IDB_STORE));
+      let result;
+      request.onsuccess = () => { result = request.result; };
+      transaction.oncomplete = () => resolve(result);
+      transaction.onerror = () => reject(transaction.error ?? request.error);
+      transaction.onabort = () => reject(transaction.error ?? new Error('transaction aborted'));
+    });
+  } catch (error) {
+    if (error instanceof EdgeVecError) throw error;
+    throw fail('IO', `IndexedDB: ${error?.message ?? error}`, error);
+  } finally {
+    db?.close();
+  }
+}
