@@ -1,7 +1,8 @@
 # EdgeVec build, test and report entry points. See docs/BUILDING.md.
 #
 #   make report      native main job: MiniLM-Debian index, search, recall (QUICK=1: smoke set)
-#   make test        every test: 3 allocator builds, trait conflict, Embedded wasm, example, CLI smoke
+#   make test        every test: 3 allocator builds, trait conflict, Embedded wasm, example, CLI smoke,
+#                    allocation counts, JS (Node), C/Python ABI, cross-platform files, Chromium
 #   make embedded    core library targets as Embedded Swift for wasm32-unknown-none-wasm
 #   make example     build and run Examples/EmbedSearch
 #   make cli-smoke   edgevec build + search --groundtruth on the smoke set
