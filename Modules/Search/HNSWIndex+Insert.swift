@@ -210,7 +210,7 @@ extension HNSWIndex {
 
     /// Algorithm 4 of the paper (no extension, no pruned fill): walks
     /// `candidates` in ascending distance to the base and keeps one only if it
-    /// is closer to the base than to every neighbour kept so far. With
+    /// is strictly closer to the base than to every neighbour kept so far. With
     /// `owner ≥ 0`, the owner's tree edges among the candidates are kept
     /// first (and count as kept for the comparison). Writes the kept ones to
     /// `scratch.selected` and returns how many.
@@ -232,7 +232,11 @@ extension HNSWIndex {
             if pinned > 0 && _isTreeEdge(c.id, of: owner) { continue }
             let cv = UnsafePointer(vectors.pointer(at: Int(c.id)))
             var good = true
-            for j in 0..<kept where K.distance(cv, vectors.pointer(at: Int(selected[j].id)), stride) < c.distance {
+            // `<=`: a candidate no closer to the base than to a kept neighbour
+            // adds no direction. Only ties differ from the paper's `<`; they
+            // matter for duplicates, where `<` keeps every copy, fills every
+            // list and re-prunes it on each new link.
+            for j in 0..<kept where K.distance(cv, vectors.pointer(at: Int(selected[j].id)), stride) <= c.distance {
                 good = false
                 break
             }
