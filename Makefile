@@ -1,6 +1,6 @@
 # EdgeVec build, test and report entry points. See docs/BUILDING.md.
 #
-#   make report      native main job: MiniLM-Debian index, search, recall (QUICK=1: smoke set)
+#   make report      benchmark report: insert matrix + search vs hnswlib/faiss/usearch -> docs/benchmarks (QUICK=1: smoke)
 #   make test        every test: 3 allocator builds, trait conflict, Embedded wasm, example, CLI smoke,
 #                    allocation counts, JS (Node), C/Python ABI, cross-platform files, Chromium
 #   make embedded    core library targets as Embedded Swift for wasm32-unknown-none-wasm
@@ -12,6 +12,7 @@
 #   make test-crossplatform   index files from the native CLI load in wasm and back, same results
 #   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
+#   make bench-insert         insert matrix: native/C/wasm (Node, Chromium) x allocators vs hnswlib, faiss, usearch (QUICK=1: N 1,000)
 #   make clean
 #
 # Every target installs the apt packages it needs first (`make deps`).
@@ -40,10 +41,11 @@ SUB     := $(MAKE) --no-print-directory
 APT_PACKAGES := wasi-libc libjemalloc-dev binaryen wabt
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Where `make report` writes REPORT.md, the SVG charts and results.json (QUICK runs never touch docs/).
 ifneq ($(filter-out 0,$(QUICK)),)
-REPORT_OUT ?= $(WORK)/report/native-minilm-smoke.txt
+REPORT_OUT ?= $(WORK)/report
 else
-REPORT_OUT ?= docs/benchmarks/native-minilm.txt
+REPORT_OUT ?= docs/benchmarks
 endif
 
 .PHONY: help deps test test-system test-jemalloc test-arena trait-conflict embedded example cli cli-smoke report clean
@@ -154,9 +156,17 @@ cli-smoke: cli
 	PYTHON=$(PYTHON) scripts/cli_smoke.sh $(EDGEVEC) $(DATA) $(WORK)/cli-smoke
 	$(EDGEVEC) bench --n 300 --data constant --api all --repetitions 1 --json >/dev/null   # fails on broken invariants
 
-## report: the native main job on MiniLM-Debian (QUICK=1: the smoke subset).
-report: cli
-	PYTHON=$(PYTHON) scripts/report.sh $(EDGEVEC) $(DATA) $(WORK)/report $(REPORT_OUT) $(QUICK)
+## report: the benchmark report of issue 4 (scripts/report.sh): the insert matrix (make bench-insert), the search
+## experiment (bench/search/run.py: EdgeVec native + wasm against hnswlib, faiss, usearch on MiniLM-Debian and a
+## synthetic 128-d set), then $(REPORT_OUT)/REPORT.md, SVG charts and results.json (bench/report/make_report.py).
+## QUICK=1: smoke sizes (under 3 minutes after the builds), written to $(WORK)/report. Without the shared data
+## the MiniLM part is skipped and said so.
+report: cli wasm bench-insert-venv
+	@dpkg -s time >/dev/null 2>&1 || { echo "installing: time"; $(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y time; }
+	MAKE="$(MAKE)" BENCH_PYTHON=$(BENCH_VENV)/bin/python \
+	ALLOC_CLIS="system=$(EDGEVEC) arena=$(B)-insert-cli-arena/release/edgevec" \
+	    scripts/report.sh $(EDGEVEC) $(DIST) $(DATA) $(WORK) $(REPORT_OUT) $(QUICK)
 
 .PHONY: native test-native test-crossplatform browser-deps test-browser
 
@@ -217,5 +227,47 @@ bench-alloc:
 bench-alloc-update:
 	SWIFT=$(SWIFT) Benchmarks/alloc-check.sh update $(abspath $(BENCH_SCRATCH))
 
+.PHONY: bench-insert bench-insert-build bench-insert-venv
+## bench-insert: the insert matrix (bench/insert/run.py): N sequential 128-d inserts (M 16, efConstruction 200)
+## through `edgevec bench` per allocator trait, the C ABI (libedgevec.so per trait), wasm in Node and headless
+## Chromium (dlmalloc, arena), and hnswlib/faiss/usearch from PyPI (one thread); constant and uniform data,
+## N 1,000/10,000/100,000 (QUICK=1: 1,000). Writes $(BENCH_INSERT_OUT), prints a table.
+BENCH_VENV        ?= .venv-bench
+BENCH_PEERS       ?= hnswlib==0.8.0 faiss-cpu==1.15.1 usearch==2.26.6 numpy
+BENCH_INSERT_WORK := $(WORK)/bench-insert
+BENCH_INSERT_OUT  ?= $(WORK)/report/insert.jsonl
+bench-insert: bench-insert-build
+	$(BENCH_VENV)/bin/python bench/insert/run.py $(if $(filter-out 0,$(QUICK)),--quick) --out $(BENCH_INSERT_OUT) \
+	    --work $(BENCH_INSERT_WORK) --build-prefix $(B) --dist $(DIST) \
+	    --peer-python $(BENCH_VENV)/bin/python --browser-python $(BROWSER_VENV)/bin/python
+
+## bench-insert-build: everything bench-insert runs: the CLI per allocator trait, libedgevec.so per trait,
+## the wasm modules and their allocation-counter build, Chromium + Playwright, the peers' venv.
+bench-insert-build: wasm native browser-deps bench-insert-venv
+	$(SWIFT) build -c release --product edgevec --scratch-path $(B)-insert-cli
+	$(SWIFT) build -c release --product edgevec --traits Jemalloc --scratch-path $(B)-insert-cli-jemalloc
+	$(SWIFT) build -c release --product edgevec --traits BumpArena --scratch-path $(B)-insert-cli-arena
+	$(SWIFT) build -c release --product EdgeVecNative --traits Jemalloc --scratch-path $(B)-insert-native-jemalloc \
+	    -Xswiftc -static-stdlib -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
+	$(SWIFT) build -c release --product EdgeVecNative --traits BumpArena --scratch-path $(B)-insert-native-arena \
+	    -Xswiftc -static-stdlib -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
+	@mkdir -p $(BENCH_INSERT_WORK)/lib/jemalloc $(BENCH_INSERT_WORK)/lib/arena
+	cp $(B)-insert-native-jemalloc/release/libEdgeVecNative.so $(BENCH_INSERT_WORK)/lib/jemalloc/libedgevec.so
+	cp $(B)-insert-native-arena/release/libEdgeVecNative.so $(BENCH_INSERT_WORK)/lib/arena/libedgevec.so
+	$(SUB) wasm ALLOCATION_COUNTER=1 DIST=$(BENCH_INSERT_WORK)/wasm-counting
+
+## bench-insert-venv: $(BENCH_VENV) with numpy and the peers (pip builds hnswlib from source: g++ needed).
+bench-insert-venv:
+	@missing=""; for p in gcc g++ python3-venv; do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+	@[ -x $(BENCH_VENV)/bin/python ] || $(PYTHON) -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -c 'import numpy, hnswlib, faiss, usearch' 2>/dev/null || \
+		$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PEERS)
+
 clean:
-	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build
+	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
+	    $(B)-insert-cli $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(B)-insert-native-jemalloc $(B)-insert-native-arena

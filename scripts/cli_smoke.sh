@@ -41,3 +41,7 @@ set -x
 { set +x; } 2>/dev/null
 [ -s "$work/smoke-results.ivecs" ] || { echo "FAIL: search wrote no results file" >&2; exit 1; }
 "$here/check_recall.sh" "$work/smoke-search.txt" "$min_recall" 10
+# The ef sweep the report uses: one line per ef, recall rising with ef.
+"$edgevec" search --index "$index" --queries "$queries" --k 10 --ef-sweep 16,64 --groundtruth "$groundtruth" \
+    | tee "$work/smoke-sweep.txt"
+[ "$(grep -c 'recall@10' "$work/smoke-sweep.txt")" -eq 2 ] || { echo "FAIL: --ef-sweep printed no line per ef" >&2; exit 1; }

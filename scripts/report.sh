@@ -1,92 +1,104 @@
 #!/usr/bin/env bash
-# The native part of the main job: build an HNSW index over MiniLM-Debian with
-# the release CLI, search it against exact ground truth, and print a report.
+# The benchmark report of issue 4, end to end (called by `make report`):
 #
-#   scripts/report.sh EDGEVEC DATA_DIR WORK_DIR OUT_FILE [QUICK]
+#   1. the insert matrix: `make bench-insert` (bench/insert/run.py), when the
+#      Makefile has that target; otherwise the report says it is missing;
+#   2. the search experiment: bench/search/run.py (EdgeVec native and wasm,
+#      hnswlib, faiss, usearch; MiniLM-Debian and a synthetic 128-d set);
+#   3. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
 #
-# QUICK=1 uses the 5,000-vector smoke subset. Without the shared data it says
-# so and runs on a generated set, writing WORK_DIR/native-generated.txt instead
-# of OUT_FILE (those numbers say nothing about MiniLM).
+#   scripts/report.sh EDGEVEC DIST DATA_DIR WORK_DIR OUT_DIR [QUICK]
+#
+# Environment: BENCH_PYTHON (a python with numpy, hnswlib, faiss, usearch;
+# default .venv-bench/bin/python), MAKE (to run bench-insert; default make),
+# ALLOC_CLIS ("system=PATH arena=PATH": edgevec builds whose malloc calls per
+# insert bench/report/native_allocs.py counts; missing paths are skipped).
+# QUICK=1: MiniLM smoke subset, 10,000 synthetic vectors, fewer ef values, a
+# small insert matrix; OUT_DIR should then be outside docs/ (the Makefile
+# passes .build-work/report). JSON lines always go to WORK_DIR/report/.
 set -euo pipefail
 edgevec=$1
-data=$2
-work=$3
-out=$4
-quick=${5:-}
-python=${PYTHON:-python3}
+dist=$2
+data=$3
+work=$4
+out=$5
+quick=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$work"
+root=$(cd "$here/.." && pwd)
+python=${BENCH_PYTHON:-$root/.venv-bench/bin/python}
+make_cmd=${MAKE:-make}
+is_quick=
+if [ -n "$quick" ] && [ "$quick" != 0 ]; then is_quick=1; fi
 
-if [ -n "$quick" ] && [ "$quick" != 0 ]; then prefix=smoke_; set_name="MiniLM-Debian smoke (5,000 x 384, 200 queries)"
-else prefix=; set_name="MiniLM-Debian (50,000 x 384, 1,000 queries)"; fi
+mkdir -p "$work/report" "$out"
+timings=$work/report/report-timings.tsv
+: >"$timings"
+notes=()
+started=$(date +%s.%N)
 
-if [ -f "$data/${prefix}base.fvecs" ]; then
-    base=$data/${prefix}base.fvecs
-    queries=$data/${prefix}query.fvecs
-    groundtruth=$data/${prefix}groundtruth.ivecs
-    metric=cosine
-else
-    echo "no shared data at $data: using a generated data set (20,000 x 64, squared L2) instead"
-    set_name="generated (20,000 x 64 Gaussian clusters, 200 queries; NOT MiniLM)"
-    "$python" "$here/gen_fvecs.py" --out "$work/report-generated" --base 20000 --queries 200 --dim 64 --k 10
-    base=$work/report-generated/base.fvecs
-    queries=$work/report-generated/query.fvecs
-    groundtruth=$work/report-generated/groundtruth.ivecs
-    metric=l2
-    out=$work/native-generated.txt   # not MiniLM: keep it out of docs/benchmarks
-fi
-
-index=$work/report.edgevec
-rm -f "$index"
-
-# Wall time (and peak RSS where GNU time exists) of one command, appended to timings.txt.
-timed() {
-    local label=$1
+step() {   # step NAME COMMAND...: runs it, prints and records its wall time; never aborts the report
+    local name=$1 start end status
     shift
-    local start end
+    printf '\n==> %s\n' "$name"
     start=$(date +%s.%N)
-    if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f "$label: max RSS %M KB" -o "$work/time.txt" "$@"
-    else
-        "$@"
-        : >"$work/time.txt"
-    fi
+    status=0
+    "$@" || status=$?
     end=$(date +%s.%N)
-    awk -v s="$start" -v e="$end" -v l="$label" 'BEGIN { printf "%s: wall %.2f s\n", l, e - s }' >>"$work/timings.txt"
-    cat "$work/time.txt" >>"$work/timings.txt"
+    awk -v s="$start" -v e="$end" -v n="$name" -v r="$status" \
+        'BEGIN { printf "<== %s: %s (%.1f s)\n", n, (r == 0 ? "ok" : "FAILED, status " r), e - s }'
+    printf '%s\t%.1f\t%s\n' "$name" "$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')" "$status" >>"$timings"
+    return "$status"
 }
 
-: >"$work/timings.txt"
-timed build "$edgevec" build --input "$base" --output "$index" --metric "$metric" \
-    --m 16 --ef-construction 200 --seed 42 --quiet | tee "$work/report-build.txt"
-"$edgevec" info --index "$index" | tee "$work/report-info.txt"
-timed search "$edgevec" search --index "$index" --queries "$queries" --k 10 --ef 64 \
-    --groundtruth "$groundtruth" | tee "$work/report-search.txt"
+# 1. Insert matrix (helper target; absent in older trees).
+rm -f "$work/report/insert.jsonl"   # never report a previous run's matrix as this one's
+if grep -qE '^bench-insert[[:space:]]*:' "$root/Makefile"; then
+    if ! step "insert matrix: make bench-insert${is_quick:+ QUICK=1}" \
+            bash -c "cd '$root' && $make_cmd --no-print-directory bench-insert QUICK='$quick'"; then
+        notes+=("\`make bench-insert\` failed in this run; the insert matrix is missing or incomplete.")
+    fi
+else
+    echo
+    echo "no bench-insert target in the Makefile: the report has no insert matrix"
+    notes+=("The Makefile has no \`bench-insert\` target yet, so this report has no insert matrix.")
+fi
 
-mkdir -p "$(dirname "$out")"
-{
-    echo "# EdgeVec native report"
-    echo "data:      $set_name"
-    echo "files:     $base, $queries, $groundtruth"
-    echo "index:     HNSW, metric $metric, m 16, ef-construction 200, seed 42; search k 10, ef 64"
-    echo "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit:    $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here/.." diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
-    echo "machine:   $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(uname -sm)"
-    echo "toolchain: $(swift --version 2>/dev/null | head -1)"
-    echo
-    echo "## edgevec build"
-    cat "$work/report-build.txt"
-    echo
-    echo "## edgevec info"
-    cat "$work/report-info.txt"
-    echo
-    echo "## edgevec search"
-    cat "$work/report-search.txt"
-    echo
-    echo "## wall time (whole process, including file I/O)"
-    cat "$work/timings.txt"
-} >"$out"
+# 1b. Native allocation calls per insert (the allocation goal), when gcc and the builds are there.
+rm -f "$work/report/allocs.jsonl"
+alloc_args=()
+for spec in ${ALLOC_CLIS:-}; do alloc_args+=(--cli "$spec"); done
+if [ ${#alloc_args[@]} -gt 0 ] && command -v gcc >/dev/null 2>&1; then
+    step "native allocation calls per insert: bench/report/native_allocs.py" \
+        "$python" "$root/bench/report/native_allocs.py" "${alloc_args[@]}" --out "$work/report/allocs.jsonl" \
+        --work "$work/report" || notes+=("Counting native allocation calls failed in this run.")
+fi
 
+# 2. Search experiment.
+if [ ! -f "$data/base.fvecs" ] && [ ! -f "$data/smoke_base.fvecs" ]; then
+    echo
+    echo "no MiniLM-Debian data at $data: the search experiment runs on the synthetic set only"
+    notes+=("No MiniLM-Debian data at \`$data\`: MiniLM was skipped; only the synthetic set was measured.")
+fi
+search_args=(--edgevec "$edgevec" --dist "$dist" --data "$data" --work "$work/search"
+             --out "$work/report/search.jsonl")
+[ -n "$is_quick" ] && search_args+=(--quick)
+if ! step "search experiment: bench/search/run.py${is_quick:+ --quick}" \
+        "$python" "$root/bench/search/run.py" "${search_args[@]}"; then
+    notes+=("The search experiment failed in this run; see the make output.")
+    rm -f "$work/report/search.jsonl"
+fi
+
+# 3. The report.
+report_args=(--in "$work/report" --out "$out")
+[ -n "$is_quick" ] && report_args+=(--quick)
+for note in "${notes[@]}"; do report_args+=(--note "$note"); done
+step "report: bench/report/make_report.py" "$python" "$root/bench/report/make_report.py" "${report_args[@]}"
+
+ended=$(date +%s.%N)
 echo
-echo "report written to $out"
-cat "$out"
+echo "wall time per step:"
+awk -F'\t' '{ printf "  %7.1f s  %s%s\n", $2, $1, ($3 == 0 ? "" : "  (FAILED)") }' "$timings"
+awk -v s="$started" -v e="$ended" 'BEGIN { printf "  %7.1f s  total\n", e - s }'
+echo "report: $out/REPORT.md"
+# Fail the target when a measuring step failed, after the report is written.
+! awk -F'\t' '$3 != 0 { bad = 1 } END { exit !bad }' "$timings"

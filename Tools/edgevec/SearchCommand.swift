@@ -35,6 +35,12 @@ struct SearchCommand: ParsableCommand {
         + "recall@k against.", valueName: "groundtruth.ivecs"))
     var groundtruth: String?
 
+    @Option(name: .customLong("ef-sweep"),
+            help: ArgumentHelp("Comma-separated beam widths, e.g. 10,16,32,64: loads the index once, runs an "
+                + "untimed warm-up of up to 100 queries, then all queries once per value, one output line per "
+                + "value. Not with --ef or --output.", valueName: "ef,ef,..."))
+    var efSweep: EfList?
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -43,6 +49,13 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         if k < 1 || k > Self.maxK { throw ValidationError("--k must be in 1...\(Self.maxK), got \(k)") }
         if let ef, ef < 1 || ef > 65536 { throw ValidationError("--ef must be in 1...65536, got \(ef)") }
+        if let efSweep {
+            if ef != nil { throw ValidationError("--ef-sweep and --ef exclude each other") }
+            if output != nil { throw ValidationError("--ef-sweep and --output exclude each other") }
+            if let bad = efSweep.values.first(where: { $0 < 1 || $0 > 65536 }) {
+                throw ValidationError("--ef-sweep values must be in 1...65536, got \(bad)")
+            }
+        }
     }
 
     func run() throws {
@@ -78,6 +91,11 @@ struct SearchCommand: ParsableCommand {
                 throw CLIError("\(groundtruth): rows hold \(gt.dimension) ids, fewer than k = \(k)")
             }
             truth = gt
+        }
+
+        if let efSweep {
+            try sweep(efSweep.values, loaded: loaded, query: query, truth: truth)
+            return
         }
 
         let rows = query.rows
@@ -131,6 +149,83 @@ struct SearchCommand: ParsableCommand {
         switch loaded {
         case .flat: return "exact"
         case .hnsw(let hnsw): return String(max(ef ?? hnsw.configuration.efSearch, k))
+        }
+    }
+}
+
+/// `--ef-sweep` values: positive integers separated by commas.
+struct EfList: ExpressibleByArgument {
+    var values: [Int]
+
+    init?(argument: String) {
+        var values: [Int] = []
+        for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let value = Int(String(part.filter { $0 != " " })) else { return nil }
+            values.append(value)
+        }
+        if values.isEmpty { return nil }
+        self.values = values
+    }
+}
+
+extension SearchCommand {
+    /// `--ef-sweep`: the index is loaded once; every query runs once per ef, each
+    /// timed alone, one line per ef in the format of a plain search.
+    fileprivate func sweep(_ efs: [Int], loaded: LoadedIndex, query: VecsMatrix<Float>,
+                           truth: VecsMatrix<Int32>?) throws(CLIError) {
+        let rows = query.rows
+        let dimension = query.dimension
+        var results = [Int32](repeating: -1, count: rows * k)
+        var distances = [Float](repeating: 0, count: k)
+        var latencies = [UInt64](repeating: 0, count: rows)
+        let k = self.k
+        // Untimed warm-up: page in the index and the queries.
+        let warmup = min(rows, 100)
+        for round in -1..<efs.count {
+            let ef = efs[max(round, 0)]
+            let count = round < 0 ? warmup : rows
+            var progress = ProgressBar(label: "searching ef \(ef)", unit: "queries", total: count,
+                                       quiet: quiet || round < 0, delay: 1)
+            let start = monotonicNanoseconds()
+            try query.values.withUnsafeBufferPointer { (values) throws(CLIError) in
+                try results.withUnsafeMutableBufferPointer { (ids) throws(CLIError) in
+                    try distances.withUnsafeMutableBufferPointer { (dist) throws(CLIError) in
+                        for row in 0..<count {
+                            let vector = UnsafeBufferPointer(start: values.baseAddress! + row * dimension,
+                                                             count: dimension)
+                            let t0 = monotonicNanoseconds()
+                            do throws(EdgeVecError) {
+                                _ = try loaded.search(vector, k: k, ef: ef, ids: ids.baseAddress! + row * k,
+                                                      distances: dist.baseAddress!)
+                            } catch {
+                                progress.finish(row)
+                                throw CLIError("\(queries): query \(row): " + rowMessage(error))
+                            }
+                            let t1 = monotonicNanoseconds()
+                            latencies[row] = t1 - t0
+                            progress.update(row + 1, now: t1)
+                        }
+                    }
+                }
+            }
+            let seconds = Double(monotonicNanoseconds() - start) / 1e9
+            progress.finish(count)
+            if round < 0 { continue }
+
+            var sorted = latencies
+            sorted.sort()
+            let qps = seconds > 0 ? Double(rows) / seconds : 0
+            let shown: String
+            switch loaded {
+            case .flat: shown = "exact"
+            case .hnsw: shown = String(max(ef, k))
+            }
+            var line = "\(rows) queries, k \(k), ef \(shown): \(fixed(qps, 1)) queries/s, "
+                + "p50 \(fixed(percentile(sorted, 0.50), 1)) µs, p99 \(fixed(percentile(sorted, 0.99), 1)) µs"
+            if let truth {
+                line += ", recall@\(k) \(fixed(recall(results, truth, k: k, count: loaded.count), 4))"
+            }
+            print(line)
         }
     }
 }

@@ -1,0 +1,68 @@
+// Insert-matrix page for headless Chromium, driven by bench/insert/chromium_worker.py
+// (page.evaluate("window.benchRun(cmd)")). The same runs as bench/insert/node_worker.mjs:
+// an empty l2 index from /dist/edgevec.mjs (or the allocation-counter build under
+// /counting/), the N rows of /data/FILE inserted through db.insert (one call per
+// vector) or db.insertBatch (K rows per call); only the insert calls are timed.
+import { EdgeVec } from '/dist/edgevec.mjs';
+
+const variantFile = { dlmalloc: 'edgevec.wasm', arena: 'edgevec-arena.wasm' };
+const cache = new Map();
+
+async function loadData(name, floats) {
+  let data = cache.get(name);
+  if (!data) {
+    const response = await fetch(`/data/${name}`);
+    if (!response.ok) throw new Error(`GET /data/${name}: HTTP ${response.status}`);
+    data = new Float32Array(await response.arrayBuffer());
+    cache.clear();
+    cache.set(name, data);
+  }
+  if (data.length < floats) throw new Error(`${name} holds ${data.length} floats, need ${floats}`);
+  return data;
+}
+
+function rowsOf(api) {
+  if (api === 'single') return 1;
+  const m = /^batch(\d+)$/.exec(api);
+  if (!m) throw new Error(`unknown api ${api}`);
+  return Number(m[1]);
+}
+
+window.benchRun = async (cmd) => {
+  const { n, dim } = cmd;
+  const data = await loadData(cmd.file, n * dim);
+  const rows = rowsOf(cmd.api);
+  const options = {
+    dimensions: dim, metric: 'l2', m: cmd.m ?? 16, efConstruction: cmd.ef_construction ?? 200,
+    seed: cmd.seed ?? 42, allocator: cmd.allocator,
+  };
+  if (cmd.counting) options.wasm = new URL(`/counting/${variantFile[cmd.allocator]}`, location.href);
+  globalThis.gc?.();
+  const db = await EdgeVec.create(options);
+  const before = cmd.counting ? db.allocationStats() : null;
+  let t;
+  if (rows === 1) {
+    t = performance.now();
+    for (let i = 0; i < n; i++) db.insert(data.subarray(i * dim, (i + 1) * dim));
+  } else {
+    t = performance.now();
+    for (let i = 0; i < n; i += rows) db.insertBatch(data.subarray(i * dim, Math.min(i + rows, n) * dim));
+  }
+  const seconds = (performance.now() - t) / 1000;
+  const after = cmd.counting ? db.allocationStats() : null;
+  const size = db.size;
+  const wasmMemory = db.memoryBytes;
+  db.dispose();
+  if (size !== n) throw new Error(`the index holds ${size} vectors, expected ${n}`);
+  return {
+    seconds,
+    allocations: after ? after.allocations - before.allocations : null,
+    frees: after ? after.frees - before.frees : null,
+    wasm_memory_bytes: wasmMemory,
+    peak_bytes: wasmMemory,
+    peak_source: 'wasm memory of the instance (never shrinks)',
+  };
+};
+
+window.benchInfo = { crossOriginIsolated: globalThis.crossOriginIsolated === true, userAgent: navigator.userAgent };
+window.benchReady = true;

@@ -1,0 +1,1031 @@
+#!/usr/bin/env python3
+"""Turns the benchmark JSON lines into docs/benchmarks/: REPORT.md, SVG charts
+and results.json (every record plus the goals evaluation).
+
+    python3 bench/report/make_report.py --in .build-work/report --out docs/benchmarks [--quick]
+
+Reads IN/search.jsonl (bench/search/run.py) and IN/insert.jsonl
+(bench/insert/run.py); either may be missing, and the report says so. Standard
+library only; the charts are plain SVG text written here. Also prints the main
+tables on stdout.
+"""
+import argparse
+import datetime
+import html
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PEERS = ("hnswlib", "faiss", "usearch")
+ENGINE_ORDER = ("edgevec-native", "edgevec-wasm", "hnswlib", "faiss", "usearch")
+TARGET_ORDER = ("native-swift", "native-c", "wasm-node", "wasm-chromium", "hnswlib", "faiss", "usearch")
+API_ORDER = ("single", "batch100", "batch1000", "batch")
+COLORS = {"edgevec-native": "#d62728", "edgevec-wasm": "#ff7f0e", "hnswlib": "#1f77b4", "faiss": "#2ca02c",
+          "usearch": "#9467bd", "native-swift": "#d62728", "native-c": "#8c564b", "wasm-node": "#ff7f0e",
+          "wasm-chromium": "#e377c2"}
+DATASET_TITLES = {"minilm": "MiniLM-Debian (384-d, cosine)", "synthetic128": "synthetic clustered 128-d (l2)"}
+TARGET_RECALL = 0.95
+
+
+# ---------------------------------------------------------------- input
+
+def read_jsonl(path):
+    records = []
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                records.append(json.loads(line))
+            except ValueError as error:
+                print(f"warning: {path}:{number}: not JSON ({error})", file=sys.stderr)
+    return records
+
+
+def file_time(path):
+    try:
+        return datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC")
+    except OSError:
+        return None
+
+
+def command_output(command):
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        text = (out.stdout or out.stderr).strip()
+        return text.splitlines()[0] if text else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_info():
+    info = {"cpu": None, "cores": os.cpu_count(), "memory_gib": None, "kernel": platform.release(),
+            "os": None, "machine": platform.machine()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    info["memory_gib"] = round(int(line.split()[1]) / 1048576, 1)
+    except OSError:
+        pass
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    info["os"] = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = line
+                    break
+    except OSError:
+        pass
+    info["simd"] = ", ".join(f for f in ("avx512f", "avx2", "fma") if re.search(r"\b%s\b" % f, flags)) or None
+    return info
+
+
+def versions(search_meta):
+    v = {"swift": command_output(["swift", "--version"]),
+         "node": command_output(["node", "--version"]),
+         "chromium": command_output(["chromium", "--version"]) if shutil.which("chromium") else None,
+         "python": platform.python_version()}
+    peers = (search_meta or {}).get("versions") or {}
+    if not peers:
+        try:
+            from importlib import metadata
+            for name in ("numpy", "hnswlib", "faiss-cpu", "usearch"):
+                try:
+                    peers[name] = metadata.version(name)
+                except metadata.PackageNotFoundError:
+                    peers[name] = None
+        except ImportError:
+            pass
+    v.update(peers)
+    commit = command_output(["git", "-C", ROOT, "rev-parse", "HEAD"])
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip() if commit else ""
+    v["edgevec_commit"] = (commit or "unknown") + (" (with uncommitted changes)" if dirty else "")
+    return v
+
+
+# ---------------------------------------------------------------- helpers
+
+def fmt(value, digits=2, none="–"):
+    if value is None:
+        return none
+    if isinstance(value, float) and not math.isfinite(value):
+        return none
+    return f"{value:,.{digits}f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def md_table(header, rows, align=None):
+    align = align or ["l"] + ["r"] * (len(header) - 1)
+    marks = {"l": "---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+def text_table(header, rows):
+    widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(header)]
+    out = ["  ".join(str(h).ljust(w) if i == 0 else str(h).rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
+    for row in rows:
+        out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                             for i, (c, w) in enumerate(zip(row, widths))))
+    return "\n".join(out)
+
+
+def esc(text):
+    return html.escape(str(text), quote=True)
+
+
+# ---------------------------------------------------------------- search analysis
+
+def curves(search):
+    """{dataset: {engine: [records sorted by ef]}}"""
+    out = {}
+    for r in search:
+        if r.get("kind") == "curve":
+            out.setdefault(r["dataset"], {}).setdefault(r["engine"], []).append(r)
+    for per in out.values():
+        for rows in per.values():
+            rows.sort(key=lambda r: r["ef"])
+    return out
+
+
+def builds(search):
+    out = {}
+    for r in search:
+        if r.get("kind") == "build":
+            out.setdefault(r["dataset"], {})[(r["engine"], r["build_mode"])] = r
+    return out
+
+
+def at_recall(rows, target=TARGET_RECALL, key="qps"):
+    """(smallest ef reaching target, its recall, its qps, qps interpolated at exactly target)."""
+    first = None
+    for i, r in enumerate(rows):
+        if r["recall_at_10"] is not None and r["recall_at_10"] >= target:
+            first = i
+            break
+    if first is None:
+        return None
+    hit = rows[first]
+    interpolated, how = hit[key], "first ef already above"
+    if first > 0:
+        lo = rows[first - 1]
+        r1, r2 = lo["recall_at_10"], hit["recall_at_10"]
+        if r2 > r1 and lo[key] and hit[key]:
+            t = (target - r1) / (r2 - r1)
+            interpolated = math.exp(math.log(lo[key]) + t * (math.log(hit[key]) - math.log(lo[key])))
+            how = f"between ef {lo['ef']} and {hit['ef']}"
+    return {"ef": hit["ef"], "recall": hit["recall_at_10"], "qps": hit[key], "qps_interpolated": interpolated,
+            "interpolation": how, "p50_us": hit.get("p50_us"), "p99_us": hit.get("p99_us")}
+
+
+# ---------------------------------------------------------------- insert analysis
+
+def insert_index(insert):
+    return {(r["target"], r["allocator"], r["api"], r["data"], r["n"]): r for r in insert}
+
+
+def biggest_batch(index, target, allocator, data, n):
+    for api in ("batch", "batch1000", "batch100"):
+        r = index.get((target, allocator, api, data, n))
+        if r:
+            return r
+    return None
+
+
+def best_peer(insert, api, data, n):
+    api_class = "single" if api == "single" else "batch"
+    best = None
+    for r in insert:
+        if r["target"] in PEERS and r["data"] == data and r["n"] == n:
+            peer_class = "single" if r["api"] == "single" else "batch"
+            if peer_class == api_class and r.get("median_us_per_vector") is not None:
+                if best is None or r["median_us_per_vector"] < best["median_us_per_vector"]:
+                    best = r
+    return best
+
+
+def same_allocator(wasm_allocator):
+    """The native allocator compared with a wasm one: arena with arena; the
+    platform's system malloc (wasi-libc dlmalloc) with the native system malloc."""
+    return {"arena": "arena", "dlmalloc": "system"}.get(wasm_allocator, wasm_allocator)
+
+
+# ---------------------------------------------------------------- goals
+
+def goal(gid, text, measured, met, detail, value=None, threshold=None):
+    return {"id": gid, "goal": text, "measured": measured, "met": met, "detail": detail,
+            "value": value, "threshold": threshold}
+
+
+def evaluate_goals(insert, search, quick, allocs=None):
+    goals = []
+    idx = insert_index(insert or [])
+    cells = sorted({(r["data"], r["n"]) for r in insert or []})
+
+    # 1. wasm single <= 1.05 x wasm batch per vector.
+    rows = []
+    for target in ("wasm-node", "wasm-chromium"):
+        for allocator in ("dlmalloc", "arena"):
+            for data, n in cells:
+                single = idx.get((target, allocator, "single", data, n))
+                batch = biggest_batch(idx, target, allocator, data, n)
+                if single and batch:
+                    rows.append((f"{target}:{allocator} {data} n={n} (÷{batch['api']})",
+                                 single["median_us_per_vector"] / batch["median_us_per_vector"]))
+    if rows:
+        worst = max(rows, key=lambda x: x[1])
+        goals.append(goal("wasm-single-vs-batch", "wasm single insert ≤ 1.05 × wasm batch per vector",
+                          f"single ÷ batch: worst {worst[1]:.2f} ({worst[0]}), median "
+                          f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells",
+                          all(x[1] <= 1.05 for x in rows), [{"cell": c, "ratio": round(v, 3)} for c, v in rows],
+                          value=worst[1], threshold=1.05))
+    else:
+        goals.append(goal("wasm-single-vs-batch", "wasm single insert ≤ 1.05 × wasm batch per vector",
+                          "not measured (no wasm rows in insert.jsonl)", None, []))
+
+    # 2. wasm batch <= 1.5 x native per vector, same allocator.
+    rows = []
+    for target in ("wasm-node", "wasm-chromium"):
+        for allocator in ("arena", "dlmalloc"):
+            for data, n in cells:
+                batch = biggest_batch(idx, target, allocator, data, n)
+                if not batch:
+                    continue
+                native = idx.get(("native-swift", same_allocator(allocator), batch["api"], data, n))
+                if native:
+                    rows.append((f"{target}:{allocator} vs native-swift:{same_allocator(allocator)} {batch['api']} "
+                                 f"{data} n={n}", batch["median_us_per_vector"] / native["median_us_per_vector"]))
+    if rows:
+        worst = max(rows, key=lambda x: x[1])
+        goals.append(goal("wasm-batch-vs-native", "wasm batch ≤ 1.5 × native per vector (same allocator)",
+                          f"wasm ÷ native: worst {worst[1]:.2f} ({worst[0]}), median "
+                          f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells",
+                          all(x[1] <= 1.5 for x in rows), [{"cell": c, "ratio": round(v, 3)} for c, v in rows],
+                          value=worst[1], threshold=1.5))
+    else:
+        goals.append(goal("wasm-batch-vs-native", "wasm batch ≤ 1.5 × native per vector (same allocator)",
+                          "not measured (insert.jsonl lacks wasm or native-swift batch rows)", None, []))
+
+    # 3. native single insert <= 0.8 x hnswlib's per insert.
+    rows = []
+    for allocator in ("system", "jemalloc", "arena"):
+        for data, n in cells:
+            ours = idx.get(("native-swift", allocator, "single", data, n))
+            peer = idx.get(("hnswlib", "n/a", "single", data, n))
+            if ours and peer:
+                rows.append((allocator, f"native-swift:{allocator} {data} n={n}",
+                             ours["median_us_per_vector"] / peer["median_us_per_vector"]))
+    detail = [{"cell": c, "ratio": round(v, 3)} for _, c, v in rows]
+    # The search experiment's builds are single inserts too (system malloc, one add per vector on both sides).
+    build_rows = []
+    for dataset, per in builds(search or []).items():
+        ours_b, peer_b = per.get(("edgevec-native", "single")), per.get(("hnswlib", "single"))
+        if ours_b and peer_b:
+            label = (f"search-experiment build, {ours_b.get('dataset_label', dataset)} "
+                     f"(n={ours_b['n']:,}, {ours_b['dim']}-d {ours_b['metric']})")
+            build_rows.append((label, ours_b["build_seconds"] / peer_b["build_seconds"]))
+            detail.append({"cell": label, "ratio": round(build_rows[-1][1], 3)})
+    system_rows = [v for a, _, v in rows if a == "system"] + [v for _, v in build_rows]
+    if system_rows:
+        worst = max(system_rows)
+        others = {a: max(v for b, _, v in rows if b == a) for a in {a for a, _, _ in rows}}
+        parts = []
+        if rows:
+            parts.append("insert matrix, native-swift ÷ hnswlib single, worst per allocator: "
+                         + ", ".join(f"{a} {v:.2f}" for a, v in sorted(others.items())))
+        if build_rows:
+            parts.append("search-experiment builds (one add per vector, system malloc): "
+                         + ", ".join(f"{label.split(', ', 1)[1]} {v:.2f}" for label, v in build_rows))
+        goals.append(goal("native-single-vs-hnswlib", "native single insert ≤ 0.8 × hnswlib's per insert",
+                          f"worst {worst:.2f} (system malloc, every cell); " + "; ".join(parts),
+                          all(v <= 0.8 for v in system_rows), detail, value=worst, threshold=0.8))
+    else:
+        goals.append(goal("native-single-vs-hnswlib", "native single insert ≤ 0.8 × hnswlib's per insert",
+                          "not measured", None, detail))
+
+    # 4. allocations per insert, native: insert.jsonl if it counted them, else allocs.jsonl
+    # (bench/report/native_allocs.py), else (system only) the package-benchmark thresholds.
+    def native_rows(records, allocator):
+        return [r for r in records or [] if r["target"] in ("native-swift", "native-c")
+                and r["allocator"] == allocator and r["api"] == "single" and r.get("allocs_per_insert") is not None]
+    arena, system = native_rows(insert, "arena"), native_rows(insert, "system")
+    arena_source = source = "insert.jsonl"
+    if not arena:
+        arena, arena_source = native_rows(allocs, "arena"), "LD_PRELOAD call counter"
+    if not system:
+        system, source = native_rows(allocs, "system"), "LD_PRELOAD call counter"
+    if not system:
+        system = thresholds_allocations()
+        source = "Benchmarks/Thresholds (package-benchmark malloc counts, system allocator)"
+    parts, met = [], True
+    if arena:
+        worst = max(r["allocs_per_insert"] for r in arena)
+        example = next((r for r in arena if r.get("calls_at_n") is not None), None)
+        extra = (f" = {example['calls_at_n'] - example['calls_at_n_from']} calls in "
+                 f"{example['n'] - example['n_from']:,} inserts (arena chunk refills), so all other inserts make "
+                 f"none" if example else "")
+        parts.append(f"arena: {worst:.4f} calls per insert amortised{extra} ({arena_source})")
+        # "0 in steady state": fewer than one call per 200 inserts, i.e. only growth refills.
+        met = met and worst < 0.005
+    else:
+        parts.append("arena: not measured natively in this run")
+        met = None
+    if system:
+        worst = max(r["allocs_per_insert"] for r in system)
+        parts.append(f"system: up to {worst:.4f} calls per insert amortised ({source})")
+        if met is not None:
+            met = met and worst <= 1
+    else:
+        parts.append("system: not measured")
+        met = None
+    goals.append(goal("native-allocations", "bump arena 0 malloc calls per insert in steady state natively, "
+                      "system ≤ 1 amortised", "; ".join(parts), met,
+                      [{"cell": f"{r.get('target')}:{r.get('allocator')} {r.get('data', '')} n={r.get('n')}",
+                        "allocs_per_insert": r["allocs_per_insert"]} for r in arena + system]))
+
+    # 5. MiniLM search and build against hnswlib.
+    c = curves(search or []).get("minilm", {})
+    label = "MiniLM" + (" smoke subset (QUICK run: not the goal's data)" if quick else "")
+    ours, peer = c.get("edgevec-native"), c.get("hnswlib")
+    a = at_recall(ours) if ours else None
+    b = at_recall(peer) if peer else None
+    if a and b:
+        r1 = a["qps"] / b["qps"]
+        r2 = a["qps_interpolated"] / b["qps_interpolated"]
+        goals.append(goal("minilm-qps", "MiniLM native single-thread at recall@10 ≥ 0.95: qps ≥ 1.2 × hnswlib's",
+                          f"{label}: {r1:.2f} × at the smallest ef reaching 0.95 (ours ef {a['ef']} "
+                          f"{a['qps']:,.0f} q/s, hnswlib ef {b['ef']} {b['qps']:,.0f} q/s); interpolated at 0.95: "
+                          f"{r2:.2f} ×", r1 >= 1.2 and r2 >= 1.2,
+                          {"ours": a, "hnswlib": b, "ratio_smallest_ef": r1, "ratio_interpolated": r2},
+                          value=min(r1, r2), threshold=1.2))
+    else:
+        goals.append(goal("minilm-qps", "MiniLM native single-thread at recall@10 ≥ 0.95: qps ≥ 1.2 × hnswlib's",
+                          "not measured (no MiniLM curves" + (", or recall 0.95 never reached" if c else "") + ")",
+                          None, {}))
+    b_all = builds(search or []).get("minilm", {})
+    ours_b = b_all.get(("edgevec-native", "single"))
+    hs, hb = b_all.get(("hnswlib", "single")), b_all.get(("hnswlib", "batch"))
+    if ours_b and (hs or hb):
+        rs = ratio(ours_b["build_seconds"], hs["build_seconds"]) if hs else None
+        rb = ratio(ours_b["build_seconds"], hb["build_seconds"]) if hb else None
+        worst = max(x for x in (rs, rb) if x is not None)
+        goals.append(goal("minilm-build", "MiniLM build time (single thread) ≤ 0.8 × hnswlib's",
+                          f"{label}: ours {ours_b['build_seconds']:.2f} s (one add per vector) = "
+                          f"{fmt(rs)} × hnswlib one add per vector ({fmt(hs and hs['build_seconds'])} s), "
+                          f"{fmt(rb)} × hnswlib one batch call ({fmt(hb and hb['build_seconds'])} s)",
+                          worst <= 0.8, {"vs_single": rs, "vs_batch": rb}, value=worst, threshold=0.8))
+    else:
+        goals.append(goal("minilm-build", "MiniLM build time (single thread) ≤ 0.8 × hnswlib's",
+                          "not measured (no MiniLM builds)", None, {}))
+    return goals
+
+
+def thresholds_allocations():
+    """The system allocator's mallocs per insert from Benchmarks/Thresholds (p90 per iteration)."""
+    folder = os.path.join(ROOT, "Benchmarks", "Thresholds")
+    out = []
+    for name, per in (("insert-128d-into-10k", 1), ("insert-128d-build-2k-from-empty", 2000)):
+        path = os.path.join(folder, f"EdgeVecBenchmarks.{name}.p90.json")
+        try:
+            with open(path) as f:
+                count = json.load(f)["mallocCountTotal"]
+        except (OSError, ValueError, KeyError):
+            continue
+        out.append({"target": "native-swift (package-benchmark)", "allocator": "system", "data": name,
+                    "n": per, "allocs_per_insert": count / per})
+    return out
+
+
+# ---------------------------------------------------------------- SVG
+
+def nice_log_ticks(lo, hi):
+    ticks = []
+    e = math.floor(math.log10(lo))
+    while 10 ** e <= hi * 1.0001:
+        for m in (1, 2, 5):
+            v = m * 10 ** e
+            if lo <= v <= hi:
+                ticks.append(v)
+        e += 1
+    return ticks
+
+
+def human(v):
+    if v >= 1e6:
+        return f"{v / 1e6:g}M"
+    if v >= 1e3:
+        return f"{v / 1e3:g}k"
+    return f"{v:g}"
+
+
+def svg_recall_qps(dataset, per_engine, title):
+    W, H, L, R, T, B = 760, 480, 70, 180, 40, 50
+    pts = [(r["recall_at_10"], r["qps"]) for rows in per_engine.values() for r in rows
+           if r["recall_at_10"] is not None and r["qps"]]
+    if not pts:
+        return None
+    rmin = min(p[0] for p in pts)
+    x0 = max(0.0, math.floor(min(rmin, 0.9) * 20) / 20)
+    x1 = 1.0
+    qmin, qmax = min(p[1] for p in pts), max(p[1] for p in pts)
+    y0 = 10 ** math.floor(math.log10(qmin))
+    y1 = 10 ** math.ceil(math.log10(qmax))
+
+    def X(r):
+        return L + (r - x0) / (x1 - x0) * (W - L - R)
+
+    def Y(q):
+        return T + (math.log10(y1) - math.log10(q)) / (math.log10(y1) - math.log10(y0)) * (H - T - B)
+
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+         f'font-family="sans-serif" font-size="12">',
+         f'<rect width="{W}" height="{H}" fill="white"/>',
+         f'<text x="{W / 2 - R / 2 + L / 2}" y="22" text-anchor="middle" font-size="15">{esc(title)}</text>']
+    for q in nice_log_ticks(y0, y1):
+        y = Y(q)
+        s.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#ddd"/>')
+        s.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end">{human(q)}</text>')
+    step = 0.01 if x1 - x0 <= 0.1 else (0.05 if x1 - x0 <= 0.5 else 0.1)
+    r = x0
+    while r <= x1 + 1e-9:
+        x = X(r)
+        s.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#eee"/>')
+        s.append(f'<text x="{x:.1f}" y="{H - B + 16}" text-anchor="middle">{r:.2f}</text>')
+        r = round(r + step, 6)
+    if x0 <= TARGET_RECALL <= x1:
+        x = X(TARGET_RECALL)
+        s.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#888" stroke-dasharray="5,4"/>')
+        s.append(f'<text x="{x + 4:.1f}" y="{T + 12}" fill="#666">recall 0.95</text>')
+    s.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="none" stroke="#333"/>')
+    s.append(f'<text x="{(L + W - R) / 2}" y="{H - 12}" text-anchor="middle">recall@10</text>')
+    s.append(f'<text x="16" y="{(T + H - B) / 2}" text-anchor="middle" '
+             f'transform="rotate(-90 16 {(T + H - B) / 2})">queries/s (one query per call, log scale)</text>')
+    legend_y = T + 10
+    for engine in [e for e in ENGINE_ORDER if e in per_engine] + [e for e in per_engine if e not in ENGINE_ORDER]:
+        rows = [r for r in per_engine[engine] if r["recall_at_10"] is not None and r["qps"]]
+        color = COLORS.get(engine, "#333")
+        path = " ".join(f"{X(r['recall_at_10']):.1f},{Y(r['qps']):.1f}" for r in rows)
+        s.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for r in rows:
+            s.append(f'<circle cx="{X(r["recall_at_10"]):.1f}" cy="{Y(r["qps"]):.1f}" r="3" fill="{color}">'
+                     f'<title>{esc(engine)} ef {r["ef"]}: recall {r["recall_at_10"]:.4f}, '
+                     f'{r["qps"]:,.0f} q/s</title></circle>')
+        s.append(f'<line x1="{W - R + 15}" y1="{legend_y}" x2="{W - R + 40}" y2="{legend_y}" stroke="{color}" '
+                 f'stroke-width="3"/>')
+        s.append(f'<text x="{W - R + 46}" y="{legend_y + 4}">{esc(engine)}</text>')
+        legend_y += 20
+    s.append(f'<text x="{W - R + 15}" y="{legend_y + 10}" fill="#666" font-size="10">one thread, M 16,</text>')
+    s.append(f'<text x="{W - R + 15}" y="{legend_y + 23}" fill="#666" font-size="10">efConstruction 200, k 10;</text>')
+    s.append(f'<text x="{W - R + 15}" y="{legend_y + 36}" fill="#666" font-size="10">points: ef values</text>')
+    s.append("</svg>")
+    return "\n".join(s) + "\n"
+
+
+def svg_insert_bars(insert):
+    groups = sorted({(r["data"], r["n"]) for r in insert}, key=lambda g: (g[1], g[0]))
+    rows = []
+    for data, n in groups:
+        rows.append(("header", f"{data} data, n = {n:,}"))
+        cell = [r for r in insert if r["data"] == data and r["n"] == n and r.get("median_us_per_vector")]
+        cell.sort(key=lambda r: (TARGET_ORDER.index(r["target"]) if r["target"] in TARGET_ORDER else 99,
+                                 r["allocator"], API_ORDER.index(r["api"]) if r["api"] in API_ORDER else 9))
+        for r in cell:
+            alloc = "" if r["allocator"] in ("n/a", None) else f":{r['allocator']}"
+            rows.append(("bar", f"{r['target']}{alloc} {r['api']}", r["median_us_per_vector"], r["target"]))
+    values = [r[2] for r in rows if r[0] == "bar"]
+    if not values:
+        return None
+    W, L, R, T = 820, 230, 70, 50
+    row_h = 16
+    H = T + len(rows) * row_h + 40
+    lo = 10 ** math.floor(math.log10(min(values)))
+    hi = 10 ** math.ceil(math.log10(max(values)))
+    if hi <= lo:
+        hi = lo * 10
+
+    def X(v):
+        return L + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (W - L - R)
+
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+         f'font-family="sans-serif" font-size="11">', f'<rect width="{W}" height="{H}" fill="white"/>',
+         f'<text x="{W / 2}" y="20" text-anchor="middle" font-size="15">Insert: µs per vector, 128-d, M 16, '
+         f'efConstruction 200 (median; log scale, shorter is faster)</text>']
+    for v in nice_log_ticks(lo, hi):
+        x = X(v)
+        s.append(f'<line x1="{x:.1f}" y1="{T - 6}" x2="{x:.1f}" y2="{H - 30}" stroke="#e5e5e5"/>')
+        s.append(f'<text x="{x:.1f}" y="{T - 10}" text-anchor="middle" fill="#555">{human(v)}</text>')
+        s.append(f'<text x="{x:.1f}" y="{H - 16}" text-anchor="middle" fill="#555">{human(v)}</text>')
+    y = T
+    for row in rows:
+        if row[0] == "header":
+            s.append(f'<text x="8" y="{y + 12}" font-weight="bold">{esc(row[1])}</text>')
+        else:
+            _, label, value, target = row
+            s.append(f'<text x="{L - 6}" y="{y + 12}" text-anchor="end">{esc(label)}</text>')
+            s.append(f'<rect x="{L}" y="{y + 3}" width="{max(X(value) - L, 1):.1f}" height="{row_h - 5}" '
+                     f'fill="{COLORS.get(target, "#777")}"><title>{esc(label)}: {value:,.1f} µs</title></rect>')
+            s.append(f'<text x="{X(value) + 4:.1f}" y="{y + 12}" fill="#333">{value:,.1f}</text>')
+        y += row_h
+    s.append("</svg>")
+    return "\n".join(s) + "\n"
+
+
+# ---------------------------------------------------------------- report sections
+
+def search_sections(search, quick):
+    md, text = [], []
+    c = curves(search)
+    b = builds(search)
+    skipped = [r for r in search if r.get("kind") == "skipped"]
+    for r in skipped:
+        md.append(f"**{r['dataset']} skipped:** {r['reason']}\n")
+        text.append(f"{r['dataset']} skipped: {r['reason']}")
+    for dataset in [d for d in ("minilm", "synthetic128") if d in c] + [d for d in c if d not in DATASET_TITLES]:
+        per = c[dataset]
+        any_row = next(iter(per.values()))[0]
+        label = any_row.get("dataset_label", dataset)
+        engines = [e for e in ENGINE_ORDER if e in per]
+        md.append(f"### {label}: {any_row['n']:,} × {any_row['dim']}, {any_row['queries']:,} queries, "
+                  f"{any_row['metric']}\n")
+        if any_row.get("generator"):
+            g = any_row["generator"]
+            md.append(f"Generated by `bench/search/run.py`: {g['clusters']} Gaussian clusters, each a random "
+                      f"{g['intrinsic']}-dimensional subspace (spread 1 → 0.5 along its axes) plus isotropic noise "
+                      f"(sd {g.get('noise', 0.05)}), numpy `default_rng({g['seed']})`; exact ground truth in "
+                      f"float64.\n")
+        md.append(f"![recall@10 against queries/s, {label}](recall-qps-{dataset}.svg)\n")
+        efs = sorted({r["ef"] for e in engines for r in per[e]})
+        header = ["ef"] + [f"{e} recall / q/s" for e in engines]
+        rows = []
+        for ef in efs:
+            row = [str(ef)]
+            for e in engines:
+                r = next((x for x in per[e] if x["ef"] == ef), None)
+                row.append(f"{r['recall_at_10']:.4f} / {r['qps']:,.0f}" if r else "–")
+            rows.append(row)
+        md.append("Recall@10 and queries/s (median over repetitions; one query per call, one thread):\n")
+        md.append(md_table(header, rows) + "\n")
+        text.append(f"\n{label} ({any_row['n']:,} x {any_row['dim']}, {any_row['metric']}): recall@10 / queries/s, "
+                    f"one query per call, one thread")
+        text.append(text_table(["ef"] + engines, [[r[0]] + r[1:] for r in rows]))
+
+        # Peers: latency, batch throughput and call overhead.
+        detail = []
+        for e in engines:
+            for r in per[e]:
+                detail.append([e, r["ef"], f"{r['recall_at_10']:.4f}", fmt(r["qps"], 0), fmt(r.get("p50_us"), 1),
+                               fmt(r.get("p99_us"), 1), fmt(r.get("qps_batch"), 0),
+                               fmt(r.get("call_overhead_us"), 2),
+                               " ".join(f"{q:,.0f}" for q in r.get("qps_runs", []))])
+        md.append("<details><summary>Every point: latency, peers' batch throughput, call overhead, runs</summary>\n")
+        md.append(md_table(["engine", "ef", "recall@10", "q/s", "p50 µs", "p99 µs", "batch q/s",
+                            "call overhead µs", "q/s of each repetition"], detail,
+                           ["l", "r", "r", "r", "r", "r", "r", "r", "l"]) + "\n")
+        md.append("</details>\n")
+
+        # At recall 0.95.
+        rows, text_rows = [], []
+        base = at_recall(per["hnswlib"]) if "hnswlib" in per else None
+        for e in engines:
+            a = at_recall(per[e])
+            if not a:
+                rows.append([e, "never", "–", "–", "–", "–", "–"])
+                text_rows.append([e, "never reaches 0.95", "", "", "", ""])
+                continue
+            r1 = ratio(a["qps"], base and base["qps"])
+            r2 = ratio(a["qps_interpolated"], base and base["qps_interpolated"])
+            rows.append([e, a["ef"], f"{a['recall']:.4f}", f"{a['qps']:,.0f}", fmt(r1),
+                         f"{a['qps_interpolated']:,.0f}", fmt(r2)])
+            text_rows.append([e, a["ef"], f"{a['recall']:.4f}", f"{a['qps']:,.0f}", fmt(r1),
+                              f"{a['qps_interpolated']:,.0f} ({fmt(r2)})"])
+        md.append(f"At recall@10 ≥ {TARGET_RECALL}: the smallest ef that reaches it, and queries/s interpolated "
+                  f"(log-linear between the two ef values around {TARGET_RECALL}):\n")
+        md.append(md_table(["engine", "smallest ef", "recall@10", "q/s", "÷ hnswlib", "q/s at 0.95 (interp.)",
+                            "÷ hnswlib"], rows) + "\n")
+        text.append(f"at recall@10 >= {TARGET_RECALL}:")
+        text.append(text_table(["engine", "ef", "recall", "q/s", "/hnswlib", "interp. q/s (/hnswlib)"], text_rows))
+
+        # Build time and size.
+        bs = b.get(dataset, {})
+        ref = bs.get(("hnswlib", "single"))
+        rows, text_rows = [], []
+        for (engine, mode), r in sorted(bs.items(), key=lambda kv: (ENGINE_ORDER.index(kv[0][0])
+                                                                      if kv[0][0] in ENGINE_ORDER else 9, kv[0][1])):
+            what = {"single": "one add per vector", "batch": "one call, all vectors"}[mode]
+            rows.append([engine, what, fmt(r["build_seconds"], 2), fmt(r["us_per_insert"], 1),
+                         fmt(ratio(r["build_seconds"], ref and ref["build_seconds"])),
+                         ", ".join(f"{x:.2f}" for x in r.get("build_runs", []))])
+            text_rows.append([engine, mode, fmt(r["build_seconds"], 2), fmt(r["us_per_insert"], 1),
+                              fmt(ratio(r["build_seconds"], ref and ref["build_seconds"]))])
+        if rows:
+            md.append("Build time, one thread (insert calls only; hnswlib preallocates `max_elements`, EdgeVec, "
+                      "faiss and usearch grow as they go):\n")
+            md.append(md_table(["engine", "API", "seconds (median)", "µs per vector", "÷ hnswlib one add",
+                                "runs (s)"], rows) + "\n")
+            text.append("build, one thread:")
+            text.append(text_table(["engine", "mode", "seconds", "µs/vector", "/hnswlib single"], text_rows))
+
+        rows = []
+        for e in engines:
+            r = per[e][0]
+            rows.append([e, fmt(r.get("bytes_per_vector"), 0), fmt(r.get("memory_bytes_per_vector"), 0),
+                         r.get("memory_source", "")])
+        raw = any_row["dim"] * 4
+        md.append(f"Bytes per vector (the raw float32 vector is {raw:,} bytes):\n")
+        md.append(md_table(["engine", "index file / serialized bytes per vector", "memory bytes per vector",
+                            "how memory was measured"], rows, ["l", "r", "r", "l"]) + "\n")
+    return "\n".join(md), "\n".join(text)
+
+
+def insert_sections(insert, insert_path):
+    if insert is None:
+        return ("*No insert matrix: `.build-work/report/insert.jsonl` is missing (the `bench-insert` make target "
+                "did not run or does not exist yet).*\n", "insert matrix: missing (no insert.jsonl)")
+    if not insert:
+        return "*insert.jsonl is empty.*\n", "insert matrix: empty"
+    idx = insert_index(insert)
+    md = [f"Source: `insert.jsonl`, written {file_time(insert_path) or '?'}. µs per vector (median of the "
+          "repetitions), allocations per insert (wasm: the allocation-counter build; `–` where not counted), "
+          "peak memory; `÷ best peer`: against the fastest of hnswlib, faiss and usearch with the same kind of "
+          "API (single against single, any batch against the peers' one-call batch), same data and n; "
+          "`÷ native`: against native-swift with the same allocator (wasm dlmalloc against native system "
+          "malloc) and API.\n",
+          "![insert matrix](insert-matrix.svg)\n"]
+    text = []
+    groups = sorted({(r["data"], r["n"]) for r in insert}, key=lambda g: (g[1], g[0]))
+    for data, n in groups:
+        cell = [r for r in insert if r["data"] == data and r["n"] == n]
+        cell.sort(key=lambda r: (TARGET_ORDER.index(r["target"]) if r["target"] in TARGET_ORDER else 99,
+                                 r["allocator"], API_ORDER.index(r["api"]) if r["api"] in API_ORDER else 9))
+        rows = []
+        for r in cell:
+            peer = best_peer(insert, r["api"], data, n)
+            native_alloc = same_allocator(r["allocator"])
+            native = idx.get(("native-swift", native_alloc, r["api"], data, n))
+            us = r.get("median_us_per_vector")
+            rows.append([r["target"], r["allocator"], r["api"], fmt(us, 1),
+                         fmt(r.get("allocs_per_insert"), 3),
+                         fmt(r["peak_bytes"] / 1048576 if r.get("peak_bytes") else None, 1),
+                         (fmt(ratio(us, peer["median_us_per_vector"])) + f" ({peer['target']})") if peer else "–",
+                         fmt(ratio(us, native["median_us_per_vector"])) if native and r["target"] not in PEERS
+                         else "–"])
+        md.append(f"#### {data} data, n = {n:,}\n")
+        md.append(md_table(["target", "allocator", "API", "µs/vector", "allocs/insert", "peak MiB",
+                            "÷ best peer", "÷ native"], rows) + "\n")
+        text.append(f"\ninsert, {data} data, n = {n:,} (µs per vector; / best peer of the same API kind)")
+        text.append(text_table(["target", "alloc", "api", "µs/vec", "allocs/ins", "peak MiB", "/peer", "/native"],
+                               rows))
+    return "\n".join(md), "\n".join(text)
+
+
+def allocs_section(allocs):
+    if not allocs:
+        return "", ""
+    rows = [[r["allocator"], r["data"], f"{r['calls_at_n_from']:,}", f"{r['calls_at_n']:,}",
+             f"{r['allocs_per_insert']:.4f}"] for r in allocs]
+    n1, n2 = allocs[0]["n_from"], allocs[0]["n"]
+    md = (f"Allocation calls of `edgevec bench --api single` (128-d) counted by an LD_PRELOAD library "
+          f"(`bench/report/malloc_count.c`: malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign) "
+          f"at n = {n1:,} and n = {n2:,}; the difference divided by {n2 - n1:,} is what the inserts themselves "
+          f"call, buffer growth and arena chunks included (start-up, data generation and output cancel out).\n\n"
+          + md_table(["allocator", "data", f"calls, n = {n1:,}", f"calls, n = {n2:,}", "calls per insert"], rows)
+          + "\n")
+    text = "\nnative allocation calls per insert (amortised):\n" + text_table(
+        ["allocator", "data", f"n={n1}", f"n={n2}", "per insert"], rows)
+    return md, text
+
+
+def search_conclusions(search):
+    """How EdgeVec native compares with hnswlib at equal ef and at equal recall."""
+    out = []
+    for dataset, per in sorted(curves(search or []).items()):
+        ours, peer = per.get("edgevec-native"), per.get("hnswlib")
+        if not ours or not peer:
+            continue
+        pairs = [(a, next((b for b in peer if b["ef"] == a["ef"]), None)) for a in ours]
+        pairs = [(a, b) for a, b in pairs if b and a["qps"] and b["qps"]]
+        if not pairs:
+            continue
+        speed = statistics.median(a["qps"] / b["qps"] for a, b in pairs)
+        recall_gap = statistics.median(a["recall_at_10"] - b["recall_at_10"] for a, b in pairs)
+        low = [(a, b) for a, b in pairs if a["ef"] <= 32]
+        low_gap = statistics.median(a["recall_at_10"] - b["recall_at_10"] for a, b in low) if low else recall_gap
+        x, y = at_recall(ours), at_recall(peer)
+        fixed = (f"at recall@10 0.95 the ratio is {x['qps'] / y['qps']:.2f} (smallest ef) to "
+                 f"{x['qps_interpolated'] / y['qps_interpolated']:.2f} (interpolated)" if x and y else
+                 "recall 0.95 is not reached by both")
+        label = ours[0].get("dataset_label", dataset)
+        out.append(f"- **Search, {label}**: at equal ef EdgeVec native answers {speed:.2f} × as many queries/s as "
+                   f"hnswlib (median over ef), but its recall@10 at equal ef is {-low_gap:.4f} lower for ef ≤ 32 "
+                   f"(median difference {recall_gap:+.4f} over all ef), so it needs a larger ef for the same "
+                   f"recall: {fixed}. The per-query speed is there; the graph is slightly worse at small ef."
+                   if low_gap < 0 else
+                   f"- **Search, {label}**: at equal ef EdgeVec native answers {speed:.2f} × as many queries/s as "
+                   f"hnswlib with recall@10 {recall_gap:+.4f} (median difference); {fixed}.")
+    return out
+
+
+def conclusions(insert, search, goals):
+    """Plain statements computed from the data; each says how sure it is."""
+    out = search_conclusions(search)
+    out += ["", "What the data says about the published 8.5× wasm slowdown (single inserts in wasm against "
+            "native):\n"]
+    idx = insert_index(insert or [])
+    c = curves(search or [])
+
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    cells = sorted({(r["data"], r["n"]) for r in insert or []})
+    total, boundary, alloc_ratio, compute, arena_native = [], [], [], [], []
+    for data, n in cells:
+        for allocator in ("dlmalloc", "arena"):
+            single = idx.get(("wasm-node", allocator, "single", data, n))
+            batch = biggest_batch(idx, "wasm-node", allocator, data, n)
+            nat_single = idx.get(("native-swift", same_allocator(allocator), "single", data, n))
+            nat_batch = idx.get(("native-swift", same_allocator(allocator), batch["api"], data, n)) if batch else None
+            if single and nat_single:
+                total.append((data, n, allocator, single["median_us_per_vector"] / nat_single["median_us_per_vector"]))
+            if single and batch:
+                boundary.append((data, n, allocator, single["median_us_per_vector"] / batch["median_us_per_vector"]))
+            if batch and nat_batch:
+                compute.append((data, n, allocator, batch["median_us_per_vector"] / nat_batch["median_us_per_vector"]))
+        d = idx.get(("wasm-node", "dlmalloc", "single", data, n))
+        a = idx.get(("wasm-node", "arena", "single", data, n))
+        if d and a:
+            alloc_ratio.append((data, n, d["median_us_per_vector"] / a["median_us_per_vector"]))
+        ns = idx.get(("native-swift", "system", "single", data, n))
+        na = idx.get(("native-swift", "arena", "single", data, n))
+        if ns and na:
+            arena_native.append((data, n, ns["median_us_per_vector"] / na["median_us_per_vector"]))
+
+    search_ratio = []
+    for dataset, per in c.items():
+        if "edgevec-native" in per and "edgevec-wasm" in per:
+            for r in per["edgevec-wasm"]:
+                n = next((x for x in per["edgevec-native"] if x["ef"] == r["ef"]), None)
+                if n and r["qps"]:
+                    search_ratio.append((dataset, r["ef"], n["qps"] / r["qps"]))
+
+    def span(rows, k=-1):
+        vals = [r[k] for r in rows]
+        return f"{min(vals):.2f}–{max(vals):.2f} (median {statistics.median(vals):.2f}, {len(vals)} cells)"
+
+    if not insert:
+        out.append("- **The wasm slowdown cannot be attributed from this run**: the insert matrix is missing. "
+                   + (f"The search experiment alone shows native / wasm queries/s of {span(search_ratio)} on the "
+                      f"same index files: wasm runs the same graph walk {statistics.median(r[2] for r in search_ratio):.1f}"
+                      f" × slower with no allocation and one call per query, which points at the compute in wasm "
+                      f"rather than at inserts' allocation or copying." if search_ratio else ""))
+        return "\n".join(out) + "\n"
+
+    if total:
+        worst = max(r[3] for r in total)
+        out.append(f"- **Overall wasm ÷ native, single inserts** (the published 8.5× is this ratio): "
+                   f"{span(total)}. Per cell: " + "; ".join(
+                       f"{d} n={n} {a} {v:.2f}" for d, n, a, v in total) + ".")
+        if worst < 8.5 / 2:
+            out.append(f"- **The published 8.5× is not reproduced** by the current code on this machine (largest "
+                       f"ratio {worst:.2f}). Whatever produced it is gone or was specific to that measurement, so "
+                       "these data cannot say which hypothesis explained the old figure; they say which factors "
+                       "matter for the gap that remains.")
+    if boundary:
+        b = med([r[3] for r in boundary])
+        verdict = ("so crossing the JS↔wasm boundary once per vector, and copying each vector in, costs little: "
+                   "**the boundary/copy hypothesis is not supported**" if b <= 1.10 else
+                   "so per-call overhead (crossing into wasm and copying each vector) is a **real part** of the "
+                   "slowdown" if b <= 1.5 else
+                   "so per-call overhead (boundary crossing and copying) is **a large part** of the slowdown")
+        out.append(f"- **Boundary crossing and copying**: wasm single ÷ wasm batch (the same work with one call "
+                   f"per batch instead of per vector) is {span(boundary)}, {verdict}. Each insert copies "
+                   f"{128 * 4} bytes, which is nanoseconds against an insert that takes tens of µs or more.")
+    if alloc_ratio:
+        a = med([r[2] for r in alloc_ratio])
+        counted = [r["allocs_per_insert"] for r in insert if r["target"].startswith("wasm")
+                   and r.get("allocs_per_insert") is not None and r["api"] == "single"]
+        note = (f" The counting build sees {min(counted):.3f}–{max(counted):.3f} allocations per single insert in "
+                f"wasm." if counted else " (Allocation counts in wasm were not measured.)")
+        verdict = ("**allocation is not the cause**" if abs(a - 1) <= 0.10 else
+                   "the allocator **matters somewhat**" if abs(a - 1) <= 0.3 else "the allocator **matters a lot**")
+        out.append(f"- **Allocation**: wasm dlmalloc ÷ wasm bump arena, single inserts: {span(alloc_ratio)}: "
+                   f"{verdict}.{note}")
+    if arena_native:
+        out.append(f"- Natively, system malloc ÷ bump arena (single inserts): {span(arena_native)}.")
+    if compute:
+        v = med([r[3] for r in compute])
+        verdict = ("so once call overhead and allocation are out of the picture, **the remaining gap is the "
+                   "compute itself in wasm** (candidates, not measured separately: 128-bit simd128 distance "
+                   "kernels against the native AVX-512/AVX2 C kernels, no prefetch in wasm, V8's code for the "
+                   "scalar parts)" if v > 1.5 else
+                   "so the compute in wasm is close to native" if v <= 1.25 else
+                   "so **most of the remaining gap is the compute itself in wasm**")
+        out.append(f"- **Compute**: wasm batch ÷ native batch, same allocator: {span(compute)}, {verdict}.")
+        kinds = sorted({r[0] for r in compute})
+        if len(kinds) > 1:
+            per_kind = {k: med([r[3] for r in compute if r[0] == k]) for k in kinds}
+            lo, hi = min(per_kind, key=per_kind.get), max(per_kind, key=per_kind.get)
+            if per_kind[hi] > 1.25 * per_kind[lo]:
+                out.append(f"- **The compute gap depends on the data**: wasm batch ÷ native batch is "
+                           f"{per_kind[lo]:.2f} on {lo} data and {per_kind[hi]:.2f} on {hi} data (medians). Both "
+                           "compute the same number of distances per insert only if the graph walks are alike; with "
+                           "constant data every distance ties, which stresses the candidate heaps and neighbour "
+                           "pruning (scalar code) rather than the SIMD kernels. That is a lead for a profile, "
+                           "not a finding.")
+    if search_ratio:
+        ends = []
+        for dataset in sorted({r[0] for r in search_ratio}):
+            rows = sorted((r for r in search_ratio if r[0] == dataset), key=lambda r: r[1])
+            ends.append(f"{dataset}: {rows[0][2]:.2f} at ef {rows[0][1]}, {rows[-1][2]:.2f} at ef {rows[-1][1]}")
+        out.append(f"- **Cross-check from search** (no allocation, one call per query, identical index files): "
+                   f"native ÷ wasm queries/s {span(search_ratio)}; " + "; ".join(ends) + ". A larger ratio at small "
+                   "ef would fit a fixed per-call cost (the JavaScript wrapper also builds the result objects) on "
+                   "top of slower code per distance; the search gap is the same kind of gap as the insert gap.")
+    constant = [r for r in total if r[0] == "constant"]
+    uniform = [r for r in total if r[0] == "uniform"]
+    if constant and uniform:
+        out.append(f"- **Data**: the same ratio is {span(constant)} on constant data (every vector identical, all "
+                   f"distances tie) and {span(uniform)} on uniform data; "
+                   + ("the degenerate data set exaggerates the gap." if med([r[3] for r in constant]) >
+                      1.2 * med([r[3] for r in uniform]) else "the data set does not change the picture much."))
+    out.append("- **Uncertainty**: a 2-core shared VM; every figure is a median of alternating repetitions, and "
+               "differences under about 10 % between neighbouring runs should not be read as real. Ratios are "
+               "more stable than absolute times because both sides of a ratio ran within the same minutes.")
+    return "\n".join(out) + "\n"
+
+
+def goals_section(goals):
+    rows = []
+    for g in goals:
+        verdict = {True: "**met**", False: "**not met**", None: "not measured"}[g["met"]]
+        rows.append([g["goal"], g["measured"], verdict])
+    return md_table(["goal (issue 4)", "measured", "verdict"], rows, ["l", "l", "l"]) + "\n"
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--in", dest="inp", default=os.path.join(ROOT, ".build-work", "report"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
+    parser.add_argument("--quick", action="store_true", help="label the report as a QUICK (smoke) run")
+    parser.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
+    args = parser.parse_args()
+
+    search_path = os.path.join(args.inp, "search.jsonl")
+    insert_path = os.path.join(args.inp, "insert.jsonl")
+    allocs_path = os.path.join(args.inp, "allocs.jsonl")
+    allocs = [r for r in read_jsonl(allocs_path) or [] if r.get("experiment") == "native-allocs"]
+    search = read_jsonl(search_path)
+    insert = read_jsonl(insert_path)
+    insert_records = [r for r in insert or [] if r.get("experiment") == "insert"]
+    if insert is not None:
+        insert = insert_records
+    search = [r for r in search or [] if r.get("experiment") == "search"] if search is not None else None
+    meta = next((r for r in search or [] if r.get("kind") == "meta"), None)
+    quick = args.quick or bool(meta and meta.get("quick"))
+
+    machine = machine_info()
+    ver = versions(meta)
+    goals = evaluate_goals(insert, search, quick, allocs)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    os.makedirs(args.out, exist_ok=True)
+
+    # Charts.
+    charts = []
+    for dataset, per in curves(search or []).items():
+        svg = svg_recall_qps(dataset, per, f"Recall@10 vs queries/s: {next(iter(per.values()))[0].get('dataset_label', dataset)}")
+        if svg:
+            name = f"recall-qps-{dataset}.svg"
+            with open(os.path.join(args.out, name), "w") as f:
+                f.write(svg)
+            charts.append(name)
+    if insert:
+        svg = svg_insert_bars(insert)
+        if svg:
+            with open(os.path.join(args.out, "insert-matrix.svg"), "w") as f:
+                f.write(svg)
+            charts.append("insert-matrix.svg")
+
+    search_md, search_text = search_sections(search or [], quick) if search else (
+        "*No search results: `.build-work/report/search.jsonl` is missing.*\n", "search: missing")
+    insert_md, insert_text = insert_sections(insert, insert_path)
+    allocs_md, allocs_text = allocs_section(allocs)
+
+    md = [f"# EdgeVec benchmark report{' (QUICK smoke run)' if quick else ''}\n",
+          f"Generated {now} by `make report{' QUICK=1' if quick else ''}` (`bench/report/make_report.py`). "
+          + ("A QUICK run uses the 5,000-vector MiniLM smoke subset, 10,000 synthetic vectors, fewer ef values "
+             "and a small insert matrix: its numbers check the pipeline and are **not** the goals' figures.\n"
+             if quick else ("Numbers in this file come from the runs described under Notes, on the machine "
+                            "below.\n" if args.note else
+                            "Numbers in this file come from one run of the whole pipeline on the machine below.\n")),
+          "## Machine\n",
+          md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
+                              ["SIMD", machine["simd"] or "?"],
+                              ["memory", f"{machine['memory_gib']} GiB" if machine["memory_gib"] else "?"],
+                              ["kernel", machine["kernel"]], ["OS", machine["os"] or "?"]], ["l", "l"]) + "\n",
+          "A shared 2-core virtual machine: timings are noisy. Every comparison alternates the engines within one "
+          "run (the order rotates every repetition) and reports medians, so the ratios are more trustworthy than "
+          "the absolute figures.\n",
+          "## Versions\n",
+          md_table(["component", "version"], [["EdgeVec commit", ver["edgevec_commit"]], ["Swift", ver["swift"] or "?"],
+                              ["Node.js", ver["node"] or "?"], ["Chromium", ver["chromium"] or "not installed"],
+                              ["Python", ver["python"]], ["numpy", ver.get("numpy") or "?"],
+                              ["hnswlib", ver.get("hnswlib") or "?"], ["faiss-cpu", ver.get("faiss-cpu") or "?"],
+                              ["usearch", ver.get("usearch") or "?"]], ["l", "l"]) + "\n",
+          "## Reproduce\n",
+          "```sh\nmake report" + (" QUICK=1" if quick else "") + "   # installs what it needs, then runs all of the below\n"
+          "make bench-insert" + (" QUICK=1" if quick else "") + "   # the insert matrix -> .build-work/report/insert.jsonl\n"
+          ".venv-bench/bin/python bench/search/run.py --edgevec .build-cli/release/edgevec --dist dist \\\n"
+          "    --data ../shared/data/minilm-debian" + (" --quick" if quick else "") +
+          "   # -> .build-work/report/search.jsonl\n"
+          ".venv-bench/bin/python bench/report/make_report.py --in .build-work/report --out "
+          + (".build-work/report" + " --quick" if quick else "docs/benchmarks") + "\n```\n",
+          "Every record in `results.json` carries the exact command that produced it (`command`).\n"
+          + (f"\nSearch experiment command: `{meta['command']}` ({meta['date']}, {meta['seconds']:.0f} s).\n"
+             if meta else ""),
+          "## Goals\n", goals_section(goals),
+          "## Search: recall@10 against queries/s\n",
+          "All engines: one thread (`OMP_NUM_THREADS=1`, `set_num_threads(1)`, `threads=1`), M 16, "
+          "efConstruction 200, k 10, the queries issued one at a time and each call timed alone; queries/s = "
+          "queries ÷ wall time of the loop. EdgeVec native is `edgevec search --ef-sweep` (Swift, no FFI); "
+          "EdgeVec wasm is `dist/edgevec.mjs` in Node loading the index file the native CLI built "
+          "(`EdgeVec.loadFile`, then `db.search(q, 10, { ef })`); the peers run from Python and pay a binding "
+          "overhead per call, measured as a k=1 query on a 1-vector index (`call overhead`). The peers' batch "
+          "throughput (all queries in one call, one thread) is a second column in the detailed table. Cosine on "
+          "MiniLM: EdgeVec `cosine`, hnswlib `cosine`, faiss `METRIC_INNER_PRODUCT` (the vectors are unit-norm), "
+          "usearch `cos`; the synthetic set uses squared L2 everywhere. ef is raised to k = 10 by every engine. "
+          "Every sweep starts with an untimed warm-up: 100 queries at the first ef (native, peers), 1,000 "
+          "searches at the largest ef for wasm (so that V8 has tiered the module up to optimised code).\n",
+          search_md,
+          "## Insert matrix\n", insert_md,
+          "### Native allocation calls per insert\n" if allocs_md else "", allocs_md,
+          "## Conclusions\n",
+          conclusions(insert, search, goals)]
+    if args.note:
+        md.append("## Notes\n")
+        md.extend(f"- {n}" for n in args.note)
+        md.append("")
+    report = "\n".join(md)
+    with open(os.path.join(args.out, "REPORT.md"), "w") as f:
+        f.write(report)
+
+    results = {"generated": now, "quick": quick, "machine": machine, "versions": ver, "goals": goals,
+               "notes": args.note, "sources": {"search": search_path if search is not None else None,
+                                               "insert": insert_path if insert is not None else None,
+                                               "allocs": allocs_path if allocs else None},
+               "records": (search or []) + (insert or []) + allocs}
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+        f.write("\n")
+
+    # stdout: the main tables.
+    print(search_text)
+    print(insert_text)
+    if allocs_text:
+        print(allocs_text)
+    print("\ngoals (issue 4):")
+    for g in goals:
+        verdict = {True: "MET", False: "NOT MET", None: "not measured"}[g["met"]]
+        print(f"  [{verdict}] {g['goal']}\n      {g['measured']}")
+    print(f"\nwrote {os.path.join(args.out, 'REPORT.md')}, results.json, " + ", ".join(charts))
+
+
+if __name__ == "__main__":
+    main()

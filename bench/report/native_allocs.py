@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Native allocation calls per insert, amortised, for the allocation goal.
+
+Runs `edgevec bench --api single --repetitions 1` at two sizes under an
+LD_PRELOAD library that counts malloc/calloc/realloc/posix_memalign/
+aligned_alloc/memalign calls (bench/report/malloc_count.c, compiled here with
+gcc) and reports (calls(N2) - calls(N1)) / (N2 - N1): start-up, argument
+parsing, data generation and printing cancel out, the inserts' own calls
+(buffer growth steps, arena chunks) remain.
+
+    python3 bench/report/native_allocs.py --cli system=.build-cli/release/edgevec \\
+        --cli arena=.build-insert-cli-arena/release/edgevec --out .build-work/report/allocs.jsonl
+
+jemalloc builds are not counted: the index allocates with mallocx, which this
+library does not see.
+"""
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def count(cli, library, n, data):
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
+        env = dict(os.environ, LD_PRELOAD=library, MALLOC_COUNT_OUT=out.name)
+        command = [cli, "bench", "--n", str(n), "--dimensions", "128", "--data", data, "--api", "single",
+                   "--repetitions", "1", "--json"]
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        return int(open(out.name).read().strip()), command
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cli", action="append", default=[], metavar="ALLOCATOR=PATH")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--work", default=tempfile.gettempdir())
+    parser.add_argument("--n", default="2000,12000", help="the two sizes N1,N2")
+    args = parser.parse_args()
+    n1, n2 = (int(x) for x in args.n.split(","))
+
+    os.makedirs(args.work, exist_ok=True)
+    library = os.path.join(os.path.abspath(args.work), "malloc_count.so")
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", library, os.path.join(HERE, "malloc_count.c"), "-ldl"],
+                   check=True)
+    records = []
+    for spec in args.cli:
+        allocator, path = spec.split("=", 1)
+        if not os.access(path, os.X_OK):
+            print(f"skipping {allocator}: no {path}", file=sys.stderr)
+            continue
+        for data in ("uniform", "constant"):
+            c1, _ = count(path, library, n1, data)
+            c2, command = count(path, library, n2, data)
+            per = (c2 - c1) / (n2 - n1)
+            records.append({"experiment": "native-allocs", "target": "native-swift", "allocator": allocator,
+                            "api": "single", "data": data, "n": n2, "n_from": n1, "dim": 128,
+                            "calls_at_n_from": c1, "calls_at_n": c2, "allocs_per_insert": per,
+                            "method": "LD_PRELOAD call counter, (calls(N2) - calls(N1)) / (N2 - N1)",
+                            "command": "LD_PRELOAD=malloc_count.so " + shlex.join(command)})
+            print(f"{allocator:<8} {data:<8} {c1} calls at n={n1}, {c2} at n={n2}: {per:.5f} per insert")
+    with open(args.out, "w") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+
+if __name__ == "__main__":
+    main()
