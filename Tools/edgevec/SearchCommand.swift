@@ -98,50 +98,11 @@ struct SearchCommand: ParsableCommand {
             return
         }
 
-        let rows = query.rows
-        let dimension = query.dimension
-        var results = [Int32](repeating: -1, count: rows * k)
-        var distances = [Float](repeating: 0, count: k)
-        var latencies = [UInt64](repeating: 0, count: rows)
-        var progress = ProgressBar(label: "searching", unit: "queries", total: rows, quiet: quiet, delay: 1)
-
-        let start = monotonicNanoseconds()
-        try query.values.withUnsafeBufferPointer { (values) throws(CLIError) in
-            try results.withUnsafeMutableBufferPointer { (ids) throws(CLIError) in
-                try distances.withUnsafeMutableBufferPointer { (dist) throws(CLIError) in
-                    let k = self.k
-                    for row in 0..<rows {
-                        let vector = UnsafeBufferPointer(start: values.baseAddress! + row * dimension, count: dimension)
-                        let t0 = monotonicNanoseconds()
-                        do throws(EdgeVecError) {
-                            _ = try loaded.search(vector, k: k, ef: ef, ids: ids.baseAddress! + row * k,
-                                                  distances: dist.baseAddress!)
-                        } catch {
-                            progress.finish(row)
-                            throw CLIError("\(queries): query \(row): " + rowMessage(error))
-                        }
-                        let t1 = monotonicNanoseconds()
-                        latencies[row] = t1 - t0
-                        progress.update(row + 1, now: t1)
-                    }
-                }
-            }
-        }
-        let seconds = Double(monotonicNanoseconds() - start) / 1e9
-        progress.finish(rows)
-
+        let pass = try runQueries(loaded, query, ef: ef, count: query.rows, label: "searching", quiet: quiet)
         if let output {
-            try VecsFile.writeIvecs(output, values: results, dimension: k)
+            try VecsFile.writeIvecs(output, values: pass.results, dimension: k)
         }
-
-        latencies.sort()
-        let qps = seconds > 0 ? Double(rows) / seconds : 0
-        var line = "\(rows) queries, k \(k), ef \(effectiveEf(loaded)): \(fixed(qps, 1)) queries/s, "
-            + "p50 \(fixed(percentile(latencies, 0.50), 1)) µs, p99 \(fixed(percentile(latencies, 0.99), 1)) µs"
-        if let truth {
-            line += ", recall@\(k) \(fixed(recall(results, truth, k: k, count: loaded.count), 4))"
-        }
-        print(line)
+        printSummary(pass, loaded: loaded, shownEf: effectiveEf(loaded), truth: truth)
     }
 
     /// The beam width the searches used, for the report.
@@ -173,61 +134,76 @@ extension SearchCommand {
     /// timed alone, one line per ef in the format of a plain search.
     fileprivate func sweep(_ efs: [Int], loaded: LoadedIndex, query: VecsMatrix<Float>,
                            truth: VecsMatrix<Int32>?) throws(CLIError) {
-        let rows = query.rows
-        let dimension = query.dimension
-        var results = [Int32](repeating: -1, count: rows * k)
-        var distances = [Float](repeating: 0, count: k)
-        var latencies = [UInt64](repeating: 0, count: rows)
-        let k = self.k
         // Untimed warm-up: page in the index and the queries.
-        let warmup = min(rows, 100)
-        for round in -1..<efs.count {
-            let ef = efs[max(round, 0)]
-            let count = round < 0 ? warmup : rows
-            var progress = ProgressBar(label: "searching ef \(ef)", unit: "queries", total: count,
-                                       quiet: quiet || round < 0, delay: 1)
-            let start = monotonicNanoseconds()
-            try query.values.withUnsafeBufferPointer { (values) throws(CLIError) in
-                try results.withUnsafeMutableBufferPointer { (ids) throws(CLIError) in
-                    try distances.withUnsafeMutableBufferPointer { (dist) throws(CLIError) in
-                        for row in 0..<count {
-                            let vector = UnsafeBufferPointer(start: values.baseAddress! + row * dimension,
-                                                             count: dimension)
-                            let t0 = monotonicNanoseconds()
-                            do throws(EdgeVecError) {
-                                _ = try loaded.search(vector, k: k, ef: ef, ids: ids.baseAddress! + row * k,
-                                                      distances: dist.baseAddress!)
-                            } catch {
-                                progress.finish(row)
-                                throw CLIError("\(queries): query \(row): " + rowMessage(error))
-                            }
-                            let t1 = monotonicNanoseconds()
-                            latencies[row] = t1 - t0
-                            progress.update(row + 1, now: t1)
-                        }
-                    }
-                }
-            }
-            let seconds = Double(monotonicNanoseconds() - start) / 1e9
-            progress.finish(count)
-            if round < 0 { continue }
-
-            var sorted = latencies
-            sorted.sort()
-            let qps = seconds > 0 ? Double(rows) / seconds : 0
+        _ = try runQueries(loaded, query, ef: efs[0], count: min(query.rows, 100), label: "warm-up", quiet: true)
+        for ef in efs {
+            let pass = try runQueries(loaded, query, ef: ef, count: query.rows, label: "searching ef \(ef)",
+                                      quiet: quiet)
             let shown: String
             switch loaded {
             case .flat: shown = "exact"
             case .hnsw: shown = String(max(ef, k))
             }
-            var line = "\(rows) queries, k \(k), ef \(shown): \(fixed(qps, 1)) queries/s, "
-                + "p50 \(fixed(percentile(sorted, 0.50), 1)) µs, p99 \(fixed(percentile(sorted, 0.99), 1)) µs"
-            if let truth {
-                line += ", recall@\(k) \(fixed(recall(results, truth, k: k, count: loaded.count), 4))"
-            }
-            print(line)
+            printSummary(pass, loaded: loaded, shownEf: shown, truth: truth)
         }
     }
+
+    /// One pass over the first `count` queries, each timed alone with the
+    /// allocation-free search: k ids per query (-1 padded) and latencies.
+    fileprivate func runQueries(_ loaded: LoadedIndex, _ query: VecsMatrix<Float>, ef: Int?, count: Int,
+                                label: String, quiet: Bool) throws(CLIError) -> QueryPass {
+        let dimension = query.dimension
+        let k = self.k
+        var pass = QueryPass(results: [Int32](repeating: -1, count: count * k),
+                             latencies: [UInt64](repeating: 0, count: count), seconds: 0)
+        var distances = [Float](repeating: 0, count: k)
+        var progress = ProgressBar(label: label, unit: "queries", total: count, quiet: quiet, delay: 1)
+        let start = monotonicNanoseconds()
+        try query.values.withUnsafeBufferPointer { (values) throws(CLIError) in
+            try pass.results.withUnsafeMutableBufferPointer { (ids) throws(CLIError) in
+                try distances.withUnsafeMutableBufferPointer { (dist) throws(CLIError) in
+                    for row in 0..<count {
+                        let vector = UnsafeBufferPointer(start: values.baseAddress! + row * dimension, count: dimension)
+                        let t0 = monotonicNanoseconds()
+                        do throws(EdgeVecError) {
+                            _ = try loaded.search(vector, k: k, ef: ef, ids: ids.baseAddress! + row * k,
+                                                  distances: dist.baseAddress!)
+                        } catch {
+                            progress.finish(row)
+                            throw CLIError("\(queries): query \(row): " + rowMessage(error))
+                        }
+                        let t1 = monotonicNanoseconds()
+                        pass.latencies[row] = t1 - t0
+                        progress.update(row + 1, now: t1)
+                    }
+                }
+            }
+        }
+        pass.seconds = Double(monotonicNanoseconds() - start) / 1e9
+        progress.finish(count)
+        return pass
+    }
+
+    /// The one-line summary: queries/s, p50/p99 latency, recall@k with ground truth.
+    fileprivate func printSummary(_ pass: QueryPass, loaded: LoadedIndex, shownEf: String,
+                                  truth: VecsMatrix<Int32>?) {
+        let rows = pass.latencies.count
+        let sorted = pass.latencies.sorted()
+        let qps = pass.seconds > 0 ? Double(rows) / pass.seconds : 0
+        var line = "\(rows) queries, k \(k), ef \(shownEf): \(fixed(qps, 1)) queries/s, "
+            + "p50 \(fixed(percentile(sorted, 0.50), 1)) µs, p99 \(fixed(percentile(sorted, 0.99), 1)) µs"
+        if let truth {
+            line += ", recall@\(k) \(fixed(recall(pass.results, truth, k: k, count: loaded.count), 4))"
+        }
+        print(line)
+    }
+}
+
+/// What one pass over the queries produced.
+struct QueryPass {
+    var results: [Int32]
+    var latencies: [UInt64]
+    var seconds: Double
 }
 
 /// Nearest-rank percentile of sorted nanosecond latencies, in microseconds.
