@@ -15,15 +15,11 @@ extension FlatIndex: _Serializable {
     /// - Precondition: `buffer.count >= serializedByteCount`.
     @discardableResult
     public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let header = _header
-        let total = header.totalBytes!
-        precondition(buffer.count >= total, "buffer too small for the serialized index")
-        let base = buffer.baseAddress!
-        header.write(into: base)
-        var w = _ByteWriter(base + IndexFormat.headerSize)
+        _serializeFramed(into: buffer)
+    }
+
+    func _writeBody(_ w: inout _ByteWriter) {
         for id in 0..<count { w.floats(vectors.pointer(at: id), dimension) }
-        w.u32(_CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: total - IndexFormat.trailerSize)))
-        return total
     }
 
     /// The index as bytes.

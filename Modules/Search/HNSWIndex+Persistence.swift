@@ -19,12 +19,10 @@ extension HNSWIndex: _Serializable {
     /// - Complexity: O(size of the index).
     @discardableResult
     public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let header = _header
-        let total = header.totalBytes!
-        precondition(buffer.count >= total, "buffer too small for the serialized index")
-        let base = buffer.baseAddress!
-        header.write(into: base)
-        var w = _ByteWriter(base + IndexFormat.headerSize)
+        _serializeFramed(into: buffer)
+    }
+
+    func _writeBody(_ w: inout _ByteWriter) {
         for id in 0..<count { w.floats(vectors.pointer(at: id), dimension) }
         for id in 0..<count { w.u8(UInt8(graph.level(of: id))) }
         for _ in count ..< ((count + 3) & ~3) { w.u8(0) }
@@ -33,9 +31,6 @@ extension HNSWIndex: _Serializable {
         if let p = l0.baseAddress { w.words(p, l0.count) }
         let up = graph.upperLayerWords
         if let p = up.baseAddress { w.words(p, up.count) }
-        let crc = _CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: total - IndexFormat.trailerSize))
-        w.u32(crc)
-        return total
     }
 
     /// The index as bytes in `IndexFormat` version 1.

@@ -251,13 +251,30 @@ func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Edg
     return try result!.get()
 }
 
-/// What both index kinds provide to be written out.
+/// What both index kinds provide to be written out: their header and body;
+/// the framing (header, trailing checksum) is shared below.
 protocol _Serializable: AnyObject {
+    var _header: IndexFormat.Header { get }
+    /// Writes the body that follows the header.
+    func _writeBody(_ w: inout _ByteWriter)
     var serializedByteCount: Int { get }
     func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int
 }
 
 extension _Serializable {
+    /// Header, body, then the CRC-32C of both; returns the byte count.
+    func _serializeFramed(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let header = _header
+        let total = header.totalBytes!
+        precondition(buffer.count >= total, "buffer too small for the serialized index")
+        let base = buffer.baseAddress!
+        header.write(into: base)
+        var w = _ByteWriter(base + IndexFormat.headerSize)
+        _writeBody(&w)
+        w.u32(_CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: total - IndexFormat.trailerSize)))
+        return total
+    }
+
     /// The serialized bytes as an array.
     func _serializedArray() -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: serializedByteCount) { buffer, initialized in
