@@ -107,6 +107,10 @@ struct _SearchScratch {
     /// (linking reuses `sorted`, `selected` and `ids`).
     @usableFromInline var links = _UnsafeGrowableBuffer<_Candidate>()
     @usableFromInline var query = _UnsafeGrowableBuffer<Float>()
+    /// Unvisited neighbours of the node a beam search is expanding.
+    @usableFromInline var pending = _UnsafeGrowableBuffer<UInt32>()
+    /// Keeps the loads that fetch vectors ahead on wasm (see `_prefetchVector`).
+    @usableFromInline var touched: Float = 0
 
     @usableFromInline init() {}
 
@@ -130,7 +134,8 @@ struct _SearchScratch {
               selected.reserve(beam, preserving: 0, using: allocator),
               ids.reserve(beam, preserving: 0, using: allocator),
               links.reserve(beam, preserving: 0, using: allocator),
-              query.reserve(stride, preserving: 0, using: allocator)
+              query.reserve(stride, preserving: 0, using: allocator),
+              pending.reserve(degree &+ 1, preserving: 0, using: allocator)
         else { return false }
         return true
     }
@@ -171,5 +176,6 @@ struct _SearchScratch {
         ids.release(using: allocator)
         links.release(using: allocator)
         query.release(using: allocator)
+        pending.release(using: allocator)
     }
 }
