@@ -20,7 +20,8 @@ from playwright.sync_api import sync_playwright
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PAGE_FILES = {"/": "index.html", "/index.html": "index.html", "/smoke.mjs": "smoke.mjs"}
+PAGE_FILES = {"/": "index.html", "/index.html": "index.html", "/smoke.mjs": "smoke.mjs",
+              "/prng.mjs": os.path.join("..", "..", "js", "test-support", "prng.mjs")}
 TYPES = {".html": "text/html; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
          ".ts": "text/plain; charset=utf-8", ".map": "application/json"}

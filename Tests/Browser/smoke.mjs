@@ -5,6 +5,7 @@
 // becomes true at the end (also after an unexpected exception, which is
 // recorded as a failed check).
 import { EdgeVec, EdgeVecError } from './edgevec.mjs';
+import { prng } from './prng.mjs';   // js/test-support/prng.mjs, served beside the page
 
 const results = (window.__results = []);
 window.__done = false;
@@ -52,17 +53,6 @@ async function expectError(code, wasmCode, body, what) {
   throw new Error(`${what}: no error thrown`);
 }
 
-// Deterministic data (mulberry32).
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomRows(rows, dim, seed) {
   const rand = prng(seed);

@@ -34,6 +34,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { prng } from '../../js/test-support/prng.mjs';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const cli = resolve(root, process.env.EDGEVEC_CLI ?? '.build-cli/release/edgevec');
@@ -47,18 +48,6 @@ const { EdgeVec, EdgeVecError } = await import(pathToFileURL(join(dist, 'edgevec
 mkdirSync(work, { recursive: true });
 
 // ---------------------------------------------------------------- data
-
-/** mulberry32: a tiny deterministic PRNG with uniform floats in [0, 1). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Clustered rows; `exact`: values are multiples of 1/4 in [-2, 2]. */
 function generate({ rows, dim, seed, exact, clusters = 12 }) {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { prng } from './prng.mjs';
 
 /** The dist directory under test: $EDGEVEC_DIST (set by `make test-js`) or ./dist. */
 export const DIST = resolve(process.env.EDGEVEC_DIST ?? new URL('../../dist', import.meta.url).pathname);
@@ -13,16 +14,7 @@ export const ALLOCATORS = ['dlmalloc', 'arena'];
 export const METRICS = ['l2', 'cosine', 'dot'];
 
 /** Deterministic uniform floats in [0, 1) (mulberry32). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** `rows` × `dim` uniform values in [-1, 1). */
 export function randomRows(rows, dim, seed) {
