@@ -35,8 +35,8 @@ def make_handler(roots):
             file = None
             if path in ("/", "/index.html"):
                 file = os.path.join(PAGE, "page.html")
-            elif path == "/page.mjs":
-                file = os.path.join(PAGE, "page.mjs")
+            elif path in ("/page.mjs", "/timed_inserts.mjs"):
+                file = os.path.join(PAGE, path.lstrip("/"))
             else:
                 for prefix, root in roots.items():
                     if root and path.startswith(prefix):

@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { timedInserts } from './browser/timed_inserts.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const countingDist = process.argv[3] ? resolve(process.argv[3]) : null;
@@ -80,15 +81,7 @@ async function run(cmd) {
   const resetWorked = resetPeak();
   const db = await create(cmd, counting);
   const before = counting ? db.allocationStats() : null;
-  let t;
-  if (rows === 1) {
-    t = performance.now();
-    for (let i = 0; i < n; i++) db.insert(data.subarray(i * dim, (i + 1) * dim));
-  } else {
-    t = performance.now();
-    for (let i = 0; i < n; i += rows) db.insertBatch(data.subarray(i * dim, Math.min(i + rows, n) * dim));
-  }
-  const seconds = (performance.now() - t) / 1000;
+  const seconds = timedInserts(db, data, n, dim, rows);
   const after = counting ? db.allocationStats() : null;
   const size = db.size;
   const wasmMemory = db.memoryBytes;

@@ -4,6 +4,7 @@
 // /counting/), the N rows of /data/FILE inserted through db.insert (one call per
 // vector) or db.insertBatch (K rows per call); only the insert calls are timed.
 import { EdgeVec } from '/dist/edgevec.mjs';
+import { timedInserts } from '/timed_inserts.mjs';
 
 const variantFile = { dlmalloc: 'edgevec.wasm', arena: 'edgevec-arena.wasm' };
 const cache = new Map();
@@ -40,15 +41,7 @@ window.benchRun = async (cmd) => {
   globalThis.gc?.();
   const db = await EdgeVec.create(options);
   const before = cmd.counting ? db.allocationStats() : null;
-  let t;
-  if (rows === 1) {
-    t = performance.now();
-    for (let i = 0; i < n; i++) db.insert(data.subarray(i * dim, (i + 1) * dim));
-  } else {
-    t = performance.now();
-    for (let i = 0; i < n; i += rows) db.insertBatch(data.subarray(i * dim, Math.min(i + rows, n) * dim));
-  }
-  const seconds = (performance.now() - t) / 1000;
+  const seconds = timedInserts(db, data, n, dim, rows);
   const after = cmd.counting ? db.allocationStats() : null;
   const size = db.size;
   const wasmMemory = db.memoryBytes;
