@@ -97,7 +97,7 @@ extension HNSWIndex {
     /// never removes these tree edges (see `_connect`). The tree spans all
     /// nodes in both directions, so every node stays reachable on layer 0
     /// from any other, the entry point included, whatever the metric, M or
-    /// data (duplicates, hubs under dot). A parent takes at most M − 1 tree
+    /// data (duplicates, hubs under dot). A parent takes at most 2 tree
     /// children while a nearer candidate has room (hard limit 2M − 1), so
     /// pinned edges never exceed a list's 2M slots.
     func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int) {
@@ -149,10 +149,13 @@ extension HNSWIndex {
     }
 
     /// The newcomer's tree parent: the nearest layer-0 candidate (in
-    /// `scratch.sorted`) with fewer than M − 1 tree children, else the nearest
+    /// `scratch.sorted`) with fewer than 2 tree children, else the nearest
     /// under the hard limit 2M − 1, else the previous node (which has none yet).
+    /// The soft limit spreads the pinned edges, which hold slots the heuristic
+    /// would give to other neighbours: with M − 1, a few hubs held up to 16
+    /// pinned slots (see docs/ARCHITECTURE.md for the recall it cost).
     func _chooseParent(count found: Int, newcomer: Int) -> _Candidate {
-        let soft = UInt32(max(configuration.m - 1, 1))
+        let soft = UInt32(min(2, max(configuration.m - 1, 1)))
         let hard = UInt32(graph.maxDegree0 - 1)
         for i in 0..<found where children[Int(scratch.sorted[i].id)] < soft { return scratch.sorted[i] }
         for i in 0..<found where children[Int(scratch.sorted[i].id)] < hard { return scratch.sorted[i] }
