@@ -87,6 +87,9 @@ test: deps
 
 test-system: deps
 	$(SWIFT) test -c release --scratch-path $(B)
+	@# The x86 kernels below the CPU's best (EDGEVEC_KERNELS), against the portable ones and in real searches.
+	EDGEVEC_KERNELS=sse $(SWIFT) test -c release --scratch-path $(B) --filter 'KernelTests|RecallTests'
+	EDGEVEC_KERNELS=avx2 $(SWIFT) test -c release --scratch-path $(B) --filter 'KernelTests|RecallTests'
 
 test-jemalloc: deps
 	$(SWIFT) test -c release --traits Jemalloc --scratch-path $(B)-jemalloc

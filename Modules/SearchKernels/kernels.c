@@ -2,6 +2,8 @@
 
 #if EDGEVEC_C_KERNELS
 #include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
 
 // Four independent accumulators hide FMA latency; `n` is a multiple of 16,
 // so no tail handling is needed (storage pads vectors with zeros).
@@ -97,28 +99,56 @@ static float dot_sse(const float *a, const float *b, long n) {
     return hsum128(_mm_add_ps(_mm_add_ps(s0, s1), _mm_add_ps(s2, s3)));
 }
 
-// ifunc resolvers: run once, when the dynamic loader binds the symbol.
+// Dispatch: the first call of a kernel picks the implementation and stores it
+// in a function pointer, so later calls cost one indirect jump (like an ifunc,
+// but able to read the environment, which ifunc resolvers run too early for).
 typedef float (*kernel_fn)(const float *, const float *, long);
 
-static int level(void) {
+static int cpu_level(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return 3;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
     return 1;
 }
 
-static kernel_fn resolve_l2sq(void) {
-    int l = level();
-    return l == 3 ? l2sq_avx512 : l == 2 ? l2sq_avx2 : l2sq_sse;
+// The CPU's best level, or a lower one named by EDGEVEC_KERNELS (sse, avx2,
+// avx512): a diagnostic knob, e.g. to compare native 4-lane SSE with wasm's
+// simd128. Unknown names are ignored; a level above the CPU's is clamped.
+static int level(void) {
+    static int cached;   // 0 until chosen; every thread computes the same value
+    int l = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (l != 0) return l;
+    l = cpu_level();
+    const char *want = getenv("EDGEVEC_KERNELS");
+    if (want != NULL) {
+        int w = strcmp(want, "sse") == 0 ? 1 : strcmp(want, "avx2") == 0 ? 2 : strcmp(want, "avx512") == 0 ? 3 : 0;
+        if (w != 0 && w < l) l = w;
+    }
+    __atomic_store_n(&cached, l, __ATOMIC_RELAXED);
+    return l;
 }
 
-static kernel_fn resolve_dot(void) {
+static float l2sq_first(const float *a, const float *b, long n);
+static float dot_first(const float *a, const float *b, long n);
+static kernel_fn l2sq_impl = l2sq_first;
+static kernel_fn dot_impl = dot_first;
+
+static float l2sq_first(const float *a, const float *b, long n) {
     int l = level();
-    return l == 3 ? dot_avx512 : l == 2 ? dot_avx2 : dot_sse;
+    kernel_fn f = l == 3 ? l2sq_avx512 : l == 2 ? l2sq_avx2 : l2sq_sse;
+    __atomic_store_n(&l2sq_impl, f, __ATOMIC_RELAXED);
+    return f(a, b, n);
 }
 
-float _ev_l2sq(const float *a, const float *b, long n) __attribute__((ifunc("resolve_l2sq")));
-float _ev_dot(const float *a, const float *b, long n) __attribute__((ifunc("resolve_dot")));
+static float dot_first(const float *a, const float *b, long n) {
+    int l = level();
+    kernel_fn f = l == 3 ? dot_avx512 : l == 2 ? dot_avx2 : dot_sse;
+    __atomic_store_n(&dot_impl, f, __ATOMIC_RELAXED);
+    return f(a, b, n);
+}
+
+float _ev_l2sq(const float *a, const float *b, long n) { return __atomic_load_n(&l2sq_impl, __ATOMIC_RELAXED)(a, b, n); }
+float _ev_dot(const float *a, const float *b, long n) { return __atomic_load_n(&dot_impl, __ATOMIC_RELAXED)(a, b, n); }
 
 int _ev_kernel_level(void) { return level(); }
 #endif

@@ -1,5 +1,8 @@
 import EdgeVec
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What each metric's distance means, through `Metric.distance` and through
 /// both index types.
@@ -152,5 +155,22 @@ struct KernelTests {
             }
         }
         #expect(["avx512", "avx2+fma", "sse", "swift-simd"].contains(DistanceKernels.instructionSet))
+    }
+
+    /// `make test` runs this suite again with EDGEVEC_KERNELS=sse and =avx2, so
+    /// the test above checks the narrower x86 kernels too, not only the CPU's best.
+    @Test("EDGEVEC_KERNELS selects the x86 kernel level, never above what the CPU runs")
+    func environmentSelectsLevel() {
+        #if arch(x86_64) && os(Linux)
+        let order = ["sse", "avx2+fma", "avx512"]
+        guard let raw = getenv("EDGEVEC_KERNELS") else { return }
+        let requested = ["sse": 0, "avx2": 1, "avx512": 2][String(cString: raw)]
+        guard let requested, let running = order.firstIndex(of: DistanceKernels.instructionSet) else {
+            Issue.record("EDGEVEC_KERNELS=\(String(cString: raw)), kernels \(DistanceKernels.instructionSet)")
+            return
+        }
+        #expect(running <= requested, "asked for \(order[requested]), running \(order[running])")
+        if requested == 0 { #expect(running == 0) }   // every x86_64 CPU runs SSE
+        #endif
     }
 }

@@ -1,8 +1,9 @@
 // Distance kernels and a prefetch hint for x86_64 hosts, in C because Swift
 // cannot select an instruction set per function. Each kernel is compiled for
-// AVX-512, AVX2+FMA and baseline SSE; the loader picks the best the CPU runs
-// (GNU ifunc via `target_clones`), so one binary is fast on every x86_64 and
-// safe on old ones. Other targets (wasm32, arm64) use the Swift SIMD kernels.
+// AVX-512, AVX2+FMA and baseline SSE; the first call picks the best the CPU
+// runs (or a lower one named by the environment variable EDGEVEC_KERNELS: sse,
+// avx2, avx512), so one binary is fast on every x86_64 and safe on old ones.
+// Other targets (wasm32, arm64) use the Swift SIMD kernels.
 #ifndef EDGEVEC_KERNELS_H
 #define EDGEVEC_KERNELS_H
 
