@@ -11,6 +11,8 @@ efConstruction 200, empty index) across
   `edgevec bench`), N = 1,000, 10,000, 100,000 (QUICK: 1,000 only);
 - targets and allocators: `native-swift` (`edgevec bench`, one build per
   allocator trait: system = glibc malloc, jemalloc, arena = BumpArena),
+  `native-swift-sse` (a control: the system build with EDGEVEC_KERNELS=sse,
+  4-lane kernels without FMA like wasm's simd128, x86_64 only),
   `native-c` (the C ABI, bench/insert/native_c_worker.c linked against
   libedgevec.so: dist/native's, system malloc, plus Jemalloc and BumpArena
   builds of the same library), `wasm-node` and `wasm-chromium`
@@ -59,7 +61,8 @@ DIM, M, EF_CONSTRUCTION, SEED, DATA_SEED = 128, 16, 200, 42, 1
 OUR_APIS = ["single", "batch100", "batch1000"]
 PEER_APIS = ["single", "batch"]
 ROWS = {"single": 1, "batch100": 100, "batch1000": 1000}
-ALL_TARGETS = ["native-swift", "native-c", "wasm-node", "wasm-chromium", "hnswlib", "faiss", "usearch"]
+ALL_TARGETS = ["native-swift", "native-swift-sse", "native-c", "wasm-node", "wasm-chromium", "hnswlib", "faiss",
+               "usearch"]
 
 
 def log(message):
@@ -168,12 +171,19 @@ class Target:
 
 
 class CliTarget(Target):
-    """`edgevec bench` (one process per repetition and data set; it runs single, batch100, batch1000 in turn)."""
-    name = "native-swift"
+    """`edgevec bench` (one process per repetition and data set; it runs single, batch100, batch1000 in turn).
 
-    def __init__(self, allocator, path, warmup_limit):
-        self.allocator, self.path, self.warmup_limit = allocator, path, warmup_limit
-        self.runtime = "edgevec bench"
+    With `kernels="sse"` (target `native-swift-sse`, a control) the same binary runs its 4-lane SSE
+    kernels without FMA (EDGEVEC_KERNELS=sse), the SIMD width and operations wasm's simd128 has."""
+
+    def __init__(self, allocator, path, warmup_limit, kernels=None):
+        self.allocator, self.path, self.warmup_limit, self.kernels = allocator, path, warmup_limit, kernels
+        self.name = "native-swift-" + kernels if kernels else "native-swift"
+        self.runtime = "edgevec bench" + (" with EDGEVEC_KERNELS=" + kernels if kernels else "")
+        self.env = dict(os.environ)
+        self.env.pop("EDGEVEC_KERNELS", None)
+        if kernels:
+            self.env["EDGEVEC_KERNELS"] = kernels
 
     def command(self, kind, n, repetitions):
         return [self.path, "bench", "--dimensions", str(DIM), "--n", str(n), "--data", kind, "--api", "all",
@@ -184,7 +194,8 @@ class CliTarget(Target):
         if warmup:
             return {}
         extra = 1 if n <= self.warmup_limit else 0
-        proc = subprocess.run(self.command(kind, n, 1 + extra), capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(self.command(kind, n, 1 + extra), capture_output=True, text=True, cwd=ROOT,
+                              env=self.env)
         if proc.returncode != 0:
             raise TargetError("edgevec bench failed: %s" % (proc.stderr or proc.stdout)[-2000:].strip())
         out = {}
@@ -198,6 +209,8 @@ class CliTarget(Target):
             if row["allocator"] != expected:
                 raise TargetError("%s allocates with %s, expected %s" % (self.path, row["allocator"], expected))
             self.kernel = row.get("instruction_set", self.kernel)
+            if self.kernels and self.kernel != self.kernels:
+                raise TargetError("EDGEVEC_KERNELS=%s, but %s runs %s kernels" % (self.kernels, self.path, self.kernel))
             extra_bytes = {k: v for k, v in row.items() if k in ("arena_reserved_bytes", "jemalloc_allocated_bytes")}
             out[row["api"]] = {"seconds": row["us_per_vector"] * n / 1e6, "bytes_allocated": row["allocated_bytes"],
                                "bytes_allocated_source": "index.allocatedBytes", **extra_bytes,
@@ -324,6 +337,11 @@ def make_targets(args, skipped):
             targets.append(CliTarget(allocator, path, args.cli_warmup_limit))
         else:
             skipped.append("native-swift:%s (no %s; make bench-insert builds it)" % (allocator, path))
+    # Control for the wasm ÷ native comparison: the system build with 4-lane SSE kernels (x86_64 only).
+    if wanted(args.targets, "native-swift-sse", "system") and platform.machine() == "x86_64":
+        path = os.path.join(ROOT, "%s-insert-cli" % prefix, "release", "edgevec")
+        if os.path.exists(path):
+            targets.append(CliTarget("system", path, args.cli_warmup_limit, kernels="sse"))
 
     if any(wanted(args.targets, "native-c", a) for a in ("system", "jemalloc", "arena")):
         binary = compile_c_worker(args.work, args.dist)
@@ -383,7 +401,7 @@ def make_targets(args, skipped):
 
 def reproduce_command(args, target, kind, n):
     if isinstance(target, CliTarget):
-        return " ".join(shlex.quote(os.path.relpath(a, ROOT) if os.path.isabs(a) else a)
+        return ("EDGEVEC_KERNELS=%s " % target.kernels if target.kernels else "") + " ".join(shlex.quote(os.path.relpath(a, ROOT) if os.path.isabs(a) else a)
                         for a in target.command(kind, n, args.repetitions))
     spec = target.name if target.allocator == "n/a" else target.label
     return ("make bench-insert-build && .venv-bench/bin/python bench/insert/run.py --targets %s --data %s --n %d "
@@ -556,7 +574,7 @@ def print_table(records, args, seconds):
           % (DIM, M, EF_CONSTRUCTION, args.repetitions, platform.node() or "host", time.strftime("%Y-%m-%d %H:%M")))
     print("  ÷peer: against the best peer's single (single rows) or batch (batch rows); ÷native: against "
           "native-swift:system, same API; 1/b1000: single ÷ batch1000 of the same build")
-    header = "%-14s %-8s %-9s %-8s %7s %9s %6s %9s %8s %7s %7s %7s  %s" % (
+    header = "%-16s %-8s %-9s %-8s %7s %9s %6s %9s %8s %7s %7s %7s  %s" % (
         "target", "alloc", "api", "data", "n", "µs/vec", "range", "allocs/in", "peak MiB", "÷peer", "÷native",
         "1/b1000", "kernel")
     print(header)
@@ -576,7 +594,7 @@ def print_table(records, args, seconds):
         b1000 = by_key.get((r["target"], r["allocator"], "batch1000", kind, n))
         median = r["median_us_per_vector"]
         spread = (max(r["repetitions"]) - min(r["repetitions"])) / median * 100
-        print("%-14s %-8s %-9s %-8s %7d %9.1f %5.0f%% %9s %8s %7s %7s %7s  %s" % (
+        print("%-16s %-8s %-9s %-8s %7d %9.1f %5.0f%% %9s %8s %7s %7s %7s  %s" % (
             r["target"], r["allocator"], r["api"], kind, n, median, spread,
             "-" if r["allocs_per_insert"] is None else "%.3f" % r["allocs_per_insert"],
             "-" if r["peak_bytes"] is None else "%.1f" % (r["peak_bytes"] / 1048576),

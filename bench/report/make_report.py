@@ -26,10 +26,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PEERS = ("hnswlib", "faiss", "usearch")
 ENGINE_ORDER = ("edgevec-native", "edgevec-wasm", "hnswlib", "faiss", "usearch")
-TARGET_ORDER = ("native-swift", "native-c", "wasm-node", "wasm-chromium", "hnswlib", "faiss", "usearch")
+TARGET_ORDER = ("native-swift", "native-swift-sse", "native-c", "wasm-node", "wasm-chromium", "hnswlib", "faiss", "usearch")
 API_ORDER = ("single", "batch100", "batch1000", "batch")
 COLORS = {"edgevec-native": "#d62728", "edgevec-wasm": "#ff7f0e", "hnswlib": "#1f77b4", "faiss": "#2ca02c",
-          "usearch": "#9467bd", "native-swift": "#d62728", "native-c": "#8c564b", "wasm-node": "#ff7f0e",
+          "usearch": "#9467bd", "native-swift": "#d62728", "native-swift-sse": "#ff9896", "native-c": "#8c564b", "wasm-node": "#ff7f0e",
           "wasm-chromium": "#e377c2"}
 DATASET_TITLES = {"minilm": "MiniLM-Debian (384-d, cosine)", "synthetic128": "synthetic clustered 128-d (l2)"}
 TARGET_RECALL = 0.95
@@ -874,6 +874,30 @@ def conclusions(insert, search, goals):
                            "the walk is pure compute, where wasm's narrower SIMD and V8's code cost the most, "
                            "while on uniform data cache misses, which cost both alike, take a larger share "
                            "(see the profiles under Notes).")
+    # Control: native with 4-lane SSE kernels without FMA (what simd128 has) against the same wasm batches.
+    width, narrow = [], []
+    for data, n in cells:
+        batch = biggest_batch(idx, "wasm-node", "dlmalloc", data, n)
+        sse = idx.get(("native-swift-sse", "system", batch["api"], data, n)) if batch else None
+        best = idx.get(("native-swift", "system", batch["api"], data, n)) if batch else None
+        if batch and sse:
+            width.append((data, n, batch["median_us_per_vector"] / sse["median_us_per_vector"]))
+        if sse and best:
+            narrow.append((data, n, sse["median_us_per_vector"] / best["median_us_per_vector"]))
+    if width:
+        per_data = "; ".join(f"{d}: {min(r[2] for r in width if r[0] == d):.2f}–"
+                             f"{max(r[2] for r in width if r[0] == d):.2f}" for d in sorted({r[0] for r in width}))
+        w = med([r[2] for r in width])
+        above = [r for r in compute if r[3] > 1.5]
+        verdict = ("so even at equal SIMD width part of the gap is V8's code, not only the vector width"
+                   if max(r[2] for r in width) > 1.5 else
+                   "at equal SIMD width wasm is within 1.5 × native, so **what exceeds 1.5 × against the default "
+                   "build is the width of the vector unit** (16 lanes with FMA natively against 4 without)"
+                   if above else "at equal SIMD width wasm is within 1.5 × native")
+        out.append(f"- **SIMD width** (control target `native-swift-sse`: the same native build with its 4-lane "
+                   f"SSE kernels, no FMA, as in wasm's simd128; `EDGEVEC_KERNELS=sse`): wasm-node batch ÷ "
+                   f"native-SSE batch (dlmalloc against system malloc) {span(width)}, per data set {per_data}; "
+                   + (f"native SSE ÷ native default {span(narrow)}; " if narrow else "") + f"{verdict}.")
     if search_ratio:
         ends = []
         for dataset in sorted({r[0] for r in search_ratio}):
