@@ -128,8 +128,7 @@ public final class FlatIndex {
             if scratch.results.count < keep {
                 scratch.results.push(_Candidate(d, UInt32(id)))
             } else if d < scratch.results.top.distance {
-                scratch.results.pop()
-                scratch.results.push(_Candidate(d, UInt32(id)))
+                scratch.results.replaceTop(_Candidate(d, UInt32(id)))
             }
         }
     }

@@ -135,8 +135,8 @@ extension HNSWIndex {
                     if scratch.candidates.count >= limit { _purgeCandidates(limit: limit) }
                     let c = _Candidate(d, e)
                     scratch.candidates.push(c)
-                    scratch.results.push(c)
-                    if scratch.results.count > ef { scratch.results.pop() }
+                    // Full: `d` is below the worst result, which leaves.
+                    if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
                 }
             }
         }

@@ -11,38 +11,74 @@ struct _Candidate: BitwiseCopyable {
     }
 }
 
-/// A binary heap of candidates over reused memory. `isMax` picks the order.
-/// Capacity is reserved before a search starts, so pushes never allocate.
-@usableFromInline
-struct _CandidateHeap {
-    @usableFromInline var storage = _UnsafeGrowableBuffer<_Candidate>()
-    @usableFromInline var count = 0
-    @usableFromInline let isMax: Bool
-
-    @inlinable init(isMax: Bool) { self.isMax = isMax }
-
-    @inlinable var top: _Candidate { storage[0] }
-
-    /// Heap order by (distance, id): ties break by id, so which of several
-    /// equidistant nodes is explored or kept never depends on heap history.
-    @inlinable
-    func _before(_ a: _Candidate, _ b: _Candidate) -> Bool {
-        if a.distance != b.distance { return isMax ? a.distance > b.distance : a.distance < b.distance }
-        return isMax ? a.id > b.id : a.id < b.id
+extension _Candidate {
+    /// (distance, id) packed so that comparing two keys as integers compares
+    /// the distances as floats and breaks ties by id, with no branch: the
+    /// float's bits are mapped to an order-preserving unsigned value (sign
+    /// bit set for non-negative floats, all bits flipped for negative ones),
+    /// −0 first becoming +0 so that the two still tie. Distances are never
+    /// NaN (inputs are validated).
+    @inlinable @inline(__always)
+    var _key: UInt64 {
+        let bits = (distance + 0).bitPattern
+        let flip = UInt32(bitPattern: Int32(bitPattern: bits) &>> 31) | 0x8000_0000
+        return UInt64(bits ^ flip) &<< 32 | UInt64(id)
     }
+
+    @inlinable @inline(__always)
+    init(_key key: UInt64) {
+        let high = UInt32(truncatingIfNeeded: key &>> 32)
+        let bits = high & 0x8000_0000 != 0 ? high ^ 0x8000_0000 : ~high
+        self.init(Float(bitPattern: bits), UInt32(truncatingIfNeeded: key))
+    }
+}
+
+/// Which end of a `_CandidateHeap` is on top, fixed at compile time so the
+/// sift loops carry no order test.
+@usableFromInline
+protocol _HeapOrder {
+    static func before(_ a: UInt64, _ b: UInt64) -> Bool
+}
+
+/// Nearest (smallest distance, then smallest id) on top.
+@usableFromInline
+enum _NearestFirst: _HeapOrder {
+    @inlinable @inline(__always) static func before(_ a: UInt64, _ b: UInt64) -> Bool { a < b }
+}
+
+/// Farthest (largest distance, then largest id) on top.
+@usableFromInline
+enum _FarthestFirst: _HeapOrder {
+    @inlinable @inline(__always) static func before(_ a: UInt64, _ b: UInt64) -> Bool { a > b }
+}
+
+/// A binary heap of candidates over reused memory, ordered by (distance, id)
+/// so that which of several equidistant nodes is explored or kept never
+/// depends on heap history. Entries are stored as `_Candidate._key`, so each
+/// comparison is one integer compare. Capacity is reserved before a search
+/// starts, so pushes never allocate.
+@usableFromInline
+struct _CandidateHeap<Order: _HeapOrder> {
+    @usableFromInline var storage = _UnsafeGrowableBuffer<UInt64>()
+    @usableFromInline var count = 0
+
+    @inlinable init() {}
+
+    @inlinable var top: _Candidate { _Candidate(_key: storage[0]) }
 
     @inlinable
     mutating func push(_ c: _Candidate) {
         let p = storage.base.unsafelyUnwrapped
+        let key = c._key
         var i = count
         count &+= 1
         while i > 0 {
-            let parent = (i &- 1) >> 1
-            if !_before(c, p[parent]) { break }
+            let parent = (i &- 1) &>> 1
+            if !Order.before(key, p[parent]) { break }
             p[i] = p[parent]
             i = parent
         }
-        p[i] = c
+        p[i] = key
     }
 
     @inlinable @discardableResult
@@ -51,22 +87,30 @@ struct _CandidateHeap {
         let result = p[0]
         count &-= 1
         if count > 0 { _siftDown(p[count], from: 0) }
-        return result
+        return _Candidate(_key: result)
+    }
+
+    /// Replaces the top with `c` in one sift (a push followed by a pop of the
+    /// top, when `c` does not come before the top itself).
+    /// - Precondition: `count > 0` and `Order.before(top, c)`.
+    @inlinable
+    mutating func replaceTop(_ c: _Candidate) {
+        _siftDown(c._key, from: 0)
     }
 
     @inlinable
-    mutating func _siftDown(_ c: _Candidate, from start: Int) {
+    mutating func _siftDown(_ key: UInt64, from start: Int) {
         let p = storage.base.unsafelyUnwrapped
         var i = start
         while true {
             var child = 2 &* i &+ 1
             if child >= count { break }
-            if child &+ 1 < count && _before(p[child &+ 1], p[child]) { child &+= 1 }
-            if !_before(p[child], c) { break }
+            if child &+ 1 < count && Order.before(p[child &+ 1], p[child]) { child &+= 1 }
+            if !Order.before(p[child], key) { break }
             p[i] = p[child]
             i = child
         }
-        p[i] = c
+        p[i] = key
     }
 
     /// Keeps only the candidates for which `keep` holds, then restores the heap.
@@ -74,7 +118,7 @@ struct _CandidateHeap {
     mutating func filter(_ keep: (_Candidate) -> Bool) {
         let p = storage.base.unsafelyUnwrapped
         var n = 0
-        for i in 0..<count where keep(p[i]) {
+        for i in 0..<count where keep(_Candidate(_key: p[i])) {
             p[n] = p[i]
             n &+= 1
         }
@@ -97,8 +141,8 @@ struct _CandidateHeap {
 struct _SearchScratch {
     @usableFromInline var visited = _UnsafeGrowableBuffer<UInt32>()
     @usableFromInline var epoch: UInt32 = 0
-    @usableFromInline var candidates = _CandidateHeap(isMax: false)
-    @usableFromInline var results = _CandidateHeap(isMax: true)
+    @usableFromInline var candidates = _CandidateHeap<_NearestFirst>()
+    @usableFromInline var results = _CandidateHeap<_FarthestFirst>()
     /// Sorted layer results, then the selected subset.
     @usableFromInline var sorted = _UnsafeGrowableBuffer<_Candidate>()
     @usableFromInline var selected = _UnsafeGrowableBuffer<_Candidate>()
