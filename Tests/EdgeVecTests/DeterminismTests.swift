@@ -35,6 +35,27 @@ struct DeterminismTests {
         #expect(try probe(index, Self.data.queries) == first)
     }
 
+    /// The heaps compare (distance, id) as one integer key; the order must be
+    /// the float order across negative, zero (−0 from dot products of
+    /// orthogonal vectors included), positive and tied distances.
+    @Test("Results come nearest first, ties by id, across negative and zero distances",
+          arguments: IndexKind.allCases)
+    func resultOrder(kind: IndexKind) throws {
+        let index = try kind.make(dimension: 2, metric: .dot)
+        let rows: [[Float]] = [[1, 0], [0, 1], [-1, 0], [2, 0], [0, -1], [1, 0], [0, 2], [-2, 0], [0, 1],
+                               [0.5, 3], [3, 0], [-3, 0]]
+        for row in rows { try index.add(row) }
+        let query: [Float] = [1, 0]
+        let expected = rows.indices
+            .map { SearchResult(id: $0, distance: -(rows[$0][0] * query[0] + rows[$0][1] * query[1])) }
+            .sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        let all = try index.find(query, k: rows.count, ef: 64)
+        #expect(all == expected)
+        #expect(all.map(\.id) == [10, 3, 0, 5, 9, 1, 4, 6, 8, 2, 7, 11])
+        // Keeping fewer than all: the same prefix, the tie at distance −1 cut by id.
+        #expect(try index.find(query, k: 3, ef: 64) == Array(expected.prefix(3)))
+    }
+
     @Test("Ids are 0-based and sequential", arguments: IndexKind.allCases)
     func sequentialIds(kind: IndexKind) throws {
         let index = try kind.make(dimension: 16, metric: .l2)
