@@ -11,6 +11,9 @@ import _EdgeVecSearchKernels
 protocol _DistanceKernel {
     /// Distance between `a` and `b`, `count` floats each (a multiple of 16).
     static func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float
+    /// No distance this kernel computes is below this (−∞ where rounding or
+    /// the metric leaves no bound).
+    static var floor: Float { get }
 }
 
 @inlinable @inline(__always)
@@ -43,6 +46,9 @@ func _dotProductSIMD(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ cou
 /// Squared Euclidean distance.
 @usableFromInline
 enum _L2Kernel: _DistanceKernel {
+    /// A sum of squares is never negative, in floating point too.
+    @inlinable static var floor: Float { 0 }
+
     @inlinable
     static func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         #if arch(x86_64) && os(Linux)
@@ -70,6 +76,8 @@ enum _L2Kernel: _DistanceKernel {
 /// Negative inner product.
 @usableFromInline
 enum _DotKernel: _DistanceKernel {
+    @inlinable static var floor: Float { -.infinity }
+
     @inlinable
     static func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         -_dotProduct(a, b, count)
@@ -79,6 +87,9 @@ enum _DotKernel: _DistanceKernel {
 /// 1 − cosine, for vectors already normalised to unit length.
 @usableFromInline
 enum _CosineKernel: _DistanceKernel {
+    /// 1 − cos can round a little below 0 for (near-)identical unit vectors.
+    @inlinable static var floor: Float { -.infinity }
+
     @inlinable
     static func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         1 - _dotProduct(a, b, count)

@@ -112,7 +112,15 @@ extension HNSWIndex {
         scratch.results.push(start)
         while scratch.candidates.count > 0 {
             let current = scratch.candidates.top
-            if current.distance > scratch.results.top.distance && scratch.results.count >= ef { break }
+            if scratch.results.count >= ef {
+                // Nothing can enter full results once the nearest candidate is
+                // farther than the worst result, nor once the worst result is
+                // at the metric's floor (≥ ef exact duplicates under l2): only
+                // a strictly smaller distance enters. Stopping there changes no
+                // result, only skips expansions that cannot improve them.
+                let worst = scratch.results.top.distance
+                if current.distance > worst || worst <= K.floor { break }
+            }
             scratch.candidates.pop()
             // Two passes over the neighbour list: first mark the unvisited
             // ones and prefetch their vectors, so that their cache misses
