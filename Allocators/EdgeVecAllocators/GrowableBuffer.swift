@@ -61,7 +61,8 @@ public struct _UnsafeGrowableBuffer<Element: BitwiseCopyable> {
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         let fresh = raw.bindMemory(to: Element.self, capacity: newCapacity)
         if let old = base {
-            fresh.update(from: old, count: Swift.min(count, capacity))
+            // Raw (memcpy): typed `update(from:)` is a call per element in Embedded Swift.
+            UnsafeMutableRawPointer(fresh).copyMemory(from: old, byteCount: Swift.min(count, capacity) * MemoryLayout<Element>.stride)
             allocator.deallocate(UnsafeMutableRawPointer(old), byteCount: capacity * MemoryLayout<Element>.stride)
         }
         _base = fresh

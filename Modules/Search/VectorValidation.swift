@@ -66,7 +66,8 @@ enum _Validation {
     static func prepareQuery(_ query: UnsafeBufferPointer<Float>, into q: UnsafeMutablePointer<Float>, metric: Metric) {
         let scale = Self.scale(query.baseAddress!, query.count, metric)
         if scale == 1 {
-            q.update(from: query.baseAddress!, count: query.count)
+            // Raw: typed `update(from:)` is a call per element in Embedded Swift.
+            UnsafeMutableRawPointer(q).copyMemory(from: query.baseAddress!, byteCount: query.count &* MemoryLayout<Float>.stride)
         } else {
             for i in 0..<query.count { q[i] = Float(Double(query[i]) * scale) }
         }

@@ -73,7 +73,8 @@ public struct VectorStorage {
         precondition(count < capacity, "reserve before append")
         let destination = pointer(at: count)
         if scale == 1 {
-            destination.update(from: source, count: dimension)
+            // A raw copy: typed `update(from:)` becomes a call per element in Embedded Swift.
+            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: dimension &* MemoryLayout<Float>.stride)
         } else {
             for i in 0..<dimension { destination[i] = Float(Double(source[i]) * scale) }
         }
