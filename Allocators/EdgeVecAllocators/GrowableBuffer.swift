@@ -61,8 +61,7 @@ public struct _UnsafeGrowableBuffer<Element: BitwiseCopyable> {
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         let fresh = raw.bindMemory(to: Element.self, capacity: newCapacity)
         if let old = base {
-            // Raw (memcpy): typed `update(from:)` is a call per element in Embedded Swift.
-            UnsafeMutableRawPointer(fresh).copyMemory(from: old, byteCount: Swift.min(count, capacity) * MemoryLayout<Element>.stride)
+            _copyElements(Swift.min(count, capacity), from: old, to: fresh)
             allocator.deallocate(UnsafeMutableRawPointer(old), byteCount: capacity * MemoryLayout<Element>.stride)
         }
         _base = fresh
@@ -89,4 +88,15 @@ public struct _UnsafeGrowableBuffer<Element: BitwiseCopyable> {
         get { base.unsafelyUnwrapped[i] }
         nonmutating set { base.unsafelyUnwrapped[i] = newValue }
     }
+}
+
+/// Copies `count` elements as one raw memcpy. Typed `update(from:count:)`
+/// compiles to one outlined call per element in Embedded Swift, which made
+/// every vector append and buffer growth in wasm a loop of calls.
+/// - Precondition: the ranges do not overlap.
+/// - Complexity: O(`count`).
+@inlinable @inline(__always)
+public func _copyElements<T: BitwiseCopyable>(_ count: Int, from source: UnsafePointer<T>,
+                                              to destination: UnsafeMutablePointer<T>) {
+    UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count &* MemoryLayout<T>.stride)
 }

@@ -123,9 +123,7 @@ public struct LayeredGraph {
         precondition(ids.count <= capacity(layer: layer))
         let b = block(of: id, layer: layer)
         b[0] = UInt32(truncatingIfNeeded: ids.count)
-        if let source = ids.baseAddress {   // raw: typed `update(from:)` is a call per element in Embedded Swift
-            UnsafeMutableRawPointer(b + 1).copyMemory(from: source, byteCount: ids.count &* MemoryLayout<UInt32>.stride)
-        }
+        if let source = ids.baseAddress { _copyElements(ids.count, from: source, to: b + 1) }
     }
 
     /// Appends `neighbor` to the list of `id` on `layer` if there is room.

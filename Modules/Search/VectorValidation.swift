@@ -1,3 +1,5 @@
+import EdgeVecAllocators
+
 /// Checks shared by every index type. They run before anything is changed,
 /// which is what keeps rejected calls side-effect free.
 @usableFromInline
@@ -66,8 +68,7 @@ enum _Validation {
     static func prepareQuery(_ query: UnsafeBufferPointer<Float>, into q: UnsafeMutablePointer<Float>, metric: Metric) {
         let scale = Self.scale(query.baseAddress!, query.count, metric)
         if scale == 1 {
-            // Raw: typed `update(from:)` is a call per element in Embedded Swift.
-            UnsafeMutableRawPointer(q).copyMemory(from: query.baseAddress!, byteCount: query.count &* MemoryLayout<Float>.stride)
+            _copyElements(query.count, from: query.baseAddress!, to: q)
         } else {
             for i in 0..<query.count { q[i] = Float(Double(query[i]) * scale) }
         }

@@ -154,21 +154,23 @@ static int level(void) {
     return l;
 }
 
+// Implementations by level (index 1 SSE, 2 AVX2+FMA, 3 AVX-512).
+static const kernel_fn l2sq_by_level[4] = {0, l2sq_sse, l2sq_avx2, l2sq_avx512};
+static const kernel_fn dot_by_level[4] = {0, dot_sse, dot_avx2, dot_avx512};
+
 static float l2sq_first(const float *a, const float *b, long n);
 static float dot_first(const float *a, const float *b, long n);
 static kernel_fn l2sq_impl = l2sq_first;
 static kernel_fn dot_impl = dot_first;
 
 static float l2sq_first(const float *a, const float *b, long n) {
-    int l = level();
-    kernel_fn f = l == 3 ? l2sq_avx512 : l == 2 ? l2sq_avx2 : l2sq_sse;
+    kernel_fn f = l2sq_by_level[level()];
     __atomic_store_n(&l2sq_impl, f, __ATOMIC_RELAXED);
     return f(a, b, n);
 }
 
 static float dot_first(const float *a, const float *b, long n) {
-    int l = level();
-    kernel_fn f = l == 3 ? dot_avx512 : l == 2 ? dot_avx2 : dot_sse;
+    kernel_fn f = dot_by_level[level()];
     __atomic_store_n(&dot_impl, f, __ATOMIC_RELAXED);
     return f(a, b, n);
 }

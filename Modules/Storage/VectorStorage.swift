@@ -73,8 +73,7 @@ public struct VectorStorage {
         precondition(count < capacity, "reserve before append")
         let destination = pointer(at: count)
         if scale == 1 {
-            // A raw copy: typed `update(from:)` becomes a call per element in Embedded Swift.
-            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: dimension &* MemoryLayout<Float>.stride)
+            _copyElements(dimension, from: source, to: destination)
         } else {
             for i in 0..<dimension { destination[i] = Float(Double(source[i]) * scale) }
         }

@@ -342,6 +342,8 @@ def make_targets(args, skipped):
         path = os.path.join(ROOT, "%s-insert-cli" % prefix, "release", "edgevec")
         if os.path.exists(path):
             targets.append(CliTarget("system", path, args.cli_warmup_limit, kernels="sse"))
+        else:
+            skipped.append("native-swift-sse:system (no %s; make bench-insert builds it)" % path)
 
     if any(wanted(args.targets, "native-c", a) for a in ("system", "jemalloc", "arena")):
         binary = compile_c_worker(args.work, args.dist)
@@ -401,8 +403,9 @@ def make_targets(args, skipped):
 
 def reproduce_command(args, target, kind, n):
     if isinstance(target, CliTarget):
-        return ("EDGEVEC_KERNELS=%s " % target.kernels if target.kernels else "") + " ".join(shlex.quote(os.path.relpath(a, ROOT) if os.path.isabs(a) else a)
-                        for a in target.command(kind, n, args.repetitions))
+        env = "EDGEVEC_KERNELS=%s " % target.kernels if target.kernels else ""
+        return env + " ".join(shlex.quote(os.path.relpath(a, ROOT) if os.path.isabs(a) else a)
+                              for a in target.command(kind, n, args.repetitions))
     spec = target.name if target.allocator == "n/a" else target.label
     return ("make bench-insert-build && .venv-bench/bin/python bench/insert/run.py --targets %s --data %s --n %d "
             "--repetitions %d" % (spec, kind, n, args.repetitions))
