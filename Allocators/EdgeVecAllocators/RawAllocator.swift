@@ -50,7 +50,12 @@ public struct RawAllocator {
         allocateFunction(context, byteCount, alignment)
     }
 
-    /// Returns a block obtained from `allocate`. A no-op for the bump arena.
+    /// Returns a block obtained from `allocate`.
+    ///
+    /// - Precondition: `byteCount` is the size the block was allocated with
+    ///   (the bump arena tells its large blocks from small ones by it).
+    /// - Complexity: O(1). The bump arena frees large blocks and otherwise
+    ///   reuses the memory only if it is the most recent block.
     @inlinable
     public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         deallocateFunction(context, pointer, byteCount)

@@ -95,6 +95,64 @@ struct AllocatorTests {
         arena.release()
     }
 
+    @Test("Bump arena: large blocks are their own allocations, freed when given back")
+    func bumpArenaLargeBlocks() throws {
+        let arena = BumpArena.make()
+        defer { arena.release() }
+        let small = try #require(arena.allocate(byteCount: 100, alignment: 16))
+        let base = try #require(BumpArena.statistics(arena))
+        let sizes = [BumpArena.largeBlock, BumpArena.largeBlock + 1, 3 << 20, 200_000]
+        let alignments = [16, 64, 4096, 32]
+        var blocks: [(UnsafeMutableRawPointer, Int)] = [(small, 100)]
+        for (i, size) in sizes.enumerated() {
+            let p = try #require(arena.allocate(byteCount: size, alignment: alignments[i]))
+            #expect(Int(bitPattern: p) % alignments[i] == 0, "large block \(i) misaligned")
+            blocks.append((p, size))
+        }
+        Self.expectDisjoint(blocks)   // (writes a pattern into every block)
+        let (kept, keptSize) = blocks[3]
+        kept.initializeMemory(as: UInt8.self, repeating: 0xA5, count: keptSize)
+        let full = try #require(BumpArena.statistics(arena))
+        #expect(full.used == base.used + sizes.reduce(0, +))
+        #expect(full.reserved >= base.reserved + sizes.reduce(0, +))
+        // Free the middle, then the newest, then the oldest of the list: each
+        // gives its bytes back at once and leaves the others intact.
+        for i in [2, 4, 1] {
+            let before = try #require(BumpArena.statistics(arena))
+            arena.deallocate(blocks[i].0, byteCount: blocks[i].1)
+            let after = try #require(BumpArena.statistics(arena))
+            #expect(after.used == before.used - blocks[i].1)
+            #expect(after.reserved <= before.reserved - blocks[i].1)
+        }
+        let bytes = UnsafeRawBufferPointer(start: kept, count: keptSize)
+        #expect(bytes.allSatisfy { $0 == 0xA5 }, "a surviving large block was overwritten")
+        arena.deallocate(kept, byteCount: keptSize)
+        let end = try #require(BumpArena.statistics(arena))
+        #expect(end.used == base.used && end.reserved == base.reserved)
+        // Small blocks still come from the chunk.
+        let next = try #require(arena.allocate(byteCount: 64, alignment: 16))
+        #expect(BumpArena.statistics(arena)?.reserved == base.reserved)
+        Self.expectDisjoint([(small, 100), (next, 64)])
+    }
+
+    @Test("An index grown one insert at a time on an arena holds about what one batch does")
+    func arenaGrowthDoesNotDoubleMemory() throws {
+        // Buffers double while growing; with every generation carved from the
+        // chunks, single inserts held about twice the memory of one batch.
+        let rows = uniformRows(count: 3000, dimension: 64, seed: 21)
+        let configuration = HNSWConfiguration(m: 8, efConstruction: 32)
+        let singleArena = BumpArena.make(), batchArena = BumpArena.make()
+        let singles = try HNSWIndex(dimension: 64, metric: .l2, configuration: configuration, allocator: singleArena)
+        for row in 0..<rows.count { try singles.add(Array(rows.values[row * 64 ..< (row + 1) * 64])) }
+        let batch = try HNSWIndex(dimension: 64, metric: .l2, configuration: configuration, allocator: batchArena)
+        try batch.addBatch(rows.values)
+        #expect(singles.count == 3000 && batch.count == 3000)
+        // `used`: bytes handed out and not given back, the dead copies included.
+        let one = try #require(BumpArena.statistics(singleArena)).used
+        let all = try #require(BumpArena.statistics(batchArena)).used
+        #expect(Double(one) <= 1.3 * Double(all), "single inserts hold \(one) bytes, one batch \(all)")
+    }
+
     @Test("Bump arena honours alignments above 16 whatever the first request was")
     func bumpArenaLargeAlignment() throws {
         // The contract: every block is aligned to what was asked. A chunk whose

@@ -364,7 +364,8 @@ def evaluate_goals(insert, search, quick, allocs=None):
         worst = max(r["allocs_per_insert"] for r in arena)
         example = next((r for r in arena if r.get("calls_at_n") is not None), None)
         extra = (f" = {example['calls_at_n'] - example['calls_at_n_from']} calls in "
-                 f"{example['n'] - example['n_from']:,} inserts (arena chunk refills), so all other inserts make "
+                 f"{example['n'] - example['n_from']:,} inserts (arena chunk refills and the doubling steps "
+                 f"of buffers of 64 KiB or more, which have allocations of their own), so all other inserts make "
                  f"none" if example else "")
         parts.append(f"arena: {worst:.4f} calls per insert amortised{extra} ({arena_source})")
         # "0 in steady state": fewer than one call per 200 inserts, i.e. only growth refills.
