@@ -266,6 +266,11 @@ def paired_ratio(a, b, key="repetitions"):
     return statistics.median(ratios) if ratios else None
 
 
+def ratio_detail(cell, value, paired):
+    """A goal's detail entry for one cell: its ratio of medians and paired ratio."""
+    return {"cell": cell, "ratio": round(value, 3), "paired_ratio": None if paired is None else round(paired, 3)}
+
+
 def paired_summary(values):
     values = [v for v in values if v is not None]
     if not values:
@@ -297,8 +302,7 @@ def evaluate_goals(insert, search, quick, allocs=None):
                           f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells"
                           f"{paired_summary(x[2] for x in rows)}",
                           all(x[1] <= 1.05 for x in rows),
-                          [{"cell": c, "ratio": round(v, 3), "paired_ratio": None if p is None else round(p, 3)}
-                           for c, v, p in rows],
+                          [ratio_detail(c, v, p) for c, v, p in rows],
                           value=worst[1], threshold=1.05))
     else:
         goals.append(goal("wasm-single-vs-batch", "wasm single insert ≤ 1.05 × wasm batch per vector",
@@ -326,8 +330,7 @@ def evaluate_goals(insert, search, quick, allocs=None):
                           f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells; "
                           f"range per data set: {per_data}{paired_summary(x[3] for x in rows)}",
                           all(x[1] <= 1.5 for x in rows),
-                          [{"cell": c, "ratio": round(v, 3), "paired_ratio": None if p is None else round(p, 3)}
-                           for c, v, _, p in rows],
+                          [ratio_detail(c, v, p) for c, v, _, p in rows],
                           value=worst[1], threshold=1.5))
     else:
         goals.append(goal("wasm-batch-vs-native", "wasm batch ≤ 1.5 × native per vector (same allocator)",
