@@ -5,8 +5,9 @@ import _EdgeVecSearchKernels
 ///
 /// On x86_64 Linux they call the C kernels of `_EdgeVecSearchKernels`, which
 /// the loader binds to AVX-512, AVX2+FMA or SSE code for the CPU at hand.
-/// Elsewhere (wasm32 with simd128, arm64) they are Swift: explicit SIMD8
-/// lanes with two accumulators, which the compiler maps to f32x4 / NEON.
+/// Elsewhere (wasm32 with simd128, arm64) they are Swift: 16-float blocks
+/// into one SIMD16 accumulator, which the compiler maps to four f32x4 / NEON
+/// registers, and a pairwise sum of the lanes at the end.
 @usableFromInline
 protocol _DistanceKernel {
     /// Distance between `a` and `b`, `count` floats each (a multiple of 16).
@@ -16,9 +17,12 @@ protocol _DistanceKernel {
     static var floor: Float { get }
 }
 
+/// One 16-float block as one load: LLVM splits it into four f32x4 loads at
+/// constant offsets from one address, where separate loads at `p + i + 4k`
+/// each cost V8 an address computation (wasm: 2% fewer µs per insert).
 @inlinable @inline(__always)
-func _load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+func _load16(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
 }
 
 /// The lanes' sum, added pairwise: `sum()` adds them in order, a chain of
@@ -43,14 +47,13 @@ func _dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: 
 
 @inlinable
 func _dotProductSIMD(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
+    var s = SIMD16<Float>()
     var i = 0
     while i < count {
-        s0 += _load8(a, i) * _load8(b, i)
-        s1 += _load8(a, i &+ 8) * _load8(b, i &+ 8)
+        s += _load16(a, i) * _load16(b, i)
         i &+= 16
     }
-    return _sumTree(s0 + s1)
+    return _sumTree(s.lowHalf + s.highHalf)
 }
 
 /// Squared Euclidean distance.
@@ -70,16 +73,14 @@ enum _L2Kernel: _DistanceKernel {
 
     @inlinable
     static func simd(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
+        var s = SIMD16<Float>()
         var i = 0
         while i < count {
-            let d0 = _load8(a, i) - _load8(b, i)
-            let d1 = _load8(a, i &+ 8) - _load8(b, i &+ 8)
-            s0 += d0 * d0
-            s1 += d1 * d1
+            let d = _load16(a, i) - _load16(b, i)
+            s += d * d
             i &+= 16
         }
-        return _sumTree(s0 + s1)
+        return _sumTree(s.lowHalf + s.highHalf)
     }
 }
 
