@@ -195,7 +195,8 @@ def builds(search):
 
 
 def at_recall(rows, target=TARGET_RECALL, key="qps"):
-    """(smallest ef reaching target, its recall, its qps, qps interpolated at exactly target)."""
+    """(smallest ef reaching target, its recall, its qps and per-repetition qps, qps interpolated at
+    exactly target)."""
     first = None
     for i, r in enumerate(rows):
         if r["recall_at_10"] is not None and r["recall_at_10"] >= target:
@@ -213,7 +214,8 @@ def at_recall(rows, target=TARGET_RECALL, key="qps"):
             interpolated = math.exp(math.log(lo[key]) + t * (math.log(hit[key]) - math.log(lo[key])))
             how = f"between ef {lo['ef']} and {hit['ef']}"
     return {"ef": hit["ef"], "recall": hit["recall_at_10"], "qps": hit[key], "qps_interpolated": interpolated,
-            "interpolation": how, "p50_us": hit.get("p50_us"), "p99_us": hit.get("p99_us")}
+            "interpolation": how, "p50_us": hit.get("p50_us"), "p99_us": hit.get("p99_us"),
+            "qps_runs": hit.get(f"{key}_runs")}
 
 
 # ---------------------------------------------------------------- insert analysis
@@ -423,8 +425,7 @@ def evaluate_goals(insert, search, quick, allocs=None):
     if a and b:
         r1 = a["qps"] / b["qps"]
         r2 = a["qps_interpolated"] / b["qps_interpolated"]
-        at = lambda rows, ef: next((r for r in rows if r["ef"] == ef), {})
-        rp = paired_ratio(at(ours, a["ef"]), at(peer, b["ef"]), key="qps_runs")
+        rp = paired_ratio(a, b, key="qps_runs")
         goals.append(goal("minilm-qps", "MiniLM native single-thread at recall@10 ≥ 0.95: qps ≥ 1.2 × hnswlib's",
                           f"{label}: {r1:.2f} × at the smallest ef reaching 0.95 (ours ef {a['ef']} "
                           f"{a['qps']:,.0f} q/s, hnswlib ef {b['ef']} {b['qps']:,.0f} q/s); interpolated at 0.95: "
