@@ -26,11 +26,13 @@ func _load16(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
 }
 
 /// The lanes' sum, added pairwise: `sum()` adds them in order, a chain of
-/// seven dependent adds that V8 runs as scalar code (wasm: a fifth of the l2
-/// kernel's time at 128-d); halving twice is two vector adds and one scalar.
+/// dependent adds that V8 runs as scalar code (wasm: a fifth of the l2
+/// kernel's time at 128-d); halving three times is three vector adds and
+/// one scalar.
 @inlinable @inline(__always)
-func _sumTree(_ v: SIMD8<Float>) -> Float {
-    let h = v.lowHalf + v.highHalf
+func _sumTree(_ v: SIMD16<Float>) -> Float {
+    let e = v.lowHalf + v.highHalf
+    let h = e.lowHalf + e.highHalf
     let q = h.lowHalf + h.highHalf
     return q[0] + q[1]
 }
@@ -53,7 +55,7 @@ func _dotProductSIMD(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ cou
         s += _load16(a, i) * _load16(b, i)
         i &+= 16
     }
-    return _sumTree(s.lowHalf + s.highHalf)
+    return _sumTree(s)
 }
 
 /// Squared Euclidean distance.
@@ -80,7 +82,7 @@ enum _L2Kernel: _DistanceKernel {
             s += d * d
             i &+= 16
         }
-        return _sumTree(s.lowHalf + s.highHalf)
+        return _sumTree(s)
     }
 }
 
