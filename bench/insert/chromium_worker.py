@@ -11,7 +11,7 @@ performance.now() has its fine resolution; opens the page in Debian's
 Chromium through Playwright (never Playwright's own browser download, as in
 Tests/Browser), then reads one JSON command per stdin line (see
 bench/insert/node_worker.mjs; "file" is a name in DIR), runs it in the page
-with window.benchRun and prints one JSON answer per line.
+with window.benchRun (window.benchInterleave for op interleave) and prints one JSON answer per line.
 """
 import argparse
 import http.server
@@ -98,7 +98,8 @@ def main():
                 if cmd.get("op") == "quit":
                     break
                 try:
-                    answer = page.evaluate("cmd => window.benchRun(cmd)", cmd)
+                    run = "benchInterleave" if cmd.get("op") == "interleave" else "benchRun"
+                    answer = page.evaluate("cmd => window.%s(cmd)" % run, cmd)
                 except Exception as error:
                     answer = {"error": str(error).splitlines()[0]}
                 if problems:

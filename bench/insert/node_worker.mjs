@@ -14,6 +14,12 @@
 // the index comes from the allocation-counter build (COUNTING_DIST) and the
 // answer carries the allocations made during the insert calls.
 //
+//   {"op":"interleave","file":F,"n":N,"dim":D,"allocator":...,"chunk":100}
+//
+// builds two indexes from the same rows at once, one by single inserts and
+// one by batches of `chunk`, alternating chunk by chunk (see
+// interleavedInserts), and answers both APIs' seconds.
+//
 //   {"op":"overhead","file":F,"n":N,"dim":D,"allocator":...}
 //
 // times the per-call costs of the JavaScript path (see overhead() below).
@@ -21,7 +27,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { timedInserts } from './browser/timed_inserts.mjs';
+import { checkSameIndex, interleavedInserts, timedInserts } from './browser/timed_inserts.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const countingDist = process.argv[3] ? resolve(process.argv[3]) : null;
@@ -98,6 +104,21 @@ async function run(cmd) {
   };
 }
 
+async function interleave(cmd) {
+  const { n, dim } = cmd;
+  const data = loadData(cmd.file, n * dim);
+  globalThis.gc?.();
+  const single = await create(cmd, false), batch = await create(cmd, false);
+  try {
+    const result = interleavedInserts(single, batch, data, n, dim, cmd.chunk ?? 100);
+    checkSameIndex(single, batch, data, n, dim);
+    return result;
+  } finally {
+    single.dispose();
+    batch.dispose();
+  }
+}
+
 // The wrapper's share of one insert: N single inserts through db.insert and
 // through the raw exports (what db.insert does minus argument checks and
 // error mapping), into fresh indexes with M 2 and efConstruction 1 so that
@@ -157,7 +178,7 @@ for await (const line of rl) {
   try {
     const cmd = JSON.parse(line);
     if (cmd.op === 'quit') break;
-    answer = cmd.op === 'overhead' ? await overhead(cmd) : await run(cmd);
+    answer = cmd.op === 'overhead' ? await overhead(cmd) : cmd.op === 'interleave' ? await interleave(cmd) : await run(cmd);
   } catch (error) {
     answer = { error: String(error?.stack ?? error) };
   }

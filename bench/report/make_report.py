@@ -286,7 +286,9 @@ def evaluate_goals(insert, search, quick, allocs=None):
     idx = insert_index(insert or [])
     cells = sorted({(r["data"], r["n"]) for r in insert or []})
 
-    # 1. wasm single <= 1.05 x wasm batch per vector.
+    # 1. wasm single <= 1.05 x wasm batch per vector. The verdict reads the interleaved
+    # comparison (single and batch100 alternating chunk by chunk in one process) where the
+    # run made one: the separate cells' medians drift by more than the 5% asked about.
     rows = []
     for target in ("wasm-node", "wasm-chromium"):
         for allocator in ("dlmalloc", "arena"):
@@ -294,18 +296,29 @@ def evaluate_goals(insert, search, quick, allocs=None):
                 single = idx.get((target, allocator, "single", data, n))
                 batch = biggest_batch(idx, target, allocator, data, n)
                 if single and batch:
-                    rows.append((f"{target}:{allocator} {data} n={n} (÷{batch['api']})",
+                    inter = (single.get("interleaved") or {}).get("ratio")
+                    rows.append((f"{target}:{allocator} {data} n={n}",
                                  single["median_us_per_vector"] / batch["median_us_per_vector"],
-                                 paired_ratio(single, batch)))
+                                 paired_ratio(single, batch), inter, batch["api"]))
     if rows:
-        worst = max(rows, key=lambda x: x[1])
+        interleaved = [x for x in rows if x[3] is not None]
+        verdict = (lambda x: x[3]) if len(interleaved) == len(rows) else (lambda x: x[1])
+        worst = max(rows, key=verdict)
+        worst_cells = max(rows, key=lambda x: x[1])
+        if len(interleaved) == len(rows):
+            measured = (f"single ÷ batch100, interleaved in chunks of 100: worst {worst[3]:.3f} ({worst[0]}), "
+                        f"median {statistics.median(x[3] for x in rows):.3f} over {len(rows)} cells; "
+                        f"the separate cells' ratio of medians: worst {worst_cells[1]:.2f} ({worst_cells[0]} "
+                        f"÷ {worst_cells[4]}), "
+                        f"median {statistics.median(x[1] for x in rows):.2f}{paired_summary(x[2] for x in rows)}")
+        else:
+            measured = (f"single ÷ batch: worst {worst[1]:.2f} ({worst[0]} ÷ {worst[4]}), median "
+                        f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells"
+                        f"{paired_summary(x[2] for x in rows)}")
+        detail = [dict(ratio_detail(f"{c} (÷{api})", v, p), interleaved_ratio=i) for c, v, p, i, api in rows]
         goals.append(goal("wasm-single-vs-batch", "wasm single insert ≤ 1.05 × wasm batch per vector",
-                          f"single ÷ batch: worst {worst[1]:.2f} ({worst[0]}), median "
-                          f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells"
-                          f"{paired_summary(x[2] for x in rows)}",
-                          all(x[1] <= 1.05 for x in rows),
-                          [ratio_detail(c, v, p) for c, v, p in rows],
-                          value=worst[1], threshold=1.05))
+                          measured, all(verdict(x) <= 1.05 for x in rows), detail,
+                          value=verdict(worst), threshold=1.05))
     else:
         goals.append(goal("wasm-single-vs-batch", "wasm single insert ≤ 1.05 × wasm batch per vector",
                           "not measured (no wasm rows in insert.jsonl)", None, []))
@@ -867,14 +880,18 @@ def conclusions(insert, search, goals):
                        "these data cannot say which hypothesis explained the old figure; they say which factors "
                        "matter for the gap that remains.")
     if boundary:
-        b = med([r[3] for r in boundary])
+        inter = [r["interleaved"]["ratio"] for r in insert if r.get("interleaved")]
+        b = med(inter) if inter else med([r[3] for r in boundary])
         verdict = ("so crossing the JS↔wasm boundary once per vector, and copying each vector in, costs little: "
                    "**the boundary/copy hypothesis is not supported**" if b <= 1.10 else
                    "so per-call overhead (crossing into wasm and copying each vector) is a **real part** of the "
                    "slowdown" if b <= 1.5 else
                    "so per-call overhead (boundary crossing and copying) is **a large part** of the slowdown")
         out.append(f"- **Boundary crossing and copying**: wasm single ÷ wasm batch (the same work with one call "
-                   f"per batch instead of per vector) is {span(boundary)}, {verdict}. Each insert copies "
+                   f"per batch instead of per vector) is {span(boundary)}"
+                   + (f"; interleaved chunk by chunk in one process it is {min(inter):.3f}–{max(inter):.3f} "
+                      f"(median {med(inter):.3f}, {len(inter)} cells)" if inter else "")
+                   + f", {verdict}. Each insert copies "
                    f"{128 * 4} bytes, which is nanoseconds against an insert that takes tens of µs or more.")
     if alloc_ratio:
         a = med([r[2] for r in alloc_ratio])
@@ -1026,7 +1043,9 @@ def main():
                               ["kernel", machine["kernel"]], ["OS", machine["os"] or "?"]], ["l", "l"]) + "\n",
           "A shared 2-core virtual machine: timings are noisy. Every comparison alternates the engines within one "
           "run (the order rotates every repetition) and reports medians, so the ratios are more trustworthy than "
-          "the absolute figures.\n",
+          "the absolute figures. The wasm single-vs-batch goal is judged on a finer comparison still: single "
+          "inserts and batches of 100 into two indexes in one process, alternating chunk by chunk (100 vectors "
+          "each way, order swapped every chunk), so both APIs see the same machine state.\n",
           "## Versions\n",
           md_table(["component", "version"], [["EdgeVec commit", ver["edgevec_commit"]], ["Swift", ver["swift"] or "?"],
                               ["Node.js", ver["node"] or "?"], ["Chromium", ver["chromium"] or "not installed"],

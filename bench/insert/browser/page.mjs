@@ -4,7 +4,7 @@
 // /counting/), the N rows of /data/FILE inserted through db.insert (one call per
 // vector) or db.insertBatch (K rows per call); only the insert calls are timed.
 import { EdgeVec } from '/dist/edgevec.mjs';
-import { timedInserts } from '/timed_inserts.mjs';
+import { checkSameIndex, interleavedInserts, timedInserts } from '/timed_inserts.mjs';
 
 const variantFile = { dlmalloc: 'edgevec.wasm', arena: 'edgevec-arena.wasm' };
 const cache = new Map();
@@ -29,14 +29,34 @@ function rowsOf(api) {
   return Number(m[1]);
 }
 
+function createOptions(cmd) {
+  return {
+    dimensions: cmd.dim, metric: 'l2', m: cmd.m ?? 16, efConstruction: cmd.ef_construction ?? 200,
+    seed: cmd.seed ?? 42, allocator: cmd.allocator,
+  };
+}
+
+// Single against batched inserts, interleaved chunk by chunk (as node_worker.mjs's "interleave").
+window.benchInterleave = async (cmd) => {
+  const { n, dim } = cmd;
+  const data = await loadData(cmd.file, n * dim);
+  globalThis.gc?.();
+  const single = await EdgeVec.create(createOptions(cmd)), batch = await EdgeVec.create(createOptions(cmd));
+  try {
+    const result = interleavedInserts(single, batch, data, n, dim, cmd.chunk ?? 100);
+    checkSameIndex(single, batch, data, n, dim);
+    return result;
+  } finally {
+    single.dispose();
+    batch.dispose();
+  }
+};
+
 window.benchRun = async (cmd) => {
   const { n, dim } = cmd;
   const data = await loadData(cmd.file, n * dim);
   const rows = rowsOf(cmd.api);
-  const options = {
-    dimensions: dim, metric: 'l2', m: cmd.m ?? 16, efConstruction: cmd.ef_construction ?? 200,
-    seed: cmd.seed ?? 42, allocator: cmd.allocator,
-  };
+  const options = createOptions(cmd);
   if (cmd.counting) options.wasm = new URL(`/counting/${variantFile[cmd.allocator]}`, location.href);
   globalThis.gc?.();
   const db = await EdgeVec.create(options);
