@@ -6,14 +6,36 @@ import EdgeVecAllocators
 enum _Validation {
     /// Largest squared norm accepted for l2 and dot: keeps every distance
     /// between accepted vectors finite in Float (‖a − b‖² ≤ 4·max‖·‖²).
-    @usableFromInline static let maxSquaredNorm = Double(Float.greatestFiniteMagnitude) / 8
+    @inlinable static var maxSquaredNorm: Double { Double(Float.greatestFiniteMagnitude) / 8 }
 
     /// Rows of `dimension` floats in `values` (whose length the caller
     /// checked): every value finite; for cosine no zero row; for l2 and dot
     /// no row so large that distances would overflow. Throws the first problem.
+    ///
+    /// Runs a vectorised pass first: a finite Float sum of squares proves
+    /// every value of its row finite (a NaN or ∞ makes the sum NaN or ∞),
+    /// a positive one that the row is not zero, and one at most half the
+    /// bound that the exact (Double) norm is under it, since the Float sum's
+    /// relative error is below n·2⁻²⁴. Only a row that leaves this doubt
+    /// (or is bad) sends the whole buffer to the exact checks, which find
+    /// the first problem in the same order as before.
     /// - Complexity: O(`values.count`).
     @inlinable
     static func checkRows(_ values: UnsafeBufferPointer<Float>, dimension: Int, metric: Metric) throws(EdgeVecError) {
+        let base = values.baseAddress!
+        var row = 0
+        while row &* dimension < values.count {
+            let s = squaredNormFloat(base + row &* dimension, dimension)
+            let ok = metric == .cosine ? s.isFinite && s > 0 : Double(s) <= maxSquaredNorm / 2
+            if !ok { return try _checkRowsExactly(values, dimension: dimension, metric: metric) }
+            row &+= 1
+        }
+    }
+
+    /// The exact checks of `checkRows`, value by value and in Double.
+    @inline(never) @usableFromInline
+    static func _checkRowsExactly(_ values: UnsafeBufferPointer<Float>, dimension: Int,
+                                  metric: Metric) throws(EdgeVecError) {
         for i in 0..<values.count where !values[i].isFinite {
             throw .nonFiniteValue(position: i)
         }
@@ -27,6 +49,25 @@ enum _Validation {
             }
             row += 1
         }
+    }
+
+    /// Σ vᵢ² in Float, 16 lanes at a time: NaN or ∞ when any value is, or
+    /// when the sum overflows; may round tiny rows to 0.
+    @inlinable
+    static func squaredNormFloat(_ v: UnsafePointer<Float>, _ dimension: Int) -> Float {
+        var s = SIMD16<Float>()
+        var i = 0
+        while i &+ 16 <= dimension {
+            let x = _load16(v, i)
+            s += x * x
+            i &+= 16
+        }
+        var tail: Float = 0
+        while i < dimension {
+            tail += v[i] * v[i]
+            i &+= 1
+        }
+        return _sumTree(s) + tail
     }
 
     /// Σ vᵢ² in Double: exact enough and never overflowing for Float input.

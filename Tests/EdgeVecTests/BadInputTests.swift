@@ -87,6 +87,68 @@ struct BadInputTests {
         }
     }
 
+    @Test("Rows too large for l2 and dot, near the bound and past Float's range", arguments: IndexKind.allCases)
+    func tooLarge(kind: IndexKind) throws {
+        let bound = Double(Float.greatestFiniteMagnitude) / 8     // the largest squared norm accepted
+        let near = Float((0.75 * bound / 4).squareRoot())       // ‖v‖² = 0.75 × bound: exact check accepts
+        let over = Float((1.5 * bound / 4).squareRoot())        // 1.5 × bound
+        for metric in [Metric.l2, .dot] {
+            let (index, state) = try Self.populated(kind, metric)
+            try Self.expectRejected(index, state, .vectorTooLarge(row: 0)) { try index.add([over, over, over, over]) }
+            try Self.expectRejected(index, state, .vectorTooLarge(row: 0)) { try index.add([1e20, 0, 0, 0]) }
+            var batch = Array(uniformRows(count: 3, dimension: 4, seed: 32).values)
+            batch[4] = 1e20                                       // row 1
+            try Self.expectRejected(index, state, .vectorTooLarge(row: 1)) { try index.addBatch(batch) }
+            batch[9] = .nan                                       // a later NaN is reported first
+            try Self.expectRejected(index, state, .nonFiniteValue(position: 9)) { try index.addBatch(batch) }
+            #expect(try index.add([near, near, near, near]) == 60)
+        }
+        // Cosine normalises, so size does not matter; a square overflowing Float is fine.
+        let cosine = try kind.make(dimension: 4, metric: .cosine)
+        #expect(try cosine.add([1e20, 0, 0, 0]) == 0)
+        #expect(try cosine.add([over, over, over, over]) == 1)
+        #expect(try cosine.find([1, 0, 0, 0], k: 1).first?.id == 0)
+    }
+
+    @Test("Tiny rows whose Float squares round to zero are not zero vectors", arguments: IndexKind.allCases)
+    func tinyCosine(kind: IndexKind) throws {
+        let index = try kind.make(dimension: 4, metric: .cosine)
+        #expect(try index.add([0, 1, 0, 0]) == 0)
+        #expect(try index.add([1e-30, 0, 0, 0]) == 1)
+        #expect(try index.addBatch([0, 0, 0, -1e-25, 0, 0, 2, 0]) == 2)
+        #expect(try index.find([1, 0, 0, 0], k: 1).first?.id == 1)
+        #expect(try index.find([0, 0, 0, -3], k: 1).first?.id == 2)
+        #expect(try index.find([1e-30, 0, 0, 0], k: 1).first?.id == 1)
+    }
+
+    @Test("Bad values at every position of a 37-d row (SIMD blocks and tail)", arguments: IndexKind.allCases)
+    func badValuesWide(kind: IndexKind) throws {
+        let base = Array(uniformRows(count: 2, dimension: 37, seed: 33).values)
+        for metric in Metric.allCases {
+            let index = try kind.make(dimension: 37, metric: metric)
+            for position in 0..<74 {
+                var batch = base
+                batch[position] = .infinity
+                #expect(throws: EdgeVecError.nonFiniteValue(position: position)) { try index.addBatch(batch) }
+                if position < 37 {
+                    #expect(throws: EdgeVecError.nonFiniteValue(position: position)) {
+                        try index.add(Array(batch[0..<37]))
+                    }
+                }
+            }
+            var zero = base
+            for i in 37..<74 { zero[i] = 0 }
+            if metric == .cosine {
+                #expect(throws: EdgeVecError.zeroVector(row: 1)) { try index.addBatch(zero) }
+            } else {
+                zero[40] = 1e20
+                #expect(throws: EdgeVecError.vectorTooLarge(row: 1)) { try index.addBatch(zero) }
+            }
+            #expect(index.count == 0)
+            #expect(try index.addBatch(base) == 0)
+        }
+    }
+
     @Test("k below 1", arguments: IndexKind.allCases)
     func badK(kind: IndexKind) throws {
         let (index, state) = try Self.populated(kind)
