@@ -49,6 +49,16 @@ public struct LayeredGraph {
     @inlinable
     public func upperWords(forLevel level: Int) -> Int { level * (1 + maxDegree) }
 
+    /// Nodes that fit without growing.
+    @inlinable
+    public var nodeCapacity: Int {
+        Swift.min(_layer0.capacity / _block0, _levels.capacity, _upperOffsets.capacity)
+    }
+
+    /// Upper-layer words that fit without growing.
+    @inlinable
+    public var upperCapacity: Int { _upper.capacity }
+
     /// Makes room for `nodeCount` nodes and `upperWordCount` upper-layer words.
     /// - Returns: `false` when memory is exhausted; what was reserved before the
     ///   failure stays reserved, and the graph's contents are unchanged.

@@ -58,6 +58,17 @@ extension HNSWIndex {
     /// themselves cannot fail. Draws the coming levels on a copy of the
     /// generator to size the upper-layer slab exactly.
     func _reserve(adding rows: Int) throws(EdgeVecError) {
+        if rows == 1 {          // the single insert's path: two compares when there is room
+            var preview = rng
+            let words = graph.upperWords &+ graph.upperWords(
+                forLevel: _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel))
+            if count < _roomNodes && words <= _roomUpperWords { return }
+        }
+        try _reserveAll(adding: rows)
+    }
+
+    @inline(never)
+    func _reserveAll(adding rows: Int) throws(EdgeVecError) {
         let (newCount, overflow) = count.addingReportingOverflow(rows)
         guard !overflow, newCount <= Limits.maxCount else { throw .capacityExceeded }
         var preview = rng
@@ -72,6 +83,9 @@ extension HNSWIndex {
               scratch.reserve(nodes: newCount, ef: configuration.efConstruction, degree: graph.maxDegree0,
                               stride: vectors.stride, allocator: allocator)
         else { throw .outOfMemory }
+        _roomNodes = Swift.min(vectors.capacity, graph.nodeCapacity, parents.capacity, children.capacity,
+                               scratch.visited.capacity, Limits.maxCount)
+        _roomUpperWords = graph.upperCapacity
     }
 
     /// Inserts a validated vector into reserved space. Cannot fail.

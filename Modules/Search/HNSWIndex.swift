@@ -24,6 +24,11 @@ public final class HNSWIndex {
     @usableFromInline var children = _UnsafeGrowableBuffer<UInt32>()
     @usableFromInline var scratch = _SearchScratch()
     @usableFromInline var rng: _SplitMix64
+    /// What the last full reservation left room for (capacities only grow):
+    /// nodes in every per-node buffer and the scratch, and upper-layer words.
+    /// Lets a single insert skip re-checking each buffer.
+    @usableFromInline var _roomNodes = 0
+    @usableFromInline var _roomUpperWords = 0
     /// The node searches start from, or -1 when empty.
     public internal(set) var entryPoint: Int = -1
     /// The highest layer in the graph (0 when empty).
