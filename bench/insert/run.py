@@ -487,11 +487,12 @@ def run(args):
     # cells above run each API alone, and their medians drift more than the 5% the goal
     # asks about.
     interleaved = {}
-    if args.interleave_repetitions > 0:
-        for repetition in range(args.interleave_repetitions):
+    if args.interleave_repetitions != 0:
+        runs = {n: interleave_runs(n, args.interleave_repetitions) for n in args.n}
+        for repetition in range(max(runs.values())):
             for n in args.n:
-                if n >= 100000 and repetition > 0:
-                    continue       # one run holds 1,000 chunk pairs already
+                if repetition >= runs[n]:
+                    continue
                 for kind in args.data:
                     for target in live:
                         if not isinstance(target, JsTarget) or target.label in failed:
@@ -580,6 +581,15 @@ def run(args):
         print("FAILED: %s: %s" % (label, error))
     print("wrote %d cells to %s" % (len(records), os.path.relpath(out, os.getcwd())))
     return 1 if failed else 0
+
+
+def interleave_runs(n, requested):
+    """Interleaved runs for size n: as requested, or by default (None) enough for
+    about 100 chunk pairs in all, at least 3 (N 1,000: 10; N 10,000: 3), and one
+    at N >= 100,000, whose single run holds 1,000 pairs."""
+    if requested is not None:
+        return requested
+    return 1 if n >= 100000 else max(3, -(-100 * INTERLEAVE_CHUNK // n))
 
 
 def interleaved_summary(runs, n):
@@ -685,9 +695,10 @@ def main():
     parser.add_argument("--cli-warmup-limit", type=int, default=10000,
                         help="edgevec bench runs an untimed warm-up repetition up to this N (default 10000)")
     parser.add_argument("--no-counting", action="store_true", help="skip the allocation-counter runs")
-    parser.add_argument("--interleave-repetitions", type=int, default=3,
-                        help="wasm single against batch100 interleaved in one process, runs per cell (one at "
-                             "N >= 100,000; 0 skips; default 3)")
+    parser.add_argument("--interleave-repetitions", type=int, default=None,
+                        help="wasm single against batch100 interleaved in one process, runs per cell (0 skips; "
+                             "default: about 100 chunk pairs per cell, at least 3 runs: N 1,000 10, N 10,000 3, "
+                             "N >= 100,000 1)")
     parser.add_argument("--no-overhead", action="store_true", help="skip the JavaScript wrapper overhead check")
     args = parser.parse_args()
     if args.n is None:
