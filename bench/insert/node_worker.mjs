@@ -27,7 +27,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { checkSameIndex, interleavedInserts, timedInserts } from './browser/timed_inserts.mjs';
+import { interleaveAndCheck, timedInserts } from './browser/timed_inserts.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const countingDist = process.argv[3] ? resolve(process.argv[3]) : null;
@@ -109,14 +109,7 @@ async function interleave(cmd) {
   const data = loadData(cmd.file, n * dim);
   globalThis.gc?.();
   const single = await create(cmd, false), batch = await create(cmd, false);
-  try {
-    const result = interleavedInserts(single, batch, data, n, dim, cmd.chunk ?? 100);
-    checkSameIndex(single, batch, data, n, dim);
-    return result;
-  } finally {
-    single.dispose();
-    batch.dispose();
-  }
+  return interleaveAndCheck(single, batch, data, n, dim, cmd.chunk ?? 100);
 }
 
 // The wrapper's share of one insert: N single inserts through db.insert and

@@ -4,7 +4,7 @@
 // /counting/), the N rows of /data/FILE inserted through db.insert (one call per
 // vector) or db.insertBatch (K rows per call); only the insert calls are timed.
 import { EdgeVec } from '/dist/edgevec.mjs';
-import { checkSameIndex, interleavedInserts, timedInserts } from '/timed_inserts.mjs';
+import { interleaveAndCheck, timedInserts } from '/timed_inserts.mjs';
 
 const variantFile = { dlmalloc: 'edgevec.wasm', arena: 'edgevec-arena.wasm' };
 const cache = new Map();
@@ -42,14 +42,7 @@ window.benchInterleave = async (cmd) => {
   const data = await loadData(cmd.file, n * dim);
   globalThis.gc?.();
   const single = await EdgeVec.create(createOptions(cmd)), batch = await EdgeVec.create(createOptions(cmd));
-  try {
-    const result = interleavedInserts(single, batch, data, n, dim, cmd.chunk ?? 100);
-    checkSameIndex(single, batch, data, n, dim);
-    return result;
-  } finally {
-    single.dispose();
-    batch.dispose();
-  }
+  return interleaveAndCheck(single, batch, data, n, dim, cmd.chunk ?? 100);
 };
 
 window.benchRun = async (cmd) => {

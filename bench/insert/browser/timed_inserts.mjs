@@ -60,3 +60,15 @@ export function checkSameIndex(a, b, data, n, dim, probes = 5) {
     }
   }
 }
+
+// interleavedInserts, then checkSameIndex; disposes both indexes whatever happens.
+export function interleaveAndCheck(single, batch, data, n, dim, chunk) {
+  try {
+    const result = interleavedInserts(single, batch, data, n, dim, chunk);
+    checkSameIndex(single, batch, data, n, dim);
+    return result;
+  } finally {
+    single.dispose();
+    batch.dispose();
+  }
+}
