@@ -301,11 +301,11 @@ def evaluate_goals(insert, search, quick, allocs=None):
                                  single["median_us_per_vector"] / batch["median_us_per_vector"],
                                  paired_ratio(single, batch), inter, batch["api"]))
     if rows:
-        interleaved = [x for x in rows if x[3] is not None]
-        verdict = (lambda x: x[3]) if len(interleaved) == len(rows) else (lambda x: x[1])
+        judge_interleaved = all(x[3] is not None for x in rows)
+        verdict = (lambda x: x[3]) if judge_interleaved else (lambda x: x[1])
         worst = max(rows, key=verdict)
         worst_cells = max(rows, key=lambda x: x[1])
-        if len(interleaved) == len(rows):
+        if judge_interleaved:
             measured = (f"single ÷ batch100, interleaved in chunks of 100: worst {worst[3]:.3f} ({worst[0]}), "
                         f"median {statistics.median(x[3] for x in rows):.3f} over {len(rows)} cells; "
                         f"the separate cells' ratio of medians: worst {worst_cells[1]:.2f} ({worst_cells[0]} "
