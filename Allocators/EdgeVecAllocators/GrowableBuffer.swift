@@ -1,3 +1,5 @@
+import _EdgeVecCShims
+
 /// A growable run of trivial elements in allocator memory, for the index's
 /// storage, neighbour blocks and scratch. It does not own itself: the owner
 /// calls `release(using:)` with the same allocator, once.
@@ -14,7 +16,7 @@ public struct _UnsafeGrowableBuffer<Element: BitwiseCopyable> {
     @inlinable public var capacity: Int { _capacity }
 
     /// Alignment of every block: a cache line, so vector slabs start aligned
-    /// for any SIMD width.
+    /// for any SIMD width (2 MiB natively for blocks that get huge pages).
     public static var alignment: Int { 64 }
 
     @inlinable
@@ -55,13 +57,21 @@ public struct _UnsafeGrowableBuffer<Element: BitwiseCopyable> {
     @usableFromInline
     mutating func _reallocate(_ newCapacity: Int, preserving count: Int, using allocator: RawAllocator) -> Bool {
         let (bytes, overflow) = newCapacity.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
-        guard !overflow, let raw = allocator.allocate(byteCount: bytes, alignment: Self.alignment) else {
-            return false
-        }
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        guard !overflow else { return false }
+        // Huge pages for big buffers natively (see _ev_huge_page_alignment):
+        // 2 MiB-aligned, advised before the first touch below.
+        let hugeAlignment = _ev_huge_page_alignment(bytes)
+        guard let raw = allocator.allocate(byteCount: bytes,
+                                           alignment: hugeAlignment > 0 ? hugeAlignment : Self.alignment)
+        else { return false }
+        if hugeAlignment > 0 { _ev_advise_huge_pages(raw, bytes) }
         let fresh = raw.bindMemory(to: Element.self, capacity: newCapacity)
+        // Only the part the copy does not overwrite needs zeroing.
+        let kept = base == nil ? 0 : Swift.min(count, capacity)
+        let keptBytes = kept &* MemoryLayout<Element>.stride
+        (raw + keptBytes).initializeMemory(as: UInt8.self, repeating: 0, count: bytes &- keptBytes)
         if let old = base {
-            _copyElements(Swift.min(count, capacity), from: old, to: fresh)
+            _copyElements(kept, from: old, to: fresh)
             allocator.deallocate(UnsafeMutableRawPointer(old), byteCount: capacity * MemoryLayout<Element>.stride)
         }
         _base = fresh

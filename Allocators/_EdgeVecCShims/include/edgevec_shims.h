@@ -18,4 +18,17 @@ static inline void *_ev_aligned_alloc(size_t size, size_t alignment) {
 
 static inline void _ev_free(void *p) { free(p); }
 
+// Transparent huge pages for the large buffers that are read at random (the
+// vector slab, layer-0 lists, visited stamps): with 4 KiB pages nearly every
+// vector a search touches costs a TLB miss as well as a cache miss. Linux
+// gives huge pages to anonymous memory only on request in its "madvise" THP
+// mode (Debian's default). Returns the alignment to ask for (2 MiB) when a
+// block of `bytes` should get them, 0 otherwise: always 0 off Linux, in wasm,
+// below 4 MiB, and when the environment sets EDGEVEC_HUGEPAGES=0.
+size_t _ev_huge_page_alignment(size_t bytes);
+
+// Asks the kernel to back [pointer, pointer + bytes) with huge pages; a hint
+// that may be refused. Call before the memory is first touched.
+void _ev_advise_huge_pages(void *pointer, size_t bytes);
+
 #endif
