@@ -133,7 +133,8 @@ extension HNSWIndex {
             _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer)
             let found = _drainResultsSorted()
             ep = scratch.sorted[0]
-            var chosen = _selectHeuristic(K.self, from: scratch.sorted.base!, count: found, limit: m, owner: -1)
+            var chosen = _selectHeuristic(K.self, base: q, from: scratch.sorted.base!, count: found, limit: m,
+                                          owner: -1)
             // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
             let links = scratch.links.base!
             for i in 0..<chosen { links[i] = scratch.selected[i] }
@@ -202,10 +203,20 @@ extension HNSWIndex {
             _insertSorted(_Candidate(K.distance(base, vectors.pointer(at: Int(e)), stride), e), into: sorted, count: &n)
         }
         _insertSorted(_Candidate(link.distance, newcomer), into: sorted, count: &n)
-        let kept = _selectHeuristic(K.self, from: sorted, count: n, limit: capacity, owner: layer == 0 ? node : -1)
+        let kept = _selectHeuristic(K.self, base: base, from: sorted, count: n, limit: capacity,
+                                    owner: layer == 0 ? node : -1)
         let ids = scratch.ids.base!
         for i in 0..<kept { ids[i] = scratch.selected[i].id }
         graph.setNeighbors(of: node, layer: layer, UnsafeBufferPointer(start: ids, count: kept))
+    }
+
+    /// Whether the stored vector of `c` is a bit-for-bit copy of `base`. Where
+    /// the metric has a floor (l2: 0), a copy's distance sits at it, so only
+    /// such candidates are compared.
+    @inline(__always)
+    func _isCopy<K: _DistanceKernel>(_ kernel: K.Type, _ c: _Candidate, of base: UnsafePointer<Float>) -> Bool {
+        (K.floor == -.infinity || c.distance <= K.floor)
+            && _sameBits(base, vectors.pointer(at: Int(c.id)), vectors.stride)
     }
 
     /// Whether `candidate` is a tree edge of `owner` (its parent or a tree child).
@@ -226,22 +237,33 @@ extension HNSWIndex {
     }
 
     /// Algorithm 4 of the paper (no extension, no pruned fill): walks
-    /// `candidates` in ascending distance to the base and keeps one only if it
+    /// `candidates` in ascending distance to `base` and keeps one only if it
     /// is strictly closer to the base than to every neighbour kept so far. With
     /// `owner ≥ 0`, the owner's tree edges among the candidates are kept
     /// first (and count as kept for the comparison). Writes the kept ones to
     /// `scratch.selected` and returns how many.
-    func _selectHeuristic<K: _DistanceKernel>(_ kernel: K.Type, from candidates: UnsafeMutablePointer<_Candidate>,
+    ///
+    /// Once a kept neighbour is a bit-for-bit copy of the base, every later
+    /// candidate is rejected (its distance to the copy is the very float
+    /// computed to the base: the kernels are symmetric), so the walk stops
+    /// there without computing those distances. Same choice, fewer distances:
+    /// with many duplicates (all-identical data) this was half of them.
+    @inline(__always)   // as it was before the copy check made it big enough to stay a call (+0.5% instructions)
+    func _selectHeuristic<K: _DistanceKernel>(_ kernel: K.Type, base: UnsafePointer<Float>,
+                                              from candidates: UnsafeMutablePointer<_Candidate>,
                                               count: Int, limit: Int, owner: Int) -> Int {
         let selected = scratch.selected.base!
         let stride = vectors.stride
         var kept = 0
+        var keptCopy = false
         if owner >= 0 {
             for i in 0..<count where _isTreeEdge(candidates[i].id, of: owner) {
                 selected[kept] = candidates[i]
                 kept += 1
+                if !keptCopy { keptCopy = _isCopy(K.self, candidates[i], of: base) }
             }
         }
+        if keptCopy { return kept }
         let pinned = kept
         for i in 0..<count {
             if kept >= limit { break }
@@ -260,10 +282,27 @@ extension HNSWIndex {
             if good {
                 selected[kept] = c
                 kept += 1
+                if _isCopy(K.self, c, of: base) { break }
             }
         }
         return kept
     }
+}
+
+/// Whether two stored vectors are the same bits (`count` floats, a multiple
+/// of 16). Two different vectors almost always differ in their first word.
+@inline(__always)
+func _sameBits(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Bool {
+    let x = UnsafeRawPointer(a), y = UnsafeRawPointer(b)
+    var offset = 0
+    let bytes = count &* 4
+    while offset < bytes {
+        if x.load(fromByteOffset: offset, as: UInt64.self) != y.load(fromByteOffset: offset, as: UInt64.self) {
+            return false
+        }
+        offset &+= 8
+    }
+    return true
 }
 
 /// Parent of the first node.

@@ -109,6 +109,29 @@ struct GraphInvariantTests {
         #expect(copies == 400, "found \(copies) of the 400 copies")
     }
 
+    @Test("An exact copy links to an earlier copy, plus at most its tree parent", arguments: [Metric.l2, .cosine])
+    func exactCopyLinks(metric: Metric) throws {
+        // The selection keeps a candidate only if it is closer to the new node
+        // than to every kept one; once a copy is kept, nothing else is (and
+        // the insert stops looking). A copy is the nearest candidate under l2
+        // and cosine, so the heuristic keeps exactly one; the tree may add
+        // the parent.
+        let rows = uniformRows(count: 300, dimension: 24, seed: 5)
+        let index = try makeHNSW(rows, metric: metric, m: 8, efConstruction: 64)
+        var stored = (0..<rows.count).map { rows[$0] }
+        for source in [0, 17, 150, 299, 17] {
+            let id = try index.add(rows[source])
+            stored.append(rows[source])
+            let list = index.neighbors(of: id, layer: 0)
+            let copies = list.filter { stored[$0] == rows[source] }
+            #expect(!copies.isEmpty && list.count <= 2, "copy of \(source): neighbours \(list)")
+        }
+        // A vector with no copy gets the heuristic's usual spread.
+        let fresh = try index.add(uniformRows(count: 1, dimension: 24, seed: 6)[0])
+        #expect(index.neighbors(of: fresh, layer: 0).count > 2)
+        Self.verify(index, m: 8)
+    }
+
     @Test("Invariants hold on a one-dimensional line (many equal distances)")
     func line() throws {
         var values: [Float] = []
