@@ -131,15 +131,15 @@ extension HNSWIndex {
         let m = configuration.m
         while layer >= 0 {
             _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer)
-            let found = _drainResultsSorted()
+            let found = _beginAscending()
+            scratch.ensureSorted(1)
             ep = scratch.sorted[0]
-            var chosen = _selectHeuristic(K.self, base: q, from: scratch.sorted.base!, count: found, limit: m,
-                                          owner: -1)
+            var chosen = _selectHeuristic(K.self, base: q, count: found, limit: m, owner: -1)
             // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
             let links = scratch.links.base!
             for i in 0..<chosen { links[i] = scratch.selected[i] }
             if layer == 0 {
-                let parent = _chooseParent(count: found, newcomer: id)
+                let parent = _chooseParent(newcomer: id)
                 parents[id] = parent.id
                 children[Int(parent.id)] &+= 1
                 var listed = false
@@ -163,17 +163,17 @@ extension HNSWIndex {
         }
     }
 
-    /// The newcomer's tree parent: the nearest layer-0 candidate (in
-    /// `scratch.sorted`) with fewer than 2 tree children, else the nearest
+    /// The newcomer's tree parent: the nearest layer-0 result (see
+    /// `_beginAscending`) with fewer than 2 tree children, else the nearest
     /// under the hard limit 2M − 1, else the previous node (which has none yet).
     /// The soft limit spreads the pinned edges, which hold slots the heuristic
     /// would give to other neighbours: with M − 1, a few hubs held up to 16
     /// pinned slots (see docs/ARCHITECTURE.md for the recall it cost).
-    func _chooseParent(count found: Int, newcomer: Int) -> _Candidate {
+    func _chooseParent(newcomer: Int) -> _Candidate {
         let soft = UInt32(min(2, max(configuration.m - 1, 1)))
         let hard = UInt32(graph.maxDegree0 - 1)
-        for i in 0..<found where children[Int(scratch.sorted[i].id)] < soft { return scratch.sorted[i] }
-        for i in 0..<found where children[Int(scratch.sorted[i].id)] < hard { return scratch.sorted[i] }
+        if let parent = _nearestFound(withChildrenBelow: soft) { return parent }
+        if let parent = _nearestFound(withChildrenBelow: hard) { return parent }
         let previous = UInt32(newcomer - 1)
         let stride = vectors.stride
         let distance: Float
@@ -183,6 +183,22 @@ extension HNSWIndex {
         case .dot: distance = _DotKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: newcomer - 1), stride)
         }
         return _Candidate(distance, previous)
+    }
+
+    /// The nearest layer result with fewer than `limit` tree children: the
+    /// first such in the sorted prefix, else the smallest key among those
+    /// still in the heap (all farther than the prefix). A scan, not pops: on
+    /// duplicate-heavy data the parent often sits deep in the results.
+    func _nearestFound(withChildrenBelow limit: UInt32) -> _Candidate? {
+        let sorted = scratch.sorted.base!
+        for i in 0..<scratch.sortedCount where children[Int(sorted[i].id)] < limit { return sorted[i] }
+        let keys = scratch.candidates.storage.base!
+        var best = UInt64.max           // no key is: ids stop below UInt32.max
+        for i in 0..<scratch.candidates.count {
+            let key = keys[i]
+            if key < best && children[Int(UInt32(truncatingIfNeeded: key))] < limit { best = key }
+        }
+        return best == .max ? nil : _Candidate(_key: best)
     }
 
     /// Adds the link `node → newcomer` on `layer` (`link.distance` is their
@@ -203,8 +219,8 @@ extension HNSWIndex {
             _insertSorted(_Candidate(K.distance(base, vectors.pointer(at: Int(e)), stride), e), into: sorted, count: &n)
         }
         _insertSorted(_Candidate(link.distance, newcomer), into: sorted, count: &n)
-        let kept = _selectHeuristic(K.self, base: base, from: sorted, count: n, limit: capacity,
-                                    owner: layer == 0 ? node : -1)
+        scratch.sortedCount = n
+        let kept = _selectHeuristic(K.self, base: base, count: n, limit: capacity, owner: layer == 0 ? node : -1)
         let ids = scratch.ids.base!
         for i in 0..<kept { ids[i] = scratch.selected[i].id }
         graph.setNeighbors(of: node, layer: layer, UnsafeBufferPointer(start: ids, count: kept))
@@ -236,8 +252,9 @@ extension HNSWIndex {
         count += 1
     }
 
-    /// Algorithm 4 of the paper (no extension, no pruned fill): walks
-    /// `candidates` in ascending distance to `base` and keeps one only if it
+    /// Algorithm 4 of the paper (no extension, no pruned fill): walks the
+    /// `count` candidates of `scratch.sorted` (read through `ensureSorted`;
+    /// all in place when `owner ≥ 0`) in ascending distance to `base` and keeps one only if it
     /// is strictly closer to the base than to every neighbour kept so far. With
     /// `owner ≥ 0`, the owner's tree edges among the candidates are kept
     /// first (and count as kept for the comparison). Writes the kept ones to
@@ -250,8 +267,8 @@ extension HNSWIndex {
     /// with many duplicates (all-identical data) this was half of them.
     @inline(__always)   // as it was before the copy check made it big enough to stay a call (+0.5% instructions)
     func _selectHeuristic<K: _DistanceKernel>(_ kernel: K.Type, base: UnsafePointer<Float>,
-                                              from candidates: UnsafeMutablePointer<_Candidate>,
                                               count: Int, limit: Int, owner: Int) -> Int {
+        let candidates = scratch.sorted.base!
         let selected = scratch.selected.base!
         let stride = vectors.stride
         var kept = 0
@@ -267,6 +284,7 @@ extension HNSWIndex {
         let pinned = kept
         for i in 0..<count {
             if kept >= limit { break }
+            scratch.ensureSorted(i &+ 1)
             let c = candidates[i]
             if pinned > 0 && _isTreeEdge(c.id, of: owner) { continue }
             let cv = UnsafePointer(vectors.pointer(at: Int(c.id)))

@@ -131,6 +131,21 @@ struct _CandidateHeap<Order: _HeapOrder> {
     }
 
     @inlinable mutating func removeAll() { count = 0 }
+
+    /// Becomes a heap of the `n` keys of `other` (any order), in O(n).
+    /// - Precondition: room for `n` keys.
+    @inlinable
+    mutating func assign<O: _HeapOrder>(_ other: _CandidateHeap<O>) {
+        let n = other.count
+        _copyElements(n, from: other.storage.base.unsafelyUnwrapped, to: storage.base.unsafelyUnwrapped)
+        count = n
+        let p = storage.base.unsafelyUnwrapped
+        var i = n / 2
+        while i > 0 {
+            i -= 1
+            _siftDown(p[i], from: i)
+        }
+    }
 }
 
 /// Per-index scratch reused by every insert and search: an epoch-stamped
@@ -145,6 +160,10 @@ struct _SearchScratch {
     @usableFromInline var results = _CandidateHeap<_FarthestFirst>()
     /// Sorted layer results, then the selected subset.
     @usableFromInline var sorted = _UnsafeGrowableBuffer<_Candidate>()
+    /// While an insert reads a layer's results: the first `sortedCount`
+    /// entries of `sorted` are in place, the rest wait in `candidates`
+    /// (see `HNSWIndex._beginAscending`).
+    @usableFromInline var sortedCount = 0
     @usableFromInline var selected = _UnsafeGrowableBuffer<_Candidate>()
     @usableFromInline var ids = _UnsafeGrowableBuffer<UInt32>()
     /// The new node's chosen neighbours while links back to it are made
@@ -182,6 +201,16 @@ struct _SearchScratch {
               pending.reserve(degree &+ 1, preserving: 0, using: allocator)
         else { return false }
         return true
+    }
+
+    /// Makes the first `n` ascending layer results readable in `sorted`.
+    /// - Precondition: `n` is at most the count `_beginAscending` returned.
+    @inlinable @inline(__always)
+    mutating func ensureSorted(_ n: Int) {
+        while sortedCount < n {
+            sorted[sortedCount] = candidates.pop()
+            sortedCount &+= 1
+        }
     }
 
     /// Starts a new visited generation; clears the stamps when the counter wraps.
