@@ -860,17 +860,20 @@ def conclusions(insert, search, goals):
     def extra_per_call(records):
         """Where interleaved single ÷ batch exceeds the goal: what a single call costs beyond the same insert
         in a batch, in µs (median per cell of the interleaved runs), and what those inserts cost."""
+        limit = next((g["threshold"] for g in goals if g["id"] == "wasm-single-vs-batch"), None)
+        if limit is None:
+            return ""
         extra, cost, labels = [], [], []
         for r in records:
             i = r.get("interleaved")
-            if not i or i["ratio"] <= 1.05:
+            if not i or i["ratio"] <= limit:
                 continue
             extra.append(statistics.median(s - b for s, b in zip(i["single_us_per_vector"], i["batch_us_per_vector"])))
             cost.append(statistics.median(i["batch_us_per_vector"]))
             labels.append(f"{r['target']}:{r['allocator']} {r['data']} n={r['n']}")
         if not extra:
             return ""
-        return (f" Where the interleaved ratio exceeds 1.05 ({'; '.join(labels)}), a single call costs "
+        return (f" Where the interleaved ratio exceeds {limit:g} ({'; '.join(labels)}), a single call costs "
                 f"{min(extra):.2f}–{max(extra):.2f} µs more than the same insert in a batch, against inserts of "
                 f"{min(cost):.1f}–{max(cost):.1f} µs: a fixed cost per call that shows only where inserts are cheapest.")
 
