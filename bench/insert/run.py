@@ -25,12 +25,12 @@ efConstruction 200, empty index) across
 Every repetition runs every target once per data set, targets in an order
 rotated per repetition (and, for the persistent workers, the APIs too), so
 machine noise hits all of them alike. Each worker gets one untimed warm-up per
-data set (JIT tier-up in V8); `edgevec bench` runs a warm-up repetition per process for
-N <= 10,000. Only the insert calls are timed; each run starts from an empty
-index. After the timed repetitions, allocations per insert of the wasm targets
-are counted once per cell with the allocation-counter build
-(`make wasm ALLOCATION_COUNTER=1`: malloc/posix_memalign/... calls made inside
-the module during the insert calls, divided by N).
+data set (JIT tier-up in V8); `edgevec bench` runs a warm-up repetition per
+process for N <= 10,000. Only the insert calls are timed; each run starts from
+an empty index. After the timed repetitions, allocations per insert of the wasm
+targets are counted once per cell with the allocation-counter build (`make wasm
+ALLOCATION_COUNTER=1`: malloc/posix_memalign/... calls made inside the module
+during the insert calls, divided by N).
 
 Output: one JSON object per cell and line in --out (default
 .build-work/report/insert.jsonl), and a table on stdout. Builds are made by
