@@ -25,12 +25,13 @@ efConstruction 200, empty index) across
 Every repetition runs every target once per data set, targets in an order
 rotated per repetition (and, for the persistent workers, the APIs too), so
 machine noise hits all of them alike. Each worker gets one untimed warm-up per
-data set (JIT tier-up in V8); `edgevec bench` runs a warm-up repetition per
-process for N <= 10,000. Only the insert calls are timed; each run starts from
-an empty index. After the timed repetitions, allocations per insert of the wasm
-targets are counted once per cell with the allocation-counter build (`make wasm
-ALLOCATION_COUNTER=1`: malloc/posix_memalign/... calls made inside the module
-during the insert calls, divided by N).
+data set (JIT tier-up in V8; the run's smallest N, at most 10,000 rows);
+`edgevec bench` runs a warm-up repetition per process for N <= 10,000. Only the
+insert calls are timed; each run starts from an empty index. After the timed
+repetitions, allocations per insert of the wasm targets are counted once per
+cell with the allocation-counter build (`make wasm ALLOCATION_COUNTER=1`:
+malloc/posix_memalign/... calls made inside the module during the insert
+calls, divided by N).
 
 Output: one JSON object per cell and line in --out (default
 .build-work/report/insert.jsonl), and a table on stdout. Builds are made by
@@ -62,6 +63,7 @@ OUR_APIS = ["single", "batch100", "batch1000"]
 PEER_APIS = ["single", "batch"]
 ROWS = {"single": 1, "batch100": 100, "batch1000": 1000}
 INTERLEAVE_CHUNK = 100
+WARMUP_MAX_N = 10000      # rows of a worker's untimed warm-up per data set, at most
 ALL_TARGETS = ["native-swift", "native-swift-sse", "native-c", "wasm-node", "wasm-chromium", "hnswlib", "faiss",
                "usearch"]
 
@@ -426,7 +428,10 @@ def run(args):
     paths = {(kind, n): data_file(args.work, kind, n) for n in args.n for kind in args.data}
     # One warm-up per data set: constant data takes paths (the selection's copy stop) that a
     # uniform warm-up leaves in V8's baseline tier, and the first timed constant run paid for it.
-    warm_paths = {kind: data_file(args.work, kind, min(args.n)) for kind in args.data}
+    # Tier-up needs thousands of inserts, not the run's N: capped, a `--n 100000` run does not
+    # spend a repetition's time (about 45 minutes on uniform data) warming up.
+    warm_n = min(min(args.n), WARMUP_MAX_N)
+    warm_paths = {kind: data_file(args.work, kind, warm_n) for kind in args.data}
 
     failed = {}
     live = []
@@ -442,7 +447,7 @@ def run(args):
             target.ready()
             log("%s: %s, kernel %s" % (target.label, target.runtime, target.kernel))
             for kind, path in warm_paths.items():                                       # untimed warm-ups
-                target.group(kind, min(args.n), path, target.apis, warmup=True)
+                target.group(kind, warm_n, path, target.apis, warmup=True)
             live.append(target)
         except Exception as error:
             failed[target.label] = str(error)
