@@ -48,7 +48,7 @@ else
 REPORT_OUT ?= docs/benchmarks
 endif
 
-.PHONY: help deps test test-system test-jemalloc test-arena trait-conflict embedded example cli cli-smoke report clean
+.PHONY: help deps test test-system test-jemalloc test-arena trait-conflict embedded example cli cli-smoke report test-report clean
 
 help:
 	@awk 'NR >= 3 && /^#$$/ { exit } NR >= 3' Makefile | sed 's/^# \{0,1\}//'
@@ -79,7 +79,8 @@ test: deps
 	  && $(STEP) "make test-js" $(SUB) test-js \
 	  && $(STEP) "make test-native" $(SUB) test-native \
 	  && $(STEP) "make test-crossplatform" $(SUB) test-crossplatform \
-	  && $(STEP) "make test-browser" $(SUB) test-browser; } || status=$$?; \
+	  && $(STEP) "make test-browser" $(SUB) test-browser \
+	  && $(STEP) "make test-report" $(SUB) test-report; } || status=$$?; \
 	if [ $$status -eq 0 ]; then printf '\nall tests passed; '; else printf '\nFAILED; '; fi; \
 	printf 'wall time per step:\n'; \
 	awk -F'\t' '{ printf "  %7.1fs  %-6s  %s\n", $$2, $$3, $$1; t += $$2 } END { printf "  %7.1fs          total\n", t }' $(WORK)/test-timings.tsv; \
@@ -158,6 +159,10 @@ cli: deps
 cli-smoke: cli
 	PYTHON=$(PYTHON) scripts/cli_smoke.sh $(EDGEVEC) $(DATA) $(WORK)/cli-smoke
 	$(EDGEVEC) bench --n 300 --data constant --api all --repetitions 1 --json >/dev/null   # fails on broken invariants
+
+## test-report: unit tests of the report generator (bench/report/test_*.py; standard library only).
+test-report:
+	PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest discover -s bench/report -p 'test_*.py'
 
 ## report: the benchmark report of issue 4 (scripts/report.sh): the insert matrix (make bench-insert), the search
 ## experiment (bench/search/run.py: EdgeVec native + wasm against hnswlib, faiss, usearch on MiniLM-Debian and a

@@ -53,6 +53,44 @@ def read_jsonl(path):
     return records
 
 
+def pool_runs(insert):
+    """One record per cell: records of the same cell from separate runs of bench/insert/run.py (the same
+    (target, allocator, api, data, n) more than once in insert.jsonl) are pooled: their repetitions are
+    joined in file order and the median recomputed, as are the interleaved single/batch runs; peaks are the
+    maximum, counts and byte totals (the same in every run) the first that has them. `runs` says how many
+    records were pooled and `command` lists each run's command."""
+    cells = {}
+    for r in insert:
+        key = (r["target"], r["allocator"], r["api"], r["data"], r["n"])
+        cells.setdefault(key, []).append(r)
+    pooled = []
+    for group in cells.values():
+        if len(group) == 1:
+            pooled.append(group[0])
+            continue
+        r = dict(group[0])
+        r["repetitions"] = [x for g in group for x in g["repetitions"]]
+        r["median_us_per_vector"] = round(statistics.median(r["repetitions"]), 3)
+        for key in ("peak_bytes", "wasm_memory_bytes"):
+            values = [g[key] for g in group if g.get(key) is not None]
+            if values:
+                r[key] = max(values)
+        for key in ("allocs_per_insert", "frees_per_insert", "bytes_allocated", "jemalloc_allocated_bytes",
+                    "arena_reserved_bytes"):
+            r[key] = next((g[key] for g in group if g.get(key) is not None), r.get(key))
+        inter = [g["interleaved"] for g in group if g.get("interleaved")]
+        if inter:
+            x = dict(inter[0])
+            for key in ("single_us_per_vector", "batch_us_per_vector", "ratios"):
+                x[key] = [v for i in inter for v in i[key]]
+            x["ratio"] = round(statistics.median(x["ratios"]), 4)
+            r["interleaved"] = x
+        r["runs"] = len(group)
+        r["command"] = " ; ".join(dict.fromkeys(g["command"] for g in group))
+        pooled.append(r)
+    return pooled
+
+
 def file_time(path):
     try:
         return datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc).strftime(
@@ -262,8 +300,8 @@ def paired_ratio(a, b, key="repetitions"):
     repetition, close in time, so a machine that drifts between fast and slow
     phases moves both sides together. A cross-check of the ratio of medians."""
     ra, rb = a.get(key) or [], b.get(key) or []
-    if not isinstance(ra, list) or not isinstance(rb, list):
-        return None
+    if not isinstance(ra, list) or not isinstance(rb, list) or len(ra) != len(rb):
+        return None  # not from the same repetitions (e.g. pooled from different runs)
     ratios = [x / y for x, y in zip(ra, rb) if y]
     return statistics.median(ratios) if ratios else None
 
@@ -1014,7 +1052,7 @@ def main():
     allocs = [r for r in read_jsonl(allocs_path) or [] if r.get("experiment") == "native-allocs"]
     search = read_jsonl(search_path)
     insert = read_jsonl(insert_path)
-    insert_records = [r for r in insert or [] if r.get("experiment") == "insert"]
+    insert_records = pool_runs([r for r in insert or [] if r.get("experiment") == "insert"])
     if insert is not None:
         insert = insert_records
     search = [r for r in search or [] if r.get("experiment") == "search"] if search is not None else None

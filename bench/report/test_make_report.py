@@ -1,0 +1,50 @@
+"""Unit tests of make_report's record handling (standard library only).
+
+    python3 -m unittest discover -s bench/report -p 'test_*.py'
+"""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_report  # noqa: E402
+
+
+def cell(reps, **extra):
+    r = {"experiment": "insert", "target": "wasm-node", "allocator": "arena", "api": "single",
+         "data": "uniform", "n": 100000, "repetitions": reps, "median_us_per_vector": sorted(reps)[len(reps) // 2],
+         "allocs_per_insert": None, "peak_bytes": 10, "command": "run A"}
+    r.update(extra)
+    return r
+
+
+class PoolRunsTests(unittest.TestCase):
+    def test_single_records_pass_through_unchanged(self):
+        a = cell([3.0, 1.0, 2.0])
+        b = cell([5.0], api="batch100")
+        self.assertEqual(make_report.pool_runs([a, b]), [a, b])
+
+    def test_same_cell_from_two_runs_is_pooled(self):
+        a = cell([3.0, 1.0, 2.0], interleaved={"ratios": [1.0], "single_us_per_vector": [2.0],
+                                                "batch_us_per_vector": [2.0], "ratio": 1.0})
+        b = cell([10.0, 11.0], peak_bytes=30, allocs_per_insert=0.5, command="run B",
+                 interleaved={"ratios": [1.2], "single_us_per_vector": [2.4],
+                              "batch_us_per_vector": [2.0], "ratio": 1.2})
+        (r,) = make_report.pool_runs([a, b])
+        self.assertEqual(r["repetitions"], [3.0, 1.0, 2.0, 10.0, 11.0])
+        self.assertEqual(r["median_us_per_vector"], 3.0)
+        self.assertEqual(r["peak_bytes"], 30)
+        self.assertEqual(r["allocs_per_insert"], 0.5)   # the run that counted
+        self.assertEqual(r["runs"], 2)
+        self.assertEqual(r["command"], "run A ; run B")
+        self.assertEqual(r["interleaved"]["ratios"], [1.0, 1.2])
+        self.assertEqual(r["interleaved"]["ratio"], 1.1)
+        self.assertEqual(a["repetitions"], [3.0, 1.0, 2.0])  # inputs untouched
+
+    def test_paired_ratio_needs_the_same_repetitions(self):
+        self.assertEqual(make_report.paired_ratio({"repetitions": [2.0, 4.0]}, {"repetitions": [1.0, 2.0]}), 2.0)
+        self.assertIsNone(make_report.paired_ratio({"repetitions": [2.0, 4.0, 6.0]}, {"repetitions": [1.0, 2.0]}))
+
+
+if __name__ == "__main__":
+    unittest.main()
