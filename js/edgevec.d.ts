@@ -126,8 +126,8 @@ export class EdgeVec {
   /** Browsers: stores `save()` in IndexedDB (database 'edgevec', object store 'indexes') under `name`. */
   saveToIndexedDB(name: string): Promise<void>;
 
-  /** Allocation counts of this index's module; null unless built with `make wasm ALLOCATION_COUNTER=1`. */
-  allocationStats(): { allocations: number; frees: number } | null;
+  /** Allocation calls (and the bytes they asked for) and frees of this index's module; null unless built with `make wasm ALLOCATION_COUNTER=1`. */
+  allocationStats(): { allocations: number; bytes: number; frees: number } | null;
 
   /** Frees the index and its WebAssembly instance; later calls throw DISPOSED. Idempotent. */
   dispose(): void;

@@ -568,14 +568,16 @@ export class EdgeVec {
 
   /**
    * Allocation counts of this index's module (`malloc`/`posix_memalign`/…
-   * calls and frees since it was instantiated), or null unless the module
-   * was built with the AllocationCounter trait (`make wasm ALLOCATION_COUNTER=1`).
-   * @returns {{ allocations: number, frees: number } | null}
+   * calls, the bytes they asked for, and frees since it was instantiated),
+   * or null unless the module was built with the AllocationCounter trait
+   * (`make wasm ALLOCATION_COUNTER=1`).
+   * @returns {{ allocations: number, bytes: number, frees: number } | null}
    */
   allocationStats() {
     const x = this._live();
     if (typeof x.ev_allocation_count !== 'function') return null;
-    return { allocations: Number(x.ev_allocation_count()), frees: Number(x.ev_free_count()) };
+    return { allocations: Number(x.ev_allocation_count()), bytes: Number(x.ev_allocated_bytes()),
+      frees: Number(x.ev_free_count()) };
   }
 
   /** Frees the index and its WebAssembly instance. Later calls throw DISPOSED; calling it again does nothing. */

@@ -11,7 +11,7 @@
 #
 # Environment: BENCH_PYTHON (a python with numpy, hnswlib, faiss, usearch;
 # default .venv-bench/bin/python), MAKE (to run bench-insert; default make),
-# ALLOC_CLIS ("system=PATH arena=PATH": edgevec builds whose malloc calls per
+# ALLOC_CLIS ("system=PATH jemalloc=PATH arena=PATH": edgevec builds whose malloc calls per
 # insert bench/report/native_allocs.py counts; missing paths are skipped).
 # QUICK=1: MiniLM smoke subset, 10,000 synthetic vectors, fewer ef values, a
 # small insert matrix; OUT_DIR should then be outside docs/ (the Makefile

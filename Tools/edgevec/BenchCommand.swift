@@ -24,7 +24,9 @@ struct BenchCommand: ParsableCommand {
             single, batch100 and batch1000 in turn within every repetition. After each \
             run the graph invariants are checked (untimed). Prints µs per vector for \
             every run and the median per API; with --json, one JSON object per line \
-            (kind "run", then kind "summary" per API).
+            (kind "run", then kind "summary" per API). Under the allocation counter \
+            (LD_PRELOAD=malloc_count.so, see bench/report/malloc_count.c) every run also \
+            reports the allocation calls its inserts made and the bytes they asked for.
             """
     )
 
@@ -122,7 +124,9 @@ struct BenchCommand: ParsableCommand {
                         ("us_per_vector", .number(result.microsecondsPerVector, 3)),
                         ("count", .int(result.count)),
                         ("allocated_bytes", .int(result.allocatedBytes)),
-                    ] + (result.allocatorBytes.map { [($0.key, JSONValue.int($0.bytes))] } ?? []) + [
+                    ] + (result.allocatorBytes.map { [($0.key, JSONValue.int($0.bytes))] } ?? [])
+                      + (result.allocations.map { [("allocation_calls", JSONValue.int($0.calls)),
+                                                   ("allocation_bytes", JSONValue.int($0.bytes))] } ?? []) + [
                         ("peak_rss_bytes", .int(result.peakRSS.bytes)),
                         ("peak_rss_source", .text(result.peakRSS.source)),
                         ("invariants", .text(result.invariants)),
@@ -131,6 +135,7 @@ struct BenchCommand: ParsableCommand {
                     print("  rep \(repetition)  \(pad(api.rawValue, 9))  \(pad(fixed(result.microsecondsPerVector, 2), 9, right: true)) µs/vector"
                         + "  \(fixed(result.seconds, 3)) s  index \(megabytes(result.allocatedBytes)) MiB"
                         + (result.allocatorBytes.map { " (\($0.key.replacingUnderscores) \(megabytes($0.bytes)) MiB)" } ?? "")
+                        + (result.allocations.map { "  \($0.calls) allocations (\(megabytes($0.bytes)) MiB)" } ?? "")
                         + "  peak RSS \(megabytes(result.peakRSS.bytes)) MiB  invariants \(result.invariants)")
                 }
             }
@@ -158,6 +163,8 @@ struct BenchCommand: ParsableCommand {
         var count: Int
         var allocatedBytes: Int
         var allocatorBytes: (key: String, bytes: Int)?
+        /// What the inserts allocated, when the allocation counter is preloaded.
+        var allocations: (calls: Int, bytes: Int)?
         var peakRSS: (bytes: Int, source: String)
         var invariants: String
     }
@@ -178,6 +185,8 @@ struct BenchCommand: ParsableCommand {
         let d = dimensions
         let total = n
         let rowsPerCall = api.rows
+        let probe = AllocationProbe.shared
+        let allocationsBefore = probe?.totals()
         let start = monotonicNanoseconds()
         try values.withUnsafeBufferPointer { (all) throws(CLIError) in
             var row = 0
@@ -199,6 +208,11 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        var allocations: (calls: Int, bytes: Int)?
+        if let probe, let before = allocationsBefore {
+            let after = probe.totals()
+            allocations = (after.calls - before.calls, after.bytes - before.bytes)
+        }
         let peak = peakRSS(resetWorked: peakReset)
         // Memory behind the index as the allocator sees it: the bump arena's
         // chunks (it never reuses what growth gave back), or everything
@@ -213,7 +227,8 @@ struct BenchCommand: ParsableCommand {
         guard index.count == total else { throw CLIError("the index holds \(index.count) vectors, expected \(total)") }
         if violation != nil { throw CLIError("graph invariants violated after \(api.rawValue): \(invariants)") }
         return RunResult(seconds: seconds, microsecondsPerVector: seconds * 1e6 / Double(total), count: index.count,
-                         allocatedBytes: index.allocatedBytes, allocatorBytes: allocatorBytes, peakRSS: peak,
+                         allocatedBytes: index.allocatedBytes, allocatorBytes: allocatorBytes,
+                         allocations: allocations, peakRSS: peak,
                          invariants: invariants)
     }
 

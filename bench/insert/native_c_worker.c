@@ -16,7 +16,9 @@
  * mallinfo2 in-use delta, or jemalloc's stats.allocated delta when the
  * library allocates with jemalloc), peak RSS since the run started (VmHWM
  * after resetting it through /proc/self/clear_refs), and ev_allocator_kind.
- * "quit" or end of input ends the worker.
+ * Under the allocation counter (LD_PRELOAD=malloc_count.so, see
+ * bench/report/malloc_count.c) it also answers the allocation calls and bytes
+ * the insert calls made. "quit" or end of input ends the worker.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -80,6 +82,8 @@ static long long allocator_bytes(int kind) {
     return (long long)(mi.uordblks + mi.hblkhd);
 }
 
+typedef void (*count_fn)(unsigned long long *, unsigned long long *);
+
 static float *data = NULL;
 static char data_path[4096];
 static long long data_floats = 0;
@@ -110,6 +114,7 @@ int main(void) {
     printf("{\"ready\":true,\"allocator_kind\":\"%s\",\"kernel\":\"%s\"}\n",
            kind >= 0 && kind <= 2 ? kinds[kind] : "unknown", kernel);
     fflush(stdout);
+    count_fn count = (count_fn)dlsym(RTLD_DEFAULT, "malloc_count_read");   /* NULL unless preloaded */
     while (fgets(line, sizeof line, stdin)) {
         char path[4096];
         long long n, dim, rows, m, efc;
@@ -134,6 +139,8 @@ int main(void) {
             continue;
         }
         int32_t status = 0;
+        unsigned long long calls0 = 0, bytes0 = 0, calls1 = 0, bytes1 = 0;
+        if (count) count(&calls0, &bytes0);
         double start = now_seconds();
         if (rows == 1) {
             for (long long i = 0; i < n && status >= 0; i++) status = ev_insert(h, data + i * dim);
@@ -144,6 +151,7 @@ int main(void) {
             }
         }
         double seconds = now_seconds() - start;
+        if (count) count(&calls1, &bytes1);
         long long after = allocator_bytes(kind);
         long long peak = peak_rss_bytes();
         int32_t size = ev_size(h);
@@ -152,10 +160,12 @@ int main(void) {
             printf("{\"error\":\"insert failed: %s (size %d)\"}\n", ev_error_message(status), size);
         } else {
             printf("{\"seconds\":%.9f,\"bytes_allocated\":%lld,\"bytes_allocated_source\":\"%s\","
-                   "\"peak_bytes\":%lld,\"peak_source\":\"%s\"}\n",
+                   "\"peak_bytes\":%lld,\"peak_source\":\"%s\"",
                    seconds, before >= 0 && after >= 0 ? after - before : -1,
                    kind == EV_ALLOCATOR_JEMALLOC ? "jemalloc stats.allocated delta" : "glibc mallinfo2 in-use delta",
                    peak, reset ? "VmHWM since run start" : "VmHWM of process");
+            if (count) printf(",\"allocation_calls\":%llu,\"allocation_bytes\":%llu", calls1 - calls0, bytes1 - bytes0);
+            printf("}\n");
         }
         fflush(stdout);
     }

@@ -97,6 +97,7 @@ async function run(cmd) {
   return {
     seconds,
     allocations: after ? after.allocations - before.allocations : null,
+    allocation_bytes: after ? after.bytes - before.bytes : null,
     frees: after ? after.frees - before.frees : null,
     wasm_memory_bytes: wasmMemory,
     peak_bytes: peak,

@@ -28,10 +28,14 @@ machine noise hits all of them alike. Each worker gets one untimed warm-up per
 data set (JIT tier-up in V8; the run's smallest N, at most 10,000 rows);
 `edgevec bench` runs a warm-up repetition per process for N <= 10,000. Only the
 insert calls are timed; each run starts from an empty index. After the timed
-repetitions, allocations per insert of the wasm targets are counted once per
-cell with the allocation-counter build (`make wasm ALLOCATION_COUNTER=1`:
-malloc/posix_memalign/... calls made inside the module during the insert
-calls, divided by N).
+repetitions, allocations are counted in one untimed run per cell: the calls
+to malloc/posix_memalign/... that the insert calls make (divided by N: allocs
+per insert) and the bytes those calls ask for (allocated_bytes, growth steps
+and arena chunks), for wasm with the allocation-counter build (`make wasm
+ALLOCATION_COUNTER=1`: calls made inside the module), natively under the
+LD_PRELOAD counter bench/report/malloc_count.c (jemalloc's mallocx included),
+which `edgevec bench` and native_c_worker.c read around their insert calls.
+`--count-only` does only that, for a matrix measured earlier.
 
 Output: one JSON object per cell and line in --out (default
 .build-work/report/insert.jsonl), and a table on stdout. Builds are made by
@@ -42,6 +46,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -159,6 +164,9 @@ class Target:
     def label(self):
         return "%s:%s" % (self.name, self.allocator)
 
+    # Path of malloc_count.so (bench/report/malloc_count.c) for the native targets' counting runs.
+    counter_library = None
+
     def start(self):
         pass
 
@@ -222,6 +230,28 @@ class CliTarget(Target):
             raise TargetError("edgevec bench printed runs for %s" % sorted(out))
         return out
 
+    def count(self, kind, n, path, api):
+        """Allocation calls and bytes of the inserts, one untimed run per (data, n) under the
+        LD_PRELOAD counter (all three APIs in one process, cached), after the same warm-up repetition
+        as the timed runs: the first inserts of a process also instantiate Swift runtime metadata."""
+        cache = self.__dict__.setdefault("_counts", {})
+        if (kind, n) not in cache:
+            env = dict(self.env, LD_PRELOAD=self.counter_library)
+            extra = 1 if n <= self.warmup_limit else 0
+            proc = subprocess.run(self.command(kind, n, 1 + extra), capture_output=True, text=True, cwd=ROOT,
+                                  env=env)
+            if proc.returncode != 0:
+                raise TargetError("edgevec bench failed: %s" % (proc.stderr or proc.stdout)[-2000:].strip())
+            rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+            cache[(kind, n)] = {r["api"]: {"allocations": r["allocation_calls"],
+                                           "allocation_bytes": r["allocation_bytes"], "frees": None}
+                                for r in rows if r.get("kind") == "run" and r["repetition"] > extra
+                                and "allocation_calls" in r}
+        counted = cache[(kind, n)].get(api)
+        if counted is None:
+            raise TargetError("%s reported no allocation counts under %s" % (self.path, self.counter_library))
+        return counted
+
 
 class NativeCTarget(Target):
     name = "native-c"
@@ -241,12 +271,29 @@ class NativeCTarget(Target):
                                                                      self.allocator))
         self.kernel = info["kernel"]
 
-    def group(self, kind, n, path, apis, warmup=False):
-        return {api: self.worker.call("run %s %d %d %d %d %d %d" % (path, n, DIM, ROWS[api], M, EF_CONSTRUCTION,
-                                                                    SEED)) for api in apis}
+    def group(self, kind, n, path, apis, warmup=False, worker=None):
+        return {api: (worker or self.worker).call("run %s %d %d %d %d %d %d" % (path, n, DIM, ROWS[api], M,
+                                                                              EF_CONSTRUCTION, SEED))
+                for api in apis}
+
+    def count(self, kind, n, path, api):
+        """Allocation calls and bytes of the inserts: an untimed run in a second worker under the
+        LD_PRELOAD counter, which first inserts 1,000 rows once (the first inserts of a process also
+        instantiate Swift runtime metadata)."""
+        if getattr(self, "counting_worker", None) is None:
+            env = dict(os.environ, LD_LIBRARY_PATH=self.libdir, LD_PRELOAD=self.counter_library)
+            self.counting_worker = Worker([self.binary], env=env, text_protocol=True)
+            self.counting_worker.ready()
+            self.group(kind, min(n, 1000), path, ["single"], worker=self.counting_worker)
+        r = self.group(kind, n, path, [api], worker=self.counting_worker)[api]
+        if "allocation_calls" not in r:
+            raise TargetError("the C worker reported no allocation counts under %s" % self.counter_library)
+        return {"allocations": r["allocation_calls"], "allocation_bytes": r["allocation_bytes"], "frees": None}
 
     def close(self):
         self.worker.close()
+        if getattr(self, "counting_worker", None) is not None:
+            self.counting_worker.close()
 
 
 class JsTarget(Target):
@@ -331,6 +378,19 @@ def compile_c_worker(work, dist):
         subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-I", os.path.dirname(header),
                         source, "-L", os.path.dirname(library), "-ledgevec", "-o", binary], check=True)
     return binary
+
+
+def compile_malloc_counter(work):
+    """bench/report/malloc_count.c as WORK/malloc_count.so (rebuilt when older than the source), or None
+    without gcc."""
+    source = os.path.join(ROOT, "bench", "report", "malloc_count.c")
+    library = os.path.join(work, "malloc_count.so")
+    if not shutil.which("gcc"):
+        return None
+    if not os.path.exists(library) or os.path.getmtime(library) < os.path.getmtime(source):
+        os.makedirs(work, exist_ok=True)
+        subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", library, source, "-ldl"], check=True)
+    return library
 
 
 def make_targets(args, skipped):
@@ -446,7 +506,7 @@ def run(args):
         try:
             target.ready()
             log("%s: %s, kernel %s" % (target.label, target.runtime, target.kernel))
-            for kind, path in warm_paths.items():                                       # untimed warm-ups
+            for kind, path in ({} if args.count_only else warm_paths).items():          # untimed warm-ups
                 target.group(kind, warm_n, path, target.apis, warmup=True)
             live.append(target)
         except Exception as error:
@@ -456,7 +516,7 @@ def run(args):
     samples = {}   # (label, api, kind, n) -> list of result dicts
     started = time.monotonic()
     for n in args.n:
-        for repetition in range(args.repetitions):
+        for repetition in range(0 if args.count_only else args.repetitions):
             for d, kind in enumerate(args.data if repetition % 2 == 0 else list(reversed(args.data))):
                 shift = (repetition * len(args.data) + d) % len(live) if live else 0
                 for target in live[shift:] + live[:shift]:
@@ -473,11 +533,24 @@ def run(args):
             log("n %d: repetition %d/%d done (%.0f s)" % (n, repetition + 1, args.repetitions,
                                                            time.monotonic() - started))
 
-    # Allocation counts: one run per cell with the counting build (wasm only).
+    # Allocation counts: one untimed run per cell, wasm with the counting build, native under the
+    # LD_PRELOAD counter (bench/report/malloc_count.c).
     allocations = {}
-    if counting and not args.no_counting:
+    counter = compile_malloc_counter(args.work) if not args.no_counting else None
+    if not args.no_counting:
+        if counter is None:
+            log("no gcc: allocs_per_insert stays null for the native targets")
         for target in live:
-            if not isinstance(target, JsTarget) or target.label in failed:
+            if target.label in failed:
+                continue
+            if isinstance(target, JsTarget):
+                if not counting:
+                    continue
+            elif isinstance(target, (CliTarget, NativeCTarget)):
+                if counter is None:
+                    continue
+                target.counter_library = counter
+            else:
                 continue
             for n in args.n:
                 for kind in args.data:
@@ -487,7 +560,7 @@ def run(args):
                         except Exception as error:
                             log("allocation count failed for %s %s %s %d: %s" % (target.label, api, kind, n, error))
         log("allocation counts done (%.0f s)" % (time.monotonic() - started))
-    elif not counting:
+    if not counting and not args.no_counting:
         log("no allocation-counter build at %s: allocs_per_insert stays null for wasm "
             "(make wasm ALLOCATION_COUNTER=1 DIST=%s)" % (args.counting_dist, args.counting_dist))
 
@@ -495,7 +568,7 @@ def run(args):
     # cells above run each API alone, and their medians drift more than the 5% the goal
     # asks about.
     interleaved = {}
-    if args.interleave_repetitions != 0:
+    if args.interleave_repetitions != 0 and not args.count_only:
         runs = {n: interleave_runs(n, args.interleave_repetitions) for n in args.n}
         for repetition in range(max(runs.values())):
             for n in args.n:
@@ -514,7 +587,7 @@ def run(args):
         log("interleaved single/batch%d runs done (%.0f s)" % (INTERLEAVE_CHUNK, time.monotonic() - started))
 
     overhead = {}
-    if not args.no_overhead:
+    if not args.no_overhead and not args.count_only:
         for target in live:
             if target.name == "wasm-node" and target.label not in failed:
                 try:
@@ -537,16 +610,16 @@ def run(args):
         for n in args.n:
             for kind in args.data:
                 for api in target.apis:
-                    runs = samples.get((target.label, api, kind, n))
-                    if not runs:
+                    runs = samples.get((target.label, api, kind, n)) or []
+                    counted = allocations.get((target.label, api, kind, n))
+                    if not runs and not counted:
                         continue
                     us = [r["seconds"] * 1e6 / n for r in runs]
-                    counted = allocations.get((target.label, api, kind, n))
                     record = {
                         "experiment": "insert", "target": target.name, "allocator": target.allocator, "api": api,
                         "data": kind, "n": n, "dim": DIM, "m": M, "ef_construction": EF_CONSTRUCTION,
                         "repetitions": [round(x, 3) for x in us],
-                        "median_us_per_vector": round(statistics.median(us), 3),
+                        "median_us_per_vector": round(statistics.median(us), 3) if us else None,
                         "allocs_per_insert": (round(counted["allocations"] / n, 4) if counted else None),
                         "bytes_allocated": _median_int(runs, "bytes_allocated"),
                         "peak_bytes": _max_int(runs, "peak_bytes"),
@@ -554,16 +627,21 @@ def run(args):
                         "command": reproduce_command(args, target, kind, n),
                         # Beyond the shared schema: where the numbers come from.
                         "runtime": target.runtime,
-                        "peak_source": runs[-1].get("peak_source"),
-                        "bytes_allocated_source": runs[-1].get("bytes_allocated_source"),
+                        "peak_source": runs[-1].get("peak_source") if runs else None,
+                        "bytes_allocated_source": runs[-1].get("bytes_allocated_source") if runs else None,
                     }
-                    if "wasm_memory_bytes" in runs[-1]:
+                    if runs and "wasm_memory_bytes" in runs[-1]:
                         record["wasm_memory_bytes"] = _max_int(runs, "wasm_memory_bytes")
                     for key in ("arena_reserved_bytes", "jemalloc_allocated_bytes"):
-                        if key in runs[-1]:
+                        if runs and key in runs[-1]:
                             record[key] = _median_int(runs, key)
                     if counted:
-                        record["frees_per_insert"] = round(counted["frees"] / n, 4)
+                        # Bytes the counted calls asked for during the N inserts (growth steps, arena chunks).
+                        record["allocated_bytes"] = counted.get("allocation_bytes")
+                        record["allocations_source"] = ("allocation-counter build" if isinstance(target, JsTarget)
+                                                        else "LD_PRELOAD malloc_count.so")
+                        if counted.get("frees") is not None:
+                            record["frees_per_insert"] = round(counted["frees"] / n, 4)
                     pairs = interleaved.get((target.label, kind, n))
                     if api == "single" and pairs:
                         record["interleaved"] = interleaved_summary(pairs, n)
@@ -628,7 +706,20 @@ def print_table(records, args, seconds):
                   if r["target"] in peers and r["api"] == api and r["data"] == kind and r["n"] == n]
         return min(values) if values else None
 
+    order = {name: i for i, name in enumerate(ALL_TARGETS)}
+    records = sorted(records, key=lambda r: (r["n"], r["data"], order[r["target"]], r["allocator"],
+                                             (OUR_APIS + PEER_APIS).index(r["api"])))
     print()
+    if args.count_only:
+        print("allocation counts: dim %d, M %d, efConstruction %d, l2, one untimed run per cell from an empty index"
+              % (DIM, M, EF_CONSTRUCTION))
+        print("%-16s %-8s %-9s %-8s %7s %10s %12s  %s" % ("target", "alloc", "api", "data", "n", "allocs/in",
+                                                        "MiB alloc'd", "counted by"))
+        for r in records:
+            print("%-16s %-8s %-9s %-8s %7d %10.4f %12.1f  %s" % (
+                r["target"], r["allocator"], r["api"], r["data"], r["n"], r["allocs_per_insert"],
+                (r.get("allocated_bytes") or 0) / 1048576, r.get("allocations_source")))
+        return
     print("insert matrix: dim %d, M %d, efConstruction %d, l2, median of %d repetitions, µs per vector (%s, %s)"
           % (DIM, M, EF_CONSTRUCTION, args.repetitions, platform.node() or "host", time.strftime("%Y-%m-%d %H:%M")))
     print("  ÷peer: against the best peer's single (single rows) or batch (batch rows); ÷native: against "
@@ -638,9 +729,6 @@ def print_table(records, args, seconds):
         "1/b1000", "kernel")
     print(header)
     print("-" * len(header))
-    order = {name: i for i, name in enumerate(ALL_TARGETS)}
-    records = sorted(records, key=lambda r: (r["n"], r["data"], order[r["target"]], r["allocator"],
-                                             (OUR_APIS + PEER_APIS).index(r["api"])))
     previous = None
     for r in records:
         group = (r["n"], r["data"])
@@ -703,6 +791,9 @@ def main():
     parser.add_argument("--cli-warmup-limit", type=int, default=10000,
                         help="edgevec bench runs an untimed warm-up repetition up to this N (default 10000)")
     parser.add_argument("--no-counting", action="store_true", help="skip the allocation-counter runs")
+    parser.add_argument("--count-only", action="store_true",
+                        help="only the allocation-counter runs: records with counts and no timings, which "
+                             "bench/report/make_report.py pools with timed records of the same cells")
     parser.add_argument("--interleave-repetitions", type=int, default=None,
                         help="wasm single against batch100 interleaved in one process, runs per cell (0 skips; "
                              "default: about 100 chunk pairs per cell, at least 3 runs: N 1,000 10, N 10,000 3, "
@@ -713,6 +804,8 @@ def main():
         args.n = [1000] if args.quick else [1000, 10000, 100000]
     if args.repetitions < 1:
         parser.error("--repetitions must be at least 1")
+    if args.count_only and args.no_counting:
+        parser.error("--count-only and --no-counting exclude each other")
     for kind in args.data:
         if kind not in ("constant", "uniform"):
             parser.error("--data: constant and/or uniform, got %r" % kind)

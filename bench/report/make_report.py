@@ -58,16 +58,22 @@ def pool_runs(insert):
     (target, allocator, api, data, n) more than once in insert.jsonl) are pooled: their repetitions are
     joined in file order and the median recomputed, as are the interleaved single/batch runs; peaks are the
     maximum, counts and byte totals (the same in every run) the first that has them. `runs` says how many
-    records were pooled and `command` lists each run's command."""
+    records were pooled and `command` lists each run's command. Records of `run.py --count-only` (counts,
+    no repetitions) only lend their counts; a cell with no timed record is left out."""
     cells = {}
     for r in insert:
         key = (r["target"], r["allocator"], r["api"], r["data"], r["n"])
         cells.setdefault(key, []).append(r)
     pooled = []
-    for group in cells.values():
+    for key, group in cells.items():
+        timed = [g for g in group if g.get("repetitions")]
+        if not timed:
+            print(f"warning: insert.jsonl: {key} has counts but no timed record; left out", file=sys.stderr)
+            continue
         if len(group) == 1:
             pooled.append(group[0])
             continue
+        group = timed + [g for g in group if not g.get("repetitions")]
         r = dict(group[0])
         r["repetitions"] = [x for g in group for x in g["repetitions"]]
         r["median_us_per_vector"] = round(statistics.median(r["repetitions"]), 3)
@@ -75,8 +81,8 @@ def pool_runs(insert):
             values = [g[key] for g in group if g.get(key) is not None]
             if values:
                 r[key] = max(values)
-        for key in ("allocs_per_insert", "frees_per_insert", "bytes_allocated", "jemalloc_allocated_bytes",
-                    "arena_reserved_bytes"):
+        for key in ("allocs_per_insert", "frees_per_insert", "allocated_bytes", "allocations_source",
+                    "bytes_allocated", "jemalloc_allocated_bytes", "arena_reserved_bytes"):
             r[key] = next((g[key] for g in group if g.get(key) is not None), r.get(key))
         inter = [g["interleaved"] for g in group if g.get("interleaved")]
         if inter:
@@ -85,7 +91,7 @@ def pool_runs(insert):
                 x[key] = [v for i in inter for v in i[key]]
             x["ratio"] = round(statistics.median(x["ratios"]), 4)
             r["interleaved"] = x
-        r["runs"] = len(group)
+        r["runs"] = len(timed)
         r["command"] = " ; ".join(dict.fromkeys(g["command"] for g in group))
         pooled.append(r)
     return pooled
@@ -426,17 +432,23 @@ def evaluate_goals(insert, search, quick, allocs=None):
         goals.append(goal("native-single-vs-hnswlib", "native single insert ≤ 0.8 × hnswlib's per insert",
                           "not measured", None, detail))
 
-    # 4. allocations per insert, native: insert.jsonl if it counted them, else allocs.jsonl
-    # (bench/report/native_allocs.py), else (system only) the package-benchmark thresholds.
+    # 4. allocations per insert, native, in steady state: allocs.jsonl (bench/report/native_allocs.py: the
+    # difference of two sizes, so the first growth steps of an empty index cancel out), else the insert
+    # matrix's counts (from an empty index, growth included) at its largest n, else (system only) the
+    # package-benchmark thresholds.
     def native_rows(records, allocator):
         return [r for r in records or [] if r["target"] in ("native-swift", "native-c")
                 and r["allocator"] == allocator and r["api"] == "single" and r.get("allocs_per_insert") is not None]
-    arena, system = native_rows(insert, "arena"), native_rows(insert, "system")
-    arena_source = source = "insert.jsonl"
+
+    def largest_n(rows):
+        top = max((r["n"] for r in rows), default=None)
+        return [r for r in rows if r["n"] == top]
+    arena, system = native_rows(allocs, "arena"), native_rows(allocs, "system")
+    arena_source = source = "LD_PRELOAD call counter, difference of two sizes"
     if not arena:
-        arena, arena_source = native_rows(allocs, "arena"), "LD_PRELOAD call counter"
+        arena, arena_source = largest_n(native_rows(insert, "arena")), "insert matrix, from an empty index"
     if not system:
-        system, source = native_rows(allocs, "system"), "LD_PRELOAD call counter"
+        system, source = largest_n(native_rows(insert, "system")), "insert matrix, from an empty index"
     if not system:
         system = thresholds_allocations()
         source = "Benchmarks/Thresholds (package-benchmark malloc counts, system allocator)"
@@ -772,7 +784,10 @@ def insert_sections(insert, insert_path):
         return "*insert.jsonl is empty.*\n", "insert matrix: empty"
     idx = insert_index(insert)
     md = [f"Source: `insert.jsonl`, written {file_time(insert_path) or '?'}. µs per vector (median of the "
-          "repetitions), allocations per insert (wasm: the allocation-counter build; `–` where not counted), "
+          "repetitions); allocation calls per insert and the MiB those calls asked for during the N inserts "
+          "(growth steps and arena chunks included), counted in one untimed run per cell from an empty index: "
+          "wasm with the allocation-counter build, natively under an LD_PRELOAD counter "
+          "(`bench/report/malloc_count.c`; jemalloc's mallocx included); `–` where not counted (the peers); "
           "peak memory; `÷ best peer`: against the fastest of hnswlib, faiss and usearch with the same kind of "
           "API (single against single, any batch against the peers' one-call batch), same data and n; "
           "`÷ native`: against native-swift with the same allocator (wasm dlmalloc against native system "
@@ -790,17 +805,20 @@ def insert_sections(insert, insert_path):
             native_alloc = same_allocator(r["allocator"])
             native = idx.get(("native-swift", native_alloc, r["api"], data, n))
             us = r.get("median_us_per_vector")
+            allocated = r.get("allocated_bytes")
             rows.append([r["target"], r["allocator"], r["api"], fmt(us, 1),
                          fmt(r.get("allocs_per_insert"), 3),
+                         fmt(allocated / 1048576 if allocated is not None else None, 1),
                          fmt(r["peak_bytes"] / 1048576 if r.get("peak_bytes") else None, 1),
                          (fmt(ratio(us, peer["median_us_per_vector"])) + f" ({peer['target']})") if peer else "–",
                          fmt(ratio(us, native["median_us_per_vector"])) if native and r["target"] not in PEERS
                          else "–"])
         md.append(f"#### {data} data, n = {n:,}\n")
-        md.append(md_table(["target", "allocator", "API", "µs/vector", "allocs/insert", "peak MiB",
+        md.append(md_table(["target", "allocator", "API", "µs/vector", "allocs/insert", "MiB allocated", "peak MiB",
                             "÷ best peer", "÷ native"], rows) + "\n")
         text.append(f"\ninsert, {data} data, n = {n:,} (µs per vector; / best peer of the same API kind)")
-        text.append(text_table(["target", "alloc", "api", "µs/vec", "allocs/ins", "peak MiB", "/peer", "/native"],
+        text.append(text_table(["target", "alloc", "api", "µs/vec", "allocs/ins", "MiB alloc", "peak MiB", "/peer",
+                                "/native"],
                                rows))
     return "\n".join(md), "\n".join(text)
 
@@ -812,7 +830,7 @@ def allocs_section(allocs):
              f"{r['allocs_per_insert']:.4f}"] for r in allocs]
     n1, n2 = allocs[0]["n_from"], allocs[0]["n"]
     md = (f"Allocation calls of `edgevec bench --api single` (128-d) counted by an LD_PRELOAD library "
-          f"(`bench/report/malloc_count.c`: malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign) "
+          f"(`bench/report/malloc_count.c`: malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign, and jemalloc's mallocx and rallocx) "
           f"at n = {n1:,} and n = {n2:,}; the difference divided by {n2 - n1:,} is what the inserts themselves "
           f"call, buffer growth and arena chunks included (start-up, data generation and output cancel out).\n\n"
           + md_table(["allocator", "data", f"calls, n = {n1:,}", f"calls, n = {n2:,}", "calls per insert"], rows)

@@ -3,16 +3,15 @@
 
 Runs `edgevec bench --api single --repetitions 1` at two sizes under an
 LD_PRELOAD library that counts malloc/calloc/realloc/posix_memalign/
-aligned_alloc/memalign calls (bench/report/malloc_count.c, compiled here with
-gcc) and reports (calls(N2) - calls(N1)) / (N2 - N1): start-up, argument
-parsing, data generation and printing cancel out, the inserts' own calls
-(buffer growth steps, arena chunks) remain.
+aligned_alloc/memalign and jemalloc's mallocx/rallocx calls
+(bench/report/malloc_count.c, compiled here with gcc) and reports
+(calls(N2) - calls(N1)) / (N2 - N1): start-up, argument parsing, data
+generation and printing cancel out, the inserts' own calls (buffer growth
+steps, arena chunks) remain.
 
     python3 bench/report/native_allocs.py --cli system=.build-cli/release/edgevec \\
+        --cli jemalloc=.build-insert-cli-jemalloc/release/edgevec \\
         --cli arena=.build-insert-cli-arena/release/edgevec --out .build-work/report/allocs.jsonl
-
-jemalloc builds are not counted: the index allocates with mallocx, which this
-library does not see.
 """
 import argparse
 import json

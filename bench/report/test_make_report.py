@@ -12,7 +12,7 @@ import make_report  # noqa: E402
 
 def cell(reps, **extra):
     r = {"experiment": "insert", "target": "wasm-node", "allocator": "arena", "api": "single",
-         "data": "uniform", "n": 100000, "repetitions": reps, "median_us_per_vector": sorted(reps)[len(reps) // 2],
+         "data": "uniform", "n": 100000, "repetitions": reps, "median_us_per_vector": sorted(reps)[len(reps) // 2] if reps else None,
          "allocs_per_insert": None, "peak_bytes": 10, "command": "run A"}
     r.update(extra)
     return r
@@ -40,6 +40,18 @@ class PoolRunsTests(unittest.TestCase):
         self.assertEqual(r["interleaved"]["ratios"], [1.0, 1.2])
         self.assertEqual(r["interleaved"]["ratio"], 1.1)
         self.assertEqual(a["repetitions"], [3.0, 1.0, 2.0])  # inputs untouched
+
+    def test_count_only_records_lend_their_counts(self):
+        timed = cell([3.0, 1.0, 2.0])
+        counts = cell([], median_us_per_vector=None, allocs_per_insert=0.25, allocated_bytes=4096,
+                      command="run C")
+        orphan = cell([], median_us_per_vector=None, allocs_per_insert=0.5, api="batch1000")
+        (r,) = make_report.pool_runs([counts, timed, orphan])
+        self.assertEqual(r["repetitions"], [3.0, 1.0, 2.0])
+        self.assertEqual(r["median_us_per_vector"], 2.0)
+        self.assertEqual(r["allocs_per_insert"], 0.25)
+        self.assertEqual(r["allocated_bytes"], 4096)
+        self.assertEqual(r["runs"], 1)
 
     def test_paired_ratio_needs_the_same_repetitions(self):
         self.assertEqual(make_report.paired_ratio({"repetitions": [2.0, 4.0]}, {"repetitions": [1.0, 2.0]}), 2.0)

@@ -28,11 +28,15 @@ for (const allocator of ALLOCATORS) {
       const start = db.allocationStats();
       assert.equal(typeof start.allocations, 'number');
       assert.equal(typeof start.frees, 'number');
+      assert.equal(typeof start.bytes, 'number');
       for (let i = 0; i < 1000; i++) db.insert(row(data, DIM, i));
       const warm = db.allocationStats();
       for (let i = 1000; i < 3000; i++) db.insert(row(data, DIM, i));
       const inserted = db.allocationStats();
       const perInsert = (inserted.allocations - warm.allocations) / 2000;
+      // Growth asks for at least the 2000 new rows of storage (4 bytes per float).
+      assert.ok(inserted.bytes - warm.bytes >= 2000 * DIM * 4,
+        `bytes asked for while growing by 2000 rows: ${inserted.bytes - warm.bytes}`);
       db.search(row(data, DIM, 0), 10);
       const searched = db.allocationStats();
       for (let i = 0; i < 500; i++) db.search(row(data, DIM, i), 10);
@@ -43,6 +47,7 @@ for (const allocator of ALLOCATORS) {
       assert.ok(perInsert < 0.05, `inserts allocate only when storage grows (${perInsert} per insert)`);
       assert.equal(after.allocations - searched.allocations, 0, 'searches do not allocate');
       assert.equal(after.frees - searched.frees, 0, 'searches do not free');
+      assert.equal(after.bytes - searched.bytes, 0, 'searches ask for no bytes');
       db.dispose();
     });
 }
