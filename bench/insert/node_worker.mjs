@@ -97,7 +97,7 @@ async function run(cmd) {
   return {
     seconds,
     allocations: after ? after.allocations - before.allocations : null,
-    allocation_bytes: after ? after.bytes - before.bytes : null,
+    allocation_bytes: after?.bytes !== undefined ? after.bytes - before.bytes : null,   // older counting builds: no bytes
     frees: after ? after.frees - before.frees : null,
     wasm_memory_bytes: wasmMemory,
     peak_bytes: peak,

@@ -60,6 +60,8 @@ def pool_runs(insert):
     maximum, counts and byte totals (the same in every run) the first that has them. `runs` says how many
     records were pooled and `command` lists each run's command. Records of `run.py --count-only` (counts,
     no repetitions) only lend their counts; a cell with no timed record is left out."""
+    def known(value):   # NaN: a run whose counter lacked that figure (JavaScript's undefined - undefined)
+        return value is not None and not (isinstance(value, float) and math.isnan(value))
     cells = {}
     for r in insert:
         key = (r["target"], r["allocator"], r["api"], r["data"], r["n"])
@@ -83,7 +85,7 @@ def pool_runs(insert):
                 r[key] = max(values)
         for key in ("allocs_per_insert", "frees_per_insert", "allocated_bytes", "allocations_source",
                     "bytes_allocated", "jemalloc_allocated_bytes", "arena_reserved_bytes"):
-            r[key] = next((g[key] for g in group if g.get(key) is not None), r.get(key))
+            r[key] = next((g[key] for g in group if known(g.get(key))), r.get(key))
         inter = [g["interleaved"] for g in group if g.get("interleaved")]
         if inter:
             x = dict(inter[0])
