@@ -195,6 +195,7 @@ class CliTarget(Target):
         self.env.pop("EDGEVEC_KERNELS", None)
         if kernels:
             self.env["EDGEVEC_KERNELS"] = kernels
+        self.counts = {}   # (data, n) -> {api: counts}
 
     def command(self, kind, n, repetitions):
         return [self.path, "bench", "--dimensions", str(DIM), "--n", str(n), "--data", kind, "--api", "all",
@@ -234,8 +235,7 @@ class CliTarget(Target):
         """Allocation calls and bytes of the inserts, one untimed run per (data, n) under the
         LD_PRELOAD counter (all three APIs in one process, cached), after the same warm-up repetition
         as the timed runs: the first inserts of a process also instantiate Swift runtime metadata."""
-        cache = self.__dict__.setdefault("_counts", {})
-        if (kind, n) not in cache:
+        if (kind, n) not in self.counts:
             env = dict(self.env, LD_PRELOAD=self.counter_library)
             extra = 1 if n <= self.warmup_limit else 0
             proc = subprocess.run(self.command(kind, n, 1 + extra), capture_output=True, text=True, cwd=ROOT,
@@ -243,11 +243,11 @@ class CliTarget(Target):
             if proc.returncode != 0:
                 raise TargetError("edgevec bench failed: %s" % (proc.stderr or proc.stdout)[-2000:].strip())
             rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-            cache[(kind, n)] = {r["api"]: {"allocations": r["allocation_calls"],
-                                           "allocation_bytes": r["allocation_bytes"], "frees": None}
-                                for r in rows if r.get("kind") == "run" and r["repetition"] > extra
-                                and "allocation_calls" in r}
-        counted = cache[(kind, n)].get(api)
+            self.counts[(kind, n)] = {r["api"]: {"allocations": r["allocation_calls"],
+                                                 "allocation_bytes": r["allocation_bytes"], "frees": None}
+                                      for r in rows if r.get("kind") == "run" and r["repetition"] > extra
+                                      and "allocation_calls" in r}
+        counted = self.counts[(kind, n)].get(api)
         if counted is None:
             raise TargetError("%s reported no allocation counts under %s" % (self.path, self.counter_library))
         return counted
@@ -258,6 +258,7 @@ class NativeCTarget(Target):
 
     def __init__(self, allocator, binary, libdir):
         self.allocator, self.binary, self.libdir = allocator, binary, libdir
+        self.counting_worker = None
         self.runtime = "C ABI (%s)" % os.path.relpath(os.path.join(libdir, "libedgevec.so"), ROOT)
 
     def start(self):
@@ -280,7 +281,7 @@ class NativeCTarget(Target):
         """Allocation calls and bytes of the inserts: an untimed run in a second worker under the
         LD_PRELOAD counter, which first inserts 1,000 rows once (the first inserts of a process also
         instantiate Swift runtime metadata)."""
-        if getattr(self, "counting_worker", None) is None:
+        if self.counting_worker is None:
             env = dict(os.environ, LD_LIBRARY_PATH=self.libdir, LD_PRELOAD=self.counter_library)
             self.counting_worker = Worker([self.binary], env=env, text_protocol=True)
             self.counting_worker.ready()
@@ -292,7 +293,7 @@ class NativeCTarget(Target):
 
     def close(self):
         self.worker.close()
-        if getattr(self, "counting_worker", None) is not None:
+        if self.counting_worker is not None:
             self.counting_worker.close()
 
 
