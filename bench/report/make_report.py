@@ -38,6 +38,9 @@ TARGET_RECALL = 0.95
 # ---------------------------------------------------------------- input
 
 def read_jsonl(path):
+    """The records of a JSON-lines file, or None when it is missing. NaN and ±Infinity, which Python's json
+    writes for a figure a worker could not compute (e.g. JavaScript's undefined - undefined), read as None:
+    missing, like any other figure not measured."""
     records = []
     if not os.path.isfile(path):
         return None
@@ -47,7 +50,7 @@ def read_jsonl(path):
             if not line:
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(json.loads(line, parse_constant=lambda _: None))
             except ValueError as error:
                 print(f"warning: {path}:{number}: not JSON ({error})", file=sys.stderr)
     return records
@@ -60,8 +63,6 @@ def pool_runs(insert):
     maximum, counts and byte totals (the same in every run) the first that has them. `runs` says how many
     records were pooled and `command` lists each run's command. Records of `run.py --count-only` (counts,
     no repetitions) only lend their counts; a cell with no timed record is left out."""
-    def known(value):   # NaN: a run whose counter lacked that figure (JavaScript's undefined - undefined)
-        return value is not None and not (isinstance(value, float) and math.isnan(value))
     cells = {}
     for r in insert:
         key = (r["target"], r["allocator"], r["api"], r["data"], r["n"])
@@ -85,7 +86,7 @@ def pool_runs(insert):
                 r[key] = max(values)
         for key in ("allocs_per_insert", "frees_per_insert", "allocated_bytes", "allocations_source",
                     "bytes_allocated", "jemalloc_allocated_bytes", "arena_reserved_bytes"):
-            r[key] = next((g[key] for g in group if known(g.get(key))), r.get(key))
+            r[key] = next((g[key] for g in group if g.get(key) is not None), r.get(key))
         inter = [g["interleaved"] for g in group if g.get("interleaved")]
         if inter:
             x = dict(inter[0])

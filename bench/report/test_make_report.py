@@ -2,8 +2,10 @@
 
     python3 -m unittest discover -s bench/report -p 'test_*.py'
 """
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -16,6 +18,17 @@ def cell(reps, **extra):
          "allocs_per_insert": None, "peak_bytes": 10, "command": "run A"}
     r.update(extra)
     return r
+
+
+def read_back(record):
+    """`record` written by json.dumps (NaN included, as the benchmark scripts write it) and read by make_report."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        f.write(json.dumps(record) + "\n")
+    try:
+        (r,) = make_report.read_jsonl(f.name)
+        return r
+    finally:
+        os.unlink(f.name)
 
 
 class PoolRunsTests(unittest.TestCase):
@@ -42,8 +55,8 @@ class PoolRunsTests(unittest.TestCase):
         self.assertEqual(a["repetitions"], [3.0, 1.0, 2.0])  # inputs untouched
 
     def test_count_only_records_lend_their_counts(self):
-        timed = cell([3.0, 1.0, 2.0])
-        timed["allocated_bytes"] = float("nan")      # an older counter without byte totals
+        # An older counter without byte totals: the worker's NaN, read back as missing.
+        timed = read_back(cell([3.0, 1.0, 2.0], allocated_bytes=float("nan")))
         counts = cell([], median_us_per_vector=None, allocs_per_insert=0.25, allocated_bytes=4096,
                       command="run C")
         orphan = cell([], median_us_per_vector=None, allocs_per_insert=0.5, api="batch1000")
