@@ -5,8 +5,9 @@
 #   scripts/wasm_dist.sh DIST "WASM_OPT_FLAGS" COUNTER(0|1) DLMALLOC.wasm ARENA.wasm
 #
 # Checks: no imports at all; every ev_* export the wrapper needs (plus
-# ev_allocation_count / ev_free_count exactly when COUNTER is 1); and the
-# module instantiates in Node and creates an index.
+# ev_allocation_count, ev_allocated_bytes and ev_free_count when COUNTER is 1,
+# and no ev_allocation_count otherwise); and the module instantiates in Node
+# and creates an index.
 set -euo pipefail
 
 dist=$1
@@ -44,7 +45,9 @@ for pair in "$dlmalloc:edgevec.wasm:0" "$arena:edgevec-arena.wasm:2"; do
         grep -qx "$e" <<<"$exports" || { echo "FAIL: $out does not export $e" >&2; exit 1; }
     done
     if [ "$counter" = 1 ]; then
-        grep -qx ev_allocation_count <<<"$exports" || { echo "FAIL: $out lacks ev_allocation_count" >&2; exit 1; }
+        for e in ev_allocation_count ev_allocated_bytes ev_free_count; do   # what allocationStats() calls
+            grep -qx "$e" <<<"$exports" || { echo "FAIL: $out lacks $e" >&2; exit 1; }
+        done
     elif grep -qx ev_allocation_count <<<"$exports"; then
         echo "FAIL: $out exports ev_allocation_count without ALLOCATION_COUNTER=1" >&2
         exit 1
