@@ -159,6 +159,7 @@ cli: deps
 cli-smoke: cli
 	PYTHON=$(PYTHON) scripts/cli_smoke.sh $(EDGEVEC) $(DATA) $(WORK)/cli-smoke
 	$(EDGEVEC) bench --n 300 --data constant --api all --repetitions 1 --json >/dev/null   # fails on broken invariants
+	$(EDGEVEC) bench --n 300 --api single --reserve --repetitions 1 --json >/dev/null
 
 ## test-report: unit tests of the report generator (bench/report/test_*.py; standard library only).
 test-report:

@@ -164,6 +164,16 @@ int32_t ev_insert(int32_t handle, const float *vector);
  */
 int32_t ev_insert_batch(int32_t handle, const float *vectors, int32_t count);
 
+/*
+ * Reserves memory for `capacity` vectors in all, exactly, so that inserts up
+ * to that count (and searches with ef up to efConstruction) allocate nothing.
+ * The graph built afterwards is the same as without it. Inserts past the
+ * capacity grow the index again. capacity <= size does nothing.
+ * Returns 0, EV_ERR_INVALID_HANDLE, EV_ERR_INVALID_PARAMETER (capacity < 0)
+ * or EV_ERR_OUT_OF_MEMORY (the index is unchanged).
+ */
+int32_t ev_reserve(int32_t handle, int32_t capacity);
+
 /* ------------------------------------------------------------------ searching */
 
 /*

@@ -116,6 +116,8 @@ export class EdgeVec {
   insert(vector: Float32Array): number;
   /** Adds n vectors stored row after row (n × dimensions floats), all or nothing; returns their ids. */
   insertBatch(vectors: Float32Array): Uint32Array;
+  /** Reserves memory for `capacity` vectors in all (exact), so that inserts up to that count allocate nothing. */
+  reserve(capacity: number): void;
   /** The k nearest vectors by ascending distance (fewer when the index holds fewer). */
   search(query: Float32Array, k: number, options?: SearchOptions): SearchResult[];
 

@@ -27,7 +27,7 @@ const LOAD_KEYS = new Set(['efSearch', 'allocator', 'wasm']);
 const SEARCH_KEYS = new Set(['ef']);
 const REQUIRED_EXPORTS = [
   'memory', 'ev_create_with_ef_search', 'ev_input', 'ev_insert', 'ev_insert_batch', 'ev_output',
-  'ev_output_distances', 'ev_search', 'ev_size', 'ev_dimension', 'ev_metric', 'ev_m', 'ev_ef_construction',
+  'ev_reserve', 'ev_output_distances', 'ev_search', 'ev_size', 'ev_dimension', 'ev_metric', 'ev_m', 'ev_ef_construction',
   'ev_ef_search', 'ev_set_ef_search', 'ev_save_size', 'ev_save', 'ev_load', 'ev_free', 'ev_alloc',
   'ev_dealloc', 'ev_allocator_kind', 'ev_error_message',
 ];
@@ -462,6 +462,30 @@ export class EdgeVec {
     const ids = new Uint32Array(n);
     for (let i = 0; i < n; i++) ids[i] = first + i;
     return ids;
+  }
+
+  /**
+   * Reserves memory for `capacity` vectors in all (exact size), so that
+   * inserts up to that count allocate nothing and never grow wasm memory.
+   * The graph built afterwards is the same as without it; inserts past the
+   * capacity grow the index again; a capacity at or below `size` does nothing.
+   * Throws INVALID_ARGUMENT (not an integer in 0...2147483647) or
+   * OUT_OF_MEMORY (the index is unchanged).
+   * @param {number} capacity vectors in all, not more
+   */
+  reserve(capacity) {
+    const x = this._live();
+    if (!Number.isInteger(capacity) || capacity < 0 || capacity > INT32_MAX) {
+      throw fail('INVALID_ARGUMENT', `reserve expects an integer in 0...${INT32_MAX}, got ${describe(capacity)}`);
+    }
+    let r;
+    try {
+      r = x.ev_reserve(this._h, capacity);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (r < 0) throw wasmError(x, r, 'reserve');
+    if (this._mem.buffer !== this._buf) this._views();
   }
 
   /**

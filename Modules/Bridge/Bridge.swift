@@ -179,6 +179,22 @@ public func ev_insert_batch(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _
     }
 }
 
+/// Reserves memory for `capacity` vectors in all (exact size), so that
+/// inserts up to that count allocate nothing; see
+/// `HNSWIndex.reserveCapacity(_:)`. Returns 0 or an error (the index is
+/// unchanged on any error).
+@_expose(wasm, "ev_reserve")
+@_cdecl("ev_reserve")
+public func ev_reserve(_ handle: Int32, _ capacity: Int32) -> Int32 {
+    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    do throws(EdgeVecError) {
+        try slot.index.reserveCapacity(Int(capacity))
+        return 0
+    } catch {
+        return error.code
+    }
+}
+
 /// The result buffer: room for `k` ids (int32), with the distances (float32)
 /// in a parallel buffer returned by `ev_output_distances`. Owned by the
 /// index, reused, grown (contents not kept) only for a larger `k`. NULL for

@@ -3,7 +3,7 @@
 public enum EdgeVecError: Error, Equatable, Sendable {
     /// A parameter that can be wrong.
     public enum Parameter: UInt8, Sendable {
-        case dimension, m, efConstruction, efSearch, ef, count
+        case dimension, m, efConstruction, efSearch, ef, count, capacity
     }
 
     /// What is wrong with serialized bytes.
@@ -98,6 +98,7 @@ extension EdgeVecError.Parameter {
         case .efSearch: return "efSearch"
         case .ef: return "ef"
         case .count: return "count"
+        case .capacity: return "capacity"
         }
     }
 
@@ -109,6 +110,7 @@ extension EdgeVecError.Parameter {
         case .efConstruction: return "1...65536"
         case .efSearch, .ef: return "1...65536"
         case .count: return "0...2147483647"
+        case .capacity: return "0...4294967294"
         }
     }
 }

@@ -36,6 +36,17 @@ public final class FlatIndex {
     /// Bytes of memory the index holds.
     public var allocatedBytes: Int { vectors.allocatedBytes + scratch.results.storage.allocatedBytes }
 
+    /// Reserves memory for exactly `capacity` vectors in all, so that adding
+    /// up to that many allocates nothing; see `HNSWIndex.reserveCapacity(_:)`.
+    /// - Throws: `invalidParameter(.capacity)` for a negative `capacity`,
+    ///   `capacityExceeded` above 4294967294, `outOfMemory` (index unchanged).
+    /// - Complexity: O(`count`) when the slab grows, O(1) otherwise.
+    public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
+        guard capacity >= 0 else { throw .invalidParameter(.capacity, value: capacity) }
+        guard capacity <= Limits.maxCount else { throw .capacityExceeded }
+        guard vectors.reserveExactly(capacity, using: allocator) else { throw .outOfMemory }
+    }
+
     /// Adds one vector and returns its id.
     /// - Throws: as `HNSWIndex.add(_:)`; the index is unchanged on any throw.
     /// - Complexity: O(dimension) amortised.

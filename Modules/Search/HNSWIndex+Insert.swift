@@ -54,6 +54,29 @@ extension HNSWIndex {
         try vectors.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> Int in try addBatch(buffer) }
     }
 
+    /// Reserves memory for `capacity` vectors in all, so that adding up to
+    /// that many allocates nothing (what hnswlib's `max_elements` and
+    /// usearch's `reserve` do). Sizes are exact, not rounded up: the coming
+    /// vectors' levels are drawn ahead on a copy of the generator, so the
+    /// graph built afterwards is the same as without the reservation.
+    /// Searches with `ef` up to `efConstruction` need no more memory either
+    /// (the buffer-filling `search`; the array-returning one makes its array).
+    /// Adding beyond `capacity` grows geometrically again.
+    ///
+    /// - Precondition: none; bad input throws.
+    /// - Throws: `invalidParameter(.capacity)` for a negative `capacity`,
+    ///   `capacityExceeded` above 4294967294, `outOfMemory`. The index's
+    ///   contents are unchanged on any throw (buffers grown before the
+    ///   failure stay grown).
+    /// - Complexity: O(`capacity − count`) to draw the levels, plus copying
+    ///   what the buffers that grow already hold. O(1) when `capacity` ≤ `count`.
+    public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
+        guard capacity >= 0 else { throw .invalidParameter(.capacity, value: capacity) }
+        guard capacity <= Limits.maxCount else { throw .capacityExceeded }
+        if capacity <= count { return }
+        try _reserveAll(adding: capacity - count, exactly: true)
+    }
+
     /// Reserves everything `rows` more inserts need, so that the inserts
     /// themselves cannot fail. Draws the coming levels on a copy of the
     /// generator to size the upper-layer slab exactly.
@@ -67,19 +90,32 @@ extension HNSWIndex {
         try _reserveAll(adding: rows)
     }
 
+    /// `exactly`: buffers that must grow get exactly the room asked for
+    /// (`reserveCapacity`) instead of doubling (inserts).
     @inline(never)
-    func _reserveAll(adding rows: Int) throws(EdgeVecError) {
+    func _reserveAll(adding rows: Int, exactly: Bool = false) throws(EdgeVecError) {
         let (newCount, overflow) = count.addingReportingOverflow(rows)
         guard !overflow, newCount <= Limits.maxCount else { throw .capacityExceeded }
+        // The vector slab first: an impossible reservation fails here, before
+        // drawing a level for each of its rows.
+        guard exactly ? vectors.reserveExactly(newCount, using: allocator) : vectors.reserve(newCount, using: allocator)
+        else { throw .outOfMemory }
         var preview = rng
         var words = graph.upperWords
         for _ in 0..<rows {
-            words += graph.upperWords(forLevel: _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel))
+            let level = _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel)
+            let (sum, tooMany) = words.addingReportingOverflow(graph.upperWords(forLevel: level))
+            guard !tooMany else { throw .outOfMemory }
+            words = sum
         }
-        guard vectors.reserve(newCount, using: allocator),
-              graph.reserve(nodes: newCount, upperWords: words, using: allocator),
-              parents.reserve(newCount, preserving: count, using: allocator),
-              children.reserve(newCount, preserving: count, using: allocator),
+        let reserved = exactly
+            ? graph.reserveExactly(nodes: newCount, upperWords: words, using: allocator)
+                && parents.reserveExactly(newCount, preserving: count, using: allocator)
+                && children.reserveExactly(newCount, preserving: count, using: allocator)
+            : graph.reserve(nodes: newCount, upperWords: words, using: allocator)
+                && parents.reserve(newCount, preserving: count, using: allocator)
+                && children.reserve(newCount, preserving: count, using: allocator)
+        guard reserved,
               scratch.reserve(nodes: newCount, ef: configuration.efConstruction, degree: graph.maxDegree0,
                               stride: vectors.stride, allocator: allocator)
         else { throw .outOfMemory }

@@ -126,6 +126,7 @@ static void test_invalid_handles(void) {
         CHECK_EQ(ev_ef_construction(h), EV_ERR_INVALID_HANDLE, "ef_construction on a bad handle");
         CHECK_EQ(ev_ef_search(h), EV_ERR_INVALID_HANDLE, "ef_search on a bad handle");
         CHECK_EQ(ev_set_ef_search(h, 10), EV_ERR_INVALID_HANDLE, "set_ef_search on a bad handle");
+        CHECK_EQ(ev_reserve(h, 10), EV_ERR_INVALID_HANDLE, "reserve on a bad handle");
         ev_free(h); /* ignored */
     }
 }
@@ -218,6 +219,12 @@ int main(void) {
         CHECK(n == K && memcmp(ids, out, sizeof(int32_t) * K) == 0 && memcmp(dist, out_dist, sizeof(float) * K) == 0,
               "the result buffer holds the same hits as caller buffers");
     }
+
+    /* Reservations: bad ones change nothing, a good one leaves the index as it was. */
+    CHECK_EQ(ev_reserve(h, -1), EV_ERR_INVALID_PARAMETER, "reserve(-1)");
+    CHECK_EQ(ev_reserve(h, 0), 0, "reserve(0) below the size");
+    CHECK_EQ(ev_reserve(h, 2 * N), 0, "reserve(2n)");
+    CHECK_EQ(ev_size(h), N, "size unchanged by reserve");
 
     /* The handle's default ef. */
     CHECK_EQ(ev_set_ef_search(h, 0), EV_ERR_INVALID_PARAMETER, "set_ef_search(0)");

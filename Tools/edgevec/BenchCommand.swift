@@ -20,7 +20,9 @@ struct BenchCommand: ParsableCommand {
             order: `single` calls add() N times, `batch100` calls addBatch() with 100 \
             rows at a time, `batch1000` with 1000 rows (one call for N = 1000; the last \
             call takes the remainder when N is not a multiple). Only the inserts are \
-            timed; the data is generated once, before the first run. `--api all` runs \
+            timed; the data is generated once, before the first run. With --reserve, \
+            each run first reserves room for the N vectors (untimed), as hnswlib's \
+            max_elements does. `--api all` runs \
             single, batch100 and batch1000 in turn within every repetition. After each \
             run the graph invariants are checked (untimed). Prints µs per vector for \
             every run and the median per API; with --json, one JSON object per line \
@@ -77,6 +79,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("data-seed"), help: "Seed of the uniform data (SplitMix64).")
     var dataSeed: UInt64 = 1
 
+    @Flag(help: "Reserve room for the N vectors (reserveCapacity, untimed) before each run's inserts.")
+    var reserve = false
+
     @Flag(help: "One JSON object per line instead of text.")
     var json = false
 
@@ -109,7 +114,7 @@ struct BenchCommand: ParsableCommand {
 
         if !json {
             print("edgevec bench: n \(n), dimensions \(dimensions), data \(data.rawValue), M \(m), "
-                + "efConstruction \(efConstruction), allocator \(allocatorName(RawAllocator.defaultKind)), "
+                + "efConstruction \(efConstruction), \(reserve ? "capacity reserved, " : "")allocator \(allocatorName(RawAllocator.defaultKind)), "
                 + "kernels \(DistanceKernels.instructionSet)")
         }
         for repetition in 1...repetitions {
@@ -181,6 +186,9 @@ struct BenchCommand: ParsableCommand {
                                   allocator: allocator)
         } catch {
             throw CLIError("cannot create the index", error)
+        }
+        if reserve {
+            do { try index.reserveCapacity(n) } catch { throw CLIError("cannot reserve room for \(n) vectors", error) }
         }
         let d = dimensions
         let total = n
@@ -254,6 +262,7 @@ struct BenchCommand: ParsableCommand {
         [
             ("n", .int(n)), ("dimensions", .int(dimensions)), ("data", .text(data.rawValue)),
             ("m", .int(m)), ("ef_construction", .int(efConstruction)), ("seed", .raw(String(seed))),
+            ("reserved", .raw(reserve ? "true" : "false")),
             ("allocator", .text(allocatorName(RawAllocator.defaultKind))),
             ("instruction_set", .text(DistanceKernels.instructionSet)),
         ]

@@ -73,6 +73,11 @@ struct BuildCommand: ParsableCommand {
 
         var progress = ProgressBar(label: "building", unit: "vectors", total: base.rows, quiet: quiet)
         let start = monotonicNanoseconds()
+        do {
+            try index.reserveCapacity(base.rows)    // exact sizes, no growth copies
+        } catch {
+            throw CLIError("cannot index \(input)", error)
+        }
         try base.values.withUnsafeBufferPointer { (values) throws(CLIError) in
             let pointer = values.baseAddress!
             for row in 0..<base.rows {
@@ -110,6 +115,13 @@ private enum BuildTarget {
         switch self {
         case .hnsw: return "hnsw"
         case .flat: return "flat"
+        }
+    }
+
+    func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
+        switch self {
+        case .hnsw(let index): try index.reserveCapacity(capacity)
+        case .flat(let index): try index.reserveCapacity(capacity)
         }
     }
 

@@ -72,5 +72,30 @@ class PoolRunsTests(unittest.TestCase):
         self.assertIsNone(make_report.paired_ratio({"repetitions": [2.0, 4.0, 6.0]}, {"repetitions": [1.0, 2.0]}))
 
 
+class AllocationGoalTests(unittest.TestCase):
+    @staticmethod
+    def verdict(arena_reserved, system_reserved=0, arena_amortised=0.001):
+        def record(allocator, per, reserved):
+            r = {"experiment": "native-allocs", "target": "native-swift", "allocator": allocator, "api": "single",
+                 "data": "uniform", "n": 12000, "n_from": 2000, "calls_at_n_from": 100,
+                 "calls_at_n": 100 + round(per * 10000), "allocs_per_insert": per}
+            if reserved is not None:
+                r["reserved_calls"] = reserved
+            return r
+        allocs = [record("arena", arena_amortised, arena_reserved), record("system", 0.002, system_reserved)]
+        goals = make_report.evaluate_goals([], [], False, allocs)
+        return next(g for g in goals if g["id"] == "native-allocations")
+
+    def test_steady_state_is_judged_on_reserved_inserts(self):
+        g = self.verdict(arena_reserved=0)
+        self.assertTrue(g["met"])
+        self.assertIn("0 calls in 12,000 inserts", g["measured"])
+        self.assertFalse(self.verdict(arena_reserved=1)["met"])
+
+    def test_without_a_reserved_run_the_amortised_rule_applies(self):
+        self.assertTrue(self.verdict(arena_reserved=None, system_reserved=None)["met"])
+        self.assertFalse(self.verdict(arena_reserved=None, system_reserved=None, arena_amortised=0.01)["met"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -50,4 +50,29 @@ for (const allocator of ALLOCATORS) {
       assert.equal(after.bytes - searched.bytes, 0, 'searches ask for no bytes');
       db.dispose();
     });
+
+  test(`counting build: no allocation and no memory growth within reserve() (${allocator})`,
+    { skip: countingDist ? false : 'EDGEVEC_COUNTING_DIST not set' }, async () => {
+      const { EdgeVec: Counting } = await import(pathToFileURL(`${countingDist}/edgevec.mjs`).href);
+      const DIM = 32;
+      const data = randomRows(3000, DIM, 72);
+      const db = await Counting.create({ dimensions: DIM, metric: 'l2', m: 8, efConstruction: 64, allocator });
+      db.insert(row(data, DIM, 0));      // stages the input row
+      db.reserve(3000);
+      const reserved = db.allocationStats();
+      const memory = db.memoryBytes;
+      for (let i = 1; i < 3000; i++) db.insert(row(data, DIM, i));
+      const inserted = db.allocationStats();
+      assert.equal(inserted.allocations - reserved.allocations, 0, 'inserts within the reservation allocate');
+      assert.equal(inserted.bytes - reserved.bytes, 0);
+      assert.equal(db.memoryBytes, memory, 'wasm memory grew within the reservation');
+      // The graph is the one built without the reservation.
+      const plain = await Counting.create({ dimensions: DIM, metric: 'l2', m: 8, efConstruction: 64, allocator });
+      plain.insertBatch(data);
+      assert.deepEqual(db.save(), plain.save());
+      db.insert(row(data, DIM, 0));      // past the reservation: grows again
+      assert.ok(db.allocationStats().allocations > inserted.allocations);
+      db.dispose();
+      plain.dispose();
+    });
 }

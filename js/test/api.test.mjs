@@ -234,6 +234,7 @@ describe('dispose', () => {
     const uses = {
       insert: () => db.insert(v),
       insertBatch: () => db.insertBatch(v),
+      reserve: () => db.reserve(10),
       search: () => db.search(v, 1),
       save: () => db.save(),
       size: () => db.size,

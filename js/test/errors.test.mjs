@@ -127,6 +127,19 @@ for (const allocator of ALLOCATORS) {
       assert.match(error.message, /out of memory/);
       db.dispose();
     });
+
+    test('reserve: INVALID_ARGUMENT (-5) for a bad capacity, OUT_OF_MEMORY (-7) beyond wasm32 memory', async () => {
+      const db = await filled('l2', allocator);
+      for (const bad of [-1, 1.5, '10', null, undefined, NaN, 2 ** 31]) {
+        rejected(db, () => db.reserve(bad), 'INVALID_ARGUMENT', -5);
+      }
+      rejected(db, () => db.reserve(2 ** 31 - 1), 'OUT_OF_MEMORY', -7);
+      db.reserve(0);                       // at or below size: nothing to do
+      db.reserve(db.size + 50);
+      const id = db.insert(row(base, DIM, 1));
+      assert.equal(id, db.size - 1);
+      db.dispose();
+    });
   });
 }
 

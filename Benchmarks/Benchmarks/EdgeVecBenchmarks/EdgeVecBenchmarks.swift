@@ -166,6 +166,30 @@ let benchmarks: @Sendable () -> Void = {
         insertRows = nil
     }
 
+    // 2,000 inserts into an index that reserved room for them (untimed,
+    // unmeasured): the inserts alone are measured and must not allocate.
+    Benchmark("insert-128d-2k-into-reserved",
+              configuration: .init(metrics: measured, warmupIterations: 1,
+                                   maxDuration: .seconds(120), maxIterations: 5,
+                                   thresholds: allocationThresholds(mallocTolerance: 0))) { benchmark in
+        let rows = insertRows!
+        rows.next = 0
+        let index = mustSucceed { () throws(EdgeVecError) in
+            try HNSWIndex(dimension: dimension, metric: .l2, configuration: configuration)
+        }
+        mustSucceed { () throws(EdgeVecError) in try index.reserveCapacity(2_000) }
+        benchmark.startMeasurement()
+        for _ in 0..<2_000 {
+            blackHole(mustSucceed { () throws(EdgeVecError) in try index.add(rows.take()) })
+        }
+        benchmark.stopMeasurement()
+        blackHole(index.count)
+    } setup: {
+        insertRows = RowCycle(uniformVectors(rows: 2_000, dimension: dimension, seed: 2), dimension: dimension)
+    } teardown: {
+        insertRows = nil
+    }
+
     // k 10, ef 64 over the 10k index, into caller buffers: no allocation.
     Benchmark("search-10k-128d-k10-ef64-buffers",
               configuration: .init(metrics: measured, warmupIterations: 10,
