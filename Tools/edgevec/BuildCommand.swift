@@ -102,7 +102,8 @@ struct BuildCommand: ParsableCommand {
         let bytes = fileSize(output) ?? 0
         let rate = seconds > 0 ? Double(base.rows) / seconds : 0
         print("built \(index.kind) index: \(base.rows) vectors, dimension \(dimension), metric \(metric.name), "
-            + "\(fixed(seconds, 3)) s, \(fixed(rate, 1)) vectors/s, \(bytes) bytes -> \(output)")
+            + "\(fixed(seconds, 3)) s, \(fixed(rate, 1)) vectors/s, \(bytes) bytes -> \(output); "
+            + "index memory \(index.allocatedBytes) bytes")
     }
 }
 
@@ -115,6 +116,13 @@ private enum BuildTarget {
         switch self {
         case .hnsw: return "hnsw"
         case .flat: return "flat"
+        }
+    }
+
+    var allocatedBytes: Int {
+        switch self {
+        case .hnsw(let index): return index.allocatedBytes
+        case .flat(let index): return index.allocatedBytes
         }
     }
 

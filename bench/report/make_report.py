@@ -776,10 +776,20 @@ def search_sections(search, quick):
             text_rows.append([engine, mode, fmt(r["build_seconds"], 2), fmt(r["us_per_insert"], 1),
                               fmt(ratio(r["build_seconds"], ref and ref["build_seconds"]))])
         if rows:
-            md.append("Build time, one thread (insert calls only; hnswlib preallocates `max_elements`, EdgeVec, "
-                      "faiss and usearch grow as they go):\n")
+            reserved = any(r.get("reserves_capacity") for (engine, _), r in bs.items() if engine.startswith("edgevec"))
+            md.append("Build time, one thread (insert calls only; hnswlib preallocates `max_elements`, "
+                      + ("EdgeVec reserves room for all vectors first (`reserveCapacity`, in the time), "
+                         "faiss and usearch grow as they go" if reserved else "EdgeVec, faiss and usearch grow "
+                                                                              "as they go")
+                      + "; EdgeVec wasm is `dist/edgevec.mjs` in Node, one `db.insert` per vector):\n")
             md.append(md_table(["engine", "API", "seconds (median)", "µs per vector", "÷ hnswlib one add",
                                 "runs (s)"], rows) + "\n")
+            wasm_build = bs.get(("edgevec-wasm", "single"))
+            if wasm_build and wasm_build.get("identical_to_native") is not None:
+                same = wasm_build["identical_to_native"]
+                md.append(f"The index the wasm build saves is {'byte for byte' if same else '**not**'} the file "
+                          f"the native CLI built{'' if same else ' (see Tests/CrossPlatform for what may differ)'}."
+                          "\n")
             text.append("build, one thread:")
             text.append(text_table(["engine", "mode", "seconds", "µs/vector", "/hnswlib single"], text_rows))
 

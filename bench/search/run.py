@@ -229,10 +229,11 @@ class EdgeVecNative:
     def build(self):
         out, peak = run_with_rusage(self.build_command())
         match = re.search(r", ([\d.]+) s, ", out)
-        if not match:
+        memory = re.search(r"index memory (\d+) bytes", out)
+        if not match or not memory:
             raise RuntimeError(f"unexpected edgevec build output: {out}")
         return {"seconds": float(match.group(1)), "peak_rss": peak,
-                "file_bytes": os.path.getsize(self.index)}
+                "file_bytes": os.path.getsize(self.index), "index_memory_bytes": int(memory.group(1))}
 
     def search_command(self, efs, index=None):
         return [self.binary, "search", "--index", index or self.index, "--queries", self.ds["query_path"],
@@ -277,6 +278,20 @@ class EdgeVecWasm:
         return [self.node, os.path.join(HERE, "wasm_search.mjs"), "--dist", self.dist,
                 "--index", self.native.index, "--queries", ds["query_path"], "--groundtruth", ds["gt_path"],
                 "--k", str(K), "--efs", ",".join(map(str, efs)), "--allocator", "dlmalloc"]
+
+    def build_command(self):
+        ds = self.native.ds
+        return [self.node, os.path.join(HERE, "wasm_build.mjs"), "--dist", self.dist, "--base", ds["base_path"],
+                "--metric", ds["metric"], "--m", str(M), "--ef-construction", str(EF_CONSTRUCTION),
+                "--allocator", "dlmalloc", "--compare", self.native.index]
+
+    def build(self):
+        """The native CLI's build in wasm (room reserved, one insert per vector); its
+        saved index is compared with the native file, which must exist."""
+        out, peak = run_with_rusage(self.build_command())
+        result = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+        result["peak_rss"] = peak
+        return result
 
     def sweep(self, efs):
         out, peak = run_with_rusage(self.search_command(efs))
@@ -553,6 +568,12 @@ def run_dataset(ds, args, engines, efs, out_records, build_repetitions):
                     result["serialized_bytes"] = peers[engine].serialized_bytes(work)
             builds[(engine, mode)].append(result)
             log(f"build {engine:<15} {mode:<6} rep {rep + 1}: {result['seconds']:.2f} s")
+    # The wasm build once, after the native ones: it compares its index with the native file.
+    if wasm:
+        result = wasm.build()
+        builds[("edgevec-wasm", "single")] = [result]
+        log(f"build {'edgevec-wasm':<15} {'single':<6}: {result['seconds']:.2f} s, "
+            f"index {'identical to' if result['identical_to_native'] else 'DIFFERENT from'} the native file")
 
     overhead = {}
     for name, peer in peers.items():
@@ -600,7 +621,20 @@ def run_dataset(ds, args, engines, efs, out_records, build_repetitions):
             record["bytes_per_vector"] = results[-1]["file_bytes"] / n
             record["bytes_per_vector_source"] = "index file size / n"
             record["build_peak_rss_bytes"] = med([r["peak_rss"] for r in results])
+            record["memory_bytes_per_vector"] = results[-1]["index_memory_bytes"] / n
+            record["memory_source"] = ("memory the index holds after `edgevec build` (`allocatedBytes`: vectors, "
+                                       "graph, search scratch) / n")
+            record["reserves_capacity"] = True
             record["command"] = shlex.join(native.build_command())
+        elif engine == "edgevec-wasm":
+            record["bytes_per_vector"] = results[-1]["saved_bytes"] / n
+            record["bytes_per_vector_source"] = "db.save() size / n"
+            record["memory_bytes_per_vector"] = results[-1]["memory_growth_bytes"] / n
+            record["memory_source"] = "growth of WebAssembly memory while building / n"
+            record["identical_to_native"] = results[-1]["identical_to_native"]
+            record["reserves_capacity"] = True
+            record["node"] = results[-1].get("node")
+            record["command"] = shlex.join(wasm.build_command())
         else:
             peer = peers[engine]
             if mode == "single":
@@ -629,25 +663,25 @@ def run_dataset(ds, args, engines, efs, out_records, build_repetitions):
                 b = build_summary[("edgevec-native", "single")]
                 record.update(build_seconds=b["build_seconds"], bytes_per_vector=b["bytes_per_vector"],
                               search_peak_rss_bytes=med([s["peak_rss"] for s in samples]),
-                              baseline_peak_rss_bytes=native_baseline)
-                record["memory_bytes_per_vector"] = (
+                              baseline_peak_rss_bytes=native_baseline,
+                              memory_bytes_per_vector=b["memory_bytes_per_vector"], memory_source=b["memory_source"])
+                # A peak while loading: the file's bytes and the index are both in memory.
+                record["search_peak_bytes_per_vector"] = (
                     (record["search_peak_rss_bytes"] - native_baseline) / n
                     if record["search_peak_rss_bytes"] and native_baseline else None)
-                record["memory_source"] = ("peak RSS of `edgevec search` minus that of the same search over a "
-                                           "1-vector index, / n (a peak: while loading, the file's bytes and "
-                                           "the index are both in memory)")
                 record["command"] = shlex.join(native.search_command(efs))
             elif engine == "edgevec-wasm":
-                b = build_summary[("edgevec-native", "single")]
-                record.update(build_seconds=None, build_mode=None, bytes_per_vector=b["bytes_per_vector"],
+                b = build_summary[("edgevec-wasm", "single")]
+                record.update(build_seconds=b["build_seconds"], bytes_per_vector=b["bytes_per_vector"],
                               load_seconds=med([s["load_seconds"] for s in samples]),
-                              memory_bytes_per_vector=samples[0]["memory_bytes"] / n,
-                              memory_source="WebAssembly memory after EdgeVec.loadFile / n (dlmalloc keeps "
-                                            "the freed copy of the file bytes)",
+                              memory_bytes_per_vector=b["memory_bytes_per_vector"], memory_source=b["memory_source"],
+                              # dlmalloc keeps the freed copy of the file's bytes.
+                              load_memory_bytes_per_vector=samples[0]["memory_bytes"] / n,
                               process_peak_rss_bytes=med([s["peak_rss"] for s in samples]),
                               node=samples[0].get("node"))
                 record["command"] = shlex.join(wasm.search_command(efs))
-                record["note"] = "index built by the native CLI, loaded with EdgeVec.loadFile"
+                record["note"] = ("searches the index file the native CLI built, loaded with EdgeVec.loadFile; "
+                                  "build_seconds is the wasm build of the same index")
             else:
                 b = build_summary[(engine, "single")]
                 peer = peers[engine]

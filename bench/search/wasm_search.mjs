@@ -10,18 +10,12 @@
 // cycling through the queries) at the largest ef lets V8 tier the module up from Liftoff to TurboFan
 // (native code needs no such warm-up: `edgevec search --ef-sweep` only pages in
 // the index with 100 queries).
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parsePairs, readVecs } from './vecs.mjs';
 
 function parseArgs(argv) {
-  const args = { k: 10, allocator: 'dlmalloc', warmup: 1000 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    const value = argv[i + 1];
-    if (value === undefined) throw new Error(`missing value for ${argv[i]}`);
-    args[key] = value;
-  }
+  const args = parsePairs(argv, { k: 10, allocator: 'dlmalloc', warmup: 1000 });
   for (const need of ['dist', 'index', 'queries', 'efs']) {
     if (!args[need]) throw new Error(`--${need} is required`);
   }
@@ -29,23 +23,6 @@ function parseArgs(argv) {
   args.warmup = Number(args.warmup);
   args.efs = String(args.efs).split(',').map(Number);
   return args;
-}
-
-/** A .fvecs/.ivecs file as { rows, dim, data } with the row headers dropped. */
-function readVecs(path, Kind) {
-  const buf = readFileSync(path);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const dim = view.getInt32(0, true);
-  const rowBytes = 4 + 4 * dim;
-  if (dim <= 0 || buf.byteLength % rowBytes !== 0) throw new Error(`${path}: not a .vecs file of one dimension`);
-  const rows = buf.byteLength / rowBytes;
-  const data = new Kind(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    if (view.getInt32(r * rowBytes, true) !== dim) throw new Error(`${path}: row ${r} has another dimension`);
-    const src = new Kind(buf.buffer.slice(buf.byteOffset + r * rowBytes + 4, buf.byteOffset + (r + 1) * rowBytes));
-    data.set(src, r * dim);
-  }
-  return { rows, dim, data };
 }
 
 function percentile(sorted, q) {
