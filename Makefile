@@ -173,7 +173,7 @@ test-report:
 report: cli wasm bench-insert-venv
 	@dpkg -s time >/dev/null 2>&1 || { echo "installing: time"; $(SUDO) apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y time; }
-	MAKE="$(MAKE)" BENCH_PYTHON=$(BENCH_VENV)/bin/python \
+	MAKE="$(MAKE)" BENCH_PYTHON=$(BENCH_VENV)/bin/python SWIFT=$(SWIFT) BENCH_SCRATCH=$(abspath $(BENCH_SCRATCH)) \
 	ALLOC_CLIS="system=$(EDGEVEC) jemalloc=$(B)-insert-cli-jemalloc/release/edgevec arena=$(B)-insert-cli-arena/release/edgevec" \
 	    scripts/report.sh $(EDGEVEC) $(DIST) $(DATA) $(WORK) $(REPORT_OUT) $(QUICK)
 

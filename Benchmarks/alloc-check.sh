@@ -3,6 +3,10 @@
 #
 #   Benchmarks/alloc-check.sh check  SCRATCH   # run, compare with Benchmarks/Thresholds; non-zero on any change
 #   Benchmarks/alloc-check.sh update SCRATCH   # run, rewrite Benchmarks/Thresholds (then review and commit)
+#   Benchmarks/alloc-check.sh counts SCRATCH OUT [TRAIT]
+#       # the matrix-* benchmarks only (the insert matrix's N = 1,000 cells), built
+#       # with TRAIT (BumpArena, …) in SCRATCH-TRAIT: their p90 malloc counts as
+#       # OUT/EdgeVecBenchmarks.matrix-*.p90.json, for the report's cross-check
 #
 # Only allocation metrics are recorded and compared: mallocCountTotal (malloc
 # calls in the measured region) and memoryLeakedBytes (bytes allocated minus
@@ -59,8 +63,20 @@ update)
     "$swift" package --scratch-path "$scratch" benchmark thresholds read --no-progress 2>/dev/null \
         | grep -v '^\[[0-9]*/[0-9]*\]' || true
     ;;
+counts)
+    out=${3:?usage: $0 counts SCRATCH OUT [TRAIT]}
+    trait=${4:-}
+    mkdir -p "$out"
+    out=$(cd "$out" && pwd)
+    rm -f "$out"/EdgeVecBenchmarks.matrix-*.p90.json
+    "$swift" package ${trait:+--traits "$trait"} --scratch-path "$scratch${trait:+-$trait}" \
+        --allow-writing-to-directory "$out" benchmark --filter 'matrix-.*' --format metricP90AbsoluteThresholds \
+        --path "$out" --no-progress >"$log" 2>&1 || { cat "$log"; exit 1; }
+    grep -v '^\[[0-9]*/[0-9]*\]' "$log" | tail -n 5 || true
+    ls "$out"/EdgeVecBenchmarks.matrix-*.p90.json >/dev/null
+    ;;
 *)
-    echo "usage: $0 check|update [SCRATCH]" >&2
+    echo "usage: $0 check|update [SCRATCH] | counts SCRATCH OUT [TRAIT]" >&2
     exit 2
     ;;
 esac

@@ -12,7 +12,9 @@
 # Environment: BENCH_PYTHON (a python with numpy, hnswlib, faiss, usearch;
 # default .venv-bench/bin/python), MAKE (to run bench-insert; default make),
 # ALLOC_CLIS ("system=PATH jemalloc=PATH arena=PATH": edgevec builds whose malloc calls per
-# insert bench/report/native_allocs.py counts; missing paths are skipped).
+# insert bench/report/native_allocs.py counts; missing paths are skipped),
+# BENCH_SCRATCH (the Benchmarks/ build folder for the malloc-interposer
+# cross-check of a full run; default .build-bench), SWIFT.
 # QUICK=1: MiniLM smoke subset, 10,000 synthetic vectors, fewer ef values, a
 # small insert matrix; OUT_DIR should then be outside docs/ (the Makefile
 # passes .build-work/report). JSON lines always go to WORK_DIR/report/.
@@ -67,6 +69,19 @@ fi
 rm -f "$work/report/allocs.jsonl"
 alloc_args=()
 for spec in ${ALLOC_CLIS:-}; do alloc_args+=(--cli "$spec"); done
+# The same cells counted by package-benchmark's malloc-interposer (full runs: two builds of Benchmarks/).
+if [ -z "$is_quick" ] && [ ${#alloc_args[@]} -gt 0 ]; then
+    for allocator in system arena; do
+        trait=; [ $allocator = arena ] && trait=BumpArena
+        if step "malloc-interposer counts ($allocator): Benchmarks/alloc-check.sh counts" \
+                "$root/Benchmarks/alloc-check.sh" counts "${BENCH_SCRATCH:-$root/.build-bench}" \
+                "$work/report/interposer-$allocator" $trait; then
+            alloc_args+=(--interposer "$allocator=$work/report/interposer-$allocator")
+        else
+            notes+=("The malloc-interposer cross-check ($allocator) failed in this run.")
+        fi
+    done
+fi
 if [ ${#alloc_args[@]} -gt 0 ] && command -v gcc >/dev/null 2>&1; then
     step "native allocation calls per insert: bench/report/native_allocs.py" \
         "$python" "$root/bench/report/native_allocs.py" "${alloc_args[@]}" --out "$work/report/allocs.jsonl" \

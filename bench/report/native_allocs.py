@@ -14,11 +14,17 @@ Steady state: `edgevec bench --reserve` reserves room for the N vectors
 inserts made (the counter read around them); the second of two runs is
 taken, since a process's first inserts also build Swift runtime metadata.
 
+Cross-check: --interposer ALLOCATOR=DIR reads the p90 malloc counts that
+`Benchmarks/alloc-check.sh counts` exported (package-benchmark's
+malloc-interposer, benchmarks matrix-{data}-1k-{api}: the insert matrix's
+N = 1,000 cells) and adds them as "interposer-allocs" records.
+
     python3 bench/report/native_allocs.py --cli system=.build-cli/release/edgevec \\
         --cli jemalloc=.build-insert-cli-jemalloc/release/edgevec \\
         --cli arena=.build-insert-cli-arena/release/edgevec --out .build-work/report/allocs.jsonl
 """
 import argparse
+import glob
 import json
 import os
 import shlex
@@ -51,12 +57,34 @@ def count_reserved(cli, library, n, data):
     return last["allocation_calls"], last["allocation_bytes"], command
 
 
+def interposer_records(allocator, directory):
+    records = []
+    for path in sorted(glob.glob(os.path.join(directory, "EdgeVecBenchmarks.matrix-*.p90.json"))):
+        name = os.path.basename(path)[len("EdgeVecBenchmarks."):-len(".p90.json")]
+        _, data, size, api = name.split("-")
+        n = {"1k": 1000}[size]
+        with open(path) as f:
+            calls = json.load(f)["mallocCountTotal"]
+        records.append({"experiment": "interposer-allocs", "target": "native-swift", "allocator": allocator,
+                        "api": api, "data": data, "n": n, "dim": 128, "calls": calls, "allocs_per_insert": calls / n,
+                        "method": "package-benchmark malloc-interposer (mallocCountTotal, p90 of 5 iterations), "
+                                  f"benchmark {name}",
+                        "command": f"Benchmarks/alloc-check.sh counts SCRATCH OUT"
+                                   f"{'' if allocator == 'system' else ' BumpArena'}"})
+        print(f"{allocator:<8} {data:<8} {api:<9} interposer: {calls} calls in {n} inserts")
+    if not records:
+        sys.exit(f"no EdgeVecBenchmarks.matrix-*.p90.json in {directory}")
+    return records
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cli", action="append", default=[], metavar="ALLOCATOR=PATH")
     parser.add_argument("--out", required=True)
     parser.add_argument("--work", default=tempfile.gettempdir())
     parser.add_argument("--n", default="2000,12000", help="the two sizes N1,N2")
+    parser.add_argument("--interposer", action="append", default=[], metavar="ALLOCATOR=DIR",
+                        help="p90 files of `Benchmarks/alloc-check.sh counts` for this allocator")
     args = parser.parse_args()
     n1, n2 = (int(x) for x in args.n.split(","))
 
@@ -87,6 +115,9 @@ def main():
                             "reserved_command": "LD_PRELOAD=malloc_count.so " + shlex.join(reserved_command)})
             print(f"{allocator:<8} {data:<8} {c1} calls at n={n1}, {c2} at n={n2}: {per:.5f} per insert; "
                   f"after reserveCapacity({n2}): {reserved_calls} calls, {reserved_bytes} bytes in {n2} inserts")
+    for spec in args.interposer:
+        allocator, directory = spec.split("=", 1)
+        records += interposer_records(allocator, directory)
     with open(args.out, "w") as f:
         for r in records:
             f.write(json.dumps(r) + "\n")

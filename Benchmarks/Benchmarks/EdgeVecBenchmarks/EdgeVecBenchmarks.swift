@@ -116,6 +116,7 @@ nonisolated(unsafe) var searchIndex: HNSWIndex?
 nonisolated(unsafe) var queryRows: RowCycle?
 nonisolated(unsafe) var flatIndex: FlatIndex?
 nonisolated(unsafe) var flatQuery: RowCycle?
+nonisolated(unsafe) var matrixRows: [Float]?
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.timeUnits = .microseconds
@@ -188,6 +189,48 @@ let benchmarks: @Sendable () -> Void = {
         insertRows = RowCycle(uniformVectors(rows: 2_000, dimension: dimension, seed: 2), dimension: dimension)
     } teardown: {
         insertRows = nil
+    }
+
+    // The insert matrix's N = 1,000 cells (bench/insert/run.py: 128-d, M 16,
+    // efConstruction 200, into an empty index): malloc calls of the 1,000
+    // inserts alone, counted by the interposer, as a cross-check of the
+    // report's LD_PRELOAD counter. Index creation is outside the measured
+    // region (as there), and so is the index's release, so these benchmarks
+    // record no leak metric.
+    for data in ["constant", "uniform"] {
+        for (api, rowsPerCall) in [("single", 1), ("batch100", 100), ("batch1000", 1_000)] {
+            Benchmark("matrix-\(data)-1k-\(api)",
+                      configuration: .init(metrics: [.wallClock, .mallocCountTotal], warmupIterations: 1,
+                                           maxDuration: .seconds(60), maxIterations: 5,
+                                           thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])])) { benchmark in
+                let values = matrixRows!
+                let index = mustSucceed { () throws(EdgeVecError) in
+                    try HNSWIndex(dimension: dimension, metric: .l2, configuration: configuration)
+                }
+                benchmark.startMeasurement()
+                values.withUnsafeBufferPointer { all in
+                    var row = 0
+                    while row < 1_000 {
+                        let rows = min(rowsPerCall, 1_000 - row)
+                        let slice = UnsafeBufferPointer(rebasing: all[row * dimension ..< (row + rows) * dimension])
+                        if rows == 1 {
+                            blackHole(mustSucceed { () throws(EdgeVecError) in try index.add(slice) })
+                        } else {
+                            blackHole(mustSucceed { () throws(EdgeVecError) in try index.addBatch(slice) })
+                        }
+                        row += rows
+                    }
+                }
+                benchmark.stopMeasurement()
+                blackHole(index.count)
+            } setup: {
+                // As `edgevec bench`: every value 0.5, or uniform [0, 1) from data seed 1.
+                matrixRows = data == "constant" ? [Float](repeating: 0.5, count: 1_000 * dimension)
+                    : uniformVectors(rows: 1_000, dimension: dimension, seed: 1)
+            } teardown: {
+                matrixRows = nil
+            }
+        }
     }
 
     // k 10, ef 64 over the 10k index, into caller buffers: no allocation.
