@@ -823,7 +823,10 @@ def insert_sections(insert, insert_path):
           "peak memory; `÷ best peer`: against the fastest of hnswlib, faiss and usearch with the same kind of "
           "API (single against single, any batch against the peers' one-call batch), same data and n; "
           "`÷ native`: against native-swift with the same allocator (wasm dlmalloc against native system "
-          "malloc) and API.\n",
+          "malloc) and API. Allocators: natively glibc malloc (`system`), jemalloc and the bump arena; in wasm "
+          "wasi-libc's dlmalloc and the bump arena. There is no jemalloc cell for wasm: jemalloc needs an "
+          "operating system (mmap, threads) and has no port to `wasm32-unknown-none`, where memory only grows "
+          "by `memory.grow`.\n",
           "![insert matrix](insert-matrix.svg)\n"]
     text = []
     groups = sorted({(r["data"], r["n"]) for r in insert}, key=lambda g: (g[1], g[0]))
