@@ -57,6 +57,24 @@ struct ReserveCapacityTests {
         #expect(grown.allocatedBytes > bytes)
     }
 
+    @Test("A loaded index reserves too, and continues the graph of an uninterrupted build")
+    func loadedIndex() throws {
+        let built = try HNSWIndex(dimension: 12, metric: .cosine, configuration: Self.configuration)
+        try built.addBatch(Self.rows(0..<300))
+        let memory = TestAllocator()
+        do {
+            let index = try HNSWIndex(serialized: built.serialized(), allocator: memory.allocator)
+            try index.reserveCapacity(900)
+            let reserved = memory.allocations
+            for i in 300..<900 { try index.add(Self.data.data[i]) }
+            #expect(memory.allocations == reserved)
+            try built.addBatch(Self.rows(300..<900))
+            #expect(GraphSnapshot(index) == GraphSnapshot(built))
+            #expect(index.serialized() == built.serialized())
+        }
+        #expect(memory.liveBlocks == 0)
+    }
+
     @Test("Bump arena: no block is handed out while adding within the reservation")
     func arena() throws {
         let arena = BumpArena.make()
