@@ -42,8 +42,7 @@ public final class FlatIndex {
     ///   `capacityExceeded` above 4294967294, `outOfMemory` (index unchanged).
     /// - Complexity: O(`count`) when the slab grows, O(1) otherwise.
     public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
-        guard capacity >= 0 else { throw .invalidParameter(.capacity, value: capacity) }
-        guard capacity <= Limits.maxCount else { throw .capacityExceeded }
+        try _Validation.checkCapacity(capacity)
         guard vectors.reserveExactly(capacity, using: allocator) else { throw .outOfMemory }
     }
 

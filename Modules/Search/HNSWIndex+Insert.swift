@@ -71,8 +71,7 @@ extension HNSWIndex {
     /// - Complexity: O(`capacity − count`) to draw the levels, plus copying
     ///   what the buffers that grow already hold. O(1) when `capacity` ≤ `count`.
     public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
-        guard capacity >= 0 else { throw .invalidParameter(.capacity, value: capacity) }
-        guard capacity <= Limits.maxCount else { throw .capacityExceeded }
+        try _Validation.checkCapacity(capacity)
         if capacity <= count { return }
         try _reserveAll(adding: capacity - count, exactly: true)
     }

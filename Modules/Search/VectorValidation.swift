@@ -103,6 +103,12 @@ enum _Validation {
         if dimension < 1 || dimension > Limits.maxDimension { throw .invalidParameter(.dimension, value: dimension) }
     }
 
+    /// A `reserveCapacity` argument: not negative, at most the index limit.
+    static func checkCapacity(_ capacity: Int) throws(EdgeVecError) {
+        guard capacity >= 0 else { throw .invalidParameter(.capacity, value: capacity) }
+        guard capacity <= Limits.maxCount else { throw .capacityExceeded }
+    }
+
     /// Copies a validated query into the zero-padded scratch buffer, scaled
     /// as stored vectors are.
     @inlinable

@@ -35,11 +35,16 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def bench_command(cli, n, data, *extra):
+    """`edgevec bench`: n single 128-d inserts, JSON lines."""
+    return [cli, "bench", "--n", str(n), "--dimensions", "128", "--data", data, "--api", "single", "--json",
+            *extra]
+
+
 def count(cli, library, n, data):
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
         env = dict(os.environ, LD_PRELOAD=library, MALLOC_COUNT_OUT=out.name)
-        command = [cli, "bench", "--n", str(n), "--dimensions", "128", "--data", data, "--api", "single",
-                   "--repetitions", "1", "--json"]
+        command = bench_command(cli, n, data, "--repetitions", "1")
         subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
         return int(open(out.name).read().strip()), command
 
@@ -47,8 +52,7 @@ def count(cli, library, n, data):
 def count_reserved(cli, library, n, data):
     """Calls and bytes of n inserts after reserveCapacity(n), from the second run."""
     env = dict(os.environ, LD_PRELOAD=library)
-    command = [cli, "bench", "--n", str(n), "--dimensions", "128", "--data", data, "--api", "single",
-               "--repetitions", "2", "--reserve", "--json"]
+    command = bench_command(cli, n, data, "--repetitions", "2", "--reserve")
     out = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     runs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     last = [r for r in runs if r.get("kind") == "run"][-1]
