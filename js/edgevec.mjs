@@ -485,7 +485,6 @@ export class EdgeVec {
       throw this._trap(error);
     }
     if (r < 0) throw wasmError(x, r, 'reserve');
-    if (this._mem.buffer !== this._buf) this._views();
   }
 
   /**
