@@ -19,10 +19,13 @@
  * Conventions
  * -----------
  * - Every `int32_t` result is >= 0 on success or a negative EV_ERR_* code.
- *   ev_error_message() turns a code into a sentence.
- * - An index is named by a handle, a small integer >= 0 returned by
- *   ev_create() or ev_load() and valid until ev_free(). Handles of freed
- *   indexes are reused by later ev_create()/ev_load() calls.
+ *   ev_error_message() turns a code into a sentence; ev_last_error_message()
+ *   gives the most recent failure's detailed one (for EV_ERR_CORRUPT, why).
+ * - An index is named by a handle, a positive integer returned by ev_create()
+ *   or ev_load() and valid until ev_free(). A handle carries a generation:
+ *   once freed it is refused (EV_ERR_INVALID_HANDLE) for good, even when a
+ *   later index takes its slot, and a forged handle is refused unless it
+ *   equals a live one. At most 65,536 indexes are live at once.
  * - Vectors are `dimension` consecutive floats; a batch is `count` vectors
  *   stored row after row. Ids are 0, 1, 2, ... in insertion order.
  * - Metrics (smaller is closer): EV_METRIC_L2 squared Euclidean distance,
@@ -39,6 +42,8 @@
  *   by the handle (see there); ev_alloc() returns memory owned by the caller,
  *   released with ev_dealloc().
  * - ev_error_message() returns static strings; never free them.
+ *   ev_last_error_message() returns library-owned text, valid until the next
+ *   failing call; never free it.
  * - Nothing returned by the library is to be passed to free().
  *
  * Thread safety
@@ -101,8 +106,9 @@ int32_t ev_create(int32_t dimension, int32_t metric, int32_t m, int32_t ef_const
  *                    stored in the index and in its serialized bytes
  *   seed             seed of the level generator: the same parameters, seed
  *                    and inserts give the same index, byte for byte
- * Returns a handle >= 0, or EV_ERR_INVALID_METRIC, EV_ERR_INVALID_PARAMETER
- * (a parameter out of range), EV_ERR_OUT_OF_MEMORY.
+ * Returns a handle > 0, or EV_ERR_INVALID_METRIC, EV_ERR_INVALID_PARAMETER
+ * (a parameter out of range), EV_ERR_OUT_OF_MEMORY (also when 65,536 indexes
+ * are live).
  */
 int32_t ev_create_with_ef_search(int32_t dimension, int32_t metric, int32_t m, int32_t ef_construction,
                                  int32_t ef_search, uint64_t seed);
@@ -112,16 +118,21 @@ int32_t ev_create_with_ef_search(int32_t dimension, int32_t metric, int32_t m, i
  * `edgevec build` file, from any platform; flat indexes are not accepted).
  * The bytes are copied: the caller keeps its buffer. The new handle's default
  * ef (ev_ef_search) is the efSearch stored in the bytes.
- * Returns a new handle >= 0, or EV_ERR_CORRUPT (truncated, altered, foreign
- * or flat-index bytes, length < 0, or bytes == NULL), EV_ERR_OUT_OF_MEMORY.
+ * Every field, count, id, level and vector is checked before use (vectors as
+ * ev_insert checks them; cosine vectors must be stored unit length), in every
+ * build, so no byte string can crash the library or load an index that
+ * returns impossible distances.
+ * Returns a new handle > 0, or EV_ERR_CORRUPT (truncated, altered, foreign
+ * or flat-index bytes, length < 0, or bytes == NULL; ev_last_error_message()
+ * says which field, vector or node is wrong), EV_ERR_OUT_OF_MEMORY.
  */
 int32_t ev_load(const void *bytes, int32_t length);
 
 /*
  * Frees an index and its staging and result buffers (pointers from ev_input,
  * ev_output and ev_output_distances become invalid); the handle becomes
- * invalid and may be reused by a later ev_create/ev_load. Unknown handles are
- * ignored.
+ * invalid for good (later calls with it return EV_ERR_INVALID_HANDLE, whatever
+ * was created since). Unknown and already freed handles are ignored.
  */
 void ev_free(int32_t handle);
 
@@ -290,6 +301,16 @@ int32_t ev_allocator_kind(void);
  * free it. Thread-safe.
  */
 const char *ev_error_message(int32_t code);
+
+/*
+ * The message of the most recent failed call, NUL-terminated, with the
+ * details ev_error_message() leaves out: for EV_ERR_CORRUPT the reason (e.g.
+ * "corrupt index data: invalid header field dimension (70000)"), for
+ * EV_ERR_NON_FINITE the position, and so on. Empty for the bridge's own codes
+ * (-20 ...) and before any failure. Valid until the next failing call; never
+ * NULL; never free it. Not thread-safe (one process-wide slot).
+ */
+const char *ev_last_error_message(void);
 
 #ifdef __cplusplus
 }

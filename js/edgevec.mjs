@@ -29,7 +29,7 @@ const REQUIRED_EXPORTS = [
   'memory', 'ev_create_with_ef_search', 'ev_input', 'ev_insert', 'ev_insert_batch', 'ev_output',
   'ev_reserve', 'ev_output_distances', 'ev_search', 'ev_size', 'ev_dimension', 'ev_metric', 'ev_m', 'ev_ef_construction',
   'ev_ef_search', 'ev_set_ef_search', 'ev_save_size', 'ev_save', 'ev_load', 'ev_free', 'ev_alloc',
-  'ev_dealloc', 'ev_allocator_kind', 'ev_error_message',
+  'ev_dealloc', 'ev_allocator_kind', 'ev_error_message', 'ev_last_error_message',
 ];
 
 /** Stable string codes for the module's negative return codes. */
@@ -189,22 +189,34 @@ async function instantiate(allocator, wasm, allocatorGiven) {
   return { x, kind };
 }
 
+/** The NUL-terminated string at byte address `p` of the module's memory. */
+function wasmString(x, p) {
+  const bytes = new Uint8Array(x.memory.buffer);
+  let end = p;
+  while (end < bytes.length && bytes[end] !== 0) end++;
+  return textDecoder.decode(bytes.subarray(p, end));
+}
+
 function wasmMessage(x, code) {
   let message = messageCache.get(code);
   if (message === undefined) {
-    const p = x.ev_error_message(code) >>> 0;
-    const bytes = new Uint8Array(x.memory.buffer);
-    let end = p;
-    while (end < bytes.length && bytes[end] !== 0) end++;
-    message = textDecoder.decode(bytes.subarray(p, end));
+    message = wasmString(x, x.ev_error_message(code) >>> 0);
     messageCache.set(code, message);
   }
   return message;
 }
 
-function wasmError(x, code, context) {
+/**
+ * The error for a negative module code. The message is the module's own
+ * account of the failure when it gave one (`ev_last_error_message`: for
+ * CORRUPT the reason, the same text as Swift's `EdgeVecError.message`),
+ * otherwise the code's generic sentence. Codes raised here without a module
+ * call (e.g. -7 for a failed staging buffer) pass `detailed = false`.
+ */
+function wasmError(x, code, context, detailed = true) {
   const name = CODE_NAMES[code] ?? 'INTERNAL';
-  const message = wasmMessage(x, code);
+  let message = detailed ? wasmString(x, x.ev_last_error_message() >>> 0) : '';
+  if (message === '') message = wasmMessage(x, code);
   return new EdgeVecError(name, context ? `${context}: ${message}` : message, code);
 }
 
@@ -261,14 +273,30 @@ function describe(value) {
   return String(value);
 }
 
+// Type tests read internal slots, not the prototype chain: a Proxy around a
+// typed array passes `instanceof`, but its `length` getter then throws a
+// plain TypeError. `ArrayBuffer.isView` and the `byteLength` getter below
+// look at the object itself and refuse proxies.
 function isFloat32Array(value) {
-  return value instanceof Float32Array || (ArrayBuffer.isView(value) && value[Symbol.toStringTag] === 'Float32Array');
+  return ArrayBuffer.isView(value) && (value instanceof Float32Array || value[Symbol.toStringTag] === 'Float32Array');
+}
+
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+
+function isArrayBuffer(value) {
+  try {
+    arrayBufferByteLength.call(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function toBytes(bytes, what) {
-  if (bytes instanceof Uint8Array) return bytes;
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (ArrayBuffer.isView(bytes)) {
+    return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  if (isArrayBuffer(bytes)) return new Uint8Array(bytes);
   throw fail('INVALID_ARGUMENT', `${what} must be a Uint8Array (or ArrayBuffer), got ${describe(bytes)}`);
 }
 
@@ -340,7 +368,7 @@ export class EdgeVec {
     const x = runtime.x;
     if (data.length > INT32_MAX) throw fail('OUT_OF_MEMORY', `load: ${data.length} bytes do not fit in wasm32 memory`);
     const p = x.ev_alloc(data.length) >>> 0;
-    if (p === 0) throw wasmError(x, -7, 'load');
+    if (p === 0) throw wasmError(x, -7, 'load', false);
     let handle;
     try {
       new Uint8Array(x.memory.buffer, p, data.length).set(data);
@@ -447,7 +475,7 @@ export class EdgeVec {
         `insertBatch: ${vectors.length} floats is not a multiple of the dimension ${this._dim}`);
     }
     if (n === 0) return new Uint32Array(0);
-    if (n > INT32_MAX - this._size) throw wasmError(x, -6, 'insertBatch');
+    if (n > INT32_MAX - this._size) throw wasmError(x, -6, 'insertBatch', false);
     const p = this._inRows >= n ? this._in : this._stage(n);
     if (this._mem.buffer !== this._buf) this._views();
     this._f32.set(vectors, p >>> 2);
@@ -537,7 +565,7 @@ export class EdgeVec {
     const size = x.ev_save_size(this._h);
     if (size < 0) throw wasmError(x, size, 'save');
     const p = x.ev_alloc(size) >>> 0;
-    if (p === 0) throw wasmError(x, -7, 'save');
+    if (p === 0) throw wasmError(x, -7, 'save', false);
     try {
       let written;
       try {
@@ -570,7 +598,7 @@ export class EdgeVec {
       }
       await fs.rename(temporary, target);
     } catch (error) {
-      await fs.rm(temporary, { force: true }).catch(() => {});
+      if (temporary !== undefined) await fs.rm(temporary, { force: true }).catch(() => {});
       throw fail('IO', `cannot write ${target}: ${error?.message ?? error}`, error);
     }
     // Make the rename durable (best effort: not every platform can open a directory).
@@ -648,7 +676,7 @@ export class EdgeVec {
   _stage(rows) {
     const p = this._x.ev_input(this._h, rows) >>> 0;
     if (p === 0) {
-      throw wasmError(this._x, -7, `staging ${rows} × ${this._dim} floats`);
+      throw wasmError(this._x, -7, `staging ${rows} × ${this._dim} floats`, false);
     }
     this._in = p;
     this._inRows = rows;
@@ -659,7 +687,7 @@ export class EdgeVec {
   _output(k) {
     const x = this._x;
     const ids = x.ev_output(this._h, k) >>> 0;
-    if (ids === 0) throw wasmError(x, -7, `result buffer for ${k} hits`);
+    if (ids === 0) throw wasmError(x, -7, `result buffer for ${k} hits`, false);
     this._outIds = ids;
     this._outDist = x.ev_output_distances(this._h) >>> 0;
     this._outCap = k;

@@ -4,31 +4,15 @@ import EdgeVecSearch
 
 // C-ABI exports over EdgeVecSearch, the same on wasm32 and native hosts.
 // Every function returns a value ≥ 0 on success or a negative error code
-// (`EdgeVecError.code`, −1 … −10, or the bridge's own codes −20 …);
-// `ev_error_message` maps a code to a sentence. Handles index a table of
-// live indexes. Each export carries `@_cdecl` (the C symbol, for native
+// (`EdgeVecError.code`, −1 … −19, or the bridge's own codes −20 …);
+// `ev_error_message` maps a code to a sentence and `ev_last_error_message`
+// gives the most recent failure's detailed one (for a corrupt file, the
+// reason). Handles name a slot of a table of live indexes and that slot's
+// generation, so a freed or forged handle is refused, never resolved to
+// another index. Each export carries `@_cdecl` (the C symbol, for native
 // hosts) and `@_expose(wasm, …)` (the wasm export name; ignored natively).
-//
-//   int32_t  ev_create(int32_t dim, int32_t metric, int32_t m, int32_t ef_construction, uint64_t seed);
-//   int32_t  ev_create_with_ef_search(int32_t dim, int32_t metric, int32_t m, int32_t ef_construction,
-//                                     int32_t ef_search, uint64_t seed);
-//   void     ev_free(int32_t handle);
-//   float   *ev_input(int32_t handle, int32_t count);          // staging for `count` vectors, or NULL
-//   int32_t  ev_insert(int32_t handle, const float *v);         // id
-//   int32_t  ev_insert_batch(int32_t handle, const float *v, int32_t n);   // first id, all or nothing
-//   int32_t *ev_output(int32_t handle, int32_t k);              // result ids for k hits, or NULL
-//   float   *ev_output_distances(int32_t handle);               // result distances (same capacity)
-//   int32_t  ev_search(int32_t handle, const float *q, int32_t k, int32_t ef,
-//                      int32_t *out_ids, float *out_distances);  // hits written
-//   int32_t  ev_size(int32_t handle), ev_dimension(int32_t handle), ev_metric(int32_t handle),
-//            ev_m(int32_t handle), ev_ef_construction(int32_t handle), ev_ef_search(int32_t handle);
-//   int32_t  ev_set_ef_search(int32_t handle, int32_t ef);      // 0
-//   int32_t  ev_save_size(int32_t handle);                      // bytes ev_save writes
-//   int32_t  ev_save(int32_t handle, void *out, int32_t capacity);   // bytes written
-//   int32_t  ev_load(const void *bytes, int32_t length);        // new handle
-//   void    *ev_alloc(int32_t bytes);  void ev_dealloc(void *p); // host-side byte buffers (16-aligned)
-//   int32_t  ev_allocator_kind(void);                           // 0 system malloc, 1 jemalloc, 2 bump arena
-//   const char *ev_error_message(int32_t code);                 // static, NUL-terminated
+// The list of exports, their contracts and error codes is include/edgevec.h
+// (checked against this file and the library by Tests/Native/test_native.py).
 //
 // Memory: nothing here traps on exhaustion. Every allocation goes through
 // the C allocator (dlmalloc in wasm, which returns NULL when `memory.grow`
@@ -74,20 +58,102 @@ final class _Slot {
     }
 }
 
-nonisolated(unsafe) var _slots: [_Slot?] = []
+/// The handle table. A handle is `generation << 16 | slot`: 16 bits of
+/// slot (at most 65,536 live indexes) and 15 of generation, so handles are
+/// positive int32 values (and never 0: generations start at 1). Freeing a
+/// slot bumps its generation, which turns every handle to it stale; a slot
+/// whose generation would wrap is retired for good, so no handle ever comes
+/// back to name another index (2³¹ creations per process before the table
+/// is spent).
+enum _Handles {
+    static let slotBits: Int32 = 16
+    static let slotMask: Int32 = (1 << 16) - 1
+    static let maxSlots = 1 << 16
+    static let maxGeneration: Int32 = (1 << 15) - 1
+
+    struct Entry {
+        var slot: _Slot?
+        var generation: Int32
+    }
+
+    nonisolated(unsafe) static var table: [Entry] = []
+}
 
 @inline(__always)
 func _slot(_ handle: Int32) -> _Slot? {
-    handle >= 0 && Int(handle) < _slots.count ? _slots[Int(handle)] : nil
+    guard handle > 0 else { return nil }
+    let index = Int(handle & _Handles.slotMask)
+    guard index < _Handles.table.count, _Handles.table[index].generation == handle >> _Handles.slotBits else {
+        return nil
+    }
+    return _Handles.table[index].slot
 }
 
-func _register(_ index: HNSWIndex) -> Int32 {
-    if let free = _slots.firstIndex(where: { $0 == nil }) {
-        _slots[free] = _Slot(index)
-        return Int32(free)
+/// A handle for a new slot holding `index`, or nil when every slot is live or retired.
+func _register(_ index: HNSWIndex) -> Int32? {
+    let table = _Handles.table
+    var free = table.count
+    for i in table.indices where table[i].slot == nil && table[i].generation <= _Handles.maxGeneration {
+        free = i
+        break
     }
-    _slots.append(_Slot(index))
-    return Int32(_slots.count - 1)
+    if free == table.count {
+        guard free < _Handles.maxSlots else { return nil }
+        _Handles.table.append(_Handles.Entry(slot: nil, generation: 1))
+    }
+    _Handles.table[free].slot = _Slot(index)
+    return _Handles.table[free].generation << _Handles.slotBits | Int32(free)
+}
+
+/// Frees the slot `handle` names, if it is live; returns whether it was.
+func _unregister(_ handle: Int32) -> Bool {
+    guard _slot(handle) != nil else { return false }
+    let index = Int(handle & _Handles.slotMask)
+    _Handles.table[index].slot = nil
+    _Handles.table[index].generation += 1   // past maxGeneration: retired
+    return true
+}
+
+/// `_register`, with "no slot left" as out of memory (the table is at its size limit).
+func _handle(for index: HNSWIndex) -> Int32 {
+    guard let handle = _register(index) else { return _fail(.outOfMemory) }
+    return handle
+}
+
+// MARK: The most recent failure's message
+
+/// Bytes for `ev_last_error_message`: allocated on the first failure, from
+/// the C allocator (so that a failure under memory pressure costs nothing
+/// that can trap); without it the message is the code's generic one.
+nonisolated(unsafe) var _lastErrorText: UnsafeMutablePointer<UInt8>? = nil
+nonisolated(unsafe) var _lastErrorCode: Int32 = 0
+let _lastErrorCapacity = 512
+
+/// Records `error` as the most recent failure and returns its code.
+func _fail(_ error: EdgeVecError) -> Int32 {
+    _record(error.code, error.message)
+    return error.code
+}
+
+/// Records a failure known only by its code (the bridge's own, or generic).
+func _fail(_ code: Int32) -> Int32 {
+    _lastErrorCode = code
+    if let text = _lastErrorText { text[0] = 0 }
+    return code
+}
+
+func _record(_ code: Int32, _ message: String) {
+    _lastErrorCode = code
+    if _lastErrorText == nil {
+        _lastErrorText = _ev_aligned_alloc(_lastErrorCapacity, 16)?.bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
+    }
+    guard let text = _lastErrorText else { return }
+    var n = 0
+    for byte in message.utf8 where n < _lastErrorCapacity - 1 {
+        text[n] = byte
+        n += 1
+    }
+    text[n] = 0
 }
 
 /// Swift objects (the index, its slot, the handle table, lazily built
@@ -101,7 +167,7 @@ func _hasHeadroom() -> Bool {
 }
 
 /// A new, empty index. `metric`: 0 l2, 1 cosine, 2 dot.
-/// Returns a handle ≥ 0 or a negative error code.
+/// Returns a handle (> 0) or a negative error code.
 @_expose(wasm, "ev_create")
 @_cdecl("ev_create")
 public func ev_create(_ dimension: Int32, _ metric: Int32, _ m: Int32, _ efConstruction: Int32,
@@ -115,14 +181,14 @@ public func ev_create(_ dimension: Int32, _ metric: Int32, _ m: Int32, _ efConst
 @_cdecl("ev_create_with_ef_search")
 public func ev_create_with_ef_search(_ dimension: Int32, _ metric: Int32, _ m: Int32, _ efConstruction: Int32,
                                      _ efSearch: Int32, _ seed: UInt64) -> Int32 {
-    guard metric >= 0, let metric = Metric(rawValue: UInt32(metric)) else { return BridgeError.invalidMetric }
-    guard _hasHeadroom() else { return EdgeVecError.outOfMemory.code }
+    guard metric >= 0, let metric = Metric(rawValue: UInt32(metric)) else { return _fail(BridgeError.invalidMetric) }
+    guard _hasHeadroom() else { return _fail(.outOfMemory) }
     let configuration = HNSWConfiguration(m: Int(m), efConstruction: Int(efConstruction),
                                           efSearch: Int(efSearch), seed: seed)
     do throws(EdgeVecError) {
-        return _register(try HNSWIndex(dimension: Int(dimension), metric: metric, configuration: configuration))
+        return _handle(for: try HNSWIndex(dimension: Int(dimension), metric: metric, configuration: configuration))
     } catch {
-        return error.code
+        return _fail(error)
     }
 }
 
@@ -150,13 +216,13 @@ public func ev_input(_ handle: Int32, _ count: Int32) -> UnsafeMutablePointer<Fl
 @_expose(wasm, "ev_insert")
 @_cdecl("ev_insert")
 public func ev_insert(_ handle: Int32, _ vector: UnsafePointer<Float>?) -> Int32 {
-    guard let slot = _slot(handle), let vector else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle), let vector else { return _fail(BridgeError.invalidHandle) }
     // Ids must stay representable as non-negative int32.
-    guard slot.index.count < Int(Int32.max) else { return EdgeVecError.capacityExceeded.code }
+    guard slot.index.count < Int(Int32.max) else { return _fail(.capacityExceeded) }
     do throws(EdgeVecError) {
         return Int32(try slot.index.add(UnsafeBufferPointer(start: vector, count: slot.index.dimension)))
     } catch {
-        return error.code
+        return _fail(error)
     }
 }
 
@@ -166,16 +232,16 @@ public func ev_insert(_ handle: Int32, _ vector: UnsafePointer<Float>?) -> Int32
 @_expose(wasm, "ev_insert_batch")
 @_cdecl("ev_insert_batch")
 public func ev_insert_batch(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _ count: Int32) -> Int32 {
-    guard let slot = _slot(handle), let vectors else { return BridgeError.invalidHandle }
-    guard count >= 0 else { return EdgeVecError.invalidParameter(.count, value: Int(count)).code }
-    guard Int(count) <= Int(Int32.max) - slot.index.count else { return EdgeVecError.capacityExceeded.code }
+    guard let slot = _slot(handle), let vectors else { return _fail(BridgeError.invalidHandle) }
+    guard count >= 0 else { return _fail(.invalidParameter(.count, value: Int(count))) }
+    guard Int(count) <= Int(Int32.max) - slot.index.count else { return _fail(.capacityExceeded) }
     // More floats than the address space holds cannot have been staged.
     let (floats, overflow) = Int(count).multipliedReportingOverflow(by: slot.index.dimension)
-    guard !overflow else { return EdgeVecError.outOfMemory.code }
+    guard !overflow else { return _fail(.outOfMemory) }
     do throws(EdgeVecError) {
         return Int32(try slot.index.addBatch(UnsafeBufferPointer(start: vectors, count: floats)))
     } catch {
-        return error.code
+        return _fail(error)
     }
 }
 
@@ -186,12 +252,12 @@ public func ev_insert_batch(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _
 @_expose(wasm, "ev_reserve")
 @_cdecl("ev_reserve")
 public func ev_reserve(_ handle: Int32, _ capacity: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     do throws(EdgeVecError) {
         try slot.index.reserveCapacity(Int(capacity))
         return 0
     } catch {
-        return error.code
+        return _fail(error)
     }
 }
 
@@ -232,13 +298,13 @@ public func ev_output_distances(_ handle: Int32) -> UnsafeMutablePointer<Float>?
 @_cdecl("ev_search")
 public func ev_search(_ handle: Int32, _ query: UnsafePointer<Float>?, _ k: Int32, _ ef: Int32,
                       _ outIds: UnsafeMutablePointer<Int32>?, _ outDistances: UnsafeMutablePointer<Float>?) -> Int32 {
-    guard let slot = _slot(handle), let query, let outIds, let outDistances else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle), let query, let outIds, let outDistances else { return _fail(BridgeError.invalidHandle) }
     do throws(EdgeVecError) {
         let n = try slot.index.search(UnsafeBufferPointer(start: query, count: slot.index.dimension), k: Int(k),
                                       ef: ef > 0 ? Int(ef) : slot.efSearch, ids: outIds, distances: outDistances)
         return Int32(n)
     } catch {
-        return error.code
+        return _fail(error)
     }
 }
 
@@ -246,7 +312,7 @@ public func ev_search(_ handle: Int32, _ query: UnsafePointer<Float>?, _ k: Int3
 @_expose(wasm, "ev_size")
 @_cdecl("ev_size")
 public func ev_size(_ handle: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     return Int32(clamping: slot.index.count)
 }
 
@@ -254,7 +320,7 @@ public func ev_size(_ handle: Int32) -> Int32 {
 @_expose(wasm, "ev_dimension")
 @_cdecl("ev_dimension")
 public func ev_dimension(_ handle: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     return Int32(slot.index.dimension)
 }
 
@@ -262,7 +328,7 @@ public func ev_dimension(_ handle: Int32) -> Int32 {
 @_expose(wasm, "ev_metric")
 @_cdecl("ev_metric")
 public func ev_metric(_ handle: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     return Int32(slot.index.metric.rawValue)
 }
 
@@ -270,7 +336,7 @@ public func ev_metric(_ handle: Int32) -> Int32 {
 @_expose(wasm, "ev_m")
 @_cdecl("ev_m")
 public func ev_m(_ handle: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     return Int32(slot.index.configuration.m)
 }
 
@@ -278,7 +344,7 @@ public func ev_m(_ handle: Int32) -> Int32 {
 @_expose(wasm, "ev_ef_construction")
 @_cdecl("ev_ef_construction")
 public func ev_ef_construction(_ handle: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     return Int32(slot.index.configuration.efConstruction)
 }
 
@@ -287,7 +353,7 @@ public func ev_ef_construction(_ handle: Int32) -> Int32 {
 @_expose(wasm, "ev_ef_search")
 @_cdecl("ev_ef_search")
 public func ev_ef_search(_ handle: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     return Int32(slot.efSearch)
 }
 
@@ -297,8 +363,8 @@ public func ev_ef_search(_ handle: Int32) -> Int32 {
 @_expose(wasm, "ev_set_ef_search")
 @_cdecl("ev_set_ef_search")
 public func ev_set_ef_search(_ handle: Int32, _ ef: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
-    guard ef >= 1 && ef <= 65536 else { return EdgeVecError.invalidParameter(.efSearch, value: Int(ef)).code }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
+    guard ef >= 1 && ef <= 65536 else { return _fail(.invalidParameter(.efSearch, value: Int(ef))) }
     slot.efSearch = Int(ef)
     return 0
 }
@@ -308,8 +374,8 @@ public func ev_set_ef_search(_ handle: Int32, _ ef: Int32) -> Int32 {
 @_expose(wasm, "ev_save_size")
 @_cdecl("ev_save_size")
 public func ev_save_size(_ handle: Int32) -> Int32 {
-    guard let slot = _slot(handle) else { return BridgeError.invalidHandle }
-    guard _serializedSizeFitsInt32(slot.index) else { return EdgeVecError.outOfMemory.code }
+    guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
+    guard _serializedSizeFitsInt32(slot.index) else { return _fail(.outOfMemory) }
     return Int32(slot.index.serializedByteCount)
 }
 
@@ -333,12 +399,12 @@ func _serializedSizeFitsInt32(_ index: HNSWIndex) -> Bool {
 @_expose(wasm, "ev_save")
 @_cdecl("ev_save")
 public func ev_save(_ handle: Int32, _ out: UnsafeMutableRawPointer?, _ capacity: Int32) -> Int32 {
-    guard let slot = _slot(handle), let out else { return BridgeError.invalidHandle }
-    guard _serializedSizeFitsInt32(slot.index) else { return EdgeVecError.outOfMemory.code }
+    guard let slot = _slot(handle), let out else { return _fail(BridgeError.invalidHandle) }
+    guard _serializedSizeFitsInt32(slot.index) else { return _fail(.outOfMemory) }
     let size = slot.index.serializedByteCount
-    guard size <= Int(capacity) else { return BridgeError.bufferTooSmall }
+    guard size <= Int(capacity) else { return _fail(BridgeError.bufferTooSmall) }
     // The first save builds the checksum tables (a Swift array).
-    guard _hasHeadroom() else { return EdgeVecError.outOfMemory.code }
+    guard _hasHeadroom() else { return _fail(.outOfMemory) }
     return Int32(slot.index.serialize(into: UnsafeMutableRawBufferPointer(start: out, count: Int(capacity))))
 }
 
@@ -346,21 +412,22 @@ public func ev_save(_ handle: Int32, _ out: UnsafeMutableRawPointer?, _ capacity
 @_expose(wasm, "ev_load")
 @_cdecl("ev_load")
 public func ev_load(_ bytes: UnsafeRawPointer?, _ length: Int32) -> Int32 {
-    guard length >= 0, let bytes else { return EdgeVecError.corrupt(.truncated).code }
-    guard _hasHeadroom() else { return EdgeVecError.outOfMemory.code }
+    guard length >= 0, let bytes else { return _fail(.corrupt(.truncated)) }
+    guard _hasHeadroom() else { return _fail(.outOfMemory) }
     do throws(EdgeVecError) {
-        return _register(try HNSWIndex(serialized: UnsafeRawBufferPointer(start: bytes, count: Int(length))))
+        return _handle(for: try HNSWIndex(serialized: UnsafeRawBufferPointer(start: bytes, count: Int(length))))
     } catch {
-        return error.code
+        return _fail(error)
     }
 }
 
-/// Releases an index and its buffers; its handle may be reused. Unknown
-/// handles are ignored.
+/// Releases an index and its buffers. The handle is stale from then on:
+/// every later call with it fails with −20, even after new indexes are
+/// created. Unknown and stale handles are ignored.
 @_expose(wasm, "ev_free")
 @_cdecl("ev_free")
 public func ev_free(_ handle: Int32) {
-    if _slot(handle) != nil { _slots[Int(handle)] = nil }
+    _ = _unregister(handle)
 }
 
 /// `bytes` bytes (16-byte aligned) from the C allocator for the host, e.g.
@@ -410,4 +477,18 @@ public func ev_error_message(_ code: Int32) -> UnsafePointer<CChar> {
     default: message = code >= 0 ? "ok" : "unknown error"
     }
     return UnsafeRawPointer(message.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+/// The most recent failed call's message, NUL-terminated and valid until the
+/// next failing call: for a corrupt file it names the reason (the field,
+/// vector or node), as `EdgeVecError.message` does. For the bridge's own
+/// codes, and before any failure, an empty string (use `ev_error_message`).
+@_expose(wasm, "ev_last_error_message")
+@_cdecl("ev_last_error_message")
+public func ev_last_error_message() -> UnsafePointer<CChar> {
+    if let text = _lastErrorText, _lastErrorCode != 0 {
+        return UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self)
+    }
+    let empty: StaticString = ""
+    return UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
 }

@@ -6,7 +6,8 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case dimension, m, efConstruction, efSearch, ef, count, capacity
     }
 
-    /// What is wrong with serialized bytes.
+    /// What is wrong with serialized bytes: the reason a load was refused,
+    /// precise enough to find the offending field, vector or node.
     public enum Corruption: Equatable, Sendable {
         /// The bytes do not start with the EdgeVec magic.
         case badMagic
@@ -18,10 +19,40 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case trailingBytes
         /// A checksum does not match: the bytes were altered.
         case checksumMismatch
-        /// Header fields out of range or inconsistent.
-        case invalidHeader
-        /// The graph or vectors violate an invariant (ids out of range, …).
-        case invalidStructure
+        /// A header field out of range, inconsistent with the others, or (for
+        /// reserved words and fields the kind does not use) not zero.
+        case invalidHeader(HeaderField, value: UInt64)
+        /// A stored vector that `add` would have refused, or (cosine) one
+        /// that is not unit length as stored vectors are.
+        case invalidVector(row: Int, VectorProblem)
+        /// A node's level byte is above the header's maximum level, or a
+        /// level-padding byte is not zero.
+        case invalidLevel(node: Int)
+        /// The level bytes do not add up to the header's upper-layer words.
+        case upperWordsMismatch
+        /// The entry point is not on the top layer.
+        case entryPointNotOnTopLayer
+        /// A neighbour list breaks a graph invariant.
+        case invalidGraph(GraphProblem, node: Int, layer: Int)
+        /// Node `node`'s layer-0 tree parent is missing, not earlier than the
+        /// node, not linked both ways, or has too many tree children.
+        case invalidTree(node: Int)
+    }
+
+    /// The header fields a corrupt file can get wrong.
+    public enum HeaderField: UInt8, Sendable {
+        case kind, metric, dimension, count, m, efConstruction, efSearch, maxLevel, seed, generatorState,
+             entryPoint, reserved, upperWords, bodyBytes
+    }
+
+    /// Why a stored vector is refused.
+    public enum VectorProblem: UInt8, Sendable {
+        case nonFinite, tooLarge, zero, notUnitLength
+    }
+
+    /// Which graph invariant a neighbour list breaks.
+    public enum GraphProblem: UInt8, Sendable {
+        case degreeExceeded, selfLoop, duplicateNeighbor, neighborOutOfRange, neighborBelowLayer
     }
 
     /// A vector's length is not the index dimension.
@@ -123,8 +154,60 @@ extension EdgeVecError.Corruption {
         case .truncated: return "truncated"
         case .trailingBytes: return "unexpected bytes after the end"
         case .checksumMismatch: return "checksum mismatch"
-        case .invalidHeader: return "invalid header"
-        case .invalidStructure: return "invalid graph or vector data"
+        case .invalidHeader(let field, let value):
+            return "invalid header field " + field.name + " (" + String(value) + ")"
+        case .invalidVector(let row, let problem):
+            return "vector " + String(row) + " " + problem.message
+        case .invalidLevel(let node): return "level of node " + String(node) + " out of range"
+        case .upperWordsMismatch: return "node levels disagree with the upper-layer size"
+        case .entryPointNotOnTopLayer: return "the entry point is not on the top layer"
+        case .invalidGraph(let problem, let node, let layer):
+            return "neighbour list of node " + String(node) + " on layer " + String(layer) + ": " + problem.message
+        case .invalidTree(let node): return "broken layer-0 tree link at node " + String(node)
+        }
+    }
+}
+
+extension EdgeVecError.HeaderField {
+    public var name: String {
+        switch self {
+        case .kind: return "kind"
+        case .metric: return "metric"
+        case .dimension: return "dimension"
+        case .count: return "count"
+        case .m: return "m"
+        case .efConstruction: return "efConstruction"
+        case .efSearch: return "efSearch"
+        case .maxLevel: return "maxLevel"
+        case .seed: return "seed"
+        case .generatorState: return "generatorState"
+        case .entryPoint: return "entryPoint"
+        case .reserved: return "reserved"
+        case .upperWords: return "upperWords"
+        case .bodyBytes: return "bodyBytes"
+        }
+    }
+}
+
+extension EdgeVecError.VectorProblem {
+    public var message: String {
+        switch self {
+        case .nonFinite: return "has a non-finite value"
+        case .tooLarge: return "is too large: its distances would overflow float32"
+        case .zero: return "is zero under the cosine metric"
+        case .notUnitLength: return "is not unit length, as stored cosine vectors are"
+        }
+    }
+}
+
+extension EdgeVecError.GraphProblem {
+    public var message: String {
+        switch self {
+        case .degreeExceeded: return "more neighbours than the layer allows"
+        case .selfLoop: return "links to itself"
+        case .duplicateNeighbor: return "lists a neighbour twice"
+        case .neighborOutOfRange: return "links to a node that does not exist"
+        case .neighborBelowLayer: return "links to a node below this layer"
         }
     }
 }

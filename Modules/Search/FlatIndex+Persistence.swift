@@ -28,7 +28,7 @@ extension FlatIndex: _Serializable {
     }
 
     /// Loads a flat index from bytes written by `serialize`.
-    /// - Throws: `corrupt(_)` (HNSW bytes give `.invalidHeader`), `outOfMemory`.
+    /// - Throws: `corrupt(_)` (HNSW bytes give `.invalidHeader(.kind, …)`), `outOfMemory`.
     public convenience init(serialized bytes: UnsafeRawBufferPointer,
                             allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
         let header = try IndexFormat.Header.read(bytes, kind: .flat, releasingOnFailure: allocator)
@@ -50,11 +50,6 @@ extension FlatIndex: _Serializable {
     func _load(_ header: IndexFormat.Header, _ body: UnsafeRawPointer) throws(EdgeVecError) {
         guard vectors.reserveExactly(header.count, using: allocator) else { throw .outOfMemory }
         var r = _ByteReader(body)
-        for id in 0..<header.count {
-            let p = vectors.pointer(at: id)
-            r.floats(into: p, dimension)
-            for i in 0..<dimension where !p[i].isFinite { throw .corrupt(.invalidStructure) }
-        }
-        vectors._setCount(header.count)
+        try _Validation.readStoredVectors(&r, into: &vectors, count: header.count, metric: metric)
     }
 }

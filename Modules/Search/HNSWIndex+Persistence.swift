@@ -41,7 +41,7 @@ extension HNSWIndex: _Serializable {
     /// Loads an index from bytes written by `serialize`.
     /// - Parameter allocator: owned by the new index (released on failure too).
     /// - Throws: `corrupt(_)` for bad bytes (magic, version, checksum, size,
-    ///   structure; flat-index bytes give `.invalidHeader`), `outOfMemory`.
+    ///   fields, vectors, graph; flat-index bytes give `.invalidHeader(.kind, …)`), `outOfMemory`.
     /// - Complexity: O(size of the index).
     public convenience init(serialized bytes: UnsafeRawBufferPointer,
                             allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
@@ -74,22 +74,20 @@ extension HNSWIndex: _Serializable {
               parents.reserveExactly(n, preserving: 0, using: allocator),
               children.reserveExactly(n, preserving: 0, using: allocator) else { throw .outOfMemory }
         var r = _ByteReader(body)
-        for id in 0..<n {
-            let p = vectors.pointer(at: id)
-            r.floats(into: p, dimension)
-            for i in 0..<dimension where !p[i].isFinite { throw .corrupt(.invalidStructure) }
-        }
-        vectors._setCount(n)
+        try _Validation.readStoredVectors(&r, into: &vectors, count: n, metric: metric)
         // Levels first: they fix each node's block offsets.
         var words = 0
         for id in 0..<n {
             let level = Int(r.pointer.load(fromByteOffset: id, as: UInt8.self))
-            if level > header.maxLevel { throw .corrupt(.invalidStructure) }
+            if level > header.maxLevel { throw .corrupt(.invalidLevel(node: id)) }
             words += graph.upperWords(forLevel: level)
-            if words > header.upperWords { throw .corrupt(.invalidStructure) }
+            if words > header.upperWords { throw .corrupt(.upperWordsMismatch) }
             graph.addNode(level: level)
         }
-        if words != header.upperWords { throw .corrupt(.invalidStructure) }
+        if words != header.upperWords { throw .corrupt(.upperWordsMismatch) }
+        for pad in n ..< ((n + 3) & ~3) where r.pointer.load(fromByteOffset: pad, as: UInt8.self) != 0 {
+            throw .corrupt(.invalidLevel(node: pad))
+        }
         r.skip((n + 3) & ~3)
         if let p = parents.base { r.words(into: p, n) }
         let l0 = graph.layer0Words
@@ -100,12 +98,26 @@ extension HNSWIndex: _Serializable {
         if n > 0 {
             entryPoint = Int(header.entryPoint)
             maxLevel = header.maxLevel
-            if graph.level(of: entryPoint) != maxLevel { throw .corrupt(.invalidStructure) }
-            if graph.checkInvariants(entryPoint: entryPoint, checkReachability: false) != nil {
-                throw .corrupt(.invalidStructure)
+            if graph.level(of: entryPoint) != maxLevel { throw .corrupt(.entryPointNotOnTopLayer) }
+            if let violation = graph.checkInvariants(entryPoint: entryPoint, checkReachability: false) {
+                throw .corrupt(Self._corruption(violation))
             }
         }
         try _checkTree()
+    }
+
+    /// A graph violation found on load, as the reason the load is refused.
+    static func _corruption(_ violation: GraphInvariantViolation) -> EdgeVecError.Corruption {
+        switch violation {
+        case .degreeExceeded(let node, let layer): return .invalidGraph(.degreeExceeded, node: node, layer: layer)
+        case .selfLoop(let node, let layer): return .invalidGraph(.selfLoop, node: node, layer: layer)
+        case .duplicateNeighbor(let node, let layer): return .invalidGraph(.duplicateNeighbor, node: node, layer: layer)
+        case .neighborOutOfRange(let node, let layer): return .invalidGraph(.neighborOutOfRange, node: node, layer: layer)
+        case .neighborBelowLayer(let node, let layer): return .invalidGraph(.neighborBelowLayer, node: node, layer: layer)
+        // Not checked on load (reachability follows from the tree, checked next).
+        case .unreachable(let node): return .invalidTree(node: node)
+        case .badEntryPoint: return .entryPointNotOnTopLayer
+        }
     }
 
     /// The layer-0 spanning tree read from bytes must be one: node 0 the
@@ -116,15 +128,15 @@ extension HNSWIndex: _Serializable {
         for id in 0..<count {
             let parent = parents[id]
             if id == 0 {
-                if parent != _noParent { throw .corrupt(.invalidStructure) }
+                if parent != _noParent { throw .corrupt(.invalidTree(node: 0)) }
                 continue
             }
-            guard parent < UInt32(id) else { throw .corrupt(.invalidStructure) }
+            guard parent < UInt32(id) else { throw .corrupt(.invalidTree(node: id)) }
             children[Int(parent)] &+= 1
             if children[Int(parent)] > hard
                 || !graph.neighbors(of: id, layer: 0).contains(parent)
                 || !graph.neighbors(of: Int(parent), layer: 0).contains(UInt32(id)) {
-                throw .corrupt(.invalidStructure)
+                throw .corrupt(.invalidTree(node: id))
             }
         }
     }

@@ -103,7 +103,7 @@ public enum IndexFormat {
                          releasingOnFailure allocator: RawAllocator) throws(EdgeVecError) -> Header {
             do throws(EdgeVecError) {
                 let header = try read(bytes)
-                if header.kind != kind { throw .corrupt(.invalidHeader) }
+                if header.kind != kind { throw .corrupt(.invalidHeader(.kind, value: UInt64(header.kind.rawValue))) }
                 return header
             } catch {
                 allocator.release()
@@ -112,7 +112,10 @@ public enum IndexFormat {
         }
 
         /// Decodes and checks a header; on success the caller may trust that
-        /// `bytes` holds exactly `totalBytes` bytes with a valid checksum.
+        /// `bytes` holds exactly `totalBytes` bytes with a valid checksum and
+        /// that every field is in range. Every field is compared in its own
+        /// width (UInt32/UInt64) before it becomes an `Int`, which is 32 bits
+        /// on wasm32, so no crafted value can trap.
         static func read(_ bytes: UnsafeRawBufferPointer) throws(EdgeVecError) -> Header {
             let magic = IndexFormat.magic
             for i in 0..<min(bytes.count, magic.count) where bytes[i] != magic[i] {
@@ -127,39 +130,70 @@ public enum IndexFormat {
             }
             let version = r.u32()
             if version != IndexFormat.version { throw .corrupt(.unsupportedVersion(version)) }
-            guard let kind = Kind(rawValue: r.u32()), let metric = Metric(rawValue: r.u32()) else {
-                throw .corrupt(.invalidHeader)
+            let rawKind = r.u32(), rawMetric = r.u32()
+            guard let kind = Kind(rawValue: rawKind) else { throw .corrupt(.invalidHeader(.kind, value: UInt64(rawKind))) }
+            guard let metric = Metric(rawValue: rawMetric) else {
+                throw .corrupt(.invalidHeader(.metric, value: UInt64(rawMetric)))
             }
-            // `Int(exactly:)`: on wasm32 `Int` is 32 bits, and a crafted field
-            // ≥ 2³¹ must be refused, not trap.
-            guard let dimension = Int(exactly: r.u32()) else { throw .corrupt(.invalidHeader) }
+            let dimension = r.u32()
             let count = r.u64()
-            guard let m = Int(exactly: r.u32()), let efConstruction = Int(exactly: r.u32()),
-                  let efSearch = Int(exactly: r.u32()), let maxLevel = Int(exactly: r.u32()) else {
-                throw .corrupt(.invalidHeader)
-            }
+            let m = r.u32(), efConstruction = r.u32(), efSearch = r.u32(), maxLevel = r.u32()
             let seed = r.u64()
             let rngState = r.u64()
             let entryPoint = r.u32()
-            _ = r.u32()
+            let reserved68 = r.u32()
             let upperWords = r.u64()
             let bodyBytes = r.u64()
-            guard dimension >= 1, dimension <= Limits.maxDimension, count <= UInt64(Limits.maxCount),
-                  upperWords <= UInt64(Int.max / 8), bodyBytes <= UInt64(Int.max / 2) else {
-                throw .corrupt(.invalidHeader)
+            let reserved88 = r.u32()
+
+            func bad(_ field: EdgeVecError.HeaderField, _ value: UInt64) -> EdgeVecError {
+                .corrupt(.invalidHeader(field, value: value))
             }
-            let header = Header(kind: kind, metric: metric, dimension: dimension, count: Int(count), m: m,
-                                efConstruction: efConstruction, efSearch: efSearch, maxLevel: maxLevel,
-                                seed: seed, rngState: rngState, entryPoint: entryPoint, upperWords: Int(upperWords))
-            if kind == .hnsw {
-                let configuration = HNSWConfiguration(m: m, efConstruction: efConstruction, efSearch: efSearch, seed: seed)
-                do { try configuration.validate() } catch { throw .corrupt(.invalidHeader) }
-                let emptyOK = count == 0 && entryPoint == noEntry && maxLevel == 0 && upperWords == 0
-                let entryOK = count > 0 && UInt64(entryPoint) < count && maxLevel <= 255
-                guard emptyOK || entryOK else { throw .corrupt(.invalidHeader) }
+            if reserved68 != 0 { throw bad(.reserved, UInt64(reserved68)) }
+            if reserved88 != 0 { throw bad(.reserved, UInt64(reserved88)) }
+            guard dimension >= 1, dimension <= UInt32(Limits.maxDimension) else { throw bad(.dimension, UInt64(dimension)) }
+            guard count <= UInt64(Limits.maxCount) else { throw bad(.count, count) }
+            switch kind {
+            case .hnsw:
+                guard m >= UInt32(Limits.mRange.lowerBound), m <= UInt32(Limits.mRange.upperBound) else {
+                    throw bad(.m, UInt64(m))
+                }
+                guard efConstruction >= 1, efConstruction <= UInt32(Limits.maxEf) else {
+                    throw bad(.efConstruction, UInt64(efConstruction))
+                }
+                guard efSearch >= 1, efSearch <= UInt32(Limits.maxEf) else { throw bad(.efSearch, UInt64(efSearch)) }
+                if count == 0 {
+                    // An empty index has no entry point, levels or upper layers.
+                    if entryPoint != noEntry { throw bad(.entryPoint, UInt64(entryPoint)) }
+                    if maxLevel != 0 { throw bad(.maxLevel, UInt64(maxLevel)) }
+                    if upperWords != 0 { throw bad(.upperWords, upperWords) }
+                } else {
+                    if UInt64(entryPoint) >= count { throw bad(.entryPoint, UInt64(entryPoint)) }
+                    if maxLevel > UInt32(255) { throw bad(.maxLevel, UInt64(maxLevel)) }
+                    // Each node holds at most `maxLevel` blocks of 1 + M words.
+                    let (most, o1) = count.multipliedReportingOverflow(by: UInt64(maxLevel) * UInt64(1 + m))
+                    if o1 || upperWords > most { throw bad(.upperWords, upperWords) }
+                }
+            case .flat:
+                // Fields a flat index does not use are written as zero (no entry: all ones).
+                if m != 0 { throw bad(.m, UInt64(m)) }
+                if efConstruction != 0 { throw bad(.efConstruction, UInt64(efConstruction)) }
+                if efSearch != 0 { throw bad(.efSearch, UInt64(efSearch)) }
+                if maxLevel != 0 { throw bad(.maxLevel, UInt64(maxLevel)) }
+                if seed != 0 { throw bad(.seed, seed) }
+                if rngState != 0 { throw bad(.generatorState, rngState) }
+                if entryPoint != noEntry { throw bad(.entryPoint, UInt64(entryPoint)) }
+                if upperWords != 0 { throw bad(.upperWords, upperWords) }
             }
+            // Everything above is now in range for `Int`, even on wasm32
+            // (upper words ≤ count · 255 · 129 may not be: bodyBytes decides).
+            guard let upper = Int(exactly: upperWords) else { throw bad(.upperWords, upperWords) }
+            let header = Header(kind: kind, metric: metric, dimension: Int(dimension), count: Int(count), m: Int(m),
+                                efConstruction: Int(efConstruction), efSearch: Int(efSearch), maxLevel: Int(maxLevel),
+                                seed: seed, rngState: rngState, entryPoint: entryPoint, upperWords: upper)
             guard let expected = header.bodyBytes, UInt64(expected) == bodyBytes,
-                  let total = header.totalBytes else { throw .corrupt(.invalidHeader) }
+                  header.totalBytes != nil else { throw bad(.bodyBytes, bodyBytes) }
+            let total = header.totalBytes!
             if bytes.count < total { throw .corrupt(.truncated) }
             if bytes.count > total { throw .corrupt(.trailingBytes) }
             let body = UnsafeRawBufferPointer(start: base, count: total - trailerSize)

@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecStorage
 
 /// Checks shared by every index type. They run before anything is changed,
 /// which is what keeps rejected calls side-effect free.
@@ -86,6 +87,45 @@ enum _Validation {
     @inlinable
     static func scale(_ v: UnsafePointer<Float>, _ dimension: Int, _ metric: Metric) -> Double {
         metric == .cosine ? 1 / squaredNorm(v, dimension).squareRoot() : 1
+    }
+
+    /// How far a stored cosine vector's squared norm may be from 1. Stored
+    /// vectors are normalised in Double and rounded per component, so theirs
+    /// is within ~1e-7 of 1; anything beyond this was not written by `add`.
+    static let unitLengthTolerance = 1e-4
+
+    /// Why a vector read from bytes would not be one `add` stores, or nil:
+    /// every value finite; l2 and dot within the norm bound; cosine non-zero
+    /// and unit length (stored vectors are normalised).
+    /// - Complexity: O(`dimension`).
+    static func storedVectorProblem(_ v: UnsafePointer<Float>, _ dimension: Int,
+                                    _ metric: Metric) -> EdgeVecError.VectorProblem? {
+        for i in 0..<dimension where !v[i].isFinite { return .nonFinite }
+        let squared = squaredNorm(v, dimension)
+        switch metric {
+        case .cosine:
+            if squared == 0 { return .zero }
+            if abs(squared - 1) > unitLengthTolerance { return .notUnitLength }
+        case .l2, .dot:
+            if squared > maxSquaredNorm { return .tooLarge }
+        }
+        return nil
+    }
+
+    /// Reads `count` vectors of `dimension` floats into `storage`, checking
+    /// each as `storedVectorProblem` does.
+    /// - Throws: `corrupt(.invalidVector)` for the first bad one.
+    static func readStoredVectors(_ r: inout _ByteReader, into storage: inout VectorStorage, count: Int,
+                                  metric: Metric) throws(EdgeVecError) {
+        let dimension = storage.dimension
+        for row in 0..<count {
+            let p = storage.pointer(at: row)
+            r.floats(into: p, dimension)
+            if let problem = storedVectorProblem(p, dimension, metric) {
+                throw .corrupt(.invalidVector(row: row, problem))
+            }
+        }
+        storage._setCount(count)
     }
 
     @inlinable

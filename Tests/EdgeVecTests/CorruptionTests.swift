@@ -199,12 +199,31 @@ struct CorruptionTests {
         ]
         for (name, edit) in invalid {
             let c = Self.crafted(bytes, name, edit)
-            #expect(c == .invalidHeader || c == .truncated || c == .trailingBytes, "\(name): \(String(describing: c))")
+            #expect(c?.isInvalidHeader == true || c == .truncated || c == .trailingBytes,
+                    "\(name): \(String(describing: c))")
         }
+        // The reason names the field and its value.
+        #expect(Self.crafted(bytes, "dimension 70000") { b, _ in b.setU32(70000, at: 20) }
+                == .invalidHeader(.dimension, value: 70000))
+        #expect(Self.crafted(bytes, "metric 3") { b, _ in b.setU32(3, at: 16) } == .invalidHeader(.metric, value: 3))
+        #expect(Self.crafted(bytes, "kind 7") { b, _ in b.setU32(7, at: 12) } == .invalidHeader(.kind, value: 7))
+        // Reserved words must be zero.
+        #expect(Self.crafted(bytes, "reserved word at 68") { b, _ in b.setU32(1, at: 68) } == .invalidHeader(.reserved, value: 1))
+        #expect(Self.crafted(bytes, "reserved word at 88") { b, _ in b.setU32(0x8000_0000, at: 88) }
+                == .invalidHeader(.reserved, value: 0x8000_0000))
         // An empty HNSW index claiming an entry point, or a non-empty one without.
         let empty = try HNSWIndex(dimension: 8, metric: .l2).serialized()
-        #expect(Self.crafted(empty, "empty with entry 0") { b, _ in b.setU32(0, at: 64) } == .invalidHeader)
-        #expect(Self.crafted(empty, "empty with max level 1") { b, _ in b.setU32(1, at: 44) } == .invalidHeader)
+        #expect(Self.crafted(empty, "empty with entry 0") { b, _ in b.setU32(0, at: 64) } == .invalidHeader(.entryPoint, value: 0))
+        #expect(Self.crafted(empty, "empty with max level 1") { b, _ in b.setU32(1, at: 44) } == .invalidHeader(.maxLevel, value: 1))
+        // A flat file's unused fields are zero (no entry point: all ones).
+        let flat = try Self.smallFlat().serialized()
+        for (name, offset, field) in [("m", 32, EdgeVecError.HeaderField.m), ("efConstruction", 36, .efConstruction),
+                                      ("efSearch", 40, .efSearch), ("max level", 44, .maxLevel)] {
+            #expect(Self.crafted(flat, "flat \(name) 3") { b, _ in b.setU32(3, at: offset) } == .invalidHeader(field, value: 3))
+        }
+        #expect(Self.crafted(flat, "flat seed") { b, _ in b.setU64(5, at: 48) } == .invalidHeader(.seed, value: 5))
+        #expect(Self.crafted(flat, "flat generator state") { b, _ in b.setU64(5, at: 56) } == .invalidHeader(.generatorState, value: 5))
+        #expect(Self.crafted(flat, "flat entry point") { b, _ in b.setU32(0, at: 64) } == .invalidHeader(.entryPoint, value: 0))
         // Sanity: resealing an untouched file keeps it loadable.
         var same = bytes
         same.reseal()
@@ -253,11 +272,24 @@ struct CorruptionTests {
         ]
         for (name, edit) in cases {
             let c = Self.crafted(bytes, name, edit)
-            #expect(c == .invalidStructure, "\(name): \(String(describing: c))")
+            #expect(c?.isStructural == true, "\(name): \(String(describing: c))")
         }
+        // Precise reasons for a few.
+        #expect(Self.crafted(bytes, "NaN") { b, l in b.setU32(Float.nan.bitPattern, at: l.vector(3) + 8) }
+                == .invalidVector(row: 3, .nonFinite))
+        #expect(Self.crafted(bytes, "self-loop") { b, l in b.setU32(UInt32(node), at: l.block0(node) + 4) }
+                == .invalidGraph(.selfLoop, node: node, layer: 0))
+        #expect(Self.crafted(bytes, "degree 2^31") { b, l in b.setU32(0x8000_0000, at: l.block0(node)) }
+                == .invalidGraph(.degreeExceeded, node: node, layer: 0))
+        #expect(Self.crafted(bytes, "neighbour 2^31") { b, l in b.setU32(0x8000_0000, at: l.block0(node) + 4) }
+                == .invalidGraph(.neighborOutOfRange, node: node, layer: 0))
+        #expect(Self.crafted(bytes, "level padding") { b, l in
+            if n % 4 != 0 { b[l.levels + n] = 1 } else { b[l.levels + levelZero] = 255 }
+        } == .invalidLevel(node: n % 4 != 0 ? n : levelZero))
         // Flat: non-finite vectors.
         let flat = try Self.smallFlat().serialized()
-        #expect(Self.crafted(flat, "flat NaN") { b, l in b.setU32(Float.nan.bitPattern, at: l.vector(10)) } == .invalidStructure)
+        #expect(Self.crafted(flat, "flat NaN") { b, l in b.setU32(Float.nan.bitPattern, at: l.vector(10)) }
+                == .invalidVector(row: 10, .nonFinite))
         #expect(Self.crafted(flat, "flat version 9") { b, _ in b.setU32(9, at: 8) } == .unsupportedVersion(9))
     }
 
@@ -298,7 +330,9 @@ struct CorruptionTests {
                 #expect(try loaded.add(data.queries[0]) == n, "round \(round)")
                 expectWellFormed(try loaded.search(data.queries[0], k: 5, ef: 500), count: n + 1)
             } catch {
-                #expect(error == .corrupt(.invalidStructure), "round \(round): \(error)")
+                if case .corrupt(let c) = error, c.isStructural {} else {
+                    Issue.record("round \(round): \(error)")
+                }
                 refusedCount += 1
             }
             #expect(memory.releases == 1, "round \(round)")
@@ -335,5 +369,66 @@ struct CorruptionTests {
         #expect(throws: EdgeVecError.outOfMemory) { try HNSWIndex(serialized: bytes, allocator: memory.allocator) }
         #expect(memory.releases == 1)
         #expect(memory.liveBlocks == 0)
+    }
+
+    @Test("Vectors that add refuses are refused on load, with valid checksums", arguments: IndexKind.allCases)
+    func craftedVectors(kind: IndexKind) throws {
+        for metric in Metric.allCases {
+            let bytes: [UInt8]
+            if kind == .hnsw {
+                bytes = try Self.smallHNSW(metric).serialized()
+            } else {
+                let flat = try FlatIndex(dimension: 8, metric: metric)
+                try flat.addBatch(ClusteredData(count: 50, queries: 0, dimension: 8, clusters: 4, seed: 809).data.values)
+                bytes = flat.serialized()
+            }
+            let layout = FileLayout(bytes)
+            func setVector(_ b: inout [UInt8], _ row: Int, _ values: [Float]) {
+                for (i, v) in values.enumerated() { b.setU32(v.bitPattern, at: layout.vector(row) + 4 * i) }
+            }
+            let huge = [Float](repeating: 1e19, count: 8)
+            let zero = [Float](repeating: 0, count: 8)
+            var cases: [(String, [Float], EdgeVecError.VectorProblem)] = [
+                ("infinity", [1, 2, .infinity, 0, 0, 0, 0, 0], .nonFinite),
+                ("NaN", [.nan, 0, 0, 0, 0, 0, 0, 0], .nonFinite),
+            ]
+            if metric == .cosine {
+                cases += [("zero", zero, .zero), ("x 1000", [1000, 0, 0, 0, 0, 0, 0, 0], .notUnitLength),
+                          ("half length", [0.5, 0, 0, 0, 0, 0, 0, 0], .notUnitLength), ("1e19", huge, .notUnitLength)]
+            } else {
+                cases += [("1e19", huge, .tooLarge)]
+            }
+            for (name, values, problem) in cases {
+                let c = Self.crafted(bytes, "\(kind) \(metric) \(name)") { b, _ in setVector(&b, 7, values) }
+                #expect(c == .invalidVector(row: 7, problem), "\(kind) \(metric) \(name): \(String(describing: c))")
+            }
+        }
+        // An l2 file relabelled cosine: its vectors are not unit length.
+        let l2 = try Self.smallHNSW(.l2).serialized()
+        let relabelled = Self.crafted(l2, "l2 relabelled cosine") { b, _ in b.setU32(Metric.cosine.rawValue, at: 16) }
+        if case .invalidVector(_, .notUnitLength)? = relabelled {} else {
+            Issue.record("l2 relabelled cosine: \(String(describing: relabelled))")
+        }
+        // A cosine file's vectors are unit length within the tolerance: it loads as it was written.
+        let cosine = try Self.smallHNSW(.cosine).serialized()
+        #expect(try HNSWIndex(serialized: cosine).serialized() == cosine)
+    }
+}
+
+extension EdgeVecError.Corruption {
+    /// A header field out of range (whichever field).
+    var isInvalidHeader: Bool {
+        if case .invalidHeader = self { return true }
+        return false
+    }
+
+    /// Damage found past the header: vectors, levels, graph or tree.
+    var isStructural: Bool {
+        switch self {
+        case .invalidVector, .invalidLevel, .upperWordsMismatch, .entryPointNotOnTopLayer, .invalidGraph, .invalidTree:
+            return true
+        default:
+            return false
+        }
     }
 }

@@ -157,8 +157,8 @@ struct PersistenceTests {
         try hnsw.addBatch(Self.rows(0..<20))
         let flat = try FlatIndex(dimension: 16, metric: .l2)
         try flat.addBatch(Self.rows(0..<20))
-        #expect(throws: EdgeVecError.corrupt(.invalidHeader)) { try FlatIndex(serialized: hnsw.serialized()) }
-        #expect(throws: EdgeVecError.corrupt(.invalidHeader)) { try HNSWIndex(serialized: flat.serialized()) }
+        #expect(throws: EdgeVecError.corrupt(.invalidHeader(.kind, value: 0))) { try FlatIndex(serialized: hnsw.serialized()) }
+        #expect(throws: EdgeVecError.corrupt(.invalidHeader(.kind, value: 1))) { try HNSWIndex(serialized: flat.serialized()) }
     }
 
     @Test("Header fields are where the format says")

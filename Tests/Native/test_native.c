@@ -48,6 +48,25 @@ static float next_float(void) {
 
 enum { DIM = 24, N = 600, Q = 40, K = 10 };
 
+/* CRC-32C (bitwise), to reseal crafted files: header CRC at 92, trailer at the end. */
+static uint32_t crc32c(const unsigned char *p, size_t n) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++) crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+static void put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void reseal(unsigned char *bytes, int32_t size) {
+    put_u32(bytes + 92, crc32c(bytes, 92));
+    put_u32(bytes + size - 4, crc32c(bytes, (size_t)size - 4));
+}
+
 static float l2(const float *a, const float *b) {
     double s = 0;
     for (int i = 0; i < DIM; i++) { double d = (double)a[i] - b[i]; s += d * d; }
@@ -357,8 +376,21 @@ int main(void) {
     bytes[0] = 'X';
     CHECK_EQ(ev_load(bytes, size), EV_ERR_CORRUPT, "bad magic");
     bytes[0] = 'E';
+    /* A crafted file with valid checksums: the reason comes with the code. */
+    {
+        unsigned char *crafted = malloc((size_t)size);
+        memcpy(crafted, bytes, (size_t)size);
+        crafted[68] = 1; /* a reserved header word */
+        reseal(crafted, size);
+        CHECK_EQ(ev_load(crafted, size), EV_ERR_CORRUPT, "a non-zero reserved word");
+        CHECK(strstr(ev_last_error_message(), "reserved") != NULL, "the reason names the field: %s",
+              ev_last_error_message());
+        free(crafted);
+    }
+    CHECK_EQ(ev_size(-5), EV_ERR_INVALID_HANDLE, "a bridge error");
+    CHECK(strcmp(ev_last_error_message(), "") == 0, "bridge errors leave no stale reason: %s", ev_last_error_message());
     int32_t h4 = ev_load(bytes, size);
-    CHECK(h4 >= 0, "the restored bytes load again");
+    CHECK(h4 > 0, "the restored bytes load again");
     ev_free(h4);
 
     /* Cosine: zero vector, scale invariance. */
@@ -383,13 +415,26 @@ int main(void) {
     for (int j = 1; j < n; j++) dot_ok &= all_dist[j] >= all_dist[j - 1];
     CHECK(dot_ok, "dot search sorted");
 
-    /* Free, then the handle is invalid and is reused. */
+    /* Free, then the handle is stale for good: the next index takes the slot
+       under a new generation, and the old handle never names it. */
     ev_free(hc);
     CHECK_EQ(ev_size(hc), EV_ERR_INVALID_HANDLE, "a freed handle is invalid");
     ev_free(hc); /* double free is ignored */
     int32_t h5 = ev_create(4, EV_METRIC_L2, 16, 200, 1);
-    CHECK_EQ(h5, hc, "the freed handle is reused");
-    CHECK_EQ(ev_size(h5), 0, "the reused handle names the new, empty index");
+    CHECK(h5 > 0 && h5 != hc, "a new handle (%d), not the freed one (%d)", h5, hc);
+    CHECK_EQ(ev_size(h5), 0, "the new handle names the new, empty index");
+    CHECK_EQ(ev_size(hc), EV_ERR_INVALID_HANDLE, "the stale handle is still refused");
+    CHECK_EQ(ev_insert(hc, base), EV_ERR_INVALID_HANDLE, "insert through the stale handle");
+    CHECK_EQ(ev_size(h5), 0, "and did not reach the new index");
+    for (int round = 0; round < 1000; round++) {   /* churn one slot through many generations */
+        int32_t t = ev_create(4, EV_METRIC_L2, 16, 200, 1);
+        CHECK(t > 0 && t != hc && t != h5, "round %d: a fresh handle (%d)", round, t);
+        ev_free(t);
+        CHECK_EQ(ev_size(t), EV_ERR_INVALID_HANDLE, "a handle freed in the churn");
+    }
+    CHECK_EQ(ev_size(h5), 0, "the live handle survives the churn");
+    CHECK_EQ(ev_size(h5 + 1), EV_ERR_INVALID_HANDLE, "a forged neighbour of a live handle");
+    CHECK_EQ(ev_size(h5 + (1 << 16)), EV_ERR_INVALID_HANDLE, "a live slot under a forged generation");
 
     ev_free(h5);
     ev_free(hd);

@@ -110,8 +110,9 @@ for (const allocator of ALLOCATORS) {
     test('INVALID_ARGUMENT (-5): vectors must be Float32Arrays', async () => {
       const db = await filled('l2', allocator);
       const plain = Array.from(row(base, DIM, 0));
+      // A Proxy passes `instanceof Float32Array` but is not one (its `length` getter throws a TypeError).
       for (const bad of [plain, new Float64Array(DIM), new Uint8Array(DIM * 4), null, undefined, 'x',
-        new Float32Array(DIM).buffer]) {
+        new Float32Array(DIM).buffer, new Proxy(new Float32Array(DIM), {}), new Proxy(row(base, DIM, 0), {})]) {
         rejected(db, () => db.insert(bad), 'INVALID_ARGUMENT', -5);
         rejected(db, () => db.insertBatch(bad), 'INVALID_ARGUMENT', -5);
         rejected(db, () => db.search(bad, 1), 'INVALID_ARGUMENT', -5);
@@ -199,7 +200,8 @@ describe('create and load options', () => {
     for (const options of [{ metric: 'l2' }, { efSearch: 0 }, { allocator: 'x' }, 'arena']) {
       await rejectsCode(() => EdgeVec.load(bytes, options), 'INVALID_OPTION', -5);
     }
-    for (const bytesLike of [undefined, null, 'EDGEVEC', [1, 2, 3]]) {
+    for (const bytesLike of [undefined, null, 'EDGEVEC', [1, 2, 3], new Proxy(new Uint8Array(100), {}),
+      new Proxy(new ArrayBuffer(100), {})]) {
       await rejectsCode(() => EdgeVec.load(bytesLike), 'INVALID_ARGUMENT', -5);
     }
   });
@@ -279,6 +281,79 @@ describe('crafted headers (valid checksum, absurd fields)', () => {
       const error = await rejectsCode(() => EdgeVec.load(crafted(bytes, offset, 0x80000000)), 'CORRUPT', -8);
       assert.ok(error, name);
     }
+  });
+});
+
+describe('crafted bodies (valid checksums): CORRUPT with the reason, never a trap', () => {
+  /** Offsets of the documented v1 HNSW layout. */
+  function layout(bytes) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const dim = view.getUint32(20, true), n = Number(view.getBigUint64(24, true)), m = view.getUint32(32, true);
+    const vectors = 96, levels = vectors + n * dim * 4, parents = levels + ((n + 3) & ~3), layer0 = parents + n * 4;
+    return { dim, n, m, vector: (i) => vectors + i * dim * 4, block0: (i) => layer0 + i * (1 + 2 * m) * 4 };
+  }
+  /** A copy with `edit(view, layout)` applied and both checksums recomputed. */
+  function resealed(bytes, edit) {
+    const copy = bytes.slice();
+    const view = new DataView(copy.buffer);
+    edit(view, layout(copy));
+    view.setUint32(92, crc32c(copy.subarray(0, 92)), true);
+    view.setUint32(copy.length - 4, crc32c(copy.subarray(0, copy.length - 4)), true);
+    return copy;
+  }
+
+  test('layer-0 neighbour ids and counts ≥ 2³¹ are CORRUPT in wasm too (not INTERNAL)', async () => {
+    const db = await filled('l2', 'dlmalloc');
+    const bytes = db.save();
+    db.dispose();
+    const { n } = layout(bytes);
+    for (const node of [0, 7, n - 1]) {
+      for (const value of [0x80000000, 0xfffffffe, 0xffffffff, n]) {
+        const count = resealed(bytes, (v, l) => v.setUint32(l.block0(node), value, true));
+        let error = await rejectsCode(() => EdgeVec.load(count), 'CORRUPT', -8);
+        assert.match(error.message, new RegExp(`neighbour list of node ${node} on layer 0: more neighbours`));
+        const id = resealed(bytes, (v, l) => {
+          v.setUint32(l.block0(node), Math.max(1, v.getUint32(l.block0(node), true)), true);
+          v.setUint32(l.block0(node) + 4, value, true);
+        });
+        error = await rejectsCode(() => EdgeVec.load(id), 'CORRUPT', -8);
+        assert.match(error.message, /links to a node that does not exist/);
+      }
+    }
+  });
+
+  test('vectors add would refuse, and non-zero reserved words, are CORRUPT with the same reason text as Swift', async () => {
+    const cosine = await filled('cosine', 'dlmalloc');
+    const cosineBytes = cosine.save();
+    cosine.dispose();
+    const l2 = await filled('l2', 'dlmalloc');
+    const l2Bytes = l2.save();
+    l2.dispose();
+    const cases = [
+      ['a cosine vector scaled × 1000', cosineBytes, (v, l) => {
+        for (let i = 0; i < l.dim; i++) v.setFloat32(l.vector(3) + 4 * i, v.getFloat32(l.vector(3) + 4 * i, true) * 1000, true);
+      }, 'load: corrupt index data: vector 3 is not unit length, as stored cosine vectors are'],
+      ['a zero cosine vector', cosineBytes, (v, l) => {
+        for (let i = 0; i < l.dim; i++) v.setFloat32(l.vector(5) + 4 * i, 0, true);
+      }, 'load: corrupt index data: vector 5 is zero under the cosine metric'],
+      ['an l2 file relabelled cosine', l2Bytes, (v) => v.setUint32(16, 1, true), /is not unit length/],
+      ['an l2 vector of 1e19', l2Bytes, (v, l) => v.setFloat32(l.vector(2), 1e19, true),
+        'load: corrupt index data: vector 2 is too large: its distances would overflow float32'],
+      ['an infinite component', l2Bytes, (v, l) => v.setFloat32(l.vector(9) + 4, Infinity, true),
+        'load: corrupt index data: vector 9 has a non-finite value'],
+      ['reserved word at 68', l2Bytes, (v) => v.setUint32(68, 1, true),
+        'load: corrupt index data: invalid header field reserved (1)'],
+      ['reserved word at 88', l2Bytes, (v) => v.setUint32(88, 0x80000000, true),
+        'load: corrupt index data: invalid header field reserved (2147483648)'],
+      ['metric 7', l2Bytes, (v) => v.setUint32(16, 7, true), 'load: corrupt index data: invalid header field metric (7)'],
+    ];
+    for (const [name, bytes, edit, expected] of cases) {
+      const error = await rejectsCode(() => EdgeVec.load(resealed(bytes, edit)), 'CORRUPT', -8);
+      if (typeof expected === 'string') assert.equal(error.message, expected, name);
+      else assert.match(error.message, expected, name);
+    }
+    // The untouched bytes still load (the cosine vectors are unit length within the tolerance).
+    for (const bytes of [cosineBytes, l2Bytes]) (await EdgeVec.load(bytes)).dispose();
   });
 });
 
