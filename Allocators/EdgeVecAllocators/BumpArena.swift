@@ -23,8 +23,8 @@ public enum BumpArena {
         var chunkSize: Int                    // size of `chunk`
         var nextChunkSize: Int
         var lastBlock: Int                    // offset of the most recent block, for rollback
-        var reservedBytes: Int                // bytes of chunks held (for reports)
-        var usedBytes: Int                    // bytes handed out and not rolled back
+        var reservedBytes: UInt               // bytes of chunks held (for reports)
+        var usedBytes: UInt                   // bytes handed out and not rolled back
         var large: UnsafeMutablePointer<_LargeBlock>?   // most recent large block
     }
 
@@ -34,7 +34,7 @@ public enum BumpArena {
         var previous: UnsafeMutablePointer<_LargeBlock>?
         var next: UnsafeMutablePointer<_LargeBlock>?
         var allocation: UnsafeMutableRawPointer   // what the C library returned
-        var bytes: Int                            // its size, for statistics
+        var bytes: UInt                           // its size, for statistics
     }
 
     /// Requests of at least this many bytes are large blocks (see above).
@@ -47,7 +47,7 @@ public enum BumpArena {
 
     /// A new, empty arena. Release it with `RawAllocator.release()`.
     public static func make() -> RawAllocator {
-        let header = _ev_aligned_alloc(MemoryLayout<_Header>.size, 16)!
+        let header = _ev_aligned_alloc(UInt(MemoryLayout<_Header>.size), 16)!
             .bindMemory(to: _Header.self, capacity: 1)
         header.initialize(to: _Header(chunk: nil, cursor: 0, chunkSize: 0, nextChunkSize: firstChunkSize,
                                       lastBlock: -1, reservedBytes: 0, usedBytes: 0, large: nil))
@@ -65,17 +65,19 @@ public enum BumpArena {
     }
 
     /// Bytes of chunks this arena holds, and bytes handed out from them.
+    /// (Clamped to `Int.max`, which a wasm32 arena can exceed.)
     public static func statistics(_ allocator: RawAllocator) -> (reserved: Int, used: Int)? {
         guard allocator.kind == .bumpArena, let context = allocator.context else { return nil }
         let h = context.assumingMemoryBound(to: _Header.self).pointee
-        return (h.reservedBytes, h.usedBytes)
+        return (Int(clamping: h.reservedBytes), Int(clamping: h.usedBytes))
     }
 
-    static func allocate(_ h: UnsafeMutablePointer<_Header>, _ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+    static func allocate(_ h: UnsafeMutablePointer<_Header>, _ byteCount: UInt, _ alignment: Int) -> UnsafeMutableRawPointer? {
         let alignment = max(alignment, 16)
         guard alignment & (alignment &- 1) == 0 else { return nil }   // powers of two only
-        let size = max(size, 1)
-        if size >= largeBlock { return allocateLarge(h, size, alignment) }
+        let byteCount = max(byteCount, 1)
+        if byteCount >= UInt(largeBlock) { return allocateLarge(h, byteCount, alignment) }
+        let size = Int(byteCount)
         if let chunk = h.pointee.chunk {
             // Align the address, not the offset: a chunk is only as aligned as
             // the request that opened it.
@@ -84,7 +86,7 @@ public enum BumpArena {
             if start <= h.pointee.chunkSize && size <= h.pointee.chunkSize - start {
                 h.pointee.cursor = start + size
                 h.pointee.lastBlock = start
-                h.pointee.usedBytes += size
+                h.pointee.usedBytes &+= UInt(size)
                 return chunk + start
             }
         }
@@ -96,16 +98,16 @@ public enum BumpArena {
         let (needed, overflow) = size.addingReportingOverflow(chunkLink + alignment)
         guard !overflow else { return nil }
         let chunkSize = max(h.pointee.nextChunkSize, needed)
-        guard let chunk = _ev_aligned_alloc(chunkSize, alignment) else { return nil }
+        guard let chunk = _ev_aligned_alloc(UInt(chunkSize), UInt(alignment)) else { return nil }
         chunk.storeBytes(of: h.pointee.chunk, as: UnsafeMutableRawPointer?.self)
         h.pointee.chunk = chunk
         h.pointee.chunkSize = chunkSize
-        h.pointee.reservedBytes += chunkSize
+        h.pointee.reservedBytes &+= UInt(chunkSize)
         h.pointee.nextChunkSize = min(h.pointee.nextChunkSize * 2, maxChunkSize)
         let start = (chunkLink + alignment - 1) & ~(alignment - 1)
         h.pointee.cursor = start + size
         h.pointee.lastBlock = start
-        h.pointee.usedBytes += size
+        h.pointee.usedBytes &+= UInt(size)
         return chunk + start
     }
 
@@ -113,30 +115,30 @@ public enum BumpArena {
     /// `_LargeBlock` (the offset is a multiple of the alignment, so the
     /// block keeps the allocation's alignment).
     @inline(never)
-    static func allocateLarge(_ h: UnsafeMutablePointer<_Header>, _ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+    static func allocateLarge(_ h: UnsafeMutablePointer<_Header>, _ size: UInt, _ alignment: Int) -> UnsafeMutableRawPointer? {
         let offset = max(largeHeader, alignment)
-        let (bytes, overflow) = size.addingReportingOverflow(offset)
-        guard !overflow, let allocation = _ev_aligned_alloc(bytes, alignment) else { return nil }
+        let (bytes, overflow) = size.addingReportingOverflow(UInt(offset))
+        guard !overflow, let allocation = _ev_aligned_alloc(bytes, UInt(alignment)) else { return nil }
         let block = allocation + offset
         let node = (block - largeHeader).bindMemory(to: _LargeBlock.self, capacity: 1)
         node.initialize(to: _LargeBlock(previous: nil, next: h.pointee.large, allocation: allocation, bytes: bytes))
         h.pointee.large?.pointee.previous = node
         h.pointee.large = node
-        h.pointee.reservedBytes += bytes
-        h.pointee.usedBytes += size
+        h.pointee.reservedBytes &+= bytes
+        h.pointee.usedBytes &+= size
         return block
     }
 
     /// Frees a large block at once; rolls a small one back if it is the most
     /// recent block of the current chunk, and otherwise leaves it dead.
-    static func rollback(_ h: UnsafeMutablePointer<_Header>, _ pointer: UnsafeMutableRawPointer, _ size: Int) {
-        if max(size, 1) >= largeBlock {
+    static func rollback(_ h: UnsafeMutablePointer<_Header>, _ pointer: UnsafeMutableRawPointer, _ size: UInt) {
+        if max(size, 1) >= UInt(largeBlock) {
             let node = (pointer - largeHeader).assumingMemoryBound(to: _LargeBlock.self)
             let block = node.pointee
             if let previous = block.previous { previous.pointee.next = block.next } else { h.pointee.large = block.next }
             block.next?.pointee.previous = block.previous
-            h.pointee.reservedBytes -= block.bytes
-            h.pointee.usedBytes -= size
+            h.pointee.reservedBytes &-= block.bytes
+            h.pointee.usedBytes &-= size
             node.deinitialize(count: 1)
             _ev_free(block.allocation)
             return
@@ -145,7 +147,7 @@ public enum BumpArena {
               pointer == chunk + h.pointee.lastBlock else { return }
         h.pointee.cursor = h.pointee.lastBlock
         h.pointee.lastBlock = -1
-        h.pointee.usedBytes -= max(size, 1)
+        h.pointee.usedBytes &-= max(size, 1)
     }
 
     static func destroy(_ h: UnsafeMutablePointer<_Header>) {

@@ -13,12 +13,13 @@ import CJemalloc
 ///
 /// Every allocation is at least 16-byte aligned. `allocate` returns `nil`
 /// when memory is exhausted (callers turn that into a typed error);
-/// it never traps.
+/// it never traps. Sizes are `UInt`: on wasm32 a block may be 2 GiB or
+/// more (the address space is 4 GiB), beyond a 32-bit `Int`.
 public struct RawAllocator {
     public typealias AllocateFunction =
-        @convention(c) (_ context: UnsafeMutableRawPointer?, _ byteCount: Int, _ alignment: Int) -> UnsafeMutableRawPointer?
+        @convention(c) (_ context: UnsafeMutableRawPointer?, _ byteCount: UInt, _ alignment: Int) -> UnsafeMutableRawPointer?
     public typealias DeallocateFunction =
-        @convention(c) (_ context: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer, _ byteCount: Int) -> Void
+        @convention(c) (_ context: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer, _ byteCount: UInt) -> Void
     public typealias ReleaseFunction = @convention(c) (_ context: UnsafeMutableRawPointer?) -> Void
 
     /// Which implementation this value dispatches to (for reports and tests).
@@ -46,8 +47,14 @@ public struct RawAllocator {
     /// Returns `byteCount` bytes aligned to `alignment` (a power of two), or
     /// `nil` when memory is exhausted.
     @inlinable
-    public func allocate(byteCount: Int, alignment: Int = 16) -> UnsafeMutableRawPointer? {
+    public func allocate(byteCount: UInt, alignment: Int = 16) -> UnsafeMutableRawPointer? {
         allocateFunction(context, byteCount, alignment)
+    }
+
+    /// `allocate` with an `Int` size; `nil` for a negative one.
+    @inlinable
+    public func allocate(byteCount: Int, alignment: Int = 16) -> UnsafeMutableRawPointer? {
+        byteCount < 0 ? nil : allocateFunction(context, UInt(byteCount), alignment)
     }
 
     /// Returns a block obtained from `allocate`.
@@ -57,8 +64,14 @@ public struct RawAllocator {
     /// - Complexity: O(1). The bump arena frees large blocks and otherwise
     ///   reuses the memory only if it is the most recent block.
     @inlinable
-    public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: UInt) {
         deallocateFunction(context, pointer, byteCount)
+    }
+
+    /// `deallocate` with an `Int` size (a non-negative one, as allocated).
+    @inlinable
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        deallocateFunction(context, pointer, UInt(bitPattern: byteCount))
     }
 
     /// Ends the allocator's life: for the bump arena this frees every chunk.
@@ -73,7 +86,7 @@ extension RawAllocator {
     public static var system: RawAllocator {
         RawAllocator(
             kind: .system, context: nil,
-            allocate: { _, size, alignment in _ev_aligned_alloc(size, max(alignment, 16)) },
+            allocate: { _, size, alignment in _ev_aligned_alloc(size, UInt(max(alignment, 16))) },
             deallocate: { _, pointer, _ in _ev_free(pointer) },
             release: { _ in })
     }
@@ -113,7 +126,8 @@ extension RawAllocator {
             kind: .jemalloc, context: nil,
             allocate: { _, size, alignment in
                 // MALLOCX_ALIGN(a) is log2(a) in the low bits; the macro does not import.
-                mallocx(max(size, 1), Int32(max(alignment, 16).trailingZeroBitCount))
+                // (Native 64-bit only: every size fits `Int`.)
+                mallocx(Int(bitPattern: max(size, 1)), Int32(max(alignment, 16).trailingZeroBitCount))
             },
             // Not `sdallocx(p, size, 0)`: an aligned block can sit in a larger
             // size class than `size` names, and a sized free must match it.

@@ -23,16 +23,47 @@ static int ev_huge_pages_on(void) {
     return on;
 }
 
-size_t _ev_huge_page_alignment(size_t bytes) {
+uintptr_t _ev_huge_page_alignment(uintptr_t bytes) {
     return bytes >= 2 * EV_HUGE_PAGE && ev_huge_pages_on() ? EV_HUGE_PAGE : 0;
 }
 
-void _ev_advise_huge_pages(void *pointer, size_t bytes) {
+void _ev_advise_huge_pages(void *pointer, uintptr_t bytes) {
     // Advice only: a kernel without THP, or with it set to "never", says no
     // and the buffer keeps 4 KiB pages.
     (void)madvise(pointer, bytes, MADV_HUGEPAGE);
 }
 #else
-size_t _ev_huge_page_alignment(size_t bytes) { (void)bytes; return 0; }
-void _ev_advise_huge_pages(void *pointer, size_t bytes) { (void)pointer; (void)bytes; }
+uintptr_t _ev_huge_page_alignment(uintptr_t bytes) { (void)bytes; return 0; }
+void _ev_advise_huge_pages(void *pointer, uintptr_t bytes) { (void)pointer; (void)bytes; }
+#endif
+
+#if defined(__wasm__)
+void *malloc(size_t size);
+
+// Blocks of 2 GiB or more. wasi-libc's dlmalloc asks sbrk for less than
+// 2 GiB at a time (sbrk takes a signed increment), so it hands out such a
+// block only when its free top chunk already holds all but < 2 GiB of it;
+// and once a request fails it stops extending the top in place for good
+// (it disables "contiguous" mode), after which no such block can be had.
+// So: refuse at once what cannot fit in the 4 GiB address space; grow the
+// top in steps of 1.5 GiB (each block freed at once merges back into it);
+// then ask. The memory stays with dlmalloc if the request still fails.
+// The volatile store keeps the compiler from deleting the malloc/free pair.
+static void *volatile ev_grown;
+
+void *_ev_wasm_alloc_large(uintptr_t size, uintptr_t alignment) {
+    const unsigned long long in_use = (unsigned long long)__builtin_wasm_memory_size(0) << 16;
+    if (in_use + size > (1ull << 32)) return NULL;
+    const uintptr_t step = (uintptr_t)3 << 29;
+    for (uintptr_t s = step; s < size; s += step) {
+        ev_grown = malloc(s);
+        if (ev_grown == NULL) return NULL;
+        free(ev_grown);
+        ev_grown = NULL;
+    }
+    void *p = NULL;
+    return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+}
+#else
+void *_ev_wasm_alloc_large(uintptr_t size, uintptr_t alignment) { (void)size; (void)alignment; return NULL; }
 #endif

@@ -145,7 +145,7 @@ func _fail(_ code: Int32) -> Int32 {
 func _record(_ code: Int32, _ message: String) {
     _lastErrorCode = code
     if _lastErrorText == nil {
-        _lastErrorText = _ev_aligned_alloc(_lastErrorCapacity, 16)?.bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
+        _lastErrorText = _ev_aligned_alloc(UInt(_lastErrorCapacity), 16)?.bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
     }
     guard let text = _lastErrorText else { return }
     var n = 0
@@ -205,7 +205,7 @@ public func ev_input(_ handle: Int32, _ count: Int32) -> UnsafeMutablePointer<Fl
     guard !overflow else { return nil }
     if floats <= slot.stagingFloats { return slot.staging }
     let (bytes, overflow2) = floats.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-    guard !overflow2, let raw = _ev_aligned_alloc(bytes, 64) else { return nil }
+    guard !overflow2, let raw = _ev_aligned_alloc(UInt(bytes), 64) else { return nil }
     if let old = slot.staging { _ev_free(old) }
     slot.staging = raw.bindMemory(to: Float.self, capacity: floats)
     slot.stagingFloats = floats
@@ -275,7 +275,7 @@ public func ev_output(_ handle: Int32, _ k: Int32) -> UnsafeMutablePointer<Int32
     if n <= slot.outputCapacity { return slot.outputIds }
     // One block: n ids, then n distances (both 4 bytes, 64-byte aligned start).
     let (bytes, overflow) = n.multipliedReportingOverflow(by: 8)
-    guard !overflow, let raw = _ev_aligned_alloc(bytes, 64) else { return nil }
+    guard !overflow, let raw = _ev_aligned_alloc(UInt(bytes), 64) else { return nil }
     if let old = slot.outputIds { _ev_free(old) }
     slot.outputIds = raw.bindMemory(to: Int32.self, capacity: n)
     slot.outputDistances = (raw + n * 4).bindMemory(to: Float.self, capacity: n)
@@ -437,7 +437,7 @@ public func ev_free(_ handle: Int32) {
 @_cdecl("ev_alloc")
 public func ev_alloc(_ bytes: Int32) -> UnsafeMutableRawPointer? {
     guard bytes >= 0 else { return nil }
-    return _ev_aligned_alloc(Int(bytes), 16)
+    return _ev_aligned_alloc(UInt(bytes), 16)
 }
 
 /// Frees a block from `ev_alloc`; NULL is ignored.

@@ -17,8 +17,9 @@ struct GrowableBufferTests {
         kind: .system, context: nil,
         allocate: { _, size, alignment in
             var p: UnsafeMutableRawPointer?
-            guard posix_memalign(&p, max(alignment, 16), max(size, 1)) == 0, let p else { return nil }
-            memset(p, 0xAB, max(size, 1))
+            let size = Int(max(size, 1))
+            guard posix_memalign(&p, max(alignment, 16), size) == 0, let p else { return nil }
+            memset(p, 0xAB, size)
             return p
         },
         deallocate: { _, pointer, _ in free(pointer) },

@@ -300,8 +300,12 @@ final class TestAllocator {
     var allocator: RawAllocator {
         RawAllocator(
             kind: .system, context: UnsafeMutableRawPointer(state),
-            allocate: { context, size, alignment in
+            allocate: { context, byteCount, alignment in
                 let s = context!.assumingMemoryBound(to: TestAllocatorState.self)
+                guard let size = Int(exactly: byteCount) else {
+                    s.pointee.failures += 1
+                    return nil
+                }
                 if s.pointee.allowance == 0
                     || (s.pointee.byteBudget >= 0 && s.pointee.liveBytes + size > s.pointee.byteBudget) {
                     s.pointee.failures += 1
@@ -316,7 +320,7 @@ final class TestAllocator {
             deallocate: { context, pointer, size in
                 let s = context!.assumingMemoryBound(to: TestAllocatorState.self)
                 s.pointee.liveBlocks -= 1
-                s.pointee.liveBytes -= size
+                s.pointee.liveBytes -= Int(size)
                 pointer.deallocate()
             },
             release: { context in

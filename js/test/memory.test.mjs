@@ -100,3 +100,46 @@ test('out of memory for real: memory.grow fails in a capped process (both varian
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// wasm32 addresses 4 GiB. Blocks of 2 GiB and more used to fail: their byte
+// counts overflowed a 32-bit Int, so a 16,384-d index stopped at 16,384
+// vectors (a 1 GiB vector block that could not double). Vectors here are
+// 65,536-d (256 KiB each) and sparse, so the data is cheap to make.
+const WIDE = 65536;
+function sparseRows(first, count) {
+  const rows = new Float32Array(count * WIDE);
+  for (let r = 0; r < count; r++) {
+    const id = first + r;
+    rows[r * WIDE + (id % WIDE)] = 1 + (id % 7);
+    rows[r * WIDE + ((id * 7919) % WIDE)] += 0.5;
+  }
+  return rows;
+}
+
+test('memory beyond 2 GiB: a 65,536-d index grows its vector block past 1 GiB and 2 GiB of memory', async () => {
+  const db = await EdgeVec.create({ dimensions: WIDE, metric: 'l2', m: 2, efConstruction: 2 });
+  const count = 4096 + 64;   // 4096 vectors fill 1 GiB; one more needs the next block
+  for (let first = 0; first < count; first += 128) db.insertBatch(sparseRows(first, Math.min(128, count - first)));
+  assert.equal(db.size, count);
+  assert.ok(db.memoryBytes > 2 ** 31, `memory ${db.memoryBytes} bytes`);
+  // An exhaustive beam (ef ≥ size) reaches every node: each vector finds itself.
+  for (const id of [0, 4095, 4096, count - 1]) {
+    const hits = db.search(sparseRows(id, 1), 1, { ef: count });
+    assert.equal(hits[0].distance, 0, `vector ${id} is stored intact`);
+  }
+  db.dispose();
+});
+
+test('memory near 4 GiB: a reservation of 3.4 GiB of vectors, then inserts and searches', async () => {
+  const db = await EdgeVec.create({ dimensions: WIDE, metric: 'l2', m: 2, efConstruction: 2 });
+  const capacity = 14000;   // 14,000 × 256 KiB = 3.42 GiB in one block
+  db.reserve(capacity);
+  assert.ok(db.memoryBytes > 3.4 * 2 ** 30, `memory ${db.memoryBytes} bytes`);
+  db.insertBatch(sparseRows(0, 64));
+  for (const id of [0, 63]) assert.equal(db.search(sparseRows(id, 1), 1, { ef: 64 })[0].distance, 0);
+  // Past what 4 GiB can hold: OUT_OF_MEMORY, the index unchanged.
+  assert.throws(() => db.reserve(17000), (e) => e.code === 'OUT_OF_MEMORY');
+  assert.equal(db.size, 64);
+  assert.equal(db.search(sparseRows(5, 1), 1, { ef: 64 })[0].distance, 0);
+  db.dispose();
+});

@@ -4,17 +4,28 @@
 #ifndef EDGEVEC_SHIMS_H
 #define EDGEVEC_SHIMS_H
 #include <stddef.h>
+#include <stdint.h>
 
 int posix_memalign(void **memptr, size_t alignment, size_t size);
 void free(void *ptr);
 
 // Returns NULL on failure instead of trapping, so callers can report
-// out-of-memory as a typed error and leave the index untouched.
-static inline void *_ev_aligned_alloc(size_t size, size_t alignment) {
+// out-of-memory as a typed error and leave the index untouched. Sizes are
+// `uintptr_t` (Swift `UInt`), not `size_t` (imported as `Int`): on wasm32 a
+// block may be 2 GiB or more, beyond a 32-bit `Int`.
+void *_ev_wasm_alloc_large(uintptr_t size, uintptr_t alignment);
+
+static inline void *_ev_aligned_alloc(uintptr_t size, uintptr_t alignment) {
     void *p = NULL;
     if (alignment < sizeof(void *)) alignment = sizeof(void *);
+#if defined(__wasm__)
+    if (size >= ((uintptr_t)1 << 31)) return _ev_wasm_alloc_large(size, alignment);
+#endif
     return posix_memalign(&p, alignment, size ? size : 1) == 0 ? p : NULL;
 }
+
+// Zeroes `bytes` bytes (any size the address space holds; memset from libc).
+static inline void _ev_zero(void *pointer, uintptr_t bytes) { __builtin_memset(pointer, 0, bytes); }
 
 static inline void _ev_free(void *p) { free(p); }
 
@@ -25,10 +36,10 @@ static inline void _ev_free(void *p) { free(p); }
 // mode (Debian's default). Returns the alignment to ask for (2 MiB) when a
 // block of `bytes` should get them, 0 otherwise: always 0 off Linux, in wasm,
 // below 4 MiB, and when the environment sets EDGEVEC_HUGEPAGES=0.
-size_t _ev_huge_page_alignment(size_t bytes);
+uintptr_t _ev_huge_page_alignment(uintptr_t bytes);
 
 // Asks the kernel to back [pointer, pointer + bytes) with huge pages; a hint
 // that may be refused. Call before the memory is first touched.
-void _ev_advise_huge_pages(void *pointer, size_t bytes);
+void _ev_advise_huge_pages(void *pointer, uintptr_t bytes);
 
 #endif
