@@ -2,7 +2,7 @@
 #
 #   make report      benchmark report: insert matrix + search vs hnswlib/faiss/usearch -> docs/benchmarks (QUICK=1: smoke)
 #   make test        every test: 3 allocator builds, trait conflict, Embedded wasm, example, CLI smoke,
-#                    allocation counts, JS (Node), C/Python ABI, cross-platform files, Chromium
+#                    allocation counts, JS (Node), C/Python ABI, cross-platform files, kill -9 during saves, Chromium
 #   make embedded    core library targets as Embedded Swift for wasm32-unknown-none-wasm
 #   make example     build and run Examples/EmbedSearch
 #   make cli-smoke   edgevec build + search --groundtruth on the smoke set
@@ -10,6 +10,7 @@
 #   make test-js     the JavaScript API in Node (node --test js/test/)
 #   make native      dist/native/libedgevec.so + edgevec.h (C ABI); make test-native tests it from C and Python
 #   make test-crossplatform   index files from the native CLI load in wasm and back, same results
+#   make test-kill-save       kill -9 during native and Node saves: the target stays old or new, no temporary files left
 #   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
 #   make bench-insert         insert matrix: native/C/wasm (Node, Chromium) x allocators vs hnswlib, faiss, usearch (QUICK=1: N 1,000)
@@ -79,6 +80,7 @@ test: deps
 	  && $(STEP) "make test-js" $(SUB) test-js \
 	  && $(STEP) "make test-native" $(SUB) test-native \
 	  && $(STEP) "make test-crossplatform" $(SUB) test-crossplatform \
+	  && $(STEP) "make test-kill-save" $(SUB) test-kill-save \
 	  && $(STEP) "make test-browser" $(SUB) test-browser \
 	  && $(STEP) "make test-report" $(SUB) test-report; } || status=$$?; \
 	if [ $$status -eq 0 ]; then printf '\nall tests passed; '; else printf '\nFAILED; '; fi; \
@@ -208,6 +210,13 @@ test-native: native
 test-crossplatform: cli wasm
 	EDGEVEC_CLI=$(abspath $(EDGEVEC)) EDGEVEC_DIST=$(abspath $(DIST)) EDGEVEC_WORK=$(abspath $(WORK))/crossplatform \
 	    node --test Tests/CrossPlatform/
+
+.PHONY: test-kill-save
+## test-kill-save: kill -9 at random moments of native saves (edgevec build) and Node saveFile loops, 30 of each
+## (Tests/KillSave/kill_save.py, standard library only): the target is always the old or the new index, and the
+## next load or save of it leaves no temporary file. Iterations stop after 60 s; prints the seed of the timings.
+test-kill-save: cli wasm
+	$(PYTHON) Tests/KillSave/kill_save.py --cli $(EDGEVEC) --dist $(DIST) --work $(WORK)/kill-save
 
 ## browser-deps: Debian's chromium and a venv with Playwright (never `playwright install`).
 BROWSER_VENV ?= .venv-browser

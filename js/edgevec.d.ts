@@ -92,7 +92,10 @@ export class EdgeVec {
   static create(options: CreateOptions): Promise<EdgeVec>;
   /** An index from bytes written by `save()` or by the Swift library / CLI (same format). */
   static load(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: LoadOptions): Promise<EdgeVec>;
-  /** Node.js only: reads a file written by `saveFile` or the CLI. */
+  /**
+   * Node.js only: reads a file written by `saveFile` or the CLI, after removing
+   * stale temporary files of it (`<basename>.tmp-<pid>-<hex>` of dead processes).
+   */
   static loadFile(path: string | URL, options?: LoadOptions): Promise<EdgeVec>;
   /** Browsers: reads an index stored by `saveToIndexedDB(name)`. */
   static loadFromIndexedDB(name: string, options?: LoadOptions): Promise<EdgeVec>;
@@ -123,7 +126,11 @@ export class EdgeVec {
 
   /** The index as bytes (EdgeVec format v1, as native files). */
   save(): Uint8Array;
-  /** Node.js only: writes `save()` to a file atomically (temporary file, fsync, rename). */
+  /**
+   * Node.js only: writes `save()` to a file atomically (temporary file
+   * `<basename>.tmp-<pid>-<16 hex>` in the same directory, fsync, rename), after
+   * removing stale temporary files of it left by dead processes.
+   */
   saveFile(path: string | URL): Promise<void>;
   /** Browsers: stores `save()` in IndexedDB (database 'edgevec', object store 'indexes') under `name`. */
   saveToIndexedDB(name: string): Promise<void>;

@@ -95,6 +95,51 @@ const nodeFs = () => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:f
 const nodePath = () => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
 const nodeUrl = () => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url');
 
+// Temporary files of `saveFile(T)`: `<basename(T)>.tmp-<pid>-<nonce>` in T's
+// directory, nonce 16 lowercase hex digits, the same scheme as the Swift
+// library's `save(toFile:)`. A process killed mid-save leaves one behind;
+// every `saveFile(T)` and `loadFile(T)` first removes those of T whose pid is
+// not a live process.
+const STALE_TEMPORARY = /^\.tmp-([0-9]{1,10})-[0-9a-f]{8,16}$/;
+
+function temporaryNonce() {
+  let nonce = '';
+  for (let i = 0; i < 4; i++) nonce += Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  return nonce;
+}
+
+/**
+ * Removes the entries of target's directory named exactly
+ * `<basename(target)>.tmp-<pid>-<hex>` (pid 1–10 digits, at most 2³¹ − 1;
+ * hex 8–16 lowercase digits) whose pid is not alive (`process.kill(pid, 0)`
+ * fails with ESRCH). A live pid's file is kept, this process's included (a
+ * concurrent save may be writing it), even if the pid now belongs to another
+ * process: a later save or load removes it once that one has exited. Best
+ * effort: every error is ignored.
+ */
+async function removeStaleTemporaries(fs, target) {
+  try {
+    const { basename, dirname, sep } = await nodePath();
+    if (target.endsWith('/') || target.endsWith(sep)) return;
+    const base = basename(target);
+    const directory = dirname(target);
+    for (const name of await fs.readdir(directory)) {
+      if (!name.startsWith(base)) continue;
+      const match = STALE_TEMPORARY.exec(name.slice(base.length));
+      if (match === null) continue;
+      const pid = Number(match[1]);
+      if (pid < 1 || pid > INT32_MAX) continue;
+      try {
+        process.kill(pid, 0);
+        continue; // alive
+      } catch (error) {
+        if (error?.code !== 'ESRCH') continue; // EPERM: alive, another user's
+      }
+      await fs.unlink(`${directory}${sep}${name}`).catch(() => {});
+    }
+  } catch { /* best effort */ }
+}
+
 async function fetchBytes(url) {
   if (url.protocol === 'file:' && isNode()) {
     const { readFile } = await nodeFs();
@@ -385,10 +430,15 @@ export class EdgeVec {
     return db;
   }
 
-  /** Node.js: reads a file written by `saveFile` (or the Swift library / CLI). */
+  /**
+   * Node.js: reads a file written by `saveFile` (or the Swift library / CLI),
+   * after removing stale temporary files of earlier saves of it whose process
+   * is gone (see `saveFile`).
+   */
   static async loadFile(path, options) {
     requireNode('EdgeVec.loadFile');
     const fs = await nodeFs();
+    await removeStaleTemporaries(fs, path instanceof URL ? (await nodeUrl()).fileURLToPath(path) : String(path));
     let bytes;
     try {
       bytes = await fs.readFile(path);
@@ -580,16 +630,33 @@ export class EdgeVec {
     }
   }
 
-  /** Node.js: writes `save()` to `path` atomically (temporary file, fsync, rename). */
+  /**
+   * Node.js: writes `save()` to `path` atomically: a temporary file
+   * `<basename>.tmp-<pid>-<16 hex>` in the same directory (created
+   * exclusively, mode 0644), fsync, rename over `path`, fsync of the
+   * directory. Temporary files of earlier saves of `path` whose process is
+   * gone (killed mid-save) are removed first.
+   */
   async saveFile(path) {
     this._live();
     requireNode('saveFile');
     const fs = await nodeFs();
-    const bytes = this.save();
     const target = path instanceof URL ? (await nodeUrl()).fileURLToPath(path) : String(path);
-    const temporary = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    await removeStaleTemporaries(fs, target);
+    const bytes = this.save();
+    let temporary;
     try {
-      const file = await fs.open(temporary, 'w');
+      // 'wx' (O_EXCL): never truncate someone else's file; a taken name is retried.
+      let file;
+      for (let attempt = 0; file === undefined; attempt++) {
+        const name = `${target}.tmp-${process.pid}-${temporaryNonce()}`;
+        try {
+          file = await fs.open(name, 'wx', 0o644);
+          temporary = name;
+        } catch (error) {
+          if (error?.code !== 'EEXIST' || attempt >= 15) throw error;
+        }
+      }
       try {
         await file.writeFile(bytes);
         await file.sync();

@@ -17,17 +17,37 @@ private let _sysRead = Darwin.read
 #endif
 
 /// Atomic whole-file writes and whole-file reads over POSIX calls.
+///
+/// Temporary files: a save of `T` writes `<basename(T)>.tmp-<pid>-<nonce>` in
+/// T's directory (`pid` the saving process's decimal id, `nonce` 16 lowercase
+/// hex digits drawn per save), created with `O_CREAT | O_EXCL` and mode 0644,
+/// then fsync, rename over `T`, fsync of the directory; on failure it is
+/// unlinked. A process killed mid-save leaves it behind, so every save and
+/// every file load of `T` first removes the entries named exactly
+/// `<basename(T)>.tmp-<digits>-<hex>` whose pid is not a live process (see
+/// `removeStaleTemporaries(of:)`). The JS wrapper's `saveFile`/`loadFile` use
+/// the same scheme.
 enum _IndexFile {
     /// Writes `byteCount` bytes produced by `fill` to `path` atomically: a
     /// temporary file in the same directory, fsync, rename over `path`, fsync
-    /// of the directory. A crash leaves either the old file or the new one.
+    /// of the directory. A crash leaves either the old file or the new one
+    /// (and possibly the temporary file, removed by the next save or load).
     static func write(path: String, byteCount: Int,
                       _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(EdgeVecError) {
+        removeStaleTemporaries(of: path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
         defer { buffer.deallocate() }
         fill(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<byteCount]))
-        let temporary = path + ".tmp-" + String(getpid())
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // O_EXCL: never truncate someone else's file; a taken name (a nonce
+        // collision or a planted file) is retried with a new nonce.
+        let prefix = path + ".tmp-" + String(getpid()) + "-"
+        var temporary = ""
+        var fd: Int32 = -1
+        for attempt in 0..<16 {
+            temporary = prefix + _hex16(_nonce(attempt: attempt))
+            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 || errno != EEXIST { break }
+        }
         if fd < 0 { throw .io(errno: errno) }
         var failure: Int32 = 0
         var offset = 0
@@ -51,8 +71,85 @@ enum _IndexFile {
         }
     }
 
-    /// Reads a whole file.
+    /// Removes the temporary files of saves of `path` whose process is gone:
+    /// the entries of path's directory named exactly
+    /// `<basename(path)>.tmp-<pid>-<hex>` (pid: 1–10 decimal digits, at most
+    /// `Int32.max`; hex: 8–16 lowercase hex digits) for which
+    /// `kill(pid, 0)` fails with `ESRCH`. A file whose pid is alive is kept,
+    /// the own process's included (a concurrent save may be writing it), even
+    /// when the pid now belongs to an unrelated process: it is removed by a
+    /// later save or load, once that process has exited too. Files of other
+    /// targets and other names are never touched.
+    ///
+    /// Pids are only meaningful on this machine and in this pid namespace: in
+    /// a directory shared with other machines or containers, a live save
+    /// elsewhere can lose its temporary file, and that save then fails with
+    /// `io(errno: ENOENT)` (its target stays intact).
+    ///
+    /// Best effort: errors while scanning or unlinking are ignored, so a
+    /// read-only or unreadable directory does not make a load fail.
+    static func removeStaleTemporaries(of path: String) {
+        let base = Array(_basename(of: path).utf8)
+        if base.isEmpty { return }
+        guard let directory = opendir(_directory(of: path)) else { return }
+        defer { closedir(directory) }
+        let descriptor = dirfd(directory)
+        let marker = Array(".tmp-".utf8)
+        while let entry = readdir(directory) {
+            withUnsafePointer(to: &entry.pointee.d_name) { field in
+                let name = UnsafeRawPointer(field).assumingMemoryBound(to: UInt8.self)
+                let length = strlen(UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self))
+                let bytes = UnsafeBufferPointer(start: name, count: length)
+                guard let pid = _stalePID(bytes, base: base, marker: marker) else { return }
+                if kill(pid, 0) == -1 && errno == ESRCH {
+                    _ = unlinkat(descriptor, UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self), 0)
+                }
+            }
+        }
+    }
+
+    /// The pid in `name` if it is `base` + `marker` + 1–10 digits (a value in
+    /// 1...Int32.max) + "-" + 8–16 lowercase hex digits, else nil.
+    static func _stalePID(_ name: UnsafeBufferPointer<UInt8>, base: [UInt8], marker: [UInt8]) -> pid_t? {
+        let head = base.count + marker.count
+        guard name.count > head, name.starts(with: base),
+              name[base.count..<head].elementsEqual(marker) else { return nil }
+        var i = head
+        var pid: Int64 = 0
+        while i < name.count, name[i] >= 0x30, name[i] <= 0x39, i - head < 10 {
+            pid = pid * 10 + Int64(name[i] - 0x30)
+            i += 1
+        }
+        guard i > head, pid >= 1, pid <= Int64(Int32.max), i < name.count, name[i] == 0x2D else { return nil }
+        i += 1
+        let hexCount = name.count - i
+        guard (8...16).contains(hexCount) else { return nil }
+        for c in name[i...] where !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) { return nil }
+        return pid_t(pid)
+    }
+
+    /// A nonce for a temporary file name: the real-time clock, the address of
+    /// a stack slot (distinct per thread) and the attempt number, mixed. Not
+    /// secret; `O_EXCL` makes a collision a retry, never an overwrite.
+    static func _nonce(attempt: Int) -> UInt64 {
+        var now = timespec()
+        _ = clock_gettime(CLOCK_REALTIME, &now)
+        var slot = 0
+        let address = withUnsafeMutablePointer(to: &slot) { UInt64(UInt(bitPattern: $0)) }
+        var mix = _SplitMix64(seed: UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_007
+            ^ UInt64(truncatingIfNeeded: now.tv_nsec) ^ (address &<< 20) ^ (UInt64(attempt) &<< 56))
+        return mix.next()
+    }
+
+    /// `value` as 16 lowercase hex digits.
+    static func _hex16(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Reads a whole file, after removing stale temporary files of it.
     static func read(path: String) throws(EdgeVecError) -> [UInt8] {
+        removeStaleTemporaries(of: path)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw .io(errno: errno) }
         defer { close(fd) }
@@ -83,16 +180,25 @@ enum _IndexFile {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
+
+    static func _basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
 }
 
 extension HNSWIndex {
-    /// Saves the index to `path` atomically (temporary file, fsync, rename).
+    /// Saves the index to `path` atomically: a temporary file
+    /// `<basename>.tmp-<pid>-<hex>` in the same directory, fsync, rename,
+    /// fsync of the directory. Temporary files of earlier saves of `path`
+    /// whose process is gone (killed mid-save) are removed first.
     /// - Throws: `io(errno:)`.
     public func save(toFile path: String) throws(EdgeVecError) {
         try _IndexFile.write(path: path, byteCount: serializedByteCount) { serialize(into: $0) }
     }
 
-    /// Loads an index saved with `save(toFile:)`.
+    /// Loads an index saved with `save(toFile:)`. Temporary files of saves
+    /// of `path` whose process is gone are removed first (best effort).
     /// - Throws: `io(errno:)`, `corrupt(_)`, `outOfMemory`.
     public convenience init(contentsOfFile path: String, allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
         let bytes: [UInt8]
@@ -105,14 +211,16 @@ extension HNSWIndex {
 }
 
 extension FlatIndex {
-    /// Saves the index to `path` atomically. - Throws: `io(errno:)`.
+    /// Saves the index to `path` atomically, like `HNSWIndex.save(toFile:)`
+    /// (stale temporary files of `path` removed first). - Throws: `io(errno:)`.
     public func save(toFile path: String) throws(EdgeVecError) {
         try _IndexFile.write(path: path, byteCount: serializedByteCount) { serialize(into: $0) }
     }
 }
 
 extension LoadedIndex {
-    /// Loads an index file of either kind.
+    /// Loads an index file of either kind. Temporary files of saves of
+    /// `path` whose process is gone are removed first (best effort).
     /// - Throws: `io(errno:)`, `corrupt(_)`, `outOfMemory`.
     public static func load(fromFile path: String, allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) -> LoadedIndex {
         let bytes: [UInt8]
@@ -123,7 +231,7 @@ extension LoadedIndex {
         return try _withBytes(bytes) { (raw) throws(EdgeVecError) in try load(serialized: raw, allocator: allocator) }
     }
 
-    /// Saves either kind atomically.
+    /// Saves either kind atomically (stale temporary files of `path` removed first).
     public func save(toFile path: String) throws(EdgeVecError) {
         switch self {
         case .hnsw(let index): try index.save(toFile: path)
