@@ -350,6 +350,21 @@ function toBytes(bytes, what) {
 
 const CONSTRUCT = Symbol('EdgeVec.construct');
 
+/**
+ * The module exports of a live index, or the error for `db`: DISPOSED, or
+ * INVALID_ARGUMENT when `db` is not an index at all (a method called on
+ * another object: `EdgeVec.prototype.search.call({}, …)`, a detached method).
+ * A module function, not a method, so that it still runs for such a `db`.
+ */
+function live(db) {
+  const x = db?._x;
+  if (x == null) {
+    if (x === null && db instanceof EdgeVec) throw fail('DISPOSED', 'this EdgeVec index was disposed');
+    throw fail('INVALID_ARGUMENT', 'not an EdgeVec index (a method called on another object?)');
+  }
+  return x;
+}
+
 export class EdgeVec {
   /** Use `EdgeVec.create` or `EdgeVec.load`. */
   constructor(token, runtime, handle) {
@@ -459,19 +474,19 @@ export class EdgeVec {
   // -- properties -----------------------------------------------------------
 
   /** Vectors in the index. */
-  get size() { this._live(); return this._size; }
+  get size() { live(this); return this._size; }
   /** Floats per vector. */
-  get dimensions() { this._live(); return this._dim; }
+  get dimensions() { live(this); return this._dim; }
   /** 'l2' (squared Euclidean), 'cosine' (1 − cos) or 'dot' (−inner product). */
-  get metric() { this._live(); return this._metric; }
+  get metric() { live(this); return this._metric; }
   /** Links per node (upper layers; layer 0 keeps up to 2·M). */
-  get m() { return this._live().ev_m(this._h); }
+  get m() { return live(this).ev_m(this._h); }
   /** Beam width used while inserting. */
-  get efConstruction() { return this._live().ev_ef_construction(this._h); }
+  get efConstruction() { return live(this).ev_ef_construction(this._h); }
   /** Default beam width of `search` (raised to k when smaller). Setting it is not saved by `save()`. */
-  get efSearch() { return this._live().ev_ef_search(this._h); }
+  get efSearch() { return live(this).ev_ef_search(this._h); }
   set efSearch(value) {
-    const x = this._live();
+    const x = live(this);
     if (!Number.isInteger(value) || value < 1 || value > MAX_EF) {
       throw fail('INVALID_OPTION', `efSearch must be an integer in 1...${MAX_EF}, got ${describe(value)}`);
     }
@@ -479,9 +494,9 @@ export class EdgeVec {
     if (r < 0) throw wasmError(x, r, 'efSearch');
   }
   /** The allocator variant of this index's module: 'dlmalloc' or 'arena'. */
-  get allocator() { this._live(); return this._allocator; }
+  get allocator() { live(this); return this._allocator; }
   /** Bytes of WebAssembly memory this index's instance holds (grows, never shrinks). */
-  get memoryBytes() { this._live(); return this._mem.buffer.byteLength; }
+  get memoryBytes() { live(this); return this._mem.buffer.byteLength; }
   /** Whether `dispose()` was called. */
   get disposed() { return this._x === null; }
 
@@ -492,7 +507,7 @@ export class EdgeVec {
    * @param {Float32Array} vector `dimensions` floats
    */
   insert(vector) {
-    const x = this._live();
+    const x = live(this);
     this._checkVector(vector);
     const p = this._inRows >= 1 ? this._in : this._stage(1);
     if (this._mem.buffer !== this._buf) this._views();
@@ -515,7 +530,7 @@ export class EdgeVec {
    * @returns {Uint32Array}
    */
   insertBatch(vectors) {
-    const x = this._live();
+    const x = live(this);
     if (!isFloat32Array(vectors)) {
       throw fail('INVALID_ARGUMENT', `insertBatch expects a Float32Array, got ${describe(vectors)}`);
     }
@@ -552,7 +567,7 @@ export class EdgeVec {
    * @param {number} capacity vectors in all, not more
    */
   reserve(capacity) {
-    const x = this._live();
+    const x = live(this);
     if (!Number.isInteger(capacity) || capacity < 0 || capacity > INT32_MAX) {
       throw fail('INVALID_ARGUMENT', `reserve expects an integer in 0...${INT32_MAX}, got ${describe(capacity)}`);
     }
@@ -573,7 +588,7 @@ export class EdgeVec {
    * @returns {Array<{ id: number, distance: number }>}
    */
   search(query, k, options) {
-    const x = this._live();
+    const x = live(this);
     this._checkVector(query);
     if (!Number.isInteger(k) || k < 1 || k > INT32_MAX) {
       throw fail('INVALID_K', `k must be an integer in 1...${INT32_MAX}, got ${describe(k)}`);
@@ -611,7 +626,7 @@ export class EdgeVec {
    * @returns {Uint8Array}
    */
   save() {
-    const x = this._live();
+    const x = live(this);
     const size = x.ev_save_size(this._h);
     if (size < 0) throw wasmError(x, size, 'save');
     const p = x.ev_alloc(size) >>> 0;
@@ -638,7 +653,7 @@ export class EdgeVec {
    * gone (killed mid-save) are removed first.
    */
   async saveFile(path) {
-    this._live();
+    live(this);
     requireNode('saveFile');
     const fs = await nodeFs();
     const target = path instanceof URL ? (await nodeUrl()).fileURLToPath(path) : String(path);
@@ -678,7 +693,7 @@ export class EdgeVec {
 
   /** Browsers: stores `save()` in IndexedDB (database 'edgevec', store 'indexes') under `name`. */
   async saveToIndexedDB(name) {
-    this._live();
+    live(this);
     checkName(name);
     const bytes = this.save();
     await idbRequest('readwrite', (store) => store.put(bytes, name));
@@ -692,7 +707,7 @@ export class EdgeVec {
    * @returns {{ allocations: number, bytes: number, frees: number } | null}
    */
   allocationStats() {
-    const x = this._live();
+    const x = live(this);
     if (typeof x.ev_allocation_count !== 'function') return null;
     return { allocations: Number(x.ev_allocation_count()), bytes: Number(x.ev_allocated_bytes()),
       frees: Number(x.ev_free_count()) };
@@ -706,12 +721,6 @@ export class EdgeVec {
   }
 
   // -- internals --------------------------------------------------------------
-
-  _live() {
-    const x = this._x;
-    if (x === null) throw fail('DISPOSED', 'this EdgeVec index was disposed');
-    return x;
-  }
 
   _release() {
     this._x = null;

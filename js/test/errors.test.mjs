@@ -284,6 +284,35 @@ describe('crafted headers (valid checksum, absurd fields)', () => {
   });
 });
 
+describe('misuse', () => {
+  test('methods and getters called on something that is not an index: INVALID_ARGUMENT, not a TypeError', async () => {
+    const db = await filled('l2', 'dlmalloc');
+    const q = row(base, DIM, 0);
+    const calls = {
+      insert: (self) => EdgeVec.prototype.insert.call(self, q),
+      insertBatch: (self) => EdgeVec.prototype.insertBatch.call(self, q),
+      search: (self) => EdgeVec.prototype.search.call(self, q, 1),
+      save: (self) => EdgeVec.prototype.save.call(self),
+      reserve: (self) => EdgeVec.prototype.reserve.call(self, 10),
+      size: (self) => Reflect.get(EdgeVec.prototype, 'size', self),
+      efSearch: (self) => Reflect.set(EdgeVec.prototype, 'efSearch', 10, self),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      for (const self of [{}, undefined, null, 42, EdgeVec.prototype]) {
+        throwsCode(() => call(self), 'INVALID_ARGUMENT', -5);
+      }
+      assert.ok(name);
+    }
+    // A detached method is the same mistake.
+    const { search } = db;
+    throwsCode(() => search(q, 1), 'INVALID_ARGUMENT', -5);
+    // And the index itself was not touched.
+    assert.equal(db.size, base.length / DIM);
+    db.dispose();
+    throwsCode(() => db.search(q, 1), 'DISPOSED', -20);
+  });
+});
+
 describe('crafted bodies (valid checksums): CORRUPT with the reason, never a trap', () => {
   /** Offsets of the documented v1 HNSW layout. */
   function layout(bytes) {
