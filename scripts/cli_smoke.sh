@@ -45,3 +45,31 @@ set -x
 "$edgevec" search --index "$index" --queries "$queries" --k 10 --ef-sweep 16,64 --groundtruth "$groundtruth" \
     | tee "$work/smoke-sweep.txt"
 [ "$(grep -c 'recall@10' "$work/smoke-sweep.txt")" -eq 2 ] || { echo "FAIL: --ef-sweep printed no line per ef" >&2; exit 1; }
+# A crafted file (a reserved header word set, both checksums recomputed): the
+# CLI refuses it with the loader's reason, exit status 1, and no crash.
+"$python" - "$index" "$work/crafted.edgevec" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+table = []
+for n in range(256):
+    c = n
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    table.append(c)
+def crc32c(b):
+    crc = 0xFFFFFFFF
+    for x in b:
+        crc = table[(crc ^ x) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+struct.pack_into("<I", data, 68, 7)
+struct.pack_into("<I", data, 92, crc32c(data[:92]))
+struct.pack_into("<I", data, len(data) - 4, crc32c(data[:-4]))
+open(sys.argv[2], "wb").write(data)
+PY
+status=0
+"$edgevec" info --index "$work/crafted.edgevec" 2>"$work/crafted.txt" || status=$?
+if [ "$status" -ne 1 ] || ! grep -q "invalid header field reserved (7)" "$work/crafted.txt"; then
+    echo "FAIL: edgevec info on a crafted file: status $status, stderr: $(cat "$work/crafted.txt")" >&2
+    exit 1
+fi
+echo "ok: a crafted file is refused: $(cat "$work/crafted.txt")"
