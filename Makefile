@@ -2,7 +2,8 @@
 #
 #   make report      benchmark report: insert matrix + search vs hnswlib/faiss/usearch -> docs/benchmarks (QUICK=1: smoke)
 #   make test        every test: 3 allocator builds, trait conflict, Embedded wasm, example, CLI smoke,
-#                    allocation counts, JS (Node), C/Python ABI, cross-platform files, kill -9 during saves, Chromium
+#                    allocation counts, JS (Node), C/Python ABI, sanitizers, cross-platform files, kill -9 during saves,
+#                    Chromium
 #   make embedded    core library targets as Embedded Swift for wasm32-unknown-none-wasm
 #   make example     build and run Examples/EmbedSearch
 #   make cli-smoke   edgevec build + search --groundtruth on the smoke set
@@ -11,6 +12,7 @@
 #   make native      dist/native/libedgevec.so + edgevec.h (C ABI); make test-native tests it from C and Python
 #   make test-crossplatform   index files from the native CLI load in wasm and back, same results
 #   make test-kill-save       kill -9 during native and Node saves: the target stays old or new, no temporary files left
+#   make test-sanitizers      Swift tests under ASan/LSan (+ UBSan on the C targets); C and Python ABI tests against sanitized libedgevec.so
 #   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
 #   make bench-insert         insert matrix: native/C/wasm (Node, Chromium) x allocators vs hnswlib, faiss, usearch (QUICK=1: N 1,000)
@@ -79,6 +81,7 @@ test: deps
 	  && $(STEP) "make bench-alloc" $(SUB) bench-alloc \
 	  && $(STEP) "make test-js" $(SUB) test-js \
 	  && $(STEP) "make test-native" $(SUB) test-native \
+	  && $(STEP) "make test-sanitizers" $(SUB) test-sanitizers \
 	  && $(STEP) "make test-crossplatform" $(SUB) test-crossplatform \
 	  && $(STEP) "make test-kill-save" $(SUB) test-kill-save \
 	  && $(STEP) "make test-browser" $(SUB) test-browser \
@@ -205,6 +208,46 @@ test-native: native
 	$(WORK)/native/test_native
 	$(PYTHON) Tests/Native/test_native.py --lib $(DIST)/native/libedgevec.so
 
+.PHONY: test-sanitizers test-sanitizers-swift test-sanitizers-native
+## test-sanitizers: the Swift tests and the C ABI under AddressSanitizer (+ LeakSanitizer) and UndefinedBehaviorSanitizer.
+## swiftc has no -sanitize=undefined on Linux, so UBSan instruments the C targets (kernels, shims) through -Xcc; its
+## handlers come with the ASan runtime. ThreadSanitizer (`--sanitize=thread`, its own scratch path) joins here with
+## concurrency (issue 22). SAN_CONFIG=debug runs the Swift tests unoptimised, with the internal checks (~10 min, not in make test).
+SAN_CONFIG  ?= release
+SAN_SCRATCH := $(B)-san
+SAN_NATIVE  := $(B)-san-native
+SAN_FLAGS   := --sanitize=address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
+# allocator_may_return_null: AllocatorTests ask posix_memalign for Int.max / 2 and expect nil (ASan aborts by default).
+# Leaks are checked; the suppressions only name XCTest's harness (Tests/Sanitizers/lsan.supp).
+SAN_ASAN    := allocator_may_return_null=1
+SAN_ENV     := SWIFT_BACKTRACE=enable=no UBSAN_OPTIONS=print_stacktrace=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp
+# The toolchain's clang: its ASan/UBSan runtime is the one swiftc's instrumentation expects.
+SAN_CC      ?= $(dir $(realpath $(shell command -v $(SWIFT))))clang
+test-sanitizers: test-sanitizers-swift test-sanitizers-native
+
+test-sanitizers-swift: deps
+	$(SAN_ENV) ASAN_OPTIONS=$(SAN_ASAN) $(SWIFT) test -c $(SAN_CONFIG) --no-parallel --scratch-path $(SAN_SCRATCH) $(SAN_FLAGS)
+
+## test-sanitizers-native: libedgevec.so built with $(SAN_FLAGS) in debug (unspecialised generics, internal checks)
+## and release; test_native.c compiled with $(SAN_CC) -fsanitize=address,undefined (the runtime is linked into the
+## program), test_native.py with that runtime preloaded (CPython's own leaks at exit are not checked).
+test-sanitizers-native: deps
+	$(call san_native,debug)
+	$(call san_native,release)
+
+define san_native
+$(SWIFT) build -c $(1) --product EdgeVecNative --scratch-path $(SAN_NATIVE) $(SAN_FLAGS) -Xswiftc -static-stdlib \
+    -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
+@mkdir -p $(WORK)/san-native/$(1)
+cp $(SAN_NATIVE)/$(1)/libEdgeVecNative.so $(WORK)/san-native/$(1)/libedgevec.so
+$(SAN_CC) -std=c11 -pedantic -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fuse-ld=bfd \
+    -Iinclude Tests/Native/test_native.c -L$(WORK)/san-native/$(1) -ledgevec -Wl,-rpath,$(abspath $(WORK))/san-native/$(1) -lm \
+    -o $(WORK)/san-native/$(1)/test_native
+$(SAN_ENV) ASAN_OPTIONS=$(SAN_ASAN) $(WORK)/san-native/$(1)/test_native
+$(SAN_ENV) ASAN_OPTIONS=$(SAN_ASAN):detect_leaks=0 LD_PRELOAD=$$($(SAN_CC) -print-file-name=libclang_rt.asan-x86_64.so) \
+    $(PYTHON) Tests/Native/test_native.py --lib $(WORK)/san-native/$(1)/libedgevec.so
+endef
+
 ## test-crossplatform: an index built by the native CLI loads in wasm (Node) and one built in wasm
 ## loads in the CLI, with identical search results (Tests/CrossPlatform).
 test-crossplatform: cli wasm
@@ -287,5 +330,5 @@ bench-insert-venv:
 		$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PEERS)
 
 clean:
-	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
+	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(SAN_SCRATCH) $(SAN_NATIVE) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
 	    $(B)-insert-cli $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(B)-insert-native-jemalloc $(B)-insert-native-arena

@@ -12,8 +12,13 @@
 import PackageDescription
 
 let coreSettings: [SwiftSetting] = [
-    .enableExperimentalFeature("Embedded", .when(traits: ["Wasm"])),
-    .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128"],
+    // Embedded as an unsafe flag, not `.enableExperimentalFeature`: SwiftPM passes
+    // every `enableExperimentalFeature` of a product's targets to its link step
+    // whatever the condition, and a native link in Embedded mode leaves out
+    // swiftrt.o, which registers the image's type metadata and conformances with
+    // the runtime (a debug libedgevec.so then crashed on its first generic type).
+    .unsafeFlags(["-enable-experimental-feature", "Embedded",
+                  "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128"],
                  .when(traits: ["Wasm"])),
     // Internal consistency checks (`_checkInvariants`) in debug builds only.
     .define("EDGEVEC_INTERNAL_CHECKS", .when(configuration: .debug)),
