@@ -91,13 +91,13 @@ func _slot(_ handle: Int32) -> _Slot? {
 
 /// A handle for a new slot holding `index`, or nil when every slot is live or retired.
 func _register(_ index: HNSWIndex) -> Int32? {
-    let table = _Handles.table
-    var free = table.count
-    for i in table.indices where table[i].slot == nil && table[i].generation <= _Handles.maxGeneration {
+    var free = _Handles.table.count
+    for i in _Handles.table.indices
+    where _Handles.table[i].slot == nil && _Handles.table[i].generation <= _Handles.maxGeneration {
         free = i
         break
     }
-    if free == table.count {
+    if free == _Handles.table.count {
         guard free < _Handles.maxSlots else { return nil }
         _Handles.table.append(_Handles.Entry(slot: nil, generation: 1))
     }
