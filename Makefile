@@ -2,7 +2,7 @@
 #
 #   make report      benchmark report: insert matrix + search vs hnswlib/faiss/usearch -> docs/benchmarks (QUICK=1: smoke)
 #   make test        every test: 3 allocator builds, trait conflict, Embedded wasm, example, CLI smoke,
-#                    allocation counts, JS (Node), C/Python ABI, sanitizers, cross-platform files, kill -9 during saves,
+#                    allocation counts, JS (Node), C/Python ABI, sanitizers, fuzz smoke, cross-platform files, kill -9 during saves,
 #                    Chromium
 #   make embedded    core library targets as Embedded Swift for wasm32-unknown-none-wasm
 #   make example     build and run Examples/EmbedSearch
@@ -13,6 +13,7 @@
 #   make test-crossplatform   index files from the native CLI load in wasm and back, same results
 #   make test-kill-save       kill -9 during native and Node saves: the target stays old or new, no temporary files left
 #   make test-sanitizers      Swift tests under ASan/LSan (+ UBSan on the C targets); C and Python ABI tests against sanitized libedgevec.so
+#   make fuzz                 libFuzzer targets (loader, abi_ops) for FUZZ_TIME s each; fuzz-smoke: fixed runs; fuzz-selfcheck: planted bugs
 #   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
 #   make bench-insert         insert matrix: native/C/wasm (Node, Chromium) x allocators vs hnswlib, faiss, usearch (QUICK=1: N 1,000)
@@ -82,6 +83,7 @@ test: deps
 	  && $(STEP) "make test-js" $(SUB) test-js \
 	  && $(STEP) "make test-native" $(SUB) test-native \
 	  && $(STEP) "make test-sanitizers" $(SUB) test-sanitizers \
+	  && $(STEP) "make fuzz-smoke" $(SUB) fuzz-smoke \
 	  && $(STEP) "make test-crossplatform" $(SUB) test-crossplatform \
 	  && $(STEP) "make test-kill-save" $(SUB) test-kill-save \
 	  && $(STEP) "make test-browser" $(SUB) test-browser \
@@ -248,6 +250,32 @@ $(SAN_ENV) ASAN_OPTIONS=$(SAN_ASAN):detect_leaks=0 LD_PRELOAD=$$($(SAN_CC) -prin
     $(PYTHON) Tests/Native/test_native.py --lib $(WORK)/san-native/$(1)/libedgevec.so
 endef
 
+.PHONY: fuzz fuzz-smoke fuzz-selfcheck fuzz-build
+## fuzz-build: the libFuzzer targets of Fuzz/ (loader, abi_ops) and their planted-bug variants, every module compiled
+## by hand with swiftc -sanitize=fuzzer,address (SwiftPM's --sanitize=fuzzer leaves the code uninstrumented), in
+## $(FUZZ_SCRATCH)/bin (Fuzz/build.sh; see docs/FUZZING.md).
+FUZZ_SCRATCH := $(B)-fuzz
+FUZZ_TIME    ?= 300
+FUZZ_TARGETS ?=
+fuzz-build: deps
+	SWIFTC=$(dir $(realpath $(shell command -v $(SWIFT))))swiftc Fuzz/build.sh $(FUZZ_SCRATCH)
+
+## fuzz: every fuzz target (or FUZZ_TARGETS) for FUZZ_TIME seconds each (default 300), the corpus growing in
+## $(FUZZ_SCRATCH)/corpus; prints the executions per target and fails on a finding ($(FUZZ_SCRATCH)/findings).
+fuzz: fuzz-build
+	Fuzz/run.sh fuzz $(FUZZ_SCRATCH) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+## fuzz-smoke (in make test): every target for a fixed number of runs from the seed corpus (Fuzz/corpus, -seed=1),
+## each binary proven coverage-instrumented by libFuzzer's counters line; fails on any finding.
+fuzz-smoke: fuzz-build
+	Fuzz/run.sh runs $(FUZZ_SCRATCH)
+
+## fuzz-selfcheck: the planted-bug builds (-D FUZZ_PLANTED_BUG) must find their bug within SELFCHECK_SECONDS
+## (default 150): proof that the build is coverage- and comparison-guided. Not in make test: the time a planted
+## bug takes is luck (30 s to over 160 s measured).
+fuzz-selfcheck: fuzz-build
+	Fuzz/run.sh selfcheck $(FUZZ_SCRATCH)
+
 ## test-crossplatform: an index built by the native CLI loads in wasm (Node) and one built in wasm
 ## loads in the CLI, with identical search results (Tests/CrossPlatform).
 test-crossplatform: cli wasm
@@ -331,4 +359,4 @@ bench-insert-venv:
 
 clean:
 	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(SAN_SCRATCH) $(SAN_NATIVE) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
-	    $(B)-insert-cli $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(B)-insert-native-jemalloc $(B)-insert-native-arena
+	    $(B)-insert-cli $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(B)-insert-native-jemalloc $(B)-insert-native-arena $(FUZZ_SCRATCH)

@@ -1,0 +1,666 @@
+// Fuzz target `abi_ops`: a sequence of C-ABI calls (Modules/Bridge, include/edgevec.h)
+// decoded from the input, each checked against a brute-force model kept here.
+// See docs/FUZZING.md.
+//
+// The input is read as operations: one byte picks the operation, the next ones its
+// arguments (handles, dimensions 1–8, small counts, values from a small set with NaN,
+// ±inf, 0, tiny and huge ones; see `floatValue`). The model holds, per live handle,
+// the parameters and the vectors as stored. Checked after every call:
+//  - return codes: ids, sizes, properties, and the error code of every bad argument
+//    (bad/stale/forged handle −20, NULL −20, metric −21, parameters −5, k −4,
+//    non-finite −2, cosine zero −3, too large −10, buffer too small −22, corrupt −8);
+//  - a rejected insert or batch leaves the index's bytes exactly as they were; so does
+//    ev_reserve; a batch is all or nothing;
+//  - search answers: min(k, size) hits, distinct ids, ascending distances that match
+//    the model within float32 rounding; with ef ≥ size (ev_search is then exhaustive,
+//    the layer-0 graph being connected by construction) the k nearest of the model,
+//    ties in either order;
+//  - ev_save → ev_load gives an index with the same properties, bit-identical search
+//    answers, the same saved bytes, and the same bytes again after the same inserts
+//    into both; damaged, truncated or extended bytes are refused with −8;
+//  - handles: positive, never issued twice, refused (−20) once freed;
+//  - ev_last_error_message: after a core error (−1 … −19) non-empty, after the
+//    bridge's own codes (−20 …) empty.
+// Every live index is freed at the end of an input. `-write_seeds=DIR` writes seeds.
+import EdgeVecBridge
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let maxLive = 4          // live indexes per input
+let maxSize = 48         // vectors per index (M 2 gives several layers well before that)
+let maxModelDimension = 64
+let maxSteps = 400
+
+/// Every handle ev_create/ev_load returned in this process: none may come back.
+nonisolated(unsafe) var issuedHandles = Set<Int32>()
+
+struct ModelIndex {
+    var dimension: Int
+    var metric: RefMetric
+    var m: Int32
+    var efConstruction: Int32
+    var efSearchStored: Int32
+    var handleEf: Int32
+    var vectors: [[Float]] = []
+    var hasOutput = false
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func abiOpsTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    var session = Session(FuzzBytes(data, size))
+    session.run()
+    return 0
+}
+
+/// Operation codes (the first byte of each operation, modulo 16).
+enum Op: UInt8 {
+    case create = 0, insert, insertStaged, insertBatch, search, searchStaged, saveLoad, free,
+         setEfSearch, reserve, properties, twin, badHandle, nullPointers, remove, misc
+}
+
+struct Session {
+    var r: FuzzBytes
+    var live: [Int32: ModelIndex] = [:]
+    var order: [Int32] = []
+    var stale: [Int32] = []
+
+    init(_ r: FuzzBytes) { self.r = r }
+
+    mutating func run() {
+        var steps = 0
+        while !r.atEnd && steps < maxSteps {
+            steps += 1
+            switch Op(rawValue: r.byte() % 16)! {
+            case .create: create()
+            case .insert: insert(staged: false)
+            case .insertStaged: insert(staged: true)
+            case .insertBatch: insertBatch()
+            case .search: search(staged: false)
+            case .searchStaged: search(staged: true)
+            case .saveLoad: saveLoad()
+            case .free: free()
+            case .setEfSearch: setEfSearch()
+            case .reserve: reserve()
+            case .properties: properties(pickHandle())
+            case .twin: twin()
+            case .badHandle: badHandle()
+            case .nullPointers: nullPointers()
+            case .remove:
+                // Issue 20 adds ev_remove(handle, id). Model to implement here: a live id
+                // (0 ≤ id < size, not yet removed) → 0 and the id leaves every later search
+                // answer (the brute force skips removed ids) while the other ids keep their
+                // numbers; an unknown or removed id → its error code, index bytes unchanged;
+                // save → load keeps the removals. Until then: the properties check.
+                properties(pickHandle())
+            case .misc: misc()
+            }
+        }
+        for h in order {
+            ev_free(h)
+            expect(ev_size(h), -20, "ev_size after the final ev_free")
+        }
+        #if FUZZ_PLANTED_BUG
+        // The self-check (Fuzz/run.sh): a bug that a comparison-guided build finds in
+        // seconds and blind mutation practically never: a 32-bit magic error code given
+        // to ev_error_message while a live index holds three vectors (so only after a
+        // valid create and inserts). Compared last, so that libFuzzer's table of recent
+        // comparisons still holds the values when it mutates the next input.
+        for code in plantedCodes where isPlanted(code) { fail("planted bug reached (FUZZ_PLANTED_BUG)") }
+        #endif
+    }
+
+    #if FUZZ_PLANTED_BUG
+    var plantedCodes: [Int32] = []
+    #endif
+
+    // MARK: Reading arguments
+
+    func isLive(_ h: Int32) -> Bool { live[h] != nil }
+
+    /// A live handle most of the time, else one that must be refused (unless it happens
+    /// to equal a live one, which the model then treats as that index).
+    mutating func pickHandle() -> Int32 {
+        let b = r.byte()
+        if b < 224, !order.isEmpty { return order[Int(b) % order.count] }
+        switch b % 8 {
+        case 0: return 0
+        case 1: return -1
+        case 2: return stale.last ?? Int32.max
+        case 3: return stale.first ?? Int32.min
+        case 4: return order.first.map { $0 ^ (1 << 16) } ?? 1     // same slot, another generation
+        case 5: return order.first.map { $0 &+ 1 } ?? 65537        // the next slot
+        case 6: return Int32.max
+        default: return Int32(bitPattern: r.u32())
+        }
+    }
+
+    /// A float: mostly a multiple of 1/4 in −4 … 3.75; 3% from `specialFloats`.
+    mutating func float() -> Float {
+        let b = r.byte()
+        return b < 248 ? floatValue(b % 224) : specialFloats[Int(r.byte()) % specialFloats.count]
+    }
+
+    mutating func floats(_ n: Int) -> [Float] { (0..<n).map { _ in float() } }
+
+    // MARK: Checks
+
+    func expect(_ got: Int32, _ expected: Int32, _ what: @autoclosure () -> String,
+                file: StaticString = #fileID, line: UInt = #line) {
+        check(got == expected, "\(what()): returned \(got), expected \(expected)", file: file, line: line)
+        guard expected < 0 else { return }
+        let message = ev_last_error_message()
+        let length = strlen(message)
+        check(length < 512, "\(what()): ev_last_error_message is \(length) bytes long", file: file, line: line)
+        if expected >= -19 {
+            check(length > 0, "\(what()): ev_last_error_message empty after error \(expected)", file: file, line: line)
+        } else {
+            check(length == 0, "\(what()): ev_last_error_message not empty after bridge error \(expected)",
+                  file: file, line: line)
+        }
+    }
+
+    /// A new handle from ev_create/ev_load: positive, not live, never issued before.
+    func checkNewHandle(_ h: Int32, _ what: @autoclosure () -> String) {
+        check(h > 0, "\(what()): handle \(h) is not positive")
+        check(!isLive(h), "\(what()): handle \(h) is already live")
+        check(issuedHandles.insert(h).inserted, "\(what()): handle \(h) was issued before (a freed handle came back)")
+        if issuedHandles.count > 1 << 22 { issuedHandles.removeAll() }   // bounded memory in long runs
+    }
+
+    func savedBytes(_ h: Int32) -> [UInt8] {
+        let size = ev_save_size(h)
+        check(size >= 100, "ev_save_size returned \(size)")
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        let written = bytes.withUnsafeMutableBytes { ev_save(h, $0.baseAddress, size) }
+        expect(written, size, "ev_save into a buffer of ev_save_size bytes")
+        return bytes
+    }
+
+    /// Searches `h` with buffers of exactly min(k, size) entries (ASan catches overruns);
+    /// returns the code and the hits.
+    func rawSearch(_ h: Int32, _ query: [Float], k: Int32, ef: Int32, room: Int) -> (Int32, [Int32], [Float]) {
+        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: max(room, 1))
+        let distances = UnsafeMutablePointer<Float>.allocate(capacity: max(room, 1))
+        defer { ids.deallocate(); distances.deallocate() }
+        let n = query.withUnsafeBufferPointer { ev_search(h, $0.baseAddress, k, ef, ids, distances) }
+        guard n > 0 else { return (n, [], []) }
+        return (n, Array(UnsafeBufferPointer(start: ids, count: Int(n))),
+                Array(UnsafeBufferPointer(start: distances, count: Int(n))))
+    }
+
+    /// Expected error code of a search, or nil when it must succeed.
+    func searchError(_ model: ModelIndex, _ query: [Float], k: Int32, ef: Int32) -> Int32? {
+        if k < 1 { return -4 }
+        let effective = ef > 0 ? ef : model.handleEf
+        if effective > 65536 { return -5 }
+        return validationError(query, dimension: model.dimension, metric: model.metric)
+    }
+
+    // MARK: Operations
+
+    mutating func create() {
+        let db = r.byte()
+        let dimension: Int32 = db < 240 ? Int32(1 + db % 8) : [0, -1, 65537, Int32.min, 16, 17, 33, 65536][Int(db % 8)]
+        let mb = r.byte()
+        let metric: Int32 = mb < 240 ? Int32(mb % 3) : [3, -1, 255, Int32.min, Int32.max, 4, 1000, -3][Int(mb % 8)]
+        // The largest valid values (M 128, ef 65536) size big scratch buffers: rare choices.
+        let m: Int32 = r.pick([2, 2, 3, 4, 5, 8, 16, 3, 2, 4, 6, 0, 1, 129, -1], rare: [128])
+        let efConstruction: Int32 = r.pick([1, 2, 4, 8, 16, 40, 100, 200, 3, 10, 24, 64, 0, -5, 65537], rare: [65536, 1000])
+        let withEf = r.byte()
+        let efSearch: Int32 = withEf < 128 ? 64 : r.pick([1, 2, 8, 64, 5, 16, 0, 65537, -1], rare: [65536])
+        let seed = UInt64(r.byte()) &* 0x9E37_79B9_7F4A_7C15
+        if live.count >= maxLive { return }
+        let h = withEf < 128 ? ev_create(dimension, metric, m, efConstruction, seed)
+            : ev_create_with_ef_search(dimension, metric, m, efConstruction, efSearch, seed)
+        let what = { "ev_create(dim \(dimension), metric \(metric), m \(m), efC \(efConstruction), efS \(efSearch))" }
+        guard let refMetric = RefMetric(rawValue: metric) else { return expect(h, -21, what()) }
+        let valid = (1...65536).contains(dimension) && (2...128).contains(m) && (1...65536).contains(efConstruction)
+            && (1...65536).contains(efSearch)
+        guard valid else { return expect(h, -5, what()) }
+        checkNewHandle(h, what())
+        live[h] = ModelIndex(dimension: Int(dimension), metric: refMetric, m: m, efConstruction: efConstruction,
+                             efSearchStored: efSearch, handleEf: efSearch)
+        order.append(h)
+        properties(h)
+    }
+
+    mutating func insert(staged: Bool) {
+        let h = pickHandle()
+        guard var model = live[h] else {
+            var junk = [Float](repeating: 1, count: 8)
+            expect(junk.withUnsafeMutableBufferPointer { ev_insert(h, $0.baseAddress) }, -20, "ev_insert(bad handle \(h))")
+            check(ev_input(h, 1) == nil, "ev_input(bad handle \(h)) is not NULL")
+            return
+        }
+        guard model.vectors.count < maxSize, model.dimension <= maxModelDimension else { return }
+        let v = floats(model.dimension)
+        let expected = validationError(v, dimension: model.dimension, metric: model.metric)
+        let before = expected != nil ? savedBytes(h) : []
+        let id: Int32
+        if staged {
+            guard let p = ev_input(h, 1) else { fail("ev_input(\(h), 1) returned NULL") }
+            for i in 0..<v.count { p[i] = v[i] }
+            id = ev_insert(h, p)
+        } else {
+            id = v.withUnsafeBufferPointer { ev_insert(h, $0.baseAddress) }
+        }
+        if let expected {
+            expect(id, expected, "ev_insert(\(v)) metric \(model.metric)")
+            check(savedBytes(h) == before, "a rejected ev_insert changed the index bytes")
+        } else {
+            expect(id, Int32(model.vectors.count), "ev_insert(\(v)) metric \(model.metric)")
+            model.vectors.append(storedForm(v, metric: model.metric))
+            live[h] = model
+        }
+        expect(ev_size(h), Int32(model.vectors.count), "ev_size after ev_insert")
+    }
+
+    mutating func insertBatch() {
+        let h = pickHandle()
+        let cb = r.byte()
+        let staged = cb & 0x80 != 0
+        let count: Int32 = cb & 0x7F < 120 ? Int32(cb % 5) : [-1, Int32.min, 0, 5][Int(cb % 4)]
+        guard var model = live[h] else {
+            var junk = [Float](repeating: 1, count: 8)
+            expect(junk.withUnsafeMutableBufferPointer { ev_insert_batch(h, $0.baseAddress, 1) }, -20,
+                   "ev_insert_batch(bad handle \(h))")
+            return
+        }
+        guard model.dimension <= maxModelDimension, model.vectors.count + Int(max(count, 0)) <= maxSize else { return }
+        let values = floats(model.dimension * Int(max(count, 0)))
+        let expected: Int32? = count < 0 ? -5 : validationError(values, dimension: model.dimension, metric: model.metric)
+        let before = expected != nil ? savedBytes(h) : []
+        let first: Int32
+        if staged, count > 0 {
+            guard let p = ev_input(h, count) else { fail("ev_input(\(h), \(count)) returned NULL") }
+            for i in 0..<values.count { p[i] = values[i] }
+            first = ev_insert_batch(h, p, count)
+        } else {
+            // Room for at least one float: count 0 and negative counts still pass a real pointer.
+            var buffer = values.isEmpty ? [Float](repeating: 0, count: 1) : values
+            first = buffer.withUnsafeMutableBufferPointer { ev_insert_batch(h, $0.baseAddress, count) }
+        }
+        if let expected {
+            expect(first, expected, "ev_insert_batch(count \(count), \(values)) metric \(model.metric)")
+            check(savedBytes(h) == before, "a rejected ev_insert_batch changed the index bytes")
+        } else {
+            expect(first, Int32(model.vectors.count), "ev_insert_batch(count \(count))")
+            for row in 0 ..< Int(count) {
+                let v = Array(values[row * model.dimension ..< (row + 1) * model.dimension])
+                model.vectors.append(storedForm(v, metric: model.metric))
+            }
+            live[h] = model
+        }
+        expect(ev_size(h), Int32(model.vectors.count), "ev_size after ev_insert_batch")
+    }
+
+    mutating func search(staged: Bool) {
+        let h = pickHandle()
+        guard var model = live[h] else {
+            var q = [Float](repeating: 1, count: 8)
+            var ids = [Int32](repeating: 0, count: 8)
+            var distances = [Float](repeating: 0, count: 8)
+            let rc = q.withUnsafeMutableBufferPointer { qp in
+                ids.withUnsafeMutableBufferPointer { ip in
+                    distances.withUnsafeMutableBufferPointer { dp in
+                        ev_search(h, qp.baseAddress, 1, 0, ip.baseAddress, dp.baseAddress)
+                    }
+                }
+            }
+            expect(rc, -20, "ev_search(bad handle \(h))")
+            check(ev_output(h, 1) == nil, "ev_output(bad handle \(h)) is not NULL")
+            check(ev_output_distances(h) == nil, "ev_output_distances(bad handle \(h)) is not NULL")
+            return
+        }
+        guard model.dimension <= maxModelDimension else { return }
+        let size = model.vectors.count
+        var query = floats(model.dimension)
+        if size > 0 && r.byte() < 64 { query = model.vectors[Int(r.byte()) % size] }   // a stored vector: distance ~0
+        let kb = r.byte()
+        let k: Int32 = kb < 248 ? Int32(1 + Int(kb) % (size + 3))
+            : (staged ? Int32(1 + size) : [0, -1, Int32.min, Int32.max, 65536, 65537, 1, 2][Int(kb % 8)])
+        let eb = r.byte()
+        let ef: Int32 = eb < 128 ? 0
+            : r.pick([1, 2, 3, Int32(size), Int32(size + 1), 65537, -1, Int32.min, Int32.max, 10, 16, 40, 64, 100, 0],
+                     rare: [65536])
+        let room = k >= 1 ? min(Int(k), size) : 1
+        let expected = searchError(model, query, k: k, ef: ef)
+        let what = { "ev_search(k \(k), ef \(ef), size \(size), metric \(model.metric), query \(query))" }
+        var n: Int32
+        var ids: [Int32] = [], distances: [Float] = []
+        if staged {
+            guard let q = ev_input(h, 1) else { fail("ev_input(\(h), 1) returned NULL") }
+            for i in 0..<query.count { q[i] = query[i] }
+            guard let outIds = ev_output(h, Int32(max(room, 1))) else { fail("ev_output(\(h), \(room)) returned NULL") }
+            guard let outDistances = ev_output_distances(h) else { fail("ev_output_distances is NULL after ev_output") }
+            model.hasOutput = true
+            live[h] = model
+            n = ev_search(h, q, k, ef, outIds, outDistances)
+            if n > 0 {
+                ids = Array(UnsafeBufferPointer(start: outIds, count: Int(n)))
+                distances = Array(UnsafeBufferPointer(start: outDistances, count: Int(n)))
+            }
+        } else {
+            (n, ids, distances) = rawSearch(h, query, k: k, ef: ef, room: room)
+        }
+        if let expected { return expect(n, expected, what()) }
+        if size == 0 { return expect(n, 0, what()) }
+        check(n >= 0, "\(what()): returned \(n)")
+        let effective = ef > 0 ? ef : model.handleEf
+        let exhaustive = max(Int(effective), min(Int(k), 65536)) >= size
+        ids.withUnsafeBufferPointer { ip in
+            distances.withUnsafeBufferPointer { dp in
+                checkSearchAnswer(what(), query: storedForm(query, metric: model.metric), vectors: model.vectors,
+                                  metric: model.metric, k: Int(k), n: Int(n), ids: ip.baseAddress!,
+                                  distances: dp.baseAddress!, exhaustive: exhaustive)
+            }
+        }
+    }
+
+    mutating func saveLoad() {
+        let h = pickHandle()
+        let variant = r.byte()
+        guard let model = live[h] else {
+            expect(ev_save_size(h), -20, "ev_save_size(bad handle \(h))")
+            var buffer = [UInt8](repeating: 0, count: 16)
+            expect(buffer.withUnsafeMutableBytes { ev_save(h, $0.baseAddress, 16) }, -20, "ev_save(bad handle \(h))")
+            return
+        }
+        let size = ev_save_size(h)
+        check(size >= 100, "ev_save_size returned \(size)")
+        // A capacity below ev_save_size: −22 and not one byte written.
+        let small: Int32 = variant & 1 == 0 ? size - 1 : 0
+        let probe = UnsafeMutableRawPointer.allocate(byteCount: Int(max(small, 1)), alignment: 16)
+        probe.initializeMemory(as: UInt8.self, repeating: 0xA5, count: Int(max(small, 1)))
+        expect(ev_save(h, probe, small), -22, "ev_save(capacity \(small) < \(size))")
+        for i in 0 ..< Int(max(small, 1)) where probe.load(fromByteOffset: i, as: UInt8.self) != 0xA5 {
+            fail("ev_save with a too small buffer wrote byte \(i)")
+        }
+        probe.deallocate()
+        // A larger buffer than needed: exactly `size` bytes written.
+        let roomy = UnsafeMutableRawPointer.allocate(byteCount: Int(size) + 8, alignment: 16)
+        expect(ev_save(h, roomy, size + 8), size, "ev_save(capacity \(size + 8))")
+        roomy.deallocate()
+        let bytes = savedBytes(h)
+
+        // Damaged copies are refused.
+        switch (variant >> 1) % 5 {
+        case 0:
+            var damaged = bytes
+            let at = Int(r.u16()) % damaged.count
+            damaged[at] ^= 1 << (r.byte() % 8)
+            expect(damaged.withUnsafeBytes { ev_load($0.baseAddress, Int32($0.count)) }, -8, "ev_load(bit flip at \(at))")
+        case 1:
+            let cut = Int32(1 + Int(r.u16()) % bytes.count)
+            expect(bytes.withUnsafeBytes { ev_load($0.baseAddress, size - cut) }, -8, "ev_load(\(cut) bytes short)")
+        case 2:
+            let longer = bytes + [r.byte()]
+            expect(longer.withUnsafeBytes { ev_load($0.baseAddress, Int32($0.count)) }, -8, "ev_load(one byte more)")
+        case 3:
+            expect(bytes.withUnsafeBytes { ev_load($0.baseAddress, -1 - Int32(r.byte())) }, -8, "ev_load(negative length)")
+        default:
+            expect(ev_load(nil, size), -8, "ev_load(NULL)")
+        }
+
+        guard live.count < maxLive else { return }
+        let h2 = bytes.withUnsafeBytes { ev_load($0.baseAddress, Int32($0.count)) }
+        checkNewHandle(h2, "ev_load of ev_save bytes")
+        var copy = model
+        copy.handleEf = model.efSearchStored
+        copy.hasOutput = false
+        live[h2] = copy
+        order.append(h2)
+        properties(h2)
+        check(savedBytes(h2) == bytes, "a loaded index saves different bytes")
+        compareSearches(h, h2, model)
+    }
+
+    /// The same searches on two handles of equal indexes give bit-identical answers.
+    mutating func compareSearches(_ a: Int32, _ b: Int32, _ model: ModelIndex) {
+        let size = model.vectors.count
+        guard size > 0 else { return }
+        for _ in 0..<2 {
+            var query = model.vectors[Int(r.byte()) % size]
+            query[Int(r.byte()) % model.dimension] += Float(r.byte() % 8) / 4
+            if validationError(query, dimension: model.dimension, metric: model.metric) != nil { continue }
+            let k = Int32(1 + Int(r.byte()) % (size + 1))
+            let ef = r.pick([1, 2, 4, Int32(size)] as [Int32])
+            let (na, ia, da) = rawSearch(a, query, k: k, ef: ef, room: min(Int(k), size))
+            let (nb, ib, db) = rawSearch(b, query, k: k, ef: ef, room: min(Int(k), size))
+            check(na == nb && ia == ib && da.map(\.bitPattern) == db.map(\.bitPattern),
+                  "saved and loaded indexes answer differently: \(na) \(ia) \(da) vs \(nb) \(ib) \(db)")
+        }
+    }
+
+    mutating func free() {
+        let h = pickHandle()
+        ev_free(h)
+        if isLive(h) {
+            live[h] = nil
+            order.removeAll { $0 == h }
+            stale.append(h)
+        }
+        expect(ev_size(h), -20, "ev_size after ev_free(\(h))")
+        expect(ev_dimension(h), -20, "ev_dimension after ev_free(\(h))")
+        check(ev_output_distances(h) == nil, "ev_output_distances after ev_free(\(h)) is not NULL")
+        for other in order {
+            expect(ev_size(other), Int32(live[other]!.vectors.count), "ev_size of another index after ev_free(\(h))")
+        }
+    }
+
+    mutating func setEfSearch() {
+        let h = pickHandle()
+        let ef: Int32 = r.pick([1, 2, 10, 64, 3, 5, 16, 0, -1, 65537, Int32.min], rare: [65536])
+        guard var model = live[h] else { return expect(ev_set_ef_search(h, ef), -20, "ev_set_ef_search(bad handle)") }
+        if (1...65536).contains(ef) {
+            expect(ev_set_ef_search(h, ef), 0, "ev_set_ef_search(\(ef))")
+            model.handleEf = ef
+            live[h] = model
+        } else {
+            expect(ev_set_ef_search(h, ef), -5, "ev_set_ef_search(\(ef))")
+        }
+        expect(ev_ef_search(h), model.handleEf, "ev_ef_search")
+    }
+
+    mutating func reserve() {
+        let h = pickHandle()
+        let cb = r.byte()
+        guard let model = live[h] else { return expect(ev_reserve(h, 10), -20, "ev_reserve(bad handle)") }
+        let size = Int32(model.vectors.count)
+        let capacity: Int32 = [-1, 0, size, size + 1, size + 10, 64, Int32.min, 3][Int(cb % 8)]
+        let before = savedBytes(h)
+        expect(ev_reserve(h, capacity), capacity < 0 ? -5 : 0, "ev_reserve(\(capacity))")
+        check(savedBytes(h) == before, "ev_reserve(\(capacity)) changed the index bytes")
+    }
+
+    /// Properties of `h` against the model (or −20 for a handle that is not live).
+    func properties(_ h: Int32) {
+        guard let model = live[h] else {
+            for (f, name) in [(ev_size, "ev_size"), (ev_dimension, "ev_dimension"), (ev_metric, "ev_metric"),
+                              (ev_m, "ev_m"), (ev_ef_construction, "ev_ef_construction"),
+                              (ev_ef_search, "ev_ef_search"), (ev_save_size, "ev_save_size")] as [((Int32) -> Int32, String)] {
+                expect(f(h), -20, "\(name)(bad handle \(h))")
+            }
+            return
+        }
+        expect(ev_size(h), Int32(model.vectors.count), "ev_size")
+        expect(ev_dimension(h), Int32(model.dimension), "ev_dimension")
+        expect(ev_metric(h), model.metric.rawValue, "ev_metric")
+        expect(ev_m(h), model.m, "ev_m")
+        expect(ev_ef_construction(h), model.efConstruction, "ev_ef_construction")
+        expect(ev_ef_search(h), model.handleEf, "ev_ef_search")
+        check((ev_output_distances(h) != nil) == model.hasOutput, "ev_output_distances NULL-ness")
+    }
+
+    /// Save, load into a twin, the same inserts into both, then both save the same bytes.
+    mutating func twin() {
+        let h = pickHandle()
+        let inserts = 1 + Int(r.byte() % 3)
+        guard var model = live[h], live.count < maxLive, model.vectors.count + inserts <= maxSize,
+              model.dimension <= maxModelDimension else { return }
+        let bytes = savedBytes(h)
+        let h2 = bytes.withUnsafeBytes { ev_load($0.baseAddress, Int32($0.count)) }
+        checkNewHandle(h2, "ev_load (twin)")
+        for _ in 0..<inserts {
+            let v = floats(model.dimension)
+            let a = v.withUnsafeBufferPointer { ev_insert(h, $0.baseAddress) }
+            let b = v.withUnsafeBufferPointer { ev_insert(h2, $0.baseAddress) }
+            let expected = validationError(v, dimension: model.dimension, metric: model.metric)
+                ?? Int32(model.vectors.count)
+            expect(a, expected, "ev_insert (twin, original)")
+            expect(b, expected, "ev_insert (twin, loaded)")
+            if expected >= 0 { model.vectors.append(storedForm(v, metric: model.metric)) }
+        }
+        live[h] = model
+        check(savedBytes(h) == savedBytes(h2), "a saved and reloaded index diverges from the original after the same inserts")
+        var copy = model
+        copy.handleEf = model.efSearchStored
+        copy.hasOutput = false
+        live[h2] = copy
+        compareSearches(h, h2, model)
+        if r.byte() & 1 == 0 {
+            ev_free(h2)
+            live[h2] = nil
+            stale.append(h2)
+        } else {
+            order.append(h2)
+        }
+    }
+
+    /// Every handle-taking function with a handle that is not live.
+    mutating func badHandle() {
+        var h = pickHandle()
+        if isLive(h) { h = stale.last ?? 0 }
+        if isLive(h) { return }
+        properties(h)
+        var v = [Float](repeating: 0.5, count: 8)
+        v.withUnsafeMutableBufferPointer { p in
+            expect(ev_insert(h, p.baseAddress), -20, "ev_insert(bad handle \(h))")
+            expect(ev_insert_batch(h, p.baseAddress, 1), -20, "ev_insert_batch(bad handle \(h))")
+            expect(ev_reserve(h, 4), -20, "ev_reserve(bad handle \(h))")
+            expect(ev_set_ef_search(h, 4), -20, "ev_set_ef_search(bad handle \(h))")
+            var ids = [Int32](repeating: 0, count: 8)
+            expect(ids.withUnsafeMutableBufferPointer { ev_search(h, p.baseAddress, 1, 0, $0.baseAddress, p.baseAddress) },
+                   -20, "ev_search(bad handle \(h))")
+        }
+        check(ev_input(h, 1) == nil, "ev_input(bad handle) is not NULL")
+        check(ev_output(h, 1) == nil, "ev_output(bad handle) is not NULL")
+        check(ev_output_distances(h) == nil, "ev_output_distances(bad handle) is not NULL")
+        var buffer = [UInt8](repeating: 0, count: 16)
+        expect(buffer.withUnsafeMutableBytes { ev_save(h, $0.baseAddress, 16) }, -20, "ev_save(bad handle \(h))")
+        ev_free(h)   // ignored
+        for other in order { properties(other) }
+    }
+
+    /// NULL pointers and counts < 1 on a live handle.
+    mutating func nullPointers() {
+        let h = pickHandle()
+        guard let model = live[h] else { return }
+        let size = Int32(model.vectors.count)
+        expect(ev_insert(h, nil), -20, "ev_insert(NULL)")
+        expect(ev_insert_batch(h, nil, 1), -20, "ev_insert_batch(NULL)")
+        expect(ev_insert_batch(h, nil, 0), -20, "ev_insert_batch(NULL, 0)")
+        var q = [Float](repeating: 1, count: model.dimension)
+        var ids = [Int32](repeating: 0, count: 1)
+        var distances = [Float](repeating: 0, count: 1)
+        q.withUnsafeMutableBufferPointer { qp in
+            ids.withUnsafeMutableBufferPointer { ip in
+                distances.withUnsafeMutableBufferPointer { dp in
+                    expect(ev_search(h, nil, 1, 0, ip.baseAddress, dp.baseAddress), -20, "ev_search(query NULL)")
+                    expect(ev_search(h, qp.baseAddress, 1, 0, nil, dp.baseAddress), -20, "ev_search(ids NULL)")
+                    expect(ev_search(h, qp.baseAddress, 1, 0, ip.baseAddress, nil), -20, "ev_search(distances NULL)")
+                }
+            }
+        }
+        expect(ev_save(h, nil, 1 << 20), -20, "ev_save(NULL)")
+        expect(ev_load(nil, 0), -8, "ev_load(NULL, 0)")
+        check(ev_input(h, 0) == nil && ev_input(h, -1) == nil && ev_input(h, Int32.min) == nil,
+              "ev_input(count < 1) is not NULL")
+        check(ev_output(h, 0) == nil && ev_output(h, -1) == nil, "ev_output(k < 1) is not NULL")
+        expect(ev_size(h), size, "ev_size after NULL-pointer calls")
+    }
+
+    mutating func misc() {
+        let n = r.pick([0, 1, 64, 1000, -1, Int32.min] as [Int32])
+        if let p = ev_alloc(n) {
+            check(n >= 0, "ev_alloc(\(n)) is not NULL")
+            check(Int(bitPattern: p) % 16 == 0, "ev_alloc(\(n)) not 16-byte aligned")
+            p.initializeMemory(as: UInt8.self, repeating: 0x5A, count: Int(n))
+            ev_dealloc(p)
+        } else {
+            check(n < 0, "ev_alloc(\(n)) returned NULL")
+        }
+        ev_dealloc(nil)
+        for _ in 0..<2 {
+            let code = Int32(bitPattern: r.u32())
+            check(strlen(ev_error_message(code)) > 0, "ev_error_message(\(code)) is empty")
+            #if FUZZ_PLANTED_BUG
+            if live.values.contains(where: { $0.vectors.count >= 3 }) { plantedCodes.append(code) }
+            #endif
+        }
+        check((0...2).contains(ev_allocator_kind()), "ev_allocator_kind() = \(ev_allocator_kind())")
+    }
+}
+
+#if FUZZ_PLANTED_BUG
+/// A function of its own: SanitizerCoverage does not trace a comparison whose only use
+/// is a loop's back edge, and inlined into a loop this one could become one.
+@inline(never) func isPlanted(_ code: Int32) -> Bool { code == 0x5A5A_5546 }
+#endif
+
+// MARK: - Seeds
+
+@_cdecl("LLVMFuzzerInitialize")
+public func abiOpsInitialize(_ argc: UnsafeMutablePointer<CInt>?,
+                             _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+    if let dir = fuzzerFlag("write_seeds", argc, argv) {
+        writeAbiSeeds(dir)
+        exit(0)
+    }
+    return 0
+}
+
+/// Operation sequences in the encoding `Session` reads: create, inserts, batches,
+/// searches (default ef and exhaustive), save/load, twin, free, per metric.
+func writeAbiSeeds(_ dir: String) {
+    func op(_ o: Op) -> UInt8 { o.rawValue }
+    func seq(_ n: Int, _ f: (Int) -> Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: f($0)) } }
+    for metric: UInt8 in 0...2 {
+        for (dimension, m) in [(2, UInt8(0)), (4, 3), (7, 5)] {   // m: index into create's list (2, 4, 8)
+            var s: [UInt8] = [op(.create), UInt8(dimension - 1), metric, m, 4, 200, 5, 7]   // efC 16, efSearch 16
+            var value = 3
+            for i in 0..<9 {
+                s += [op(.insert), 0]
+                for _ in 0..<dimension { s.append(UInt8(value % 224)); value = (value * 37 + 11) % 256 }
+                if i % 3 == 2 {
+                    s += [op(.search), 0]
+                    s += seq(dimension) { $0 * 5 }
+                    s += [64, 2, 0]
+                    s += [op(.misc), UInt8(i)] + seq(8) { 17 &* ($0 + i) &+ 3 }   // ev_alloc, ev_error_message
+                }
+            }
+            s += [op(.insertBatch), 0, 3]
+            s += seq(3 * dimension) { ($0 * 29 + 7) % 200 }
+            s += [op(.search), 0]
+            s += seq(dimension) { $0 * 3 + 1 }
+            s += [200, 4, 131]   // ef = size: exhaustive
+            s += [op(.searchStaged), 0]
+            s += seq(dimension) { $0 * 7 }
+            s += [200, 3, 0]
+            s += [op(.saveLoad), 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+            s += [op(.twin), 0, 1]
+            s += seq(2 * dimension) { $0 * 13 % 224 }
+            s += [0]
+            s += [op(.setEfSearch), 0, 2, op(.reserve), 0, 4, op(.properties), 0]
+            s += [op(.badHandle), 230, op(.nullPointers), 0, op(.misc), 2, 200, 255, 255, 255, 0, 1, 0, 0]
+            s += [op(.free), 0, op(.search), 0, 1, 1, 1, 1]
+            writeFile("\(dir)/ops-metric\(metric)-d\(dimension).bin", s)
+        }
+    }
+    // Bad values: NaN, infinities, huge and zero vectors, bad parameters.
+    var bad: [UInt8] = [op(.create), 2, 1, 0, 2, 0, 1]   // cosine, dim 3
+    for special: UInt8 in 0..<UInt8(specialFloats.count) { bad += [op(.insert), 0, 248, special, 8, 8] }
+    bad += [op(.create), 241, 0, 0, 0, 0, 0, op(.create), 0, 243, 0, 0, 0, 0, op(.create), 0, 0, 12, 12, 0, 0]
+    writeFile("\(dir)/ops-bad-values.bin", bad)
+}

@@ -1,0 +1,311 @@
+// Fuzz target `loader`: bytes → LoadedIndex.load(serialized:) (both kinds, every format
+// version the build reads). See docs/FUZZING.md.
+//
+// Per input:
+//  1. Load the bytes as they are. A refusal must be `EdgeVecError.corrupt(_)` or
+//     `.outOfMemory`, nothing else.
+//  2. A refusal for a checksum mismatch (what nearly every mutation causes) is retried
+//     with both checksums recomputed (`KnownFormats.reseal`), so that mutations reach
+//     the header, vector and graph checks behind the checksums.
+//  3. Whatever loads must be sound:
+//     - the HNSW graph passes `checkInvariants()` (degrees, ids, reachability);
+//     - every stored vector is one `add` would accept (finite, ‖v‖² ≤ Float.max / 8
+//       under l2/dot, unit length under cosine);
+//     - it saves the same bytes it was loaded from (a file of an older format version
+//       must save as the current version, and that output must load and save itself);
+//     - searches with queries derived from the input return well-formed answers, and
+//       with ef ≥ size exactly the brute-force k nearest (the layer-0 graph is connected,
+//       so such a search is exhaustive);
+//     - one or two inserts succeed, keep the invariants, stay exhaustive, and the index
+//       then round-trips through its bytes.
+// Any violation traps (a finding). `-write_seeds=DIR` writes the seed corpus and exits.
+import EdgeVecAllocators
+import EdgeVecSearch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What this target knows of each format version: where its checksums are (to re-seal
+/// mutated bytes) and where its vectors are (for the brute-force model). When a format
+/// version is added, add a case to both and seed files of it (-write_seeds writes the
+/// current version; keep older versions' seed files in Fuzz/corpus/loader).
+enum KnownFormats {
+    static func version(_ b: [UInt8]) -> UInt32? { b.count >= 12 ? b.u32(at: 8) : nil }
+
+    /// Recomputes the checksums of `b` in place; false when there is nothing to re-seal.
+    static func reseal(_ b: inout [UInt8]) -> Bool {
+        switch version(b) {
+        default:
+            // Version 1 (and, until told otherwise, any other): CRC-32C of bytes 0..<92 at
+            // 92, CRC-32C of everything before the last 4 bytes in the last 4 bytes.
+            guard b.count >= 100 else { return false }
+            b.setU32(b.crc32c(0..<92), at: 92)
+            b.setU32(b.crc32c(0..<(b.count - 4)), at: b.count - 4)
+            return true
+        }
+    }
+
+    /// The stored vectors of loaded bytes (stored form: cosine ones normalised), or nil
+    /// for a version this target cannot read (then only the model checks are skipped).
+    static func vectors(_ b: [UInt8], dimension: Int, count: Int) -> [[Float]]? {
+        switch version(b) {
+        case 1:
+            // 96-byte header, then count · dimension little-endian float32.
+            return (0..<count).map { row in
+                (0..<dimension).map { i in Float(bitPattern: b.u32(at: 96 + 4 * (row * dimension + i))) }
+            }
+        default:
+            return nil
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func loaderTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = size > 0 && data != nil ? [UInt8](UnsafeBufferPointer(start: data, count: size)) : []
+    #if FUZZ_PLANTED_BUG
+    plantedBits = []
+    #endif
+    if loadAndCheck(bytes) == .checksumMismatch {
+        var resealed = bytes
+        if KnownFormats.reseal(&resealed) { _ = loadAndCheck(resealed) }
+    }
+    #if FUZZ_PLANTED_BUG
+    // The self-check (Fuzz/run.sh): a bug that a comparison-guided build finds in
+    // seconds and blind mutation practically never (one 32-bit value, in a file that
+    // must also pass every check of the loader): an index holding a float with the bits
+    // "FUZZ" (1.5e16: an l2 or dot vector the loader accepts). Compared last, so that libFuzzer's table of recent comparisons
+    // still holds the values when it mutates the next input.
+    // (The comparison sits in a function of its own: SanitizerCoverage does not trace a
+    // comparison whose only use is a loop's back edge.)
+    for bits in plantedBits where isPlanted(bits) { fail("planted bug reached (FUZZ_PLANTED_BUG)") }
+    #endif
+    return 0
+}
+
+#if FUZZ_PLANTED_BUG
+nonisolated(unsafe) var plantedBits: [UInt32] = []
+@inline(never) func isPlanted(_ bits: UInt32) -> Bool { bits == 0x5A5A_5546 }
+#endif
+
+func isFlat(_ index: LoadedIndex) -> Bool {
+    if case .flat = index { return true }
+    return false
+}
+
+enum LoadOutcome { case loaded, checksumMismatch, refused }
+
+func loadAndCheck(_ bytes: [UInt8]) -> LoadOutcome {
+    switch load(bytes) {
+    case .failure(let error):
+        switch error {
+        case .corrupt(.checksumMismatch): return .checksumMismatch
+        case .corrupt, .outOfMemory: return .refused
+        default: fail("load refused \(bytes.count) bytes with \(error), not .corrupt or .outOfMemory")
+        }
+    case .success(let index):
+        exercise(index, bytes)
+        return .loaded
+    }
+}
+
+func metricOf(_ index: LoadedIndex) -> RefMetric { RefMetric(rawValue: Int32(index.metric.rawValue))! }
+
+/// Everything a loaded index must survive; see the top of the file.
+func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
+    let metric = metricOf(index)
+    let dimension = index.dimension
+    if case .hnsw(let h) = index, let v = h.checkInvariants() {
+        fail("loaded HNSW index breaks invariant \(v)")
+    }
+
+    // The bytes it saves.
+    let saved = serialized(index)
+    if KnownFormats.version(bytes) == IndexFormat.version {
+        check(saved == bytes, "a loaded index saves different bytes (\(saved.count) vs \(bytes.count) loaded)"
+              + firstDifference(saved, bytes))
+    } else {
+        check(KnownFormats.version(saved) == IndexFormat.version, "an old-version file saves as another old version")
+        let again = reload(saved)
+        check(serialized(again) == saved, "an upgraded file does not load and save itself")
+    }
+
+    #if FUZZ_PLANTED_BUG
+    if KnownFormats.version(bytes) == 1 {
+        plantedBits = (0 ..< index.count * dimension).map { bytes.u32(at: 96 + 4 * $0) }
+    }
+    #endif
+
+    guard var vectors = KnownFormats.vectors(bytes, dimension: dimension, count: index.count) else { return }
+    for (row, v) in vectors.enumerated() {
+        // Stored vectors must be ones `add` accepts, cosine ones normalised (issue 19).
+        check(validationError(v, dimension: dimension, metric: metric) == nil,
+              "loaded vector \(row) is one add refuses: code \(validationError(v, dimension: dimension, metric: metric)!)")
+        if metric == .cosine {
+            let norm = squaredNorm(v)
+            check(abs(norm - 1) <= 1e-3, "loaded cosine vector \(row) has squared norm \(norm), not 1")
+        }
+    }
+
+    var random = FuzzRandom(seed: bytes.withUnsafeBytes { fnv1a($0) })
+    searchChecks(index, vectors, metric, &random, "loaded")
+
+    // Inserts continue from the loaded state (generator, graph, tree).
+    for _ in 0 ..< 1 + random.below(2) {
+        let v = derivedVector(vectors, dimension: dimension, metric: metric, &random)
+        let id: Int
+        do throws(EdgeVecError) {
+            switch index {
+            case .hnsw(let h): id = try h.add(v)
+            case .flat(let f): id = try f.add(v)
+            }
+        } catch {
+            if error == .outOfMemory { return }
+            fail("add of a valid vector to a loaded index failed: \(error)")
+        }
+        check(id == vectors.count, "add returned id \(id), expected \(vectors.count)")
+        vectors.append(storedForm(v, metric: metric))
+        if case .hnsw(let h) = index, let violation = h.checkInvariants() {
+            fail("after an insert into a loaded index: invariant \(violation)")
+        }
+    }
+    searchChecks(index, vectors, metric, &random, "after insert")
+    let bytes2 = serialized(index)
+    check(serialized(reload(bytes2)) == bytes2, "after insert: the saved index does not load and save the same bytes")
+}
+
+func serialized(_ index: LoadedIndex) -> [UInt8] {
+    switch index {
+    case .hnsw(let h): return h.serialized()
+    case .flat(let f): return f.serialized()
+    }
+}
+
+func reload(_ bytes: [UInt8]) -> LoadedIndex {
+    switch load(bytes) {
+    case .success(let index): return index
+    case .failure(let error): fail("bytes saved by the library do not load: \(error)")
+    }
+}
+
+func load(_ bytes: [UInt8]) -> Result<LoadedIndex, EdgeVecError> {
+    bytes.withUnsafeBytes { raw in
+        Result { () throws(EdgeVecError) -> LoadedIndex in try LoadedIndex.load(serialized: raw) }
+    }
+}
+
+func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> String {
+    for i in 0 ..< min(a.count, b.count) where a[i] != b[i] {
+        return " (first difference at byte \(i): saved \(a[i]), loaded \(b[i]))"
+    }
+    return ""
+}
+
+/// A valid vector for `add`: a stored vector nudged, or small values.
+func derivedVector(_ vectors: [[Float]], dimension: Int, metric: RefMetric, _ random: inout FuzzRandom) -> [Float] {
+    var v: [Float]
+    if !vectors.isEmpty && random.below(2) == 0 {
+        v = vectors[random.below(vectors.count)]
+        let i = random.below(dimension)
+        v[i] += Float(random.below(5)) / 8
+    } else {
+        v = (0..<dimension).map { _ in Float(random.below(9) - 4) / 2 }
+    }
+    if validationError(v, dimension: dimension, metric: metric) != nil {
+        v = [Float](repeating: 0, count: dimension)
+        v[0] = 1
+    }
+    return v
+}
+
+/// A few searches: a stored vector as query, a derived one; default ef, ef 1, ef ≥ size.
+func searchChecks(_ index: LoadedIndex, _ vectors: [[Float]], _ metric: RefMetric, _ random: inout FuzzRandom,
+                  _ when: String) {
+    let n = index.count
+    let dimension = index.dimension
+    var queries: [[Float]] = [derivedVector(vectors, dimension: dimension, metric: metric, &random)]
+    if n > 0 { queries.append(vectors[random.below(n)]) }
+    let ids = UnsafeMutablePointer<Int32>.allocate(capacity: n + 3)
+    let distances = UnsafeMutablePointer<Float>.allocate(capacity: n + 3)
+    defer { ids.deallocate(); distances.deallocate() }
+    for q in queries {
+        let k = 1 + random.below(n + 2)
+        for ef in [nil, 1, min(max(n, k), 65536)] as [Int?] {
+            let effective: Int
+            switch index {
+            case .hnsw(let h): effective = ef ?? h.configuration.efSearch
+            case .flat: effective = Int.max   // exact by construction
+            }
+            let exhaustive = max(effective, k) >= n
+            let found: Int
+            do throws(EdgeVecError) {
+                found = try q.withUnsafeBufferPointer { (qb) throws(EdgeVecError) in
+                    try index.search(qb, k: k, ef: ef, ids: ids, distances: distances)
+                }
+            } catch {
+                if error == .outOfMemory { continue }
+                fail("\(when): search (k \(k), ef \(String(describing: ef))) failed: \(error)")
+            }
+            checkSearchAnswer("\(when) search k \(k) ef \(String(describing: ef))",
+                              query: storedForm(q, metric: metric), vectors: vectors, metric: metric, k: k, n: found,
+                              ids: ids, distances: distances, exhaustive: exhaustive)
+        }
+    }
+}
+
+// MARK: - Seeds
+
+@_cdecl("LLVMFuzzerInitialize")
+public func loaderInitialize(_ argc: UnsafeMutablePointer<CInt>?,
+                             _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+    if let dir = fuzzerFlag("write_seeds", argc, argv) {
+        writeLoaderSeeds(dir)
+        exit(0)
+    }
+    return 0
+}
+
+/// Small valid files of both kinds, every metric, empty and not, several M and
+/// dimensions (1, 3, 8, 17: below, at and across a 16-float stride).
+func writeLoaderSeeds(_ dir: String) {
+    var random = FuzzRandom(seed: 19)
+    // Values with all their mantissa bits in use (not multiples of 1/4): libFuzzer files a
+    // comparison in its table under (a ^ b) % 32, so floats whose low bits are all zero
+    // would share one slot and push each other out (see the planted bug). Two files keep
+    // quarter values, for exact ties.
+    func rows(_ count: Int, _ dimension: Int, quarters: Bool = false) -> [Float] {
+        (0 ..< count * dimension).map { _ in
+            quarters ? Float(random.below(17) - 8) / 4 : Float(random.below(2001) - 1000) / 307
+        }
+    }
+    for metric in Metric.allCases {
+        for (dimension, count, m) in [(3, 0, 4), (1, 1, 2), (3, 5, 2), (8, 24, 3), (17, 6, 4), (2, 40, 2)] {
+            do throws(EdgeVecError) {
+                let index = try HNSWIndex(dimension: dimension, metric: metric,
+                                          configuration: HNSWConfiguration(m: m, efConstruction: 16, efSearch: 8,
+                                                                           seed: UInt64(count)))
+                var values = rows(count, dimension, quarters: count == 40)
+                for r in 0 ..< count where metric == .cosine && values[r * dimension ..< (r + 1) * dimension].allSatisfy({ $0 == 0 }) {
+                    values[r * dimension] = 1
+                }
+                try index.addBatch(values)
+                writeFile("\(dir)/hnsw-\(metric.name)-d\(dimension)-n\(count)-m\(m).evi", index.serialized())
+            } catch {
+                fail("seed: \(error)")
+            }
+        }
+        for (dimension, count) in [(4, 0), (3, 7)] {
+            do throws(EdgeVecError) {
+                let index = try FlatIndex(dimension: dimension, metric: metric)
+                var values = rows(count, dimension, quarters: count == 7)
+                for r in 0 ..< count where metric == .cosine && values[r * dimension ..< (r + 1) * dimension].allSatisfy({ $0 == 0 }) {
+                    values[r * dimension] = 1
+                }
+                try index.addBatch(values)
+                writeFile("\(dir)/flat-\(metric.name)-d\(dimension)-n\(count).evi", index.serialized())
+            } catch {
+                fail("seed: \(error)")
+            }
+        }
+    }
+}
