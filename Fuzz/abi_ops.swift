@@ -592,7 +592,7 @@ struct Session {
             check(n < 0, "ev_alloc(\(n)) returned NULL")
         }
         ev_dealloc(nil)
-        for _ in 0..<2 {
+        for _ in 0..<4 {
             let code = Int32(bitPattern: r.u32())
             check(strlen(ev_error_message(code)) > 0, "ev_error_message(\(code)) is empty")
             #if FUZZ_PLANTED_BUG
@@ -637,7 +637,7 @@ func writeAbiSeeds(_ dir: String) {
                     s += [op(.search), 0]
                     s += seq(dimension) { $0 * 5 }
                     s += [64, 2, 0]
-                    s += [op(.misc), UInt8(i)] + seq(8) { 17 &* ($0 + i) &+ 3 }   // ev_alloc, ev_error_message
+                    s += [op(.misc), UInt8(i)] + seq(16) { 37 &* ($0 + i) &+ 3 }   // ev_alloc, 4 × ev_error_message
                 }
             }
             s += [op(.insertBatch), 0, 3]
@@ -654,6 +654,7 @@ func writeAbiSeeds(_ dir: String) {
             s += [0]
             s += [op(.setEfSearch), 0, 2, op(.reserve), 0, 4, op(.properties), 0]
             s += [op(.badHandle), 230, op(.nullPointers), 0, op(.misc), 2, 200, 255, 255, 255, 0, 1, 0, 0]
+            s += seq(8) { 91 &* $0 &+ 5 }
             s += [op(.free), 0, op(.search), 0, 1, 1, 1, 1]
             writeFile("\(dir)/ops-metric\(metric)-d\(dimension).bin", s)
         }
