@@ -11,6 +11,24 @@ public enum GraphInvariantViolation: Equatable, Sendable {
     case badEntryPoint
 }
 
+extension GraphInvariantViolation {
+    /// A sentence for people (a corrupt file's reason names it).
+    public var message: String {
+        func list(_ node: Int, _ layer: Int, _ problem: String) -> String {
+            "neighbour list of node " + String(node) + " on layer " + String(layer) + ": " + problem
+        }
+        switch self {
+        case .degreeExceeded(let node, let layer): return list(node, layer, "more neighbours than the layer allows")
+        case .selfLoop(let node, let layer): return list(node, layer, "links to itself")
+        case .duplicateNeighbor(let node, let layer): return list(node, layer, "lists a neighbour twice")
+        case .neighborOutOfRange(let node, let layer): return list(node, layer, "links to a node that does not exist")
+        case .neighborBelowLayer(let node, let layer): return list(node, layer, "links to a node below this layer")
+        case .unreachable(let node): return "node " + String(node) + " is unreachable on layer 0"
+        case .badEntryPoint: return "the entry point is not a node on the top layer"
+        }
+    }
+}
+
 extension LayeredGraph {
     /// Checks degree bounds, self-loops, duplicates, that every neighbour
     /// exists on that layer, and (with `checkReachability`) that every node is

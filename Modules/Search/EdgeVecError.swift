@@ -1,3 +1,5 @@
+import EdgeVecGraph
+
 /// Why an index operation was refused. After any thrown error the index is
 /// exactly as it was before the call.
 public enum EdgeVecError: Error, Equatable, Sendable {
@@ -33,7 +35,7 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         /// The entry point is not on the top layer.
         case entryPointNotOnTopLayer
         /// A neighbour list breaks a graph invariant.
-        case invalidGraph(GraphProblem, node: Int, layer: Int)
+        case invalidGraph(GraphInvariantViolation)
         /// Node `node`'s layer-0 tree parent is missing, not earlier than the
         /// node, not linked both ways, or has too many tree children.
         case invalidTree(node: Int)
@@ -50,10 +52,6 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case nonFinite, tooLarge, zero, notUnitLength
     }
 
-    /// Which graph invariant a neighbour list breaks.
-    public enum GraphProblem: UInt8, Sendable {
-        case degreeExceeded, selfLoop, duplicateNeighbor, neighborOutOfRange, neighborBelowLayer
-    }
 
     /// A vector's length is not the index dimension.
     case dimensionMismatch(expected: Int, actual: Int)
@@ -161,8 +159,7 @@ extension EdgeVecError.Corruption {
         case .invalidLevel(let node): return "level of node " + String(node) + " out of range"
         case .upperWordsMismatch: return "node levels disagree with the upper-layer size"
         case .entryPointNotOnTopLayer: return "the entry point is not on the top layer"
-        case .invalidGraph(let problem, let node, let layer):
-            return "neighbour list of node " + String(node) + " on layer " + String(layer) + ": " + problem.message
+        case .invalidGraph(let violation): return violation.message
         case .invalidTree(let node): return "broken layer-0 tree link at node " + String(node)
         }
     }
@@ -196,18 +193,6 @@ extension EdgeVecError.VectorProblem {
         case .tooLarge: return "is too large: its distances would overflow float32"
         case .zero: return "is zero under the cosine metric"
         case .notUnitLength: return "is not unit length, as stored cosine vectors are"
-        }
-    }
-}
-
-extension EdgeVecError.GraphProblem {
-    public var message: String {
-        switch self {
-        case .degreeExceeded: return "more neighbours than the layer allows"
-        case .selfLoop: return "links to itself"
-        case .duplicateNeighbor: return "lists a neighbour twice"
-        case .neighborOutOfRange: return "links to a node that does not exist"
-        case .neighborBelowLayer: return "links to a node below this layer"
         }
     }
 }

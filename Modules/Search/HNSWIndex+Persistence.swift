@@ -100,24 +100,10 @@ extension HNSWIndex: _Serializable {
             maxLevel = header.maxLevel
             if graph.level(of: entryPoint) != maxLevel { throw .corrupt(.entryPointNotOnTopLayer) }
             if let violation = graph.checkInvariants(entryPoint: entryPoint, checkReachability: false) {
-                throw .corrupt(Self._corruption(violation))
+                throw .corrupt(.invalidGraph(violation))
             }
         }
         try _checkTree()
-    }
-
-    /// A graph violation found on load, as the reason the load is refused.
-    static func _corruption(_ violation: GraphInvariantViolation) -> EdgeVecError.Corruption {
-        switch violation {
-        case .degreeExceeded(let node, let layer): return .invalidGraph(.degreeExceeded, node: node, layer: layer)
-        case .selfLoop(let node, let layer): return .invalidGraph(.selfLoop, node: node, layer: layer)
-        case .duplicateNeighbor(let node, let layer): return .invalidGraph(.duplicateNeighbor, node: node, layer: layer)
-        case .neighborOutOfRange(let node, let layer): return .invalidGraph(.neighborOutOfRange, node: node, layer: layer)
-        case .neighborBelowLayer(let node, let layer): return .invalidGraph(.neighborBelowLayer, node: node, layer: layer)
-        // Not checked on load (reachability follows from the tree, checked next).
-        case .unreachable(let node): return .invalidTree(node: node)
-        case .badEntryPoint: return .entryPointNotOnTopLayer
-        }
     }
 
     /// The layer-0 spanning tree read from bytes must be one: node 0 the

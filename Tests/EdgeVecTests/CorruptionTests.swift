@@ -278,11 +278,11 @@ struct CorruptionTests {
         #expect(Self.crafted(bytes, "NaN") { b, l in b.setU32(Float.nan.bitPattern, at: l.vector(3) + 8) }
                 == .invalidVector(row: 3, .nonFinite))
         #expect(Self.crafted(bytes, "self-loop") { b, l in b.setU32(UInt32(node), at: l.block0(node) + 4) }
-                == .invalidGraph(.selfLoop, node: node, layer: 0))
+                == .invalidGraph(.selfLoop(node: node, layer: 0)))
         #expect(Self.crafted(bytes, "degree 2^31") { b, l in b.setU32(0x8000_0000, at: l.block0(node)) }
-                == .invalidGraph(.degreeExceeded, node: node, layer: 0))
+                == .invalidGraph(.degreeExceeded(node: node, layer: 0)))
         #expect(Self.crafted(bytes, "neighbour 2^31") { b, l in b.setU32(0x8000_0000, at: l.block0(node) + 4) }
-                == .invalidGraph(.neighborOutOfRange, node: node, layer: 0))
+                == .invalidGraph(.neighborOutOfRange(node: node, layer: 0)))
         #expect(Self.crafted(bytes, "level padding") { b, l in
             if n % 4 != 0 { b[l.levels + n] = 1 } else { b[l.levels + levelZero] = 255 }
         } == .invalidLevel(node: n % 4 != 0 ? n : levelZero))
