@@ -64,6 +64,4 @@ void *_ev_wasm_alloc_large(uintptr_t size, uintptr_t alignment) {
     void *p = NULL;
     return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
 }
-#else
-void *_ev_wasm_alloc_large(uintptr_t size, uintptr_t alignment) { (void)size; (void)alignment; return NULL; }
 #endif

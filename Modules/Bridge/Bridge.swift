@@ -89,8 +89,9 @@ func _slot(_ handle: Int32) -> _Slot? {
     return _Handles.table[index].slot
 }
 
-/// A handle for a new slot holding `index`, or nil when every slot is live or retired.
-func _register(_ index: HNSWIndex) -> Int32? {
+/// A handle for a new slot holding `index`, or out of memory (−7) when every
+/// slot is live or retired (the table is at its size limit).
+func _register(_ index: HNSWIndex) -> Int32 {
     var free = _Handles.table.count
     for i in _Handles.table.indices
     where _Handles.table[i].slot == nil && _Handles.table[i].generation <= _Handles.maxGeneration {
@@ -98,7 +99,7 @@ func _register(_ index: HNSWIndex) -> Int32? {
         break
     }
     if free == _Handles.table.count {
-        guard free < _Handles.maxSlots else { return nil }
+        guard free < _Handles.maxSlots else { return _fail(.outOfMemory) }
         _Handles.table.append(_Handles.Entry(slot: nil, generation: 1))
     }
     _Handles.table[free].slot = _Slot(index)
@@ -114,46 +115,34 @@ func _unregister(_ handle: Int32) -> Bool {
     return true
 }
 
-/// `_register`, with "no slot left" as out of memory (the table is at its size limit).
-func _handle(for index: HNSWIndex) -> Int32 {
-    guard let handle = _register(index) else { return _fail(.outOfMemory) }
-    return handle
-}
-
 // MARK: The most recent failure's message
 
 /// Bytes for `ev_last_error_message`: allocated on the first failure, from
 /// the C allocator (so that a failure under memory pressure costs nothing
 /// that can trap); without it the message is the code's generic one.
 nonisolated(unsafe) var _lastErrorText: UnsafeMutablePointer<UInt8>? = nil
-nonisolated(unsafe) var _lastErrorCode: Int32 = 0
 let _lastErrorCapacity = 512
 
-/// Records `error` as the most recent failure and returns its code.
+/// Records `error`'s message as the most recent failure's; returns its code.
 func _fail(_ error: EdgeVecError) -> Int32 {
-    _record(error.code, error.message)
-    return error.code
-}
-
-/// Records a failure known only by its code (the bridge's own, or generic).
-func _fail(_ code: Int32) -> Int32 {
-    _lastErrorCode = code
-    if let text = _lastErrorText { text[0] = 0 }
-    return code
-}
-
-func _record(_ code: Int32, _ message: String) {
-    _lastErrorCode = code
     if _lastErrorText == nil {
         _lastErrorText = _ev_aligned_alloc(UInt(_lastErrorCapacity), 16)?.bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
     }
-    guard let text = _lastErrorText else { return }
+    guard let text = _lastErrorText else { return error.code }
     var n = 0
-    for byte in message.utf8 where n < _lastErrorCapacity - 1 {
+    for byte in error.message.utf8 where n < _lastErrorCapacity - 1 {
         text[n] = byte
         n += 1
     }
     text[n] = 0
+    return error.code
+}
+
+/// Records a failure known only by its code (the bridge's own): its message
+/// is empty, so no earlier failure's detail is left standing.
+func _fail(_ code: Int32) -> Int32 {
+    _lastErrorText?[0] = 0
+    return code
 }
 
 /// Swift objects (the index, its slot, the handle table, lazily built
@@ -186,7 +175,7 @@ public func ev_create_with_ef_search(_ dimension: Int32, _ metric: Int32, _ m: I
     let configuration = HNSWConfiguration(m: Int(m), efConstruction: Int(efConstruction),
                                           efSearch: Int(efSearch), seed: seed)
     do throws(EdgeVecError) {
-        return _handle(for: try HNSWIndex(dimension: Int(dimension), metric: metric, configuration: configuration))
+        return _register(try HNSWIndex(dimension: Int(dimension), metric: metric, configuration: configuration))
     } catch {
         return _fail(error)
     }
@@ -415,7 +404,7 @@ public func ev_load(_ bytes: UnsafeRawPointer?, _ length: Int32) -> Int32 {
     guard length >= 0, let bytes else { return _fail(.corrupt(.truncated)) }
     guard _hasHeadroom() else { return _fail(.outOfMemory) }
     do throws(EdgeVecError) {
-        return _handle(for: try HNSWIndex(serialized: UnsafeRawBufferPointer(start: bytes, count: Int(length))))
+        return _register(try HNSWIndex(serialized: UnsafeRawBufferPointer(start: bytes, count: Int(length))))
     } catch {
         return _fail(error)
     }
@@ -486,7 +475,7 @@ public func ev_error_message(_ code: Int32) -> UnsafePointer<CChar> {
 @_expose(wasm, "ev_last_error_message")
 @_cdecl("ev_last_error_message")
 public func ev_last_error_message() -> UnsafePointer<CChar> {
-    if let text = _lastErrorText, _lastErrorCode != 0 {
+    if let text = _lastErrorText {
         return UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self)
     }
     let empty: StaticString = ""

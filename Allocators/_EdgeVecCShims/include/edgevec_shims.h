@@ -13,7 +13,9 @@ void free(void *ptr);
 // out-of-memory as a typed error and leave the index untouched. Sizes are
 // `uintptr_t` (Swift `UInt`), not `size_t` (imported as `Int`): on wasm32 a
 // block may be 2 GiB or more, beyond a 32-bit `Int`.
-void *_ev_wasm_alloc_large(uintptr_t size, uintptr_t alignment);
+#if defined(__wasm__)
+void *_ev_wasm_alloc_large(uintptr_t size, uintptr_t alignment);   // shims.c
+#endif
 
 static inline void *_ev_aligned_alloc(uintptr_t size, uintptr_t alignment) {
     void *p = NULL;
