@@ -3,6 +3,7 @@
 // the brute-force models use, CRC-32C for re-sealing mutated index files, and writing
 // seed files. Nothing here depends on the code under test.
 #if canImport(Glibc)
+import EdgeVecSearch
 import Glibc
 #endif
 
@@ -55,17 +56,12 @@ struct FuzzBytes {
 
 /// SplitMix64, for choices derived from a hash of the input (the loader target, whose
 /// input is an index file and has no room for choices of its own).
+/// (The core's generator, `package` for this.)
 struct FuzzRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    var generator: _SplitMix64
+    init(seed: UInt64) { generator = _SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func below(_ bound: Int) -> Int { bound <= 1 ? 0 : Int(next() % UInt64(bound)) }
 }

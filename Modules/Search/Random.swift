@@ -1,13 +1,14 @@
 /// SplitMix64: a tiny, fast, seedable generator. Deterministic across
 /// targets, so the same seed and inserts build the same graph everywhere.
+/// `package`: the fuzz targets draw their choices from it too.
 @usableFromInline
-struct _SplitMix64 {
+package struct _SplitMix64 {
     @usableFromInline var state: UInt64
 
-    @inlinable init(seed: UInt64) { state = seed }
+    @inlinable package init(seed: UInt64) { state = seed }
 
     @inlinable
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
