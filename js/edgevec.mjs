@@ -102,6 +102,11 @@ const nodeUrl = () => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:
 // not a live process.
 const STALE_TEMPORARY = /^\.tmp-([0-9]{1,10})-[0-9a-f]{8,16}$/;
 
+/** A `saveFile`/`loadFile` path (string or file: URL) as a file-system path. */
+async function filePath(path) {
+  return path instanceof URL ? (await nodeUrl()).fileURLToPath(path) : String(path);
+}
+
 function temporaryNonce() {
   let nonce = '';
   for (let i = 0; i < 4; i++) nonce += Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
@@ -453,7 +458,7 @@ export class EdgeVec {
   static async loadFile(path, options) {
     requireNode('EdgeVec.loadFile');
     const fs = await nodeFs();
-    await removeStaleTemporaries(fs, path instanceof URL ? (await nodeUrl()).fileURLToPath(path) : String(path));
+    await removeStaleTemporaries(fs, await filePath(path));
     let bytes;
     try {
       bytes = await fs.readFile(path);
@@ -656,7 +661,7 @@ export class EdgeVec {
     live(this);
     requireNode('saveFile');
     const fs = await nodeFs();
-    const target = path instanceof URL ? (await nodeUrl()).fileURLToPath(path) : String(path);
+    const target = await filePath(path);
     await removeStaleTemporaries(fs, target);
     const bytes = this.save();
     let temporary;
