@@ -50,7 +50,7 @@ struct GrowableBufferTests {
         #expect((0..<old).allSatisfy { buffer[$0] == 7 } && (old..<old + 5).allSatisfy { buffer[$0] == 0 })
     }
 
-    @Test("A buffer of 8 MiB is 2 MiB-aligned and backed by huge pages where Linux offers them")
+    @Test("A buffer of 8 MiB is 2 MiB-aligned and asks Linux for huge pages")
     func hugePages() throws {
         var buffer = _UnsafeGrowableBuffer<UInt64>()
         let allocator = RawAllocator.makeDefault()
@@ -72,9 +72,13 @@ struct GrowableBufferTests {
             print("transparent huge pages are not offered here (\(setting.isEmpty ? "no THP" : setting)): not checked")
             return
         }
+        // What we control is the request: madvise(MADV_HUGEPAGE) marks the mapping "hg"
+        // in VmFlags. Whether the kernel then grants huge pages depends on free memory
+        // and its defrag setting (a busy CI machine granted none), so that is reported only.
         let smaps = try #require(Self.readProcFile("/proc/self/smaps"))
         var inside = false
         var hugeKiB = 0
+        var flags: [Substring] = []
         for line in smaps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
@@ -82,9 +86,12 @@ struct GrowableBufferTests {
                 inside = bounds.count == 2 && bounds[0] <= base && base < bounds[1]
             } else if inside, fields.first == "AnonHugePages:", fields.count >= 2 {
                 hugeKiB = Int(fields[1]) ?? 0
+            } else if inside, fields.first == "VmFlags:" {
+                flags = Array(fields.dropFirst())
             }
         }
-        #expect(hugeKiB >= 2048, "the 8 MiB buffer's mapping holds \(hugeKiB) KiB of huge pages")
+        #expect(flags.contains("hg"), "the 8 MiB buffer's mapping asks for huge pages (VmFlags: \(flags.joined(separator: " ")))")
+        print("the 8 MiB buffer's mapping holds \(hugeKiB) KiB of huge pages (granted by the kernel, not checked)")
     }
 
     /// A /proc file read to its end (Foundation stops at the size it stats, 0 or one page there).
