@@ -322,7 +322,7 @@ bench-alloc-update:
 ## Chromium (dlmalloc, arena), and hnswlib/faiss/usearch from PyPI (one thread); constant and uniform data,
 ## N 1,000/10,000/100,000 (QUICK=1: 1,000). Writes $(BENCH_INSERT_OUT), prints a table.
 BENCH_VENV        ?= .venv-bench
-BENCH_PEERS       ?= hnswlib==0.8.0 faiss-cpu==1.15.1 usearch==2.26.6 numpy
+BENCH_PEERS       ?= hnswlib==0.8.0 faiss-cpu==1.15.1 usearch==2.26.6 numpy matplotlib
 BENCH_INSERT_WORK := $(WORK)/bench-insert
 BENCH_INSERT_OUT  ?= $(WORK)/report/insert.jsonl
 bench-insert: bench-insert-build
@@ -354,7 +354,7 @@ bench-insert-venv:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 	@[ -x $(BENCH_VENV)/bin/python ] || $(PYTHON) -m venv $(BENCH_VENV)
-	@$(BENCH_VENV)/bin/python -c 'import numpy, hnswlib, faiss, usearch' 2>/dev/null || \
+	@$(BENCH_VENV)/bin/python -c 'import numpy, hnswlib, faiss, usearch, matplotlib' 2>/dev/null || \
 		$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PEERS)
 
 clean:

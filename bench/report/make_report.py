@@ -6,12 +6,12 @@ and results.json (every record plus the goals evaluation).
 
 Reads IN/search.jsonl (bench/search/run.py) and IN/insert.jsonl
 (bench/insert/run.py); either may be missing, and the report says so. Standard
-library only; the charts are plain SVG text written here. Also prints the main
-tables on stdout.
+library only, except the charts: bench/report/charts.py draws them with
+matplotlib; without matplotlib the report has no charts and says so. Also
+prints the main tables on stdout.
 """
 import argparse
 import datetime
-import html
 import json
 import math
 import os
@@ -28,9 +28,6 @@ PEERS = ("hnswlib", "faiss", "usearch")
 ENGINE_ORDER = ("edgevec-native", "edgevec-wasm", "hnswlib", "faiss", "usearch")
 TARGET_ORDER = ("native-swift", "native-swift-sse", "native-c", "wasm-node", "wasm-chromium", "hnswlib", "faiss", "usearch")
 API_ORDER = ("single", "batch100", "batch1000", "batch")
-COLORS = {"edgevec-native": "#d62728", "edgevec-wasm": "#ff7f0e", "hnswlib": "#1f77b4", "faiss": "#2ca02c",
-          "usearch": "#9467bd", "native-swift": "#d62728", "native-swift-sse": "#ff9896", "native-c": "#8c564b", "wasm-node": "#ff7f0e",
-          "wasm-chromium": "#e377c2"}
 DATASET_TITLES = {"minilm": "MiniLM-Debian (384-d, cosine)", "synthetic128": "synthetic clustered 128-d (l2)"}
 TARGET_RECALL = 0.95
 
@@ -213,10 +210,6 @@ def text_table(header, rows):
         out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
                              for i, (c, w) in enumerate(zip(row, widths))))
     return "\n".join(out)
-
-
-def esc(text):
-    return html.escape(str(text), quote=True)
 
 
 # ---------------------------------------------------------------- search analysis
@@ -554,143 +547,10 @@ def thresholds_allocations():
     return out
 
 
-# ---------------------------------------------------------------- SVG
-
-def nice_log_ticks(lo, hi):
-    ticks = []
-    e = math.floor(math.log10(lo))
-    while 10 ** e <= hi * 1.0001:
-        for m in (1, 2, 5):
-            v = m * 10 ** e
-            if lo <= v <= hi:
-                ticks.append(v)
-        e += 1
-    return ticks
-
-
-def human(v):
-    if v >= 1e6:
-        return f"{v / 1e6:g}M"
-    if v >= 1e3:
-        return f"{v / 1e3:g}k"
-    return f"{v:g}"
-
-
-def svg_recall_qps(dataset, per_engine, title):
-    W, H, L, R, T, B = 760, 480, 70, 180, 40, 50
-    pts = [(r["recall_at_10"], r["qps"]) for rows in per_engine.values() for r in rows
-           if r["recall_at_10"] is not None and r["qps"]]
-    if not pts:
-        return None
-    rmin = min(p[0] for p in pts)
-    x0 = max(0.0, math.floor(min(rmin, 0.9) * 20) / 20)
-    x1 = 1.0
-    qmin, qmax = min(p[1] for p in pts), max(p[1] for p in pts)
-    y0 = 10 ** math.floor(math.log10(qmin))
-    y1 = 10 ** math.ceil(math.log10(qmax))
-
-    def X(r):
-        return L + (r - x0) / (x1 - x0) * (W - L - R)
-
-    def Y(q):
-        return T + (math.log10(y1) - math.log10(q)) / (math.log10(y1) - math.log10(y0)) * (H - T - B)
-
-    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-         f'font-family="sans-serif" font-size="12">',
-         f'<rect width="{W}" height="{H}" fill="white"/>',
-         f'<text x="{W / 2 - R / 2 + L / 2}" y="22" text-anchor="middle" font-size="15">{esc(title)}</text>']
-    for q in nice_log_ticks(y0, y1):
-        y = Y(q)
-        s.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#ddd"/>')
-        s.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end">{human(q)}</text>')
-    step = 0.01 if x1 - x0 <= 0.1 else (0.05 if x1 - x0 <= 0.5 else 0.1)
-    r = x0
-    while r <= x1 + 1e-9:
-        x = X(r)
-        s.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#eee"/>')
-        s.append(f'<text x="{x:.1f}" y="{H - B + 16}" text-anchor="middle">{r:.2f}</text>')
-        r = round(r + step, 6)
-    if x0 <= TARGET_RECALL <= x1:
-        x = X(TARGET_RECALL)
-        s.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#888" stroke-dasharray="5,4"/>')
-        s.append(f'<text x="{x + 4:.1f}" y="{T + 12}" fill="#666">recall 0.95</text>')
-    s.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="none" stroke="#333"/>')
-    s.append(f'<text x="{(L + W - R) / 2}" y="{H - 12}" text-anchor="middle">recall@10</text>')
-    s.append(f'<text x="16" y="{(T + H - B) / 2}" text-anchor="middle" '
-             f'transform="rotate(-90 16 {(T + H - B) / 2})">queries/s (one query per call, log scale)</text>')
-    legend_y = T + 10
-    for engine in [e for e in ENGINE_ORDER if e in per_engine] + [e for e in per_engine if e not in ENGINE_ORDER]:
-        rows = [r for r in per_engine[engine] if r["recall_at_10"] is not None and r["qps"]]
-        color = COLORS.get(engine, "#333")
-        path = " ".join(f"{X(r['recall_at_10']):.1f},{Y(r['qps']):.1f}" for r in rows)
-        s.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for r in rows:
-            s.append(f'<circle cx="{X(r["recall_at_10"]):.1f}" cy="{Y(r["qps"]):.1f}" r="3" fill="{color}">'
-                     f'<title>{esc(engine)} ef {r["ef"]}: recall {r["recall_at_10"]:.4f}, '
-                     f'{r["qps"]:,.0f} q/s</title></circle>')
-        s.append(f'<line x1="{W - R + 15}" y1="{legend_y}" x2="{W - R + 40}" y2="{legend_y}" stroke="{color}" '
-                 f'stroke-width="3"/>')
-        s.append(f'<text x="{W - R + 46}" y="{legend_y + 4}">{esc(engine)}</text>')
-        legend_y += 20
-    s.append(f'<text x="{W - R + 15}" y="{legend_y + 10}" fill="#666" font-size="10">one thread, M 16,</text>')
-    s.append(f'<text x="{W - R + 15}" y="{legend_y + 23}" fill="#666" font-size="10">efConstruction 200, k 10;</text>')
-    s.append(f'<text x="{W - R + 15}" y="{legend_y + 36}" fill="#666" font-size="10">points: ef values</text>')
-    s.append("</svg>")
-    return "\n".join(s) + "\n"
-
-
-def svg_insert_bars(insert):
-    groups = sorted({(r["data"], r["n"]) for r in insert}, key=lambda g: (g[1], g[0]))
-    rows = []
-    for data, n in groups:
-        rows.append(("header", f"{data} data, n = {n:,}"))
-        cell = [r for r in insert if r["data"] == data and r["n"] == n and r.get("median_us_per_vector")]
-        cell.sort(key=lambda r: (TARGET_ORDER.index(r["target"]) if r["target"] in TARGET_ORDER else 99,
-                                 r["allocator"], API_ORDER.index(r["api"]) if r["api"] in API_ORDER else 9))
-        for r in cell:
-            alloc = "" if r["allocator"] in ("n/a", None) else f":{r['allocator']}"
-            rows.append(("bar", f"{r['target']}{alloc} {r['api']}", r["median_us_per_vector"], r["target"]))
-    values = [r[2] for r in rows if r[0] == "bar"]
-    if not values:
-        return None
-    W, L, R, T = 820, 230, 70, 50
-    row_h = 16
-    H = T + len(rows) * row_h + 40
-    lo = 10 ** math.floor(math.log10(min(values)))
-    hi = 10 ** math.ceil(math.log10(max(values)))
-    if hi <= lo:
-        hi = lo * 10
-
-    def X(v):
-        return L + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (W - L - R)
-
-    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-         f'font-family="sans-serif" font-size="11">', f'<rect width="{W}" height="{H}" fill="white"/>',
-         f'<text x="{W / 2}" y="20" text-anchor="middle" font-size="15">Insert: µs per vector, 128-d, M 16, '
-         f'efConstruction 200 (median; log scale, shorter is faster)</text>']
-    for v in nice_log_ticks(lo, hi):
-        x = X(v)
-        s.append(f'<line x1="{x:.1f}" y1="{T - 6}" x2="{x:.1f}" y2="{H - 30}" stroke="#e5e5e5"/>')
-        s.append(f'<text x="{x:.1f}" y="{T - 10}" text-anchor="middle" fill="#555">{human(v)}</text>')
-        s.append(f'<text x="{x:.1f}" y="{H - 16}" text-anchor="middle" fill="#555">{human(v)}</text>')
-    y = T
-    for row in rows:
-        if row[0] == "header":
-            s.append(f'<text x="8" y="{y + 12}" font-weight="bold">{esc(row[1])}</text>')
-        else:
-            _, label, value, target = row
-            s.append(f'<text x="{L - 6}" y="{y + 12}" text-anchor="end">{esc(label)}</text>')
-            s.append(f'<rect x="{L}" y="{y + 3}" width="{max(X(value) - L, 1):.1f}" height="{row_h - 5}" '
-                     f'fill="{COLORS.get(target, "#777")}"><title>{esc(label)}: {value:,.1f} µs</title></rect>')
-            s.append(f'<text x="{X(value) + 4:.1f}" y="{y + 12}" fill="#333">{value:,.1f}</text>')
-        y += row_h
-    s.append("</svg>")
-    return "\n".join(s) + "\n"
-
-
 # ---------------------------------------------------------------- report sections
 
-def search_sections(search, quick):
+def search_sections(search, quick, charts=()):
+    """charts: the chart files written; a dataset's chart is embedded only when it is among them."""
     md, text = [], []
     c = curves(search)
     b = builds(search)
@@ -711,7 +571,10 @@ def search_sections(search, quick):
                       f"{g['intrinsic']}-dimensional subspace (spread 1 → 0.5 along its axes) plus isotropic noise "
                       f"(sd {g.get('noise', 0.05)}), numpy `default_rng({g['seed']})`; exact ground truth in "
                       f"float64.\n")
-        md.append(f"![recall@10 against queries/s, {label}](recall-qps-{dataset}.svg)\n")
+        if f"recall-qps-{dataset}.svg" in charts:
+            md.append(f"![recall@10 against queries/s, {label}](recall-qps-{dataset}.svg)\n")
+            md.append("*Up and to the right is better (faster, more accurate): compare the engines where their curves "
+                      "cross the bold dashed 0.95 line.*\n")
         efs = sorted({r["ef"] for e in engines for r in per[e]})
         header = ["ef"] + [f"{e} recall / q/s" for e in engines]
         rows = []
@@ -808,7 +671,7 @@ def search_sections(search, quick):
     return "\n".join(md), "\n".join(text)
 
 
-def insert_sections(insert, insert_path):
+def insert_sections(insert, insert_path, charts=()):
     if insert is None:
         return ("*No insert matrix: `.build-work/report/insert.jsonl` is missing (the `bench-insert` make target "
                 "did not run or does not exist yet).*\n", "insert matrix: missing (no insert.jsonl)")
@@ -826,8 +689,11 @@ def insert_sections(insert, insert_path):
           "malloc) and API. Allocators: natively glibc malloc (`system`), jemalloc and the bump arena; in wasm "
           "wasi-libc's dlmalloc and the bump arena. There is no jemalloc cell for wasm: jemalloc needs an "
           "operating system (mmap, threads) and has no port to `wasm32-unknown-none`, where memory only grows "
-          "by `memory.grow`.\n",
-          "![insert matrix](insert-matrix.svg)\n"]
+          "by `memory.grow`.\n"]
+    if "insert-matrix.svg" in charts:
+        md.append("![insert matrix: µs per vector for every target, allocator and API](insert-matrix.svg)\n")
+        md.append("*Lower is faster: compare EdgeVec's bars with the peers' lines (dashed: one add per vector, "
+                  "dotted: one call for all), and the colours (allocators) within each target.*\n")
     text = []
     groups = sorted({(r["data"], r["n"]) for r in insert}, key=lambda g: (g[1], g[0]))
     for data, n in groups:
@@ -1155,25 +1021,28 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     os.makedirs(args.out, exist_ok=True)
 
-    # Charts.
-    charts = []
-    for dataset, per in curves(search or []).items():
-        svg = svg_recall_qps(dataset, per, f"Recall@10 vs queries/s: {next(iter(per.values()))[0].get('dataset_label', dataset)}")
-        if svg:
-            name = f"recall-qps-{dataset}.svg"
-            with open(os.path.join(args.out, name), "w") as f:
-                f.write(svg)
-            charts.append(name)
-    if insert:
-        svg = svg_insert_bars(insert)
-        if svg:
-            with open(os.path.join(args.out, "insert-matrix.svg"), "w") as f:
-                f.write(svg)
+    # Charts (matplotlib; without it the report has none and says so).
+    charts, charts_note = [], ""
+    try:
+        import charts as charting
+    except ImportError as error:
+        charting = None
+        charts_note = (f"*No charts: the Python that ran make_report.py has no matplotlib ({error}); "
+                       "`make bench-insert-venv` installs it in `.venv-bench`.*\n")
+        print(f"warning: no charts: {error}", file=sys.stderr)
+    if charting:
+        for dataset, per in curves(search or []).items():
+            label = next(iter(per.values()))[0].get("dataset_label", dataset)
+            written = charting.recall_qps_chart(os.path.join(args.out, f"recall-qps-{dataset}.svg"),
+                                                f"Recall@10 vs queries/s: {label}", per)
+            if written:
+                charts.append(os.path.basename(written))
+        if insert and charting.insert_chart(os.path.join(args.out, "insert-matrix.svg"), insert):
             charts.append("insert-matrix.svg")
 
-    search_md, search_text = search_sections(search or [], quick) if search else (
+    search_md, search_text = search_sections(search or [], quick, charts) if search else (
         "*No search results: `.build-work/report/search.jsonl` is missing.*\n", "search: missing")
-    insert_md, insert_text = insert_sections(insert, insert_path)
+    insert_md, insert_text = insert_sections(insert, insert_path, charts)
     allocs_md, allocs_text = allocs_section(allocs)
     cross_md, cross_text = interposer_section(interposer, insert)
     allocs_md, allocs_text = allocs_md + cross_md, allocs_text + cross_text
@@ -1185,6 +1054,7 @@ def main():
              if quick else ("Numbers in this file come from the runs described under Notes, on the machine "
                             "below.\n" if args.note else
                             "Numbers in this file come from one run of the whole pipeline on the machine below.\n")),
+          *([charts_note] if charts_note else []),
           "## Machine\n",
           md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
                               ["SIMD", machine["simd"] or "?"],
@@ -1257,7 +1127,7 @@ def main():
     for g in goals:
         verdict = {True: "MET", False: "NOT MET", None: "not measured"}[g["met"]]
         print(f"  [{verdict}] {g['goal']}\n      {g['measured']}")
-    print(f"\nwrote {os.path.join(args.out, 'REPORT.md')}, results.json, " + ", ".join(charts))
+    print(f"\nwrote {os.path.join(args.out, 'REPORT.md')}, " + ", ".join(["results.json"] + charts))
 
 
 if __name__ == "__main__":
