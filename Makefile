@@ -1,6 +1,7 @@
 # EdgeVec build, test and report entry points. See docs/BUILDING.md.
 #
-#   make report      benchmark report: insert matrix + search vs hnswlib/faiss/usearch -> docs/benchmarks (QUICK=1: smoke)
+#   make report      benchmark report, ~30 min: insert matrix + paired search vs hnswlib/faiss/usearch -> docs/benchmarks
+#                    (FULL=1: N 100,000 and more repetitions, hours; QUICK=1: smoke)
 #   make test        every test: 3 allocator builds, trait conflict, Embedded wasm, example, CLI smoke,
 #                    allocation counts, JS (Node), C/Python ABI, sanitizers, fuzz smoke, cross-platform files, kill -9 during saves,
 #                    Chromium
@@ -52,7 +53,7 @@ else
 REPORT_OUT ?= docs/benchmarks
 endif
 
-.PHONY: help deps test test-system test-jemalloc test-arena trait-conflict embedded example cli cli-smoke report test-report clean
+.PHONY: help deps test test-system test-jemalloc test-arena trait-conflict embedded example cli cli-smoke report report-build test-report clean
 
 help:
 	@awk 'NR >= 3 && /^#$$/ { exit } NR >= 3' Makefile | sed 's/^# \{0,1\}//'
@@ -171,18 +172,26 @@ cli-smoke: cli
 ## test-report: unit tests of the report generator (bench/report/test_*.py; standard library only).
 test-report:
 	PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest discover -s bench/report -p 'test_*.py'
+	PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest discover -s bench/search -p 'test_*.py'
 
-## report: the benchmark report of issue 4 (scripts/report.sh): the insert matrix (make bench-insert), the search
-## experiment (bench/search/run.py: EdgeVec native + wasm against hnswlib, faiss, usearch on MiniLM-Debian and a
-## synthetic 128-d set), then $(REPORT_OUT)/REPORT.md, SVG charts and results.json (bench/report/make_report.py).
-## QUICK=1: smoke sizes (under 3 minutes after the builds), written to $(WORK)/report. Without the shared data
-## the MiniLM part is skipped and said so.
-report: cli wasm bench-insert-venv
-	@dpkg -s time >/dev/null 2>&1 || { echo "installing: time"; $(SUDO) apt-get update; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y time; }
+## report: the benchmark report (scripts/report.sh), about 30 minutes on a fresh 2-core machine, builds included:
+## the builds (make report-build), the insert matrix at N 1,000 and 10,000 (make bench-insert) with allocation
+## counts, the paired search experiment (bench/search/run.py: EdgeVec native + wasm against hnswlib, faiss,
+## usearch on MiniLM-Debian and a synthetic 128-d set), then $(REPORT_OUT)/REPORT.md, SVG charts and results.json
+## (bench/report/make_report.py). A progress line per step with the time elapsed and an estimate of what remains.
+## FULL=1 adds N 100,000, more repetitions and passes, and the malloc-interposer cross-check (hours).
+## QUICK=1: smoke sizes, written to $(WORK)/report. Without the shared data the MiniLM part is skipped and said so.
+report:
+	@mkdir -p $(WORK)/report
 	MAKE="$(MAKE)" BENCH_PYTHON=$(BENCH_VENV)/bin/python SWIFT=$(SWIFT) BENCH_SCRATCH=$(abspath $(BENCH_SCRATCH)) \
 	ALLOC_CLIS="system=$(EDGEVEC) jemalloc=$(B)-insert-cli-jemalloc/release/edgevec arena=$(B)-insert-cli-arena/release/edgevec" \
-	    scripts/report.sh $(EDGEVEC) $(DIST) $(DATA) $(WORK) $(REPORT_OUT) $(QUICK)
+	    scripts/report.sh $(EDGEVEC) $(DIST) $(DATA) $(WORK) $(REPORT_OUT) $(if $(filter-out 0,$(QUICK)),quick,$(if $(filter-out 0,$(FULL)),full,default))
+
+## report-build: everything `make report` runs: the CLI, the wasm modules, libedgevec.so, the insert-matrix
+## builds (bench-insert-build) and the venvs; GNU time for peak memory.
+report-build: cli wasm native bench-insert-build
+	@dpkg -s time >/dev/null 2>&1 || { echo "installing: time"; $(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y time; }
 
 .PHONY: native test-native test-crossplatform browser-deps test-browser
 
@@ -320,20 +329,20 @@ bench-alloc-update:
 ## bench-insert: the insert matrix (bench/insert/run.py): N sequential 128-d inserts (M 16, efConstruction 200)
 ## through `edgevec bench` per allocator trait, the C ABI (libedgevec.so per trait), wasm in Node and headless
 ## Chromium (dlmalloc, arena), and hnswlib/faiss/usearch from PyPI (one thread); constant and uniform data,
-## N 1,000/10,000/100,000 (QUICK=1: 1,000). Writes $(BENCH_INSERT_OUT), prints a table.
+## N 1,000 and 10,000 (FULL=1: also 100,000, 7 repetitions; QUICK=1: 1,000). Writes $(BENCH_INSERT_OUT), prints a table.
 BENCH_VENV        ?= .venv-bench
 BENCH_PEERS       ?= hnswlib==0.8.0 faiss-cpu==1.15.1 usearch==2.26.6 numpy matplotlib
 BENCH_INSERT_WORK := $(WORK)/bench-insert
 BENCH_INSERT_OUT  ?= $(WORK)/report/insert.jsonl
 bench-insert: bench-insert-build
-	$(BENCH_VENV)/bin/python bench/insert/run.py $(if $(filter-out 0,$(QUICK)),--quick) --out $(BENCH_INSERT_OUT) \
-	    --work $(BENCH_INSERT_WORK) --build-prefix $(B) --dist $(DIST) \
+	$(BENCH_VENV)/bin/python bench/insert/run.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(FULL)),--full) \
+	    --out $(BENCH_INSERT_OUT) \
+	    --work $(BENCH_INSERT_WORK) --build-prefix $(B) --system-cli $(EDGEVEC) --dist $(DIST) \
 	    --peer-python $(BENCH_VENV)/bin/python --browser-python $(BROWSER_VENV)/bin/python
 
-## bench-insert-build: everything bench-insert runs: the CLI per allocator trait, libedgevec.so per trait,
+## bench-insert-build: everything bench-insert runs: the CLI per allocator trait (system: `make cli`'s), libedgevec.so per trait,
 ## the wasm modules and their allocation-counter build, Chromium + Playwright, the peers' venv.
-bench-insert-build: wasm native browser-deps bench-insert-venv
-	$(SWIFT) build -c release --product edgevec --scratch-path $(B)-insert-cli
+bench-insert-build: cli wasm native browser-deps bench-insert-venv
 	$(SWIFT) build -c release --product edgevec --traits Jemalloc --scratch-path $(B)-insert-cli-jemalloc
 	$(SWIFT) build -c release --product edgevec --traits BumpArena --scratch-path $(B)-insert-cli-arena
 	$(SWIFT) build -c release --product EdgeVecNative --traits Jemalloc --scratch-path $(B)-insert-native-jemalloc \
@@ -359,4 +368,4 @@ bench-insert-venv:
 
 clean:
 	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(SAN_SCRATCH) $(SAN_NATIVE) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
-	    $(B)-insert-cli $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(B)-insert-native-jemalloc $(B)-insert-native-arena $(FUZZ_SCRATCH)
+	    $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(B)-insert-native-jemalloc $(B)-insert-native-arena $(FUZZ_SCRATCH)

@@ -1,36 +1,49 @@
 #!/usr/bin/env bash
-# The benchmark report of issue 4, end to end (called by `make report`):
+# The benchmark report end to end (called by `make report`):
 #
-#   1. the insert matrix: `make bench-insert` (bench/insert/run.py), when the
-#      Makefile has that target; otherwise the report says it is missing;
-#   2. the search experiment: bench/search/run.py (EdgeVec native and wasm,
-#      hnswlib, faiss, usearch; MiniLM-Debian and a synthetic 128-d set);
-#   3. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
+#   1. the builds: `make report-build` (CLI, wasm, libedgevec.so, the insert
+#      matrix's builds, the venvs);
+#   2. the insert matrix: `make bench-insert` (bench/insert/run.py) and the
+#      native allocation calls per insert (bench/report/native_allocs.py);
+#      FULL also the malloc-interposer cross-check (two Benchmarks/ builds);
+#   3. the paired search experiment: bench/search/run.py (EdgeVec native and
+#      wasm, hnswlib, faiss, usearch; MiniLM-Debian and a synthetic 128-d set);
+#   4. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
 #
-#   scripts/report.sh EDGEVEC DIST DATA_DIR WORK_DIR OUT_DIR [QUICK]
+#   scripts/report.sh EDGEVEC DIST DATA_DIR WORK_DIR OUT_DIR [quick|default|full]
 #
-# Environment: BENCH_PYTHON (a python with numpy, hnswlib, faiss, usearch;
-# default .venv-bench/bin/python), MAKE (to run bench-insert; default make),
-# ALLOC_CLIS ("system=PATH jemalloc=PATH arena=PATH": edgevec builds whose malloc calls per
-# insert bench/report/native_allocs.py counts; missing paths are skipped),
+# Before each step it prints a progress line: the step, the time since the
+# start, and an estimate of what remains (the typical durations below, scaled
+# by how this run compares with them so far).
+#
+# Environment: BENCH_PYTHON (a python with numpy, matplotlib, hnswlib, faiss,
+# usearch; default .venv-bench/bin/python), MAKE (default make), ALLOC_CLIS
+# ("system=PATH jemalloc=PATH arena=PATH": edgevec builds whose malloc calls
+# per insert bench/report/native_allocs.py counts; missing paths are skipped),
 # BENCH_SCRATCH (the Benchmarks/ build folder for the malloc-interposer
-# cross-check of a full run; default .build-bench), SWIFT.
-# QUICK=1: MiniLM smoke subset, 10,000 synthetic vectors, fewer ef values, a
-# small insert matrix; OUT_DIR should then be outside docs/ (the Makefile
-# passes .build-work/report). JSON lines always go to WORK_DIR/report/.
+# cross-check; default .build-bench), SWIFT.
+# quick: MiniLM smoke subset, 10,000 synthetic vectors, N 1,000 insert matrix;
+# OUT_DIR should then be outside docs/ (the Makefile passes .build-work/report).
+# JSON lines always go to WORK_DIR/report/.
 set -euo pipefail
 edgevec=$1
 dist=$2
 data=$3
 work=$4
 out=$5
-quick=${6:-}
+mode=${6:-default}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 python=${BENCH_PYTHON:-$root/.venv-bench/bin/python}
 make_cmd=${MAKE:-make}
-is_quick=
-if [ -n "$quick" ] && [ "$quick" != 0 ]; then is_quick=1; fi
+case $mode in
+    quick) make_flags=(QUICK=1 FULL=0); search_flags=(--quick) ;;
+    full) make_flags=(QUICK=0 FULL=1)
+          search_flags=(--passes 15 --build-repetitions 5 --synthetic-build-repetitions 3
+                        --batch-build-datasets minilm,synthetic128) ;;
+    default) make_flags=(QUICK=0 FULL=0); search_flags=() ;;
+    *) echo "report.sh: mode must be quick, default or full, not $mode" >&2; exit 2 ;;
+esac
 
 mkdir -p "$work/report" "$out"
 timings=$work/report/report-timings.tsv
@@ -38,76 +51,100 @@ timings=$work/report/report-timings.tsv
 notes=()
 started=$(date +%s.%N)
 
-step() {   # step NAME COMMAND...: runs it, prints and records its wall time; never aborts the report
-    local name=$1 start end status
-    shift
-    printf '\n==> %s\n' "$name"
+# Typical seconds per step on the 2-core development machine (for the estimate only).
+declare -A typical
+if [ "$mode" = full ]; then
+    typical=([build]=700 [insert]=12000 [allocs]=400 [search]=1500 [report]=15)
+elif [ "$mode" = quick ]; then
+    typical=([build]=700 [insert]=120 [allocs]=30 [search]=120 [report]=10)
+else
+    typical=([build]=700 [insert]=420 [allocs]=60 [search]=600 [report]=10)
+fi
+plan=(build insert allocs search report)
+done_typical=0      # typical seconds of the measuring steps done so far, and what they took here
+done_actual=0
+
+step() {   # step KEY NAME COMMAND...: progress line, runs it, records its wall time; never aborts the report
+    local key=$1 name=$2 start end status now elapsed remaining=0 k seen=
+    shift 2
+    for k in "${plan[@]}"; do
+        [ "$k" = "$key" ] && seen=1
+        [ -n "$seen" ] && remaining=$((remaining + ${typical[$k]}))
+    done
+    now=$(date +%s.%N)
+    # Builds may be cached, so only the measuring steps done so far scale the estimate.
+    awk -v s="$started" -v n="$now" -v r="$remaining" -v d="$done_typical" -v a="$done_actual" -v name="$name" \
+        -v k="$key" -v i="$(( $(printf '%s\n' "${plan[@]}" | grep -nx "$key" | cut -d: -f1) ))" -v t="${#plan[@]}" \
+        'BEGIN { scale = (d > 0 && a > 0) ? a / d : 1;
+                 printf "\n==> [%d/%d %s] %s\n    elapsed %d s, about %d min left\n", i, t, k, name, n - s, r * scale / 60 + 0.5 }'
     start=$(date +%s.%N)
     status=0
     "$@" || status=$?
     end=$(date +%s.%N)
+    if [ "$key" != build ]; then
+        done_typical=$((done_typical + ${typical[$key]}))
+        done_actual=$(awk -v a="$done_actual" -v s="$start" -v e="$end" 'BEGIN { printf "%d", a + e - s }')
+    fi
     awk -v s="$start" -v e="$end" -v n="$name" -v r="$status" \
         'BEGIN { printf "<== %s: %s (%.1f s)\n", n, (r == 0 ? "ok" : "FAILED, status " r), e - s }'
     printf '%s\t%.1f\t%s\n' "$name" "$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')" "$status" >>"$timings"
     return "$status"
 }
 
-# 1. Insert matrix (helper target; absent in older trees).
-rm -f "$work/report/insert.jsonl"   # never report a previous run's matrix as this one's
-if grep -qE '^bench-insert[[:space:]]*:' "$root/Makefile"; then
-    if ! step "insert matrix: make bench-insert${is_quick:+ QUICK=1}" \
-            bash -c "cd '$root' && $make_cmd --no-print-directory bench-insert QUICK='$quick'"; then
-        notes+=("\`make bench-insert\` failed in this run; the insert matrix is missing or incomplete.")
+# 1. Builds. Nothing can be measured without them.
+if ! step build "builds: make report-build" "$make_cmd" --no-print-directory -C "$root" report-build "${make_flags[@]}"; then
+    echo "report.sh: the builds failed; nothing measured" >&2
+    exit 1
+fi
+
+# 2. Insert matrix, then native allocation calls per insert (the allocation goal), when gcc is there.
+rm -f "$work/report/insert.jsonl" "$work/report/allocs.jsonl"   # never report a previous run's data as this one's
+if ! step insert "insert matrix: make bench-insert ${make_flags[*]}" \
+        "$make_cmd" --no-print-directory -C "$root" bench-insert "${make_flags[@]}"; then
+    notes+=("\`make bench-insert\` failed in this run; the insert matrix is missing or incomplete.")
+fi
+allocations() {
+    local alloc_args=() spec allocator trait
+    for spec in ${ALLOC_CLIS:-}; do alloc_args+=(--cli "$spec"); done
+    # The same cells counted by package-benchmark's malloc-interposer (FULL: two builds of Benchmarks/).
+    if [ "$mode" = full ] && [ ${#alloc_args[@]} -gt 0 ]; then
+        for allocator in system arena; do
+            trait=; [ $allocator = arena ] && trait=BumpArena
+            if "$root/Benchmarks/alloc-check.sh" counts "${BENCH_SCRATCH:-$root/.build-bench}" \
+                    "$work/report/interposer-$allocator" $trait; then
+                alloc_args+=(--interposer "$allocator=$work/report/interposer-$allocator")
+            else
+                notes+=("The malloc-interposer cross-check ($allocator) failed in this run.")
+            fi
+        done
     fi
-else
-    echo
-    echo "no bench-insert target in the Makefile: the report has no insert matrix"
-    notes+=("The Makefile has no \`bench-insert\` target yet, so this report has no insert matrix.")
-fi
-
-# 1b. Native allocation calls per insert (the allocation goal), when gcc and the builds are there.
-rm -f "$work/report/allocs.jsonl"
-alloc_args=()
-for spec in ${ALLOC_CLIS:-}; do alloc_args+=(--cli "$spec"); done
-# The same cells counted by package-benchmark's malloc-interposer (full runs: two builds of Benchmarks/).
-if [ -z "$is_quick" ] && [ ${#alloc_args[@]} -gt 0 ]; then
-    for allocator in system arena; do
-        trait=; [ $allocator = arena ] && trait=BumpArena
-        if step "malloc-interposer counts ($allocator): Benchmarks/alloc-check.sh counts" \
-                "$root/Benchmarks/alloc-check.sh" counts "${BENCH_SCRATCH:-$root/.build-bench}" \
-                "$work/report/interposer-$allocator" $trait; then
-            alloc_args+=(--interposer "$allocator=$work/report/interposer-$allocator")
-        else
-            notes+=("The malloc-interposer cross-check ($allocator) failed in this run.")
-        fi
-    done
-fi
-if [ ${#alloc_args[@]} -gt 0 ] && command -v gcc >/dev/null 2>&1; then
-    step "native allocation calls per insert: bench/report/native_allocs.py" \
+    if [ ${#alloc_args[@]} -gt 0 ] && command -v gcc >/dev/null 2>&1; then
         "$python" "$root/bench/report/native_allocs.py" "${alloc_args[@]}" --out "$work/report/allocs.jsonl" \
-        --work "$work/report" || notes+=("Counting native allocation calls failed in this run.")
-fi
+            --work "$work/report"
+    fi
+}
+step allocs "native allocation calls per insert: bench/report/native_allocs.py" allocations \
+    || notes+=("Counting native allocation calls failed in this run.")
 
-# 2. Search experiment.
+# 3. Search experiment.
 if [ ! -f "$data/base.fvecs" ] && [ ! -f "$data/smoke_base.fvecs" ]; then
     echo
     echo "no MiniLM-Debian data at $data: the search experiment runs on the synthetic set only"
     notes+=("No MiniLM-Debian data at \`$data\`: MiniLM was skipped; only the synthetic set was measured.")
 fi
 search_args=(--edgevec "$edgevec" --dist "$dist" --data "$data" --work "$work/search"
-             --out "$work/report/search.jsonl")
-[ -n "$is_quick" ] && search_args+=(--quick)
-if ! step "search experiment: bench/search/run.py${is_quick:+ --quick}" \
+             --out "$work/report/search.jsonl" "${search_flags[@]}")
+if ! step search "search experiment: bench/search/run.py ${search_flags[*]}" \
         "$python" "$root/bench/search/run.py" "${search_args[@]}"; then
     notes+=("The search experiment failed in this run; see the make output.")
     rm -f "$work/report/search.jsonl"
 fi
 
-# 3. The report.
-report_args=(--in "$work/report" --out "$out")
-[ -n "$is_quick" ] && report_args+=(--quick)
+# 4. The report; its total wall time runs from the start of this script (the builds included).
+report_args=(--in "$work/report" --out "$out" --started "$started")
+[ "$mode" = quick ] && report_args+=(--quick)
 for note in "${notes[@]}"; do report_args+=(--note "$note"); done
-step "report: bench/report/make_report.py" "$python" "$root/bench/report/make_report.py" "${report_args[@]}"
+step report "report: bench/report/make_report.py" "$python" "$root/bench/report/make_report.py" "${report_args[@]}"
 
 ended=$(date +%s.%N)
 echo

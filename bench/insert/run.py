@@ -8,7 +8,7 @@ efConstruction 200, empty index) across
 
 - data: `constant` (every value 0.5: all vectors identical, all distances tie)
   and `uniform` [0, 1) (SplitMix64 from seed 1, top 24 bits; the generator of
-  `edgevec bench`), N = 1,000, 10,000, 100,000 (QUICK: 1,000 only);
+  `edgevec bench`), N = 1,000 and 10,000 (--full: also 100,000; --quick: 1,000 only);
 - targets and allocators: `native-swift` (`edgevec bench`, one build per
   allocator trait: system = glibc malloc, jemalloc, arena = BumpArena),
   `native-swift-sse` (a control: the system build with EDGEVEC_KERNELS=sse,
@@ -400,14 +400,15 @@ def make_targets(args, skipped):
     for allocator, suffix in (("system", ""), ("jemalloc", "-jemalloc"), ("arena", "-arena")):
         if not wanted(args.targets, "native-swift", allocator):
             continue
-        path = os.path.join(ROOT, "%s-insert-cli%s" % (prefix, suffix), "release", "edgevec")
+        path = args.system_cli if allocator == "system" else os.path.join(
+            ROOT, "%s-insert-cli%s" % (prefix, suffix), "release", "edgevec")
         if os.path.exists(path):
             targets.append(CliTarget(allocator, path, args.cli_warmup_limit))
         else:
             skipped.append("native-swift:%s (no %s; make bench-insert builds it)" % (allocator, path))
     # Control for the wasm ÷ native comparison: the system build with 4-lane SSE kernels (x86_64 only).
     if wanted(args.targets, "native-swift-sse", "system") and platform.machine() == "x86_64":
-        path = os.path.join(ROOT, "%s-insert-cli" % prefix, "release", "edgevec")
+        path = args.system_cli
         if os.path.exists(path):
             targets.append(CliTarget("system", path, args.cli_warmup_limit, kernels="sse"))
         else:
@@ -773,11 +774,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--quick", action="store_true", help="N = 1,000 only, 5 repetitions, both data sets")
+    parser.add_argument("--full", action="store_true", help="N = 1,000, 10,000 and 100,000, 7 repetitions")
     parser.add_argument("--out", default=os.path.join(ROOT, ".build-work", "report", "insert.jsonl"))
     parser.add_argument("--work", default=os.path.join(ROOT, ".build-work", "bench-insert"),
                         help="scratch: data files, C worker, library variants, counting build")
     parser.add_argument("--build-prefix", default=".build",
-                        help="prefix of the CLI scratch paths (PREFIX-insert-cli[-jemalloc|-arena])")
+                        help="prefix of the CLI scratch paths (PREFIX-insert-cli-jemalloc|-arena)")
+    parser.add_argument("--system-cli", help="the system-malloc edgevec CLI (default PREFIX-cli/release/edgevec, "
+                                              "which `make cli` builds)")
     parser.add_argument("--dist", default=os.path.join(ROOT, "dist"))
     parser.add_argument("--counting-dist", help="allocation-counter build (default WORK/wasm-counting)")
     parser.add_argument("--peer-python", default=os.path.join(ROOT, ".venv-bench", "bin", "python"))
@@ -786,7 +790,7 @@ def main():
     parser.add_argument("--n", type=lambda s: [int(x) for x in s.split(",")],
                         help="comma-separated N (default 1000,10000,100000; --quick 1000)")
     parser.add_argument("--data", type=lambda s: s.split(","), default=["constant", "uniform"])
-    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--repetitions", type=int, help="default 5 (--full 7)")
     parser.add_argument("--targets", type=lambda s: set(s.split(",")) if s else set(), default=set(),
                         help="comma-separated TARGET or TARGET:ALLOCATOR (default: all), e.g. wasm-node:arena,faiss")
     parser.add_argument("--cli-warmup-limit", type=int, default=10000,
@@ -801,8 +805,12 @@ def main():
                              "N >= 100,000 1)")
     parser.add_argument("--no-overhead", action="store_true", help="skip the JavaScript wrapper overhead check")
     args = parser.parse_args()
+    if args.quick and args.full:
+        parser.error("--quick and --full exclude each other")
     if args.n is None:
-        args.n = [1000] if args.quick else [1000, 10000, 100000]
+        args.n = [1000] if args.quick else [1000, 10000, 100000] if args.full else [1000, 10000]
+    if args.repetitions is None:
+        args.repetitions = 7 if args.full else 5
     if args.repetitions < 1:
         parser.error("--repetitions must be at least 1")
     if args.count_only and args.no_counting:
@@ -813,6 +821,8 @@ def main():
     unknown = {t.split(":")[0] for t in args.targets} - set(ALL_TARGETS)
     if unknown:
         parser.error("--targets: unknown %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(ALL_TARGETS)))
+    args.system_cli = os.path.abspath(args.system_cli or os.path.join(ROOT, "%s-cli" % args.build_prefix,
+                                                                      "release", "edgevec"))
     args.work = os.path.abspath(args.work)
     args.dist = os.path.abspath(args.dist)
     args.counting_dist = os.path.abspath(args.counting_dist or os.path.join(args.work, "wasm-counting"))

@@ -145,7 +145,7 @@ def recall_qps_chart(path, title, per_engine):
             labels.append("spread across passes")
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         ax.set_xlabel("recall@10 (right is more accurate)")
-        ax.set_ylabel("queries/s, one query per call (log scale; up is faster)")
+        ax.set_ylabel("queries/s, one thread (log scale; up is faster)")
         ax.set_title(SEARCH_SUBTITLE, fontsize=9, color="#555")
         fig.suptitle(title)
         return _save(fig, path)

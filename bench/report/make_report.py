@@ -21,6 +21,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -234,28 +235,33 @@ def builds(search):
     return out
 
 
-def at_recall(rows, target=TARGET_RECALL, key="qps"):
-    """(smallest ef reaching target, its recall, its qps and per-repetition qps, qps interpolated at
-    exactly target)."""
-    first = None
-    for i, r in enumerate(rows):
-        if r["recall_at_10"] is not None and r["recall_at_10"] >= target:
-            first = i
-            break
-    if first is None:
-        return None
-    hit = rows[first]
-    interpolated, how = hit[key], "first ef already above"
-    if first > 0:
-        lo = rows[first - 1]
-        r1, r2 = lo["recall_at_10"], hit["recall_at_10"]
-        if r2 > r1 and lo[key] and hit[key]:
-            t = (target - r1) / (r2 - r1)
-            interpolated = math.exp(math.log(lo[key]) + t * (math.log(hit[key]) - math.log(lo[key])))
-            how = f"between ef {lo['ef']} and {hit['ef']}"
-    return {"ef": hit["ef"], "recall": hit["recall_at_10"], "qps": hit[key], "qps_interpolated": interpolated,
-            "interpolation": how, "p50_us": hit.get("p50_us"), "p99_us": hit.get("p99_us"),
-            "qps_runs": hit.get(f"{key}_runs")}
+def paired_records(search, measure="qps"):
+    """{dataset: {(a, b, target): record}} of the search experiment's paired
+    ratios (bench/search/paired.py: median of per-pass ratios, with range)."""
+    out = {}
+    for r in search:
+        if r.get("kind") == "paired" and r.get("measure") == measure:
+            out.setdefault(r["dataset"], {})[(r["a"], r["b"], r["target"])] = r
+    return out
+
+
+def at_recall_records(search):
+    """{dataset: {(engine, target): record}}: each engine's q/s interpolated at the target recall, per pass."""
+    out = {}
+    for r in search:
+        if r.get("kind") == "at_recall":
+            out.setdefault(r["dataset"], {})[(r["engine"], r["target"])] = r
+    return out
+
+
+def with_range(r, key="ratio", digits=2):
+    """"1.14 (1.09–1.16)": a paired record's median and its range over passes."""
+    if not r or r.get(key) is None:
+        return "–"
+    low, high = ("low", "high") if key == "ratio" else (f"{key}_low", f"{key}_high")
+    if r.get(low) is None or r.get(high) is None:
+        return f"{r[key]:,.{digits}f}"
+    return f"{r[key]:,.{digits}f} ({r[low]:,.{digits}f}–{r[high]:,.{digits}f})"
 
 
 # ---------------------------------------------------------------- insert analysis
@@ -492,38 +498,35 @@ def evaluate_goals(insert, search, quick, allocs=None):
                         "reserved_calls": r.get("reserved_calls")} for r in arena + system]))
 
     # 5. MiniLM search and build against hnswlib.
-    c = curves(search or []).get("minilm", {})
     label = "MiniLM" + (" smoke subset (QUICK run: not the goal's data)" if quick else "")
-    ours, peer = c.get("edgevec-native"), c.get("hnswlib")
-    a = at_recall(ours) if ours else None
-    b = at_recall(peer) if peer else None
-    if a and b:
-        r1 = a["qps"] / b["qps"]
-        r2 = a["qps_interpolated"] / b["qps_interpolated"]
-        rp = paired_ratio(a, b, key="qps_runs")
-        goals.append(goal("minilm-qps", "MiniLM native single-thread at recall@10 ≥ 0.95: qps ≥ 1.2 × hnswlib's",
-                          f"{label}: {r1:.2f} × at the smallest ef reaching 0.95 (ours ef {a['ef']} "
-                          f"{a['qps']:,.0f} q/s, hnswlib ef {b['ef']} {b['qps']:,.0f} q/s); interpolated at 0.95: "
-                          f"{r2:.2f} ×" + (f"; paired per repetition at those ef: {rp:.2f} ×" if rp else ""),
-                          r1 >= 1.2 and r2 >= 1.2,
-                          {"ours": a, "hnswlib": b, "ratio_smallest_ef": r1, "ratio_interpolated": r2,
-                           "paired_ratio_smallest_ef": rp},
-                          value=min(r1, r2), threshold=1.2))
+    text = "MiniLM native single-thread at recall@10 ≥ 0.95: qps ≥ 1.2 × hnswlib's"
+    r = paired_records(search or []).get("minilm", {}).get(("edgevec-native", "hnswlib", TARGET_RECALL))
+    if r and r.get("ratio") is not None:
+        goals.append(goal("minilm-qps", text,
+                          f"{label}: {with_range(r, digits=3)} × (median of {r['passes']} per-pass ratios, range), "
+                          f"interpolated at recall 0.95 on the {r['report_queries'][1] - r['report_queries'][0]} "
+                          "report queries, which did not tune the ef grid", r["ratio"] >= 1.2,
+                          {k: r[k] for k in ("ratio", "low", "high", "q1", "q3", "runs")},
+                          value=r["ratio"], threshold=1.2))
     else:
-        goals.append(goal("minilm-qps", "MiniLM native single-thread at recall@10 ≥ 0.95: qps ≥ 1.2 × hnswlib's",
-                          "not measured (no MiniLM curves" + (", or recall 0.95 never reached" if c else "") + ")",
+        goals.append(goal("minilm-qps", text, "not measured (no MiniLM paired search, or recall 0.95 not bracketed)",
                           None, {}))
     b_all = builds(search or []).get("minilm", {})
     ours_b = b_all.get(("edgevec-native", "single"))
     hs, hb = b_all.get(("hnswlib", "single")), b_all.get(("hnswlib", "batch"))
     if ours_b and (hs or hb):
-        rs = ratio(ours_b["build_seconds"], hs["build_seconds"]) if hs else None
+        # One add per vector on both sides, paired by repetition (builds alternate); the batch build once.
+        pair = paired_records(search or [], "build_seconds").get("minilm", {}).get(
+            ("edgevec-native", "hnswlib", None))
+        rs = pair["ratio"] if pair else (ratio(ours_b["build_seconds"], hs["build_seconds"]) if hs else None)
         rb = ratio(ours_b["build_seconds"], hb["build_seconds"]) if hb else None
         worst = max(x for x in (rs, rb) if x is not None)
         goals.append(goal("minilm-build", "MiniLM build time (single thread) ≤ 0.8 × hnswlib's",
-                          f"{label}: ours {ours_b['build_seconds']:.2f} s (one add per vector) = "
-                          f"{fmt(rs)} × hnswlib one add per vector ({fmt(hs and hs['build_seconds'])} s), "
-                          f"{fmt(rb)} × hnswlib one batch call ({fmt(hb and hb['build_seconds'])} s)",
+                          f"{label}: ours {ours_b['build_seconds']:.2f} s (one add per vector, median) = "
+                          + (f"{with_range(pair)} × hnswlib one add per vector (median of {pair['passes']} "
+                             f"paired repetitions, range)" if pair else
+                             f"{fmt(rs)} × hnswlib one add per vector ({fmt(hs and hs['build_seconds'])} s)")
+                          + f", {fmt(rb)} × hnswlib one batch call ({fmt(hb and hb['build_seconds'])} s)",
                           worst <= 0.8, {"vs_single": rs, "vs_batch": rb}, value=worst, threshold=0.8))
     else:
         goals.append(goal("minilm-build", "MiniLM build time (single thread) ≤ 0.8 × hnswlib's",
@@ -575,56 +578,53 @@ def search_sections(search, quick, charts=()):
             md.append(f"![recall@10 against queries/s, {label}](recall-qps-{dataset}.svg)\n")
             md.append("*Up and to the right is better (faster, more accurate): compare the engines where their curves "
                       "cross the bold dashed 0.95 line.*\n")
-        efs = sorted({r["ef"] for e in engines for r in per[e]})
-        header = ["ef"] + [f"{e} recall / q/s" for e in engines]
+        targets = sorted({r["target"] for r in search if r.get("kind") == "at_recall"}) or [TARGET_RECALL]
+        at = at_recall_records(search).get(dataset, {})
+        first = per[engines[0]][0]
+        passes = first.get("passes")
+        tuned = first.get("tune_queries"), first.get("report_queries")
+        if all(tuned):
+            md.append(f"Queries {tuned[0][0]}–{tuned[0][1] - 1} chose the ef values (tuning); queries "
+                      f"{tuned[1][0]}–{tuned[1][1] - 1} were measured, and every figure below is theirs. At each ef "
+                      f"the engines took turns, pass by pass ({passes} timed passes each after a warm-up pass, the "
+                      "order rotating), so each pass of one engine has a partner pass of the other seconds away.\n")
         rows = []
-        for ef in efs:
-            row = [str(ef)]
-            for e in engines:
-                r = next((x for x in per[e] if x["ef"] == ef), None)
-                row.append(f"{r['recall_at_10']:.4f} / {r['qps']:,.0f}" if r else "–")
-            rows.append(row)
-        md.append("Recall@10 and queries/s (median over repetitions; one query per call, one thread):\n")
-        md.append(md_table(header, rows) + "\n")
-        text.append(f"\n{label} ({any_row['n']:,} x {any_row['dim']}, {any_row['metric']}): recall@10 / queries/s, "
-                    f"one query per call, one thread")
-        text.append(text_table(["ef"] + engines, [[r[0]] + r[1:] for r in rows]))
+        for e in engines:
+            rows.append([e] + [with_range(at.get((e, t)), "qps", 0) if at.get((e, t), {}).get("reached")
+                               else "not reached" for t in targets])
+        md.append(f"Queries/s at recall@10 = {', '.join(f'{t:.2f}' for t in targets)}, interpolated in each pass "
+                  "(log q/s linear in recall between the ef values around the target; where even ef = k = 10 is "
+                  "above the target, the q/s at ef 10); median and range over the passes. One thread, every query "
+                  "answered alone:\n")
+        md.append(md_table(["engine"] + [f"q/s at {t:.2f}" for t in targets], rows) + "\n")
+        text.append(f"\n{label} ({any_row['n']:,} x {any_row['dim']}, {any_row['metric']}): q/s at recall@10 "
+                    f"(median (range) of passes)")
+        text.append(text_table(["engine"] + [f"at {t:.2f}" for t in targets], rows))
 
-        # Peers: latency, batch throughput and call overhead.
+        pairs = paired_records(search).get(dataset, {})
+        rows = []
+        for (x, y, t) in sorted({(x, y, None) for x, y, _ in pairs},
+                                key=lambda k: (ENGINE_ORDER.index(k[0]), ENGINE_ORDER.index(k[1]))):
+            rows.append([f"{x} ÷ {y}"] + [with_range(pairs.get((x, y, t))) for t in targets])
+        if rows:
+            md.append("Paired ratios of queries/s at the same recall: the median of the per-pass ratios, and their "
+                      "range (above 1: the first engine is faster):\n")
+            md.append(md_table(["engines"] + [f"at {t:.2f}" for t in targets], rows) + "\n")
+            text.append("paired q/s ratios at equal recall (median (range) of per-pass ratios):")
+            text.append(text_table(["engines"] + [f"at {t:.2f}" for t in targets], rows))
+
         detail = []
         for e in engines:
             for r in per[e]:
-                detail.append([e, r["ef"], f"{r['recall_at_10']:.4f}", fmt(r["qps"], 0), fmt(r.get("p50_us"), 1),
-                               fmt(r.get("p99_us"), 1), fmt(r.get("qps_batch"), 0),
-                               fmt(r.get("call_overhead_us"), 2),
+                detail.append([e, r["ef"], fmt(r.get("recall_tune"), 4), f"{r['recall_at_10']:.4f}",
+                               with_range(r, "qps", 0), r.get("repeat", 1),
                                " ".join(f"{q:,.0f}" for q in r.get("qps_runs", []))])
-        md.append("<details><summary>Every point: latency, peers' batch throughput, call overhead, runs</summary>\n")
-        md.append(md_table(["engine", "ef", "recall@10", "q/s", "p50 µs", "p99 µs", "batch q/s",
-                            "call overhead µs", "q/s of each repetition"], detail,
-                           ["l", "r", "r", "r", "r", "r", "r", "r", "l"]) + "\n")
+        md.append("<details><summary>Every ef measured: recall on the tune and report queries, q/s per pass"
+                  "</summary>\n")
+        md.append(md_table(["engine", "ef", "recall@10 (tune)", "recall@10 (report)", "q/s (median, range)",
+                            "query set × per pass", "q/s of each pass"], detail,
+                           ["l", "r", "r", "r", "r", "r", "l"]) + "\n")
         md.append("</details>\n")
-
-        # At recall 0.95.
-        rows, text_rows = [], []
-        base = at_recall(per["hnswlib"]) if "hnswlib" in per else None
-        for e in engines:
-            a = at_recall(per[e])
-            if not a:
-                rows.append([e, "never", "–", "–", "–", "–", "–"])
-                text_rows.append([e, "never reaches 0.95", "", "", "", ""])
-                continue
-            r1 = ratio(a["qps"], base and base["qps"])
-            r2 = ratio(a["qps_interpolated"], base and base["qps_interpolated"])
-            rows.append([e, a["ef"], f"{a['recall']:.4f}", f"{a['qps']:,.0f}", fmt(r1),
-                         f"{a['qps_interpolated']:,.0f}", fmt(r2)])
-            text_rows.append([e, a["ef"], f"{a['recall']:.4f}", f"{a['qps']:,.0f}", fmt(r1),
-                              f"{a['qps_interpolated']:,.0f} ({fmt(r2)})"])
-        md.append(f"At recall@10 ≥ {TARGET_RECALL}: the smallest ef that reaches it, and queries/s interpolated "
-                  f"(log-linear between the two ef values around {TARGET_RECALL}):\n")
-        md.append(md_table(["engine", "smallest ef", "recall@10", "q/s", "÷ hnswlib", "q/s at 0.95 (interp.)",
-                            "÷ hnswlib"], rows) + "\n")
-        text.append(f"at recall@10 >= {TARGET_RECALL}:")
-        text.append(text_table(["engine", "ef", "recall", "q/s", "/hnswlib", "interp. q/s (/hnswlib)"], text_rows))
 
         # Build time and size.
         bs = b.get(dataset, {})
@@ -777,32 +777,26 @@ def interposer_section(interposer, insert):
 
 
 def search_conclusions(search):
-    """How EdgeVec native compares with hnswlib at equal ef and at equal recall."""
+    """One sentence per data set: EdgeVec's paired q/s ratios at recall 0.95 against each other engine."""
     out = []
-    for dataset, per in sorted(curves(search or []).items()):
-        ours, peer = per.get("edgevec-native"), per.get("hnswlib")
-        if not ours or not peer:
+    for dataset, pairs in sorted(paired_records(search or []).items()):
+        def part(b, what):
+            r = pairs.get(("edgevec-native", b, TARGET_RECALL))
+            return f"{with_range(r)} × {what}" if r and r.get("ratio") is not None else None
+        peers = [p for p in (part("hnswlib", "hnswlib's"), part("faiss", "faiss's"), part("usearch", "usearch's"))
+                 if p]
+        wasm = pairs.get(("edgevec-native", "edgevec-wasm", TARGET_RECALL))
+        any_r = next(iter(pairs.values()))
+        label = any_r.get("dataset_label", dataset)
+        passes = max(r.get("passes") or 0 for r in pairs.values())
+        if not peers:
             continue
-        pairs = [(a, next((b for b in peer if b["ef"] == a["ef"]), None)) for a in ours]
-        pairs = [(a, b) for a, b in pairs if b and a["qps"] and b["qps"]]
-        if not pairs:
-            continue
-        speed = statistics.median(a["qps"] / b["qps"] for a, b in pairs)
-        recall_gap = statistics.median(a["recall_at_10"] - b["recall_at_10"] for a, b in pairs)
-        low = [(a, b) for a, b in pairs if a["ef"] <= 32]
-        low_gap = statistics.median(a["recall_at_10"] - b["recall_at_10"] for a, b in low) if low else recall_gap
-        x, y = at_recall(ours), at_recall(peer)
-        fixed = (f"at recall@10 0.95 the ratio is {x['qps'] / y['qps']:.2f} (smallest ef) to "
-                 f"{x['qps_interpolated'] / y['qps_interpolated']:.2f} (interpolated)" if x and y else
-                 "recall 0.95 is not reached by both")
-        label = ours[0].get("dataset_label", dataset)
-        out.append(f"- **Search, {label}**: at equal ef EdgeVec native answers {speed:.2f} × as many queries/s as "
-                   f"hnswlib (median over ef), but its recall@10 at equal ef is {-low_gap:.4f} lower for ef ≤ 32 "
-                   f"(median difference {recall_gap:+.4f} over all ef), so it needs a larger ef for the same "
-                   f"recall: {fixed}. The per-query speed is there; the graph is slightly worse at small ef."
-                   if low_gap < 0 else
-                   f"- **Search, {label}**: at equal ef EdgeVec native answers {speed:.2f} × as many queries/s as "
-                   f"hnswlib with recall@10 {recall_gap:+.4f} (median difference); {fixed}.")
+        sentence = f"- **Search, {label}**: at recall@10 0.95, EdgeVec native answers " + ", ".join(peers) + " queries/s"
+        if wasm and wasm.get("ratio") is not None:
+            sentence += f", and {with_range(wasm)} × EdgeVec wasm's"
+        sentence += (f" (one thread; median and range of {passes} per-pass ratios, measured on queries that did "
+                     "not tune the ef grid).")
+        out.append(sentence)
     return out
 
 
@@ -841,13 +835,11 @@ def conclusions(insert, search, goals):
         if ns and na:
             arena_native.append((data, n, ns["median_us_per_vector"] / na["median_us_per_vector"]))
 
-    search_ratio = []
-    for dataset, per in c.items():
-        if "edgevec-native" in per and "edgevec-wasm" in per:
-            for r in per["edgevec-wasm"]:
-                n = next((x for x in per["edgevec-native"] if x["ef"] == r["ef"]), None)
-                if n and r["qps"]:
-                    search_ratio.append((dataset, r["ef"], n["qps"] / r["qps"]))
+    search_ratio = []   # (dataset, target, native ÷ wasm q/s at that recall, paired per pass)
+    for dataset, pairs in paired_records(search or []).items():
+        for (a, b, t), r in sorted(pairs.items(), key=lambda kv: kv[0][2] or 0):
+            if (a, b) == ("edgevec-native", "edgevec-wasm") and r.get("ratio") is not None:
+                search_ratio.append((dataset, t, r["ratio"]))
 
     def extra_per_call(records):
         """Where interleaved single ÷ batch exceeds the goal: what a single call costs beyond the same insert
@@ -964,11 +956,13 @@ def conclusions(insert, search, goals):
         ends = []
         for dataset in sorted({r[0] for r in search_ratio}):
             rows = sorted((r for r in search_ratio if r[0] == dataset), key=lambda r: r[1])
-            ends.append(f"{dataset}: {rows[0][2]:.2f} at ef {rows[0][1]}, {rows[-1][2]:.2f} at ef {rows[-1][1]}")
-        out.append(f"- **Cross-check from search** (no allocation, one call per query, identical index files): "
-                   f"native ÷ wasm queries/s {span(search_ratio)}; " + "; ".join(ends) + ". A larger ratio at small "
-                   "ef would fit a fixed per-call cost (the JavaScript wrapper also builds the result objects) on "
-                   "top of slower code per distance; the search gap is the same kind of gap as the insert gap.")
+            ends.append(f"{dataset}: {rows[0][2]:.2f} at recall {rows[0][1]:.2f}, {rows[-1][2]:.2f} at recall "
+                        f"{rows[-1][1]:.2f}")
+        out.append(f"- **Cross-check from search** (no allocation, one call per query, identical index files, paired "
+                   f"per pass): native ÷ wasm queries/s {span(search_ratio)}; " + "; ".join(ends) + ". A larger "
+                   "ratio at low recall (small ef) would fit a fixed per-call cost (the JavaScript wrapper also "
+                   "builds the result objects) on top of slower code per distance; the search gap is the same kind "
+                   "of gap as the insert gap.")
     constant = [r for r in total if r[0] == "constant"]
     uniform = [r for r in total if r[0] == "uniform"]
     if constant and uniform:
@@ -998,7 +992,11 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
     parser.add_argument("--quick", action="store_true", help="label the report as a QUICK (smoke) run")
     parser.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
+    parser.add_argument("--started", type=float,
+                        help="when `make report` started (seconds since the epoch): REPORT.md then states the "
+                             "wall time from there to its writing")
     args = parser.parse_args()
+    wall = time.time() - args.started if args.started else None
 
     search_path = os.path.join(args.inp, "search.jsonl")
     insert_path = os.path.join(args.inp, "insert.jsonl")
@@ -1049,22 +1047,26 @@ def main():
 
     md = [f"# EdgeVec benchmark report{' (QUICK smoke run)' if quick else ''}\n",
           f"Generated {now} by `make report{' QUICK=1' if quick else ''}` (`bench/report/make_report.py`). "
-          + ("A QUICK run uses the 5,000-vector MiniLM smoke subset, 10,000 synthetic vectors, fewer ef values "
+          + ("A QUICK run uses the 5,000-vector MiniLM smoke subset, 10,000 synthetic vectors, 3 passes per ef "
              "and a small insert matrix: its numbers check the pipeline and are **not** the goals' figures.\n"
              if quick else ("Numbers in this file come from the runs described under Notes, on the machine "
                             "below.\n" if args.note else
                             "Numbers in this file come from one run of the whole pipeline on the machine below.\n")),
+          *([f"Total wall time: {wall:.0f} s\n"] if wall is not None else []),
           *([charts_note] if charts_note else []),
+          "## Conclusions\n",
+          conclusions(insert, search, goals),
           "## Machine\n",
           md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
                               ["SIMD", machine["simd"] or "?"],
                               ["memory", f"{machine['memory_gib']} GiB" if machine["memory_gib"] else "?"],
                               ["kernel", machine["kernel"]], ["OS", machine["os"] or "?"]], ["l", "l"]) + "\n",
-          "A shared 2-core virtual machine: timings are noisy. Every comparison alternates the engines within one "
-          "run (the order rotates every repetition) and reports medians, so the ratios are more trustworthy than "
-          "the absolute figures. The wasm single-vs-batch goal is judged on a finer comparison still: single "
-          "inserts and batches of 100 into two indexes in one process, alternating chunk by chunk (100 vectors "
-          "each way, order swapped every chunk), so both APIs see the same machine state.\n",
+          "A shared 2-core virtual machine: timings are noisy, so every comparison is paired. Search: at each ef "
+          "the engines take turns pass by pass after a warm-up pass, each pass's curve is interpolated at the "
+          "target recall, and a ratio is the median of the per-pass ratios, shown with their range. Inserts: "
+          "every repetition runs every cell once, the order rotating, and the wasm single-vs-batch goal "
+          "alternates single inserts and batches of 100 chunk by chunk in one process. Read ratios, not "
+          "absolute figures: the machine's speed drifts by tens of percent within minutes.\n",
           "## Versions\n",
           md_table(["component", "version"], [["EdgeVec commit", ver["edgevec_commit"]], ["Swift", ver["swift"] or "?"],
                               ["Node.js", ver["node"] or "?"], ["Chromium", ver["chromium"] or "not installed"],
@@ -1085,22 +1087,22 @@ def main():
           "## Goals\n", goals_section(goals),
           "## Search: recall@10 against queries/s\n",
           "All engines: one thread (`OMP_NUM_THREADS=1`, `set_num_threads(1)`, `threads=1`), M 16, "
-          "efConstruction 200, k 10, the queries issued one at a time and each call timed alone; queries/s = "
-          "queries ÷ wall time of the loop. EdgeVec native is `edgevec search --ef-sweep` (Swift, no FFI); "
-          "EdgeVec wasm is `dist/edgevec.mjs` in Node loading the index file the native CLI built "
-          "(`EdgeVec.loadFile`, then `db.search(q, 10, { ef })`); its build time is a separate build of the same "
-          "index in Node (`bench/search/wasm_build.mjs`: `db.reserve(n)`, one `db.insert` per vector); the peers run from Python and pay a binding "
-          "overhead per call, measured as a k=1 query on a 1-vector index (`call overhead`). The peers' batch "
-          "throughput (all queries in one call, one thread) is a second column in the detailed table. Cosine on "
-          "MiniLM: EdgeVec `cosine`, hnswlib `cosine`, faiss `METRIC_INNER_PRODUCT` (the vectors are unit-norm), "
-          "usearch `cos`; the synthetic set uses squared L2 everywhere. ef is raised to k = 10 by every engine. "
-          "Every sweep starts with an untimed warm-up: 100 queries at the first ef (native, peers), 1,000 "
-          "searches at the largest ef for wasm (so that V8 has tiered the module up to optimised code).\n",
+          "efConstruction 200, k 10, in one script (`bench/search/run.py`). A pass answers every report query once "
+          "(or the set a few times over, so that a pass lasts at least 0.1 s), one query after another, from one "
+          "call: EdgeVec native through `bench/search/search_pass.c`, a C loop over `ev_search` in `libedgevec.so`; "
+          "EdgeVec wasm in a Node process that stays alive (`bench/search/wasm_worker.mjs`, a loop over "
+          "`db.search(q, 10, { ef })` on the index file the native CLI built, timed inside Node after 3,000 "
+          "warm-up searches so that V8 has tiered the module up); the peers through their batch search with one "
+          "thread, which loops over the queries in C++. No engine pays an interpreter call per query. EdgeVec "
+          "wasm's build time is a separate build of the same index in Node (`bench/search/wasm_build.mjs`: "
+          "`db.reserve(n)`, one `db.insert` per vector). Cosine on MiniLM: EdgeVec `cosine`, hnswlib `cosine`, "
+          "faiss `METRIC_INNER_PRODUCT` (the vectors are unit-norm), usearch `cos`; the synthetic set uses "
+          "squared L2 everywhere. ef is raised to k = 10 by every engine. The method follows ann-benchmarks' "
+          "recall–throughput curves, compared at fixed recall rather than at equal ef (the engines' ef values do "
+          "not mean the same recall).\n",
           search_md,
           "## Insert matrix\n", insert_md,
-          "### Native allocation calls per insert\n" if allocs_md else "", allocs_md,
-          "## Conclusions\n",
-          conclusions(insert, search, goals)]
+          "### Native allocation calls per insert\n" if allocs_md else "", allocs_md]
     if args.note:
         md.append("## Notes\n")
         md.extend(f"- {n}" for n in args.note)
@@ -1109,7 +1111,7 @@ def main():
     with open(os.path.join(args.out, "REPORT.md"), "w") as f:
         f.write(report)
 
-    results = {"generated": now, "quick": quick, "machine": machine, "versions": ver, "goals": goals,
+    results = {"generated": now, "quick": quick, "wall_seconds": wall, "machine": machine, "versions": ver, "goals": goals,
                "notes": args.note, "sources": {"search": search_path if search is not None else None,
                                                "insert": insert_path if insert is not None else None,
                                                "allocs": allocs_path if allocs else None},

@@ -99,3 +99,47 @@ class AllocationGoalTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def search_records(ratio_runs, build_runs):
+    """A minimal paired search run on MiniLM: the records bench/search/run.py writes."""
+    common = {"experiment": "search", "dataset": "minilm", "dataset_label": "MiniLM-Debian", "n": 50000,
+              "dim": 384, "queries": 1000, "metric": "cosine", "tune_queries": [0, 500],
+              "report_queries": [500, 1000]}
+    ordered = sorted(ratio_runs)
+    qps = {"kind": "paired", "measure": "qps", "a": "edgevec-native", "b": "hnswlib", "target": 0.95,
+           "ratio": ordered[len(ordered) // 2], "low": ordered[0], "high": ordered[-1], "q1": ordered[0],
+           "q3": ordered[-1], "passes": len(ordered), "runs": ratio_runs}
+    ordered = sorted(build_runs)
+    build = {"kind": "paired", "measure": "build_seconds", "a": "edgevec-native", "b": "hnswlib", "target": None,
+             "ratio": ordered[len(ordered) // 2], "low": ordered[0], "high": ordered[-1], "q1": ordered[0],
+             "q3": ordered[-1], "passes": len(ordered), "runs": build_runs}
+    builds = [{"kind": "build", "engine": e, "build_mode": m, "build_seconds": s}
+              for e, m, s in (("edgevec-native", "single", 15.0), ("hnswlib", "single", 22.0),
+                              ("hnswlib", "batch", 30.0))]
+    return [dict(common, **r) for r in [qps, build] + builds]
+
+
+class PairedSearchTests(unittest.TestCase):
+    def goal(self, search, gid):
+        return next(g for g in make_report.evaluate_goals([], search, False) if g["id"] == gid)
+
+    def test_the_qps_goal_reads_the_median_of_per_pass_ratios_with_its_range(self):
+        g = self.goal(search_records([1.10, 1.25, 1.21, 1.30, 1.22], [0.7, 0.68, 0.72]), "minilm-qps")
+        self.assertEqual(g["value"], 1.22)
+        self.assertTrue(g["met"])
+        self.assertIn("1.220 (1.100–1.300)", g["measured"])
+        self.assertIn("500 report queries", g["measured"])
+        g = self.goal(search_records([1.10, 1.15, 1.19, 1.30, 1.25], [0.7]), "minilm-qps")
+        self.assertFalse(g["met"], "a median below 1.2 misses the goal whatever the best pass says")
+
+    def test_the_build_goal_reads_the_paired_repetitions(self):
+        g = self.goal(search_records([1.2], [0.70, 0.66, 0.91]), "minilm-build")
+        self.assertEqual(g["value"], 0.70)       # worse than the 15/22 = 0.68 of the medians: paired wins
+        self.assertIn("0.70 (0.66–0.91)", g["measured"])
+
+    def test_conclusions_state_the_figure_and_its_spread(self):
+        lines = make_report.search_conclusions(search_records([1.10, 1.25, 1.21], [0.7]))
+        self.assertEqual(len(lines), 1)
+        self.assertIn("1.21 (1.10–1.25) × hnswlib's", lines[0])
+        self.assertIn("3 per-pass ratios", lines[0])

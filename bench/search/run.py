@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""Search experiment: EdgeVec (native CLI and wasm in Node) side by side with
-hnswlib, faiss (IndexHNSWFlat) and usearch, recall@10 against queries/s.
+"""Search experiment: EdgeVec (C ABI in this process, and wasm in Node) against
+hnswlib, faiss (IndexHNSWFlat) and usearch, recall@10 against queries/s,
+compared pass by pass (bench/search/paired.py).
 
-Every engine: one thread, M 16, efConstruction 200, k 10, queries issued ONE
-AT A TIME and each call timed alone (p50/p99), queries/s = queries / wall time
-of the whole loop. For the peers (called from Python) the per-call overhead of
-the binding is measured separately (a k=1 query on a 1-vector index) and their
-batch throughput (all queries in one call, one thread) is recorded as a second
-column. Repetitions alternate the engines (the order rotates every repetition)
-so that machine noise hits all of them alike; the records hold medians.
+Every engine: one thread, M 16, efConstruction 200, k 10. A pass answers every
+query of a set once (or a few times over, so that it lasts at least
+--min-pass-seconds), one query after another, in one call from this script:
+EdgeVec through bench/search/search_pass.c (a C loop over ev_search in
+libedgevec.so), EdgeVec wasm through a Node process that loops over
+db.search(q, 10, { ef }) (bench/search/wasm_worker.mjs; only its loop is
+timed), the peers through their batch search with one thread. No engine pays
+an interpreter call per query.
+
+The queries are split: the first half tunes (the recall of each engine over a
+fixed ef list picks the ef grid around recall 0.90, 0.95 and 0.99), the
+second half is measured and reported. At every ef of the grid each engine gets
+an untimed warm-up pass, then --passes timed passes, the engines' order
+rotating every pass. A pass's q/s curve is interpolated at each target recall
+(log q/s linear in recall), and ratios are the median of per-pass ratios with
+their range.
 
 Data sets:
   minilm        $DATA/{,smoke_}base.fvecs etc. (cosine; peers: hnswlib 'cosine',
@@ -20,8 +30,9 @@ Data sets:
         --dist dist --data ../shared/data/minilm-debian --work .build-work/search \\
         --out .build-work/report/search.jsonl [--quick]
 
-Writes one JSON object per line to --out (replaced): kind "curve" per
-(dataset, engine, ef) and kind "build" per (dataset, engine, build mode).
+Writes one JSON object per line to --out (replaced): kind "build" per
+(dataset, engine, build mode), "curve" per (dataset, engine, ef), "at_recall"
+per (dataset, engine, target) and "paired" per (dataset, pair, target).
 """
 import os
 
@@ -32,6 +43,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import gc
 import json
+import math
 import re
 import shlex
 import statistics
@@ -41,13 +53,13 @@ import time
 
 import numpy as np
 
+import paired
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 K = 10
 M = 16
 EF_CONSTRUCTION = 200
-FULL_EFS = [10, 12, 14, 16, 18, 20, 24, 28, 32, 48, 64, 96, 128, 192, 256]
-QUICK_EFS = [10, 16, 32, 64, 128]
 ENGINES = ["edgevec-native", "edgevec-wasm", "hnswlib", "faiss", "usearch"]
 PEERS = ["hnswlib", "faiss", "usearch"]
 
@@ -208,18 +220,25 @@ def rss_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-# ---------------------------------------------------------------- EdgeVec
-
-SEARCH_LINE = re.compile(r"ef (\d+): ([\d.]+) queries/s, p50 ([\d.]+) µs, p99 ([\d.]+) µs, recall@10 ([\d.]+)")
+# ---------------------------------------------------------------- engines
+#
+# Every engine answers run(name, ef, repeat, ids): one pass over query set
+# `name` (repeated `repeat` times), one query after another on one thread,
+# timed as a whole; returns (seconds, ids of the last repetition or None).
 
 
 class EdgeVecNative:
+    """EdgeVec's C ABI (DIST/native/libedgevec.so) in this process. The index
+    is the file `edgevec build` wrote; its build time is the CLI's."""
     name = "edgevec-native"
 
-    def __init__(self, binary, ds, work):
+    def __init__(self, binary, dist, ds, work):
         self.binary = binary
+        self.dist = dist
         self.ds = ds
+        self.work = work
         self.index = os.path.join(work, f"{ds['name']}-{ds['n']}.edgevec")
+        self.handle = None
 
     def build_command(self, output=None, base=None):
         return [self.binary, "build", "--input", base or self.ds["base_path"], "--output", output or self.index,
@@ -235,49 +254,87 @@ class EdgeVecNative:
         return {"seconds": float(match.group(1)), "peak_rss": peak,
                 "file_bytes": os.path.getsize(self.index), "index_memory_bytes": int(memory.group(1))}
 
-    def search_command(self, efs, index=None):
-        return [self.binary, "search", "--index", index or self.index, "--queries", self.ds["query_path"],
-                "--k", str(K), "--groundtruth", self.ds["gt_path"], "--ef-sweep", ",".join(map(str, efs)),
-                "--quiet"]
+    def memory_command(self, index=None, queries=None, k=K):
+        return [self.binary, "search", "--index", index or self.index, "--queries", queries or self.ds["query_path"],
+                "--k", str(k), "--ef-sweep", "64", "--quiet"]
 
-    def sweep(self, efs):
-        out, peak = run_with_rusage(self.search_command(efs))
-        rows = {}
-        for match in SEARCH_LINE.finditer(out):
-            ef = int(match.group(1))
-            rows[ef] = {"qps": float(match.group(2)), "p50_us": float(match.group(3)),
-                        "p99_us": float(match.group(4)), "recall_at_10": float(match.group(5)),
-                        "peak_rss": peak}
-        if len(rows) != len(set(max(e, K) for e in efs)):
-            raise RuntimeError(f"unexpected edgevec search output: {out}")
-        return rows
-
-    def baseline_rss(self, work):
-        """Peak RSS of the same search over a 1-vector index: what the process
-        needs besides the index (binary, queries, ground truth, results)."""
-        one = os.path.join(work, f"{self.ds['name']}-one.fvecs")
+    def search_peak_rss(self):
+        """Peak RSS of `edgevec search` over this index and over a 1-vector one
+        (what the process needs besides the index): their difference / n is
+        the memory a loaded index costs."""
+        _, peak = run_with_rusage(self.memory_command())
+        one = os.path.join(self.work, f"{self.ds['name']}-one.fvecs")
         write_vecs(one, self.ds["base"][:1])
-        index = os.path.join(work, f"{self.ds['name']}-one.edgevec")
+        index = os.path.join(self.work, f"{self.ds['name']}-one.edgevec")
         run_with_rusage(self.build_command(output=index, base=one))
-        command = [self.binary, "search", "--index", index, "--queries", self.ds["query_path"], "--k", "1",
-                   "--ef-sweep", "10", "--quiet"]
-        _, peak = run_with_rusage(command)
-        return peak
+        _, baseline = run_with_rusage(self.memory_command(index=index, k=1))
+        return peak, baseline
+
+    def open(self, sets):
+        import ctypes
+        library = os.path.join(self.dist, "native", "libedgevec.so")
+        self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_GLOBAL)
+        self.lib.ev_load.restype = ctypes.c_int32
+        self.lib.ev_load.argtypes = [ctypes.c_char_p, ctypes.c_int32]
+        self.lib.ev_last_error_message.restype = ctypes.c_char_p
+        self.helper = ctypes.CDLL(compile_search_pass(self.work, self.dist))
+        self.helper.edgevec_search_pass.restype = ctypes.c_int32
+        with open(self.index, "rb") as f:
+            data = f.read()
+        handle = self.lib.ev_load(data, len(data))
+        if handle <= 0:
+            raise RuntimeError(f"ev_load({self.index}): {handle} {self.lib.ev_last_error_message()}")
+        self.handle = handle
+        self.sets = {name: np.ascontiguousarray(q, dtype=np.float32) for name, q in sets.items()}
+
+    def run(self, name, ef, repeat, ids):
+        import ctypes
+        queries = self.sets[name]
+        count, dim = queries.shape
+        out = np.empty((count, K), dtype=np.int32)
+        distances = np.empty((count, K), dtype=np.float32)
+        pointer = lambda a, t: a.ctypes.data_as(ctypes.POINTER(t))
+        start = time.perf_counter()
+        code = self.helper.edgevec_search_pass(
+            ctypes.c_int32(self.handle), pointer(queries, ctypes.c_float), ctypes.c_int32(count),
+            ctypes.c_int32(dim), ctypes.c_int32(K), ctypes.c_int32(ef), ctypes.c_int32(repeat),
+            pointer(out, ctypes.c_int32), pointer(distances, ctypes.c_float))
+        seconds = time.perf_counter() - start
+        if code != 0:
+            raise RuntimeError(f"ev_search: {code} {self.lib.ev_last_error_message()}")
+        return seconds, (out if ids else None)
+
+    def close(self):
+        if self.handle:
+            self.lib.ev_free(self.handle)
+            self.handle = None
+
+
+def compile_search_pass(work, dist):
+    """bench/search/search_pass.c as WORK/search_pass.so against DIST/native
+    (rebuilt when older than its inputs)."""
+    source = os.path.join(HERE, "search_pass.c")
+    native = os.path.abspath(os.path.join(dist, "native"))
+    library = os.path.join(native, "libedgevec.so")
+    out = os.path.join(work, "search_pass.so")
+    inputs = (source, os.path.join(native, "edgevec.h"), library)
+    if not os.path.exists(out) or os.path.getmtime(out) < max(os.path.getmtime(p) for p in inputs):
+        subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+                        "-I", native, source, "-L", native, "-ledgevec", f"-Wl,-rpath,{native}", "-o", out],
+                       check=True)
+    return out
 
 
 class EdgeVecWasm:
+    """dist/edgevec.mjs in a Node process that stays alive for the whole
+    experiment (bench/search/wasm_worker.mjs), searching the native index file."""
     name = "edgevec-wasm"
 
     def __init__(self, node, dist, native):
         self.node = node
         self.dist = dist
         self.native = native
-
-    def search_command(self, efs):
-        ds = self.native.ds
-        return [self.node, os.path.join(HERE, "wasm_search.mjs"), "--dist", self.dist,
-                "--index", self.native.index, "--queries", ds["query_path"], "--groundtruth", ds["gt_path"],
-                "--k", str(K), "--efs", ",".join(map(str, efs)), "--allocator", "dlmalloc"]
+        self.process = None
 
     def build_command(self):
         ds = self.native.ds
@@ -293,81 +350,70 @@ class EdgeVecWasm:
         result["peak_rss"] = peak
         return result
 
-    def sweep(self, efs):
-        out, peak = run_with_rusage(self.search_command(efs))
-        rows = {}
-        for line in out.splitlines():
-            if line.startswith("{"):
-                row = json.loads(line)
-                row["peak_rss"] = peak
-                rows[row["ef"]] = row
-        return rows
+    def worker_command(self):
+        return [self.node, os.path.join(HERE, "wasm_worker.mjs"), "--dist", self.dist,
+                "--index", self.native.index, "--allocator", "dlmalloc"]
 
+    def ask(self, command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"wasm worker ended: {shlex.join(self.worker_command())}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"wasm worker: {answer['error']}")
+        return answer
 
-# ---------------------------------------------------------------- peers
+    def open(self, sets):
+        self.process = subprocess.Popen(self.worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, bufsize=1)
+        self.info = {}
+        for name, queries in sets.items():
+            path = os.path.join(self.native.work, f"queries-{name}.fvecs")
+            write_vecs(path, queries)
+            self.info = self.ask({"op": "queries", "name": name, "path": path})
+        # V8 tiers the module up from Liftoff to TurboFan after some thousands of calls.
+        self.ask({"op": "warmup", "name": next(iter(sets)), "ef": 128, "searches": 3000})
+
+    def run(self, name, ef, repeat, ids):
+        answer = self.ask({"op": "pass", "name": name, "k": K, "ef": ef, "repeat": repeat, "ids": ids})
+        out = np.asarray(answer["ids"], dtype=np.int32).reshape(-1, K) if ids else None
+        return answer["seconds"], out
+
+    def close(self):
+        if self.process:
+            try:
+                self.ask({"op": "quit"})
+            except (RuntimeError, BrokenPipeError, ValueError):
+                pass
+            self.process.wait(timeout=60)
+            self.process = None
+
 
 class Peer:
-    """One library: build (single adds or one batch), then per ef one query per
-    call and one batch call."""
+    """One library from PyPI, in this process: build (single adds or one
+    batch), then passes of one batch call with one thread (the library loops
+    over the queries in C++, one after another)."""
 
     def __init__(self, ds):
         self.ds = ds
         self.index = None
 
-    def sweep(self, efs, warmup=100):
-        queries = self.ds["query"]
-        rows_1 = [queries[i:i + 1] for i in range(len(queries))]
-        out = {}
-        for round_ in range(-1, len(efs)):
-            ef = efs[max(round_, 0)]
-            self.set_ef(ef)
-            count = min(warmup, len(rows_1)) if round_ < 0 else len(rows_1)
-            one = self.one_query_function()
-            latencies = np.empty(count, dtype=np.int64)
-            results = [None] * count
-            clock = time.perf_counter_ns
-            start = clock()
-            for i in range(count):
-                a = clock()
-                r = one(rows_1[i])
-                b = clock()
-                latencies[i] = b - a
-                results[i] = r
-            seconds = (clock() - start) / 1e9
-            if round_ < 0:
-                continue
-            recall = recall_at_10([np.asarray(r).reshape(-1) for r in results], self.ds["gt"])
-            start = time.perf_counter()
-            batch = self.batch_query(queries)
-            batch_seconds = time.perf_counter() - start
-            batch_recall = recall_at_10(np.asarray(batch), self.ds["gt"])
-            latencies.sort()
-            out[max(ef, K)] = {"qps": count / seconds,
-                               "p50_us": nearest_rank(latencies, 0.50) / 1000,
-                               "p99_us": nearest_rank(latencies, 0.99) / 1000,
-                               "recall_at_10": recall, "qps_batch": count / batch_seconds,
-                               "recall_at_10_batch": batch_recall}
-        return out
+    def open(self, sets):
+        self.sets = sets
 
-    def call_overhead_us(self, calls=3000):
-        """Median µs of a k=1 query on a 1-vector index of the same kind: the
-        price of one call through the Python binding."""
-        saved = self.index
-        self.index = self.make_index(1)
-        self.add_batch(self.ds["base"][:1])
-        self.set_ef(1)
-        one = self.one_query_function(k=1)
-        q = self.ds["query"][:1]
-        for _ in range(200):
-            one(q)
-        times = np.empty(calls, dtype=np.int64)
-        clock = time.perf_counter_ns
-        for i in range(calls):
-            a = clock()
-            one(q)
-            times[i] = clock() - a
-        self.index = saved
-        return float(np.median(times)) / 1000
+    def run(self, name, ef, repeat, ids):
+        queries = self.sets[name]
+        self.set_ef(ef)
+        start = time.perf_counter()
+        for _ in range(repeat):
+            result = self.batch_query(queries)
+        seconds = time.perf_counter() - start
+        return seconds, (np.asarray(result, dtype=np.int64) if ids else None)
+
+    def close(self):
+        pass
 
     def build(self, mode):
         self.index = None
@@ -384,13 +430,6 @@ class Peer:
         seconds = time.perf_counter() - start
         grown = rss_bytes() - before
         return {"seconds": seconds, "rss_growth": grown}
-
-
-def nearest_rank(sorted_values, q):
-    if len(sorted_values) == 0:
-        return 0
-    rank = int(np.ceil(q * len(sorted_values)))
-    return float(sorted_values[min(max(rank, 1), len(sorted_values)) - 1])
 
 
 class Hnswlib(Peer):
@@ -420,10 +459,6 @@ class Hnswlib(Peer):
     def set_ef(self, ef):
         self.index.set_ef(ef)
 
-    def one_query_function(self, k=K):
-        knn = self.index.knn_query
-        return lambda q: knn(q, k=k, num_threads=1)[0]
-
     def batch_query(self, queries):
         return self.index.knn_query(queries, k=K, num_threads=1)[0]
 
@@ -434,7 +469,7 @@ class Hnswlib(Peer):
         os.remove(path)
         return size
 
-    call = "hnswlib.Index(space={space}).add_items / knn_query(q, k=10, num_threads=1), set_ef(ef)"
+    call = "hnswlib.Index(space={space}).add_items / knn_query(queries, k=10, num_threads=1), set_ef(ef)"
 
 
 class Faiss(Peer):
@@ -464,17 +499,14 @@ class Faiss(Peer):
     def set_ef(self, ef):
         self.index.hnsw.efSearch = ef
 
-    def one_query_function(self, k=K):
-        search = self.index.search
-        return lambda q: search(q, k)[1]
-
     def batch_query(self, queries):
         return self.index.search(queries, K)[1]
 
     def serialized_bytes(self, work):
         return int(self.lib.serialize_index(self.index).size)
 
-    call = "faiss.IndexHNSWFlat(d, 16, {space}).add / search(q, 10), hnsw.efSearch = ef, omp_set_num_threads(1)"
+    call = ("faiss.IndexHNSWFlat(d, 16, {space}).add / search(queries, 10), hnsw.efSearch = ef, "
+            "omp_set_num_threads(1)")
 
 
 class Usearch(Peer):
@@ -502,10 +534,6 @@ class Usearch(Peer):
     def set_ef(self, ef):
         self.index.expansion_search = ef
 
-    def one_query_function(self, k=K):
-        search = self.index.search
-        return lambda q: search(q[0], k, threads=1).keys
-
     def batch_query(self, queries):
         return self.index.search(queries, K, threads=1).keys
 
@@ -517,7 +545,7 @@ class Usearch(Peer):
         return size
 
     call = ("usearch.index.Index(metric='{space}', dtype='f32', connectivity=16, expansion_add=200).add / "
-            "search(q, 10, threads=1), expansion_search = ef")
+            "search(queries, 10, threads=1), expansion_search = ef")
 
 
 PEER_CLASSES = {"hnswlib": Hnswlib, "faiss": Faiss, "usearch": Usearch}
@@ -536,29 +564,19 @@ def library_versions():
 
 # ---------------------------------------------------------------- experiment
 
-def run_dataset(ds, args, engines, efs, out_records, build_repetitions):
-    load_arrays(ds)
-    work = os.path.join(args.work, ds["name"])
-    os.makedirs(work, exist_ok=True)
-    log(f"\n== {ds['label']}: {ds['n']} x {ds['dim']}, {ds['nq']} queries, metric {ds['metric']}")
-    me = " ".join(shlex.quote(a) for a in sys.argv)
-
-    native = EdgeVecNative(args.edgevec, ds, work)
-    wasm = EdgeVecWasm(args.node, args.dist, native) if "edgevec-wasm" in engines else None
-    peers = {name: PEER_CLASSES[name](ds) for name in PEERS if name in engines}
-
-    # Builds, alternating: every repetition builds each engine once (rotating
-    # the order); the goal pair (edgevec, hnswlib) gets --build-repetitions,
-    # the others one repetition (a 50k MiniLM build takes 20-40 s).
+def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds):
+    """Build times, alternating: every repetition builds each engine once
+    (rotating the order); the goal pair (edgevec, hnswlib, one add per vector)
+    gets `repetitions`, the others one (a 50k MiniLM build takes 15-40 s).
+    Each peer's single-add index is the one left for the search."""
     jobs = [("edgevec-native", "single")]
     for name in peers:
-        jobs += [(name, "single"), (name, "batch")]
+        jobs += ([(name, "batch")] if batch_builds else []) + [(name, "single")]
     builds = {job: [] for job in jobs}
-    for rep in range(build_repetitions):
-        todo = [j for j in jobs if rep == 0 or j[0] in ("edgevec-native", "hnswlib")]
-        todo = todo[rep % len(todo):] + todo[:rep % len(todo)]
-        # the single-add index of each peer must be the one left for the search
-        todo.sort(key=lambda j: j[1] == "single")
+    for rep in range(repetitions):
+        todo = [j for j in jobs if rep == 0 or j in (("edgevec-native", "single"), ("hnswlib", "single"))]
+        todo = paired.rotation(todo, rep)
+        todo.sort(key=lambda j: j[1] == "single")   # stable: batches first, so single-add indexes remain
         for engine, mode in todo:
             if engine == "edgevec-native":
                 result = native.build()
@@ -566,6 +584,7 @@ def run_dataset(ds, args, engines, efs, out_records, build_repetitions):
                 result = peers[engine].build(mode)
                 if mode == "single":
                     result["serialized_bytes"] = peers[engine].serialized_bytes(work)
+            result["repetition"] = rep
             builds[(engine, mode)].append(result)
             log(f"build {engine:<15} {mode:<6} rep {rep + 1}: {result['seconds']:.2f} s")
     # The wasm build once, after the native ones: it compares its index with the native file.
@@ -574,56 +593,159 @@ def run_dataset(ds, args, engines, efs, out_records, build_repetitions):
         builds[("edgevec-wasm", "single")] = [result]
         log(f"build {'edgevec-wasm':<15} {'single':<6}: {result['seconds']:.2f} s, "
             f"index {'identical to' if result['identical_to_native'] else 'DIFFERENT from'} the native file")
+    return builds
 
-    overhead = {}
-    for name, peer in peers.items():
-        overhead[name] = peer.call_overhead_us()
-        log(f"call overhead {name}: {overhead[name]:.2f} µs per k=1 query on a 1-vector index")
-    native_baseline = native.baseline_rss(work) if "edgevec-native" in engines else None
 
-    # Searches: every repetition runs each engine's whole ef sweep once, in an order that rotates.
-    order = [e for e in ENGINES if e in engines]
-    runs = {e: {} for e in order}
-    for rep in range(args.repetitions):
-        shift = rep % len(order)
-        for engine in order[shift:] + order[:shift]:
-            if engine == "edgevec-native":
-                rows = native.sweep(efs)
-            elif engine == "edgevec-wasm":
-                rows = wasm.sweep(efs)
-            else:
-                rows = peers[engine].sweep(efs)
-            for ef, row in rows.items():
-                runs[engine].setdefault(ef, []).append(row)
-        log(f"search repetition {rep + 1}/{args.repetitions} done")
+def recall_of(ids, gt):
+    return recall_at_10(ids, gt) if ids is not None else None
 
-    n = ds["n"]
-    common = {"experiment": "search", "dataset": ds["name"], "dataset_label": ds["label"], "n": n,
-              "dim": ds["dim"], "queries": ds["nq"], "k": K, "m": M, "ef_construction": EF_CONSTRUCTION,
-              "metric": ds["metric"], "threads": 1, "quick": bool(args.quick)}
+
+def tune(engines, gt, log_name):
+    """Recall of every engine on the tune queries over paired.TUNE_EFS, each
+    sweep stopping one ef after the highest target is reached."""
+    recalls = {}
+    for name, engine in engines.items():
+        recalls[name] = {}
+        above = 0
+        for ef in paired.TUNE_EFS:
+            _, ids = engine.run("tune", ef, 1, True)
+            recalls[name][ef] = recall_of(ids, gt)
+            if recalls[name][ef] >= max(paired.TARGETS):
+                above += 1
+                if above == 2:
+                    break
+        log(f"tune {log_name} {name:<15} " + " ".join(f"{ef}:{r:.3f}" for ef, r in recalls[name].items()))
+    return recalls
+
+
+def measure(engines, grid, gt, passes, min_pass_seconds):
+    """At each ef of the grid: one untimed pass per engine (warm-up, recall on
+    the report queries, and the repeat count that makes a pass last at least
+    min_pass_seconds), then `passes` timed passes, the engines' order rotating
+    every pass. Returns {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}."""
+    nq = len(gt)
+    out = {name: {} for name in engines}
+    names = list(engines)
+    for ef in grid:
+        for name in names:
+            seconds, ids = engines[name].run("report", ef, 1, True)
+            repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
+            out[name][ef] = {"recall": recall_of(ids, gt), "repeat": repeat, "qps": []}
+        for p in range(passes):
+            for name in paired.rotation(names, p):
+                cell = out[name][ef]
+                seconds, _ = engines[name].run("report", ef, cell["repeat"], False)
+                cell["qps"].append(nq * cell["repeat"] / seconds)
+        log(f"ef {ef:>4}: " + ",  ".join(
+            f"{n} {out[n][ef]['recall']:.4f} {statistics.median(out[n][ef]['qps']):,.0f} q/s" for n in names))
+    return out
+
+
+def run_dataset(ds, args, engine_names, out_records, build_repetitions):
+    load_arrays(ds)
+    work = os.path.join(args.work, ds["name"])
+    os.makedirs(work, exist_ok=True)
+    tune_rows, report_rows = paired.split_queries(ds["nq"])
+    log(f"\n== {ds['label']}: {ds['n']} x {ds['dim']}, {ds['nq']} queries (rows {tune_rows.start}-"
+        f"{tune_rows.stop - 1} tune the ef grid, rows {report_rows.start}-{report_rows.stop - 1} are reported), "
+        f"metric {ds['metric']}")
+    me = " ".join(shlex.quote(a) for a in sys.argv)
+
+    native = EdgeVecNative(args.edgevec, args.dist, ds, work)
+    wasm = EdgeVecWasm(args.node, args.dist, native) if "edgevec-wasm" in engine_names else None
+    peers = {name: PEER_CLASSES[name](ds) for name in PEERS if name in engine_names}
+    builds = run_builds(ds, native, wasm, peers, build_repetitions, work,
+                        ds["name"] in args.batch_build_datasets.split(","))
+    search_peak, baseline_peak = native.search_peak_rss()
+
+    sets = {"tune": ds["query"][tune_rows.start:tune_rows.stop],
+            "report": ds["query"][report_rows.start:report_rows.stop]}
+    gt_tune, gt_report = ds["gt"][tune_rows.start:tune_rows.stop], ds["gt"][report_rows.start:report_rows.stop]
+    engines = {"edgevec-native": native}
+    if wasm:
+        engines["edgevec-wasm"] = wasm
+    engines.update(peers)
+    try:
+        for engine in engines.values():
+            engine.open(sets)
+        for engine in engines.values():     # pages the index in; JIT and caches warm
+            engine.run("tune", 64, 1, False)
+        tune_recalls = tune(engines, gt_tune, ds["name"])
+        grid = paired.measurement_grid(tune_recalls)
+        log(f"ef grid (from the tune queries): {grid}")
+        measured = measure(engines, grid, gt_report, args.passes, args.min_pass_seconds)
+    finally:
+        for engine in engines.values():
+            engine.close()
+
+    common = {"experiment": "search", "dataset": ds["name"], "dataset_label": ds["label"], "n": ds["n"],
+              "dim": ds["dim"], "queries": ds["nq"], "tune_queries": [tune_rows.start, tune_rows.stop],
+              "report_queries": [report_rows.start, report_rows.stop], "k": K, "m": M,
+              "ef_construction": EF_CONSTRUCTION, "metric": ds["metric"], "threads": 1, "quick": bool(args.quick)}
     if "generator" in ds:
         common["generator"] = ds["generator"]
+    build_records = build_records_of(ds, builds, common, native, wasm, peers, me, search_peak, baseline_peak,
+                                     getattr(wasm, "info", {}))
+    out_records.extend(build_records.values())
 
-    def med(values):
-        values = [v for v in values if v is not None]
-        return statistics.median(values) if values else None
+    for name in engines:
+        for ef in grid:
+            cell = measured[name][ef]
+            s = paired.spread(cell["qps"])
+            out_records.append(dict(common, kind="curve", engine=name, ef=ef, recall_at_10=cell["recall"],
+                                    recall_tune=tune_recalls[name].get(ef), qps=s["median"], qps_low=s["low"],
+                                    qps_high=s["high"], qps_runs=[round(q, 1) for q in cell["qps"]],
+                                    passes=len(cell["qps"]), repeat=cell["repeat"]))
+    per_pass = {name: {t: paired.per_pass_at({ef: measured[name][ef]["recall"] for ef in grid},
+                                             {ef: measured[name][ef]["qps"] for ef in grid}, t)
+                       for t in paired.TARGETS} for name in engines}
+    for name in engines:
+        for t in paired.TARGETS:
+            s = paired.spread(per_pass[name][t])
+            out_records.append(dict(common, kind="at_recall", engine=name, target=t, reached=s is not None,
+                                    **({"qps": s["median"], "qps_low": s["low"], "qps_high": s["high"],
+                                        "passes": s["count"]} if s else {})))
+    pairs = [("edgevec-native", other) for other in engines if other != "edgevec-native"]
+    pairs += [("edgevec-wasm", other) for other in peers if wasm]
+    for a, b in pairs:
+        for t in paired.TARGETS:
+            ratios = paired.paired_ratios(per_pass[a][t], per_pass[b][t])
+            s = paired.spread(ratios)
+            out_records.append(dict(common, kind="paired", measure="qps", a=a, b=b, target=t,
+                                    **({"ratio": s["median"], "low": s["low"], "high": s["high"], "q1": s["q1"],
+                                        "q3": s["q3"], "passes": s["count"], "runs": [round(r, 4) for r in ratios]}
+                                       if s else {"ratio": None})))
+    # Build time of the goal pair, paired by repetition.
+    ours, theirs = builds[("edgevec-native", "single")], builds.get(("hnswlib", "single"), [])
+    ratios = [x["seconds"] / y["seconds"] for x, y in zip(ours, theirs)]
+    s = paired.spread(ratios)
+    if s:
+        out_records.append(dict(common, kind="paired", measure="build_seconds", a="edgevec-native", b="hnswlib",
+                                target=None, ratio=s["median"], low=s["low"], high=s["high"], q1=s["q1"],
+                                q3=s["q3"], passes=s["count"], runs=[round(r, 4) for r in ratios]))
+    print_summary(ds, engines, grid, measured, out_records)
 
-    # Build records.
-    build_summary = {}
+
+def build_records_of(ds, builds, common, native, wasm, peers, me, search_peak, baseline_peak, wasm_info):
+    n = ds["n"]
+    records = {}
     for (engine, mode), results in builds.items():
         if not results:
             continue
-        seconds = med([r["seconds"] for r in results])
+        seconds = statistics.median(r["seconds"] for r in results)
         record = dict(common, kind="build", engine=engine, ef=None, build_mode=mode, build_seconds=seconds,
-                      build_runs=[r["seconds"] for r in results],
-                      us_per_insert=seconds / n * 1e6)
+                      build_runs=[r["seconds"] for r in results], us_per_insert=seconds / n * 1e6)
         if engine == "edgevec-native":
             record["bytes_per_vector"] = results[-1]["file_bytes"] / n
             record["bytes_per_vector_source"] = "index file size / n"
-            record["build_peak_rss_bytes"] = med([r["peak_rss"] for r in results])
+            record["build_peak_rss_bytes"] = statistics.median(r["peak_rss"] or 0 for r in results) or None
             record["memory_bytes_per_vector"] = results[-1]["index_memory_bytes"] / n
             record["memory_source"] = ("memory the index holds after `edgevec build` (`allocatedBytes`: vectors, "
                                        "graph, search scratch) / n")
+            record["search_peak_rss_bytes"] = search_peak
+            record["baseline_peak_rss_bytes"] = baseline_peak
+            record["search_peak_bytes_per_vector"] = ((search_peak - baseline_peak) / n
+                                                      if search_peak and baseline_peak else None)
             record["reserves_capacity"] = True
             record["command"] = shlex.join(native.build_command())
         elif engine == "edgevec-wasm":
@@ -634,92 +756,39 @@ def run_dataset(ds, args, engines, efs, out_records, build_repetitions):
             record["identical_to_native"] = results[-1]["identical_to_native"]
             record["reserves_capacity"] = True
             record["node"] = results[-1].get("node")
+            record["load_seconds"] = wasm_info.get("load_seconds")
+            # dlmalloc keeps the freed copy of the file's bytes.
+            record["load_memory_bytes_per_vector"] = (wasm_info["memory_bytes"] / n
+                                                      if wasm_info.get("memory_bytes") else None)
             record["command"] = shlex.join(wasm.build_command())
         else:
             peer = peers[engine]
             if mode == "single":
                 record["bytes_per_vector"] = results[-1]["serialized_bytes"] / n
                 record["bytes_per_vector_source"] = "serialized index size / n"
-            record["memory_bytes_per_vector"] = med([r["rss_growth"] for r in results]) / n
+            record["memory_bytes_per_vector"] = statistics.median(r["rss_growth"] for r in results) / n
             record["memory_source"] = "growth of the Python process RSS while building / n"
             what = "one add call per vector" if mode == "single" else "one add call with all vectors"
             record["command"] = f"{me}  # {peer.call.format(space=peer.space)}; {what}"
-            record["call_overhead_us"] = overhead[engine]
-        build_summary[(engine, mode)] = record
-        out_records.append(record)
-
-    # Curve records.
-    for engine in order:
-        for ef in sorted(runs[engine]):
-            samples = runs[engine][ef]
-            record = dict(common, kind="curve", engine=engine, ef=ef,
-                          recall_at_10=med([s["recall_at_10"] for s in samples]),
-                          qps=med([s["qps"] for s in samples]),
-                          p50_us=med([s["p50_us"] for s in samples]),
-                          p99_us=med([s["p99_us"] for s in samples]),
-                          qps_runs=[round(s["qps"], 1) for s in samples],
-                          repetitions=len(samples), build_mode="single")
-            if engine == "edgevec-native":
-                b = build_summary[("edgevec-native", "single")]
-                record.update(build_seconds=b["build_seconds"], bytes_per_vector=b["bytes_per_vector"],
-                              search_peak_rss_bytes=med([s["peak_rss"] for s in samples]),
-                              baseline_peak_rss_bytes=native_baseline,
-                              memory_bytes_per_vector=b["memory_bytes_per_vector"], memory_source=b["memory_source"])
-                # A peak while loading: the file's bytes and the index are both in memory.
-                record["search_peak_bytes_per_vector"] = (
-                    (record["search_peak_rss_bytes"] - native_baseline) / n
-                    if record["search_peak_rss_bytes"] and native_baseline else None)
-                record["command"] = shlex.join(native.search_command(efs))
-            elif engine == "edgevec-wasm":
-                b = build_summary[("edgevec-wasm", "single")]
-                record.update(build_seconds=b["build_seconds"], bytes_per_vector=b["bytes_per_vector"],
-                              load_seconds=med([s["load_seconds"] for s in samples]),
-                              memory_bytes_per_vector=b["memory_bytes_per_vector"], memory_source=b["memory_source"],
-                              # dlmalloc keeps the freed copy of the file's bytes.
-                              load_memory_bytes_per_vector=samples[0]["memory_bytes"] / n,
-                              process_peak_rss_bytes=med([s["peak_rss"] for s in samples]),
-                              node=samples[0].get("node"))
-                record["command"] = shlex.join(wasm.search_command(efs))
-                record["note"] = ("searches the index file the native CLI built, loaded with EdgeVec.loadFile; "
-                                  "build_seconds is the wasm build of the same index")
-            else:
-                b = build_summary[(engine, "single")]
-                peer = peers[engine]
-                record.update(build_seconds=b["build_seconds"], bytes_per_vector=b["bytes_per_vector"],
-                              build_seconds_batch=build_summary[(engine, "batch")]["build_seconds"],
-                              memory_bytes_per_vector=b["memory_bytes_per_vector"],
-                              memory_source=b["memory_source"],
-                              qps_batch=med([s["qps_batch"] for s in samples]),
-                              recall_at_10_batch=med([s["recall_at_10_batch"] for s in samples]),
-                              call_overhead_us=overhead[engine])
-                record["command"] = (f"{me}  # {peer.call.format(space=peer.space)}; one query per call, "
-                                     f"then one call with all queries (qps_batch)")
-            out_records.append(record)
-
-    print_summary(ds, order, runs, build_summary, overhead)
+        records[(engine, mode)] = record
+    return records
 
 
-def print_summary(ds, order, runs, build_summary, overhead):
-    print(f"\n{ds['label']} ({ds['n']:,} x {ds['dim']}, {ds['nq']} queries, {ds['metric']}): "
-          f"recall@10 / queries/s (median of runs, one query per call)")
-    efs = sorted({ef for e in order for ef in runs[e]})
-    header = f"{'ef':>5} " + " ".join(f"{e:>22}" for e in order)
-    print(header)
-    for ef in efs:
-        cells = []
-        for e in order:
-            samples = runs[e].get(ef)
-            if not samples:
-                cells.append(f"{'-':>22}")
-                continue
-            r = statistics.median(s["recall_at_10"] for s in samples)
-            q = statistics.median(s["qps"] for s in samples)
-            cells.append(f"{r:>8.4f} {q:>13,.0f}")
+def print_summary(ds, engines, grid, measured, records):
+    print(f"\n{ds['label']} ({ds['n']:,} x {ds['dim']}, {ds['metric']}): recall@10 / queries/s on the report "
+          f"queries (median of passes, one thread)")
+    print(f"{'ef':>5} " + " ".join(f"{e:>22}" for e in engines))
+    for ef in grid:
+        cells = [f"{measured[e][ef]['recall']:>8.4f} {statistics.median(measured[e][ef]['qps']):>13,.0f}"
+                 for e in engines]
         print(f"{ef:>5} " + " ".join(cells))
-    print("build (single thread, median s):  " + ",  ".join(
-        f"{e} {m} {r['build_seconds']:.2f}" for (e, m), r in build_summary.items()))
-    if overhead:
-        print("Python call overhead per query (µs):  " + ",  ".join(f"{e} {v:.2f}" for e, v in overhead.items()))
+    print("paired q/s ratios at recall@10 (median of per-pass ratios [range]):")
+    for r in records:
+        if r.get("kind") == "paired" and r["dataset"] == ds["name"]:
+            at = f"recall {r['target']:.2f}" if r["target"] is not None else "build time"
+            value = (f"{r['ratio']:.3f} [{r['low']:.3f}-{r['high']:.3f}] over {r['passes']}"
+                     if r["ratio"] is not None else "not bracketed by both")
+            print(f"  {r['a']} / {r['b']} at {at}: {value}")
 
 
 RUN_TMP = None
@@ -735,20 +804,27 @@ def main():
     parser.add_argument("--work", default=os.path.join(ROOT, ".build-work", "search"))
     parser.add_argument("--out", default=os.path.join(ROOT, ".build-work", "report", "search.jsonl"))
     parser.add_argument("--quick", action="store_true",
-                        help="MiniLM smoke subset, 10k synthetic vectors, ef 10,16,32,64,128")
-    parser.add_argument("--repetitions", type=int, default=5, help="search sweeps per engine (alternating)")
+                        help="MiniLM smoke subset, 10k synthetic vectors, 3 passes")
+    parser.add_argument("--passes", type=int, help="timed passes per engine and ef (default 7, --quick 3)")
+    parser.add_argument("--min-pass-seconds", type=float, default=0.1,
+                        help="a pass repeats the report queries until it lasts about this long")
     parser.add_argument("--build-repetitions", type=int, default=3,
                         help="builds of edgevec and hnswlib (the goal pair); other peers build once per mode")
     parser.add_argument("--synthetic-build-repetitions", type=int, default=1,
                         help="--build-repetitions for the synthetic set (a 100k build takes 30-50 s)")
+    parser.add_argument("--batch-build-datasets", default="minilm",
+                        help="data sets on which the peers also build with one add call for all vectors "
+                             "(comma-separated; default minilm)")
     parser.add_argument("--synthetic-n", type=int, help="default 100000, 10000 with --quick")
     parser.add_argument("--synthetic-queries", type=int, default=1000)
-    parser.add_argument("--efs", help="comma-separated ef values")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--datasets", default="minilm,synthetic128")
     args = parser.parse_args()
 
-    efs = [int(x) for x in args.efs.split(",")] if args.efs else (QUICK_EFS if args.quick else FULL_EFS)
+    if args.passes is None:
+        args.passes = 3 if args.quick else 7
+    if args.passes < 1:
+        parser.error("--passes must be at least 1")
     engines = [e for e in args.engines.split(",") if e]
     unknown = set(engines) - set(ENGINES)
     if unknown:
@@ -785,11 +861,12 @@ def main():
         else:
             parser.error(f"unknown data set {name}")
         reps = args.build_repetitions if name == "minilm" else args.synthetic_build_repetitions
-        run_dataset(ds, args, engines, efs, records, reps)
+        run_dataset(ds, args, engines, records, reps)
         gc.collect()
 
     meta = {"experiment": "search", "kind": "meta", "versions": library_versions(),
-            "engines": engines, "efs": efs, "repetitions": args.repetitions,
+            "engines": engines, "targets": list(paired.TARGETS), "tune_efs": list(paired.TUNE_EFS),
+            "passes": args.passes, "min_pass_seconds": args.min_pass_seconds,
             "build_repetitions": args.build_repetitions,
             "synthetic_build_repetitions": args.synthetic_build_repetitions, "quick": bool(args.quick),
             "seconds": time.time() - started, "command": " ".join(shlex.quote(a) for a in sys.argv),
