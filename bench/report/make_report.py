@@ -23,6 +23,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "search"))
+import paired  # noqa: E402  (bench/search/paired.py: per-pass ratios and their spread)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PEERS = ("hnswlib", "faiss", "usearch")
@@ -304,27 +307,31 @@ def goal(gid, text, measured, met, detail, value=None, threshold=None):
 
 
 def paired_ratio(a, b, key="repetitions"):
-    """Median over repetitions of a[r] / b[r]: both cells ran in the same
-    repetition, close in time, so a machine that drifts between fast and slow
-    phases moves both sides together. A cross-check of the ratio of medians."""
+    """Median over repetitions of a[r] / b[r] (a paired.spread dict with the
+    range), or None: both cells ran in the same repetition, close in time, so a
+    machine that drifts between fast and slow phases moves both sides together."""
     ra, rb = a.get(key) or [], b.get(key) or []
     if not isinstance(ra, list) or not isinstance(rb, list) or len(ra) != len(rb):
         return None  # not from the same repetitions (e.g. pooled from different runs)
-    ratios = [x / y for x, y in zip(ra, rb) if y]
-    return statistics.median(ratios) if ratios else None
+    return paired.spread(paired.paired_ratios(ra, rb))
 
 
-def ratio_detail(cell, value, paired):
-    """A goal's detail entry for one cell: its ratio of medians and paired ratio."""
-    return {"cell": cell, "ratio": round(value, 3), "paired_ratio": None if paired is None else round(paired, 3)}
+def cell_ratio(a, b):
+    """a ÷ b for two insert cells: (value, paired spread or None). The value is
+    the median of per-repetition ratios where the cells ran in the same
+    repetitions, else the ratio of their medians."""
+    p = paired_ratio(a, b)
+    return (p["median"] if p else a["median_us_per_vector"] / b["median_us_per_vector"]), p
 
 
-def paired_summary(values):
-    values = [v for v in values if v is not None]
-    if not values:
-        return ""
-    return (f"; paired per repetition (median of each repetition's ratio): worst {max(values):.2f}, "
-            f"median {statistics.median(values):.2f}")
+def ratio_text(value, p):
+    return f"{value:.2f}" + (f" ({p['low']:.2f}–{p['high']:.2f})" if p else " (unpaired)")
+
+
+def ratio_detail(cell, value, p):
+    """A goal's detail entry for one cell: its ratio and, when paired, the range over repetitions."""
+    return {"cell": cell, "ratio": round(value, 3), "paired": p is not None,
+            "low": p and round(p["low"], 3), "high": p and round(p["high"], 3)}
 
 
 def evaluate_goals(insert, search, quick, allocs=None):
@@ -343,9 +350,8 @@ def evaluate_goals(insert, search, quick, allocs=None):
                 batch = biggest_batch(idx, target, allocator, data, n)
                 if single and batch:
                     inter = (single.get("interleaved") or {}).get("ratio")
-                    rows.append((f"{target}:{allocator} {data} n={n}",
-                                 single["median_us_per_vector"] / batch["median_us_per_vector"],
-                                 paired_ratio(single, batch), inter, batch["api"]))
+                    rows.append((f"{target}:{allocator} {data} n={n}", *cell_ratio(single, batch), inter,
+                                 batch["api"]))
     if rows:
         judge_interleaved = all(x[3] is not None for x in rows)
         verdict = (lambda x: x[3]) if judge_interleaved else (lambda x: x[1])
@@ -354,13 +360,11 @@ def evaluate_goals(insert, search, quick, allocs=None):
         if judge_interleaved:
             measured = (f"single ÷ batch100, interleaved in chunks of 100: worst {worst[3]:.3f} ({worst[0]}), "
                         f"median {statistics.median(x[3] for x in rows):.3f} over {len(rows)} cells; "
-                        f"the separate cells' ratio of medians: worst {worst_cells[1]:.2f} ({worst_cells[0]} "
-                        f"÷ {worst_cells[4]}), "
-                        f"median {statistics.median(x[1] for x in rows):.2f}{paired_summary(x[2] for x in rows)}")
+                        f"the separate cells, paired per repetition: worst {ratio_text(*worst_cells[1:3])} "
+                        f"({worst_cells[0]} ÷ {worst_cells[4]}), median {statistics.median(x[1] for x in rows):.2f}")
         else:
-            measured = (f"single ÷ batch: worst {worst[1]:.2f} ({worst[0]} ÷ {worst[4]}), median "
-                        f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells"
-                        f"{paired_summary(x[2] for x in rows)}")
+            measured = (f"single ÷ batch, paired per repetition: worst {ratio_text(*worst[1:3])} ({worst[0]} ÷ "
+                        f"{worst[4]}), median {statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells")
         detail = [dict(ratio_detail(f"{c} (÷{api})", v, p), interleaved_ratio=i) for c, v, p, i, api in rows]
         goals.append(goal("wasm-single-vs-batch", "wasm single insert ≤ 1.05 × wasm batch per vector",
                           measured, all(verdict(x) <= 1.05 for x in rows), detail,
@@ -380,18 +384,17 @@ def evaluate_goals(insert, search, quick, allocs=None):
                 native = idx.get(("native-swift", same_allocator(allocator), batch["api"], data, n))
                 if native:
                     rows.append((f"{target}:{allocator} vs native-swift:{same_allocator(allocator)} {batch['api']} "
-                                 f"{data} n={n}", batch["median_us_per_vector"] / native["median_us_per_vector"],
-                                 data, paired_ratio(batch, native)))
+                                 f"{data} n={n}", *cell_ratio(batch, native), data))
     if rows:
         worst = max(rows, key=lambda x: x[1])
-        per_data = "; ".join(f"{d}: {min(x[1] for x in rows if x[2] == d):.2f}–"
-                             f"{max(x[1] for x in rows if x[2] == d):.2f}" for d in sorted({x[2] for x in rows}))
+        per_data = "; ".join(f"{d}: {min(x[1] for x in rows if x[3] == d):.2f}–"
+                             f"{max(x[1] for x in rows if x[3] == d):.2f}" for d in sorted({x[3] for x in rows}))
         goals.append(goal("wasm-batch-vs-native", "wasm batch ≤ 1.5 × native per vector (same allocator)",
-                          f"wasm ÷ native: worst {worst[1]:.2f} ({worst[0]}), median "
-                          f"{statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells; "
-                          f"range per data set: {per_data}{paired_summary(x[3] for x in rows)}",
+                          f"wasm ÷ native, paired per repetition: worst {ratio_text(*worst[1:3])} ({worst[0]}), "
+                          f"median {statistics.median(x[1] for x in rows):.2f} over {len(rows)} cells; "
+                          f"cells per data set: {per_data}",
                           all(x[1] <= 1.5 for x in rows),
-                          [ratio_detail(c, v, p) for c, v, _, p in rows],
+                          [ratio_detail(c, v, p) for c, v, p, _ in rows],
                           value=worst[1], threshold=1.5))
     else:
         goals.append(goal("wasm-batch-vs-native", "wasm batch ≤ 1.5 × native per vector (same allocator)",
@@ -404,32 +407,36 @@ def evaluate_goals(insert, search, quick, allocs=None):
             ours = idx.get(("native-swift", allocator, "single", data, n))
             peer = idx.get(("hnswlib", "n/a", "single", data, n))
             if ours and peer:
-                rows.append((allocator, f"native-swift:{allocator} {data} n={n}",
-                             ours["median_us_per_vector"] / peer["median_us_per_vector"]))
-    detail = [{"cell": c, "ratio": round(v, 3)} for _, c, v in rows]
-    # The search experiment's builds are single inserts too (system malloc, one add per vector on both sides).
+                rows.append((allocator, f"native-swift:{allocator} {data} n={n}", *cell_ratio(ours, peer)))
+    detail = [ratio_detail(c, v, p) for _, c, v, p in rows]
+    # The search experiment's builds are single inserts too (system malloc, one add per vector on both sides),
+    # alternated and paired per repetition.
     build_rows = []
+    pairs = paired_records(search or [], "build_seconds")
     for dataset, per in builds(search or []).items():
         ours_b, peer_b = per.get(("edgevec-native", "single")), per.get(("hnswlib", "single"))
         if ours_b and peer_b:
             label = (f"search-experiment build, {ours_b.get('dataset_label', dataset)} "
                      f"(n={ours_b['n']:,}, {ours_b['dim']}-d {ours_b['metric']})")
-            build_rows.append((label, ours_b["build_seconds"] / peer_b["build_seconds"]))
-            detail.append({"cell": label, "ratio": round(build_rows[-1][1], 3)})
-    system_rows = [v for a, _, v in rows if a == "system"] + [v for _, v in build_rows]
+            r = pairs.get(dataset, {}).get(("edgevec-native", "hnswlib", None))
+            p = {"median": r["ratio"], "low": r["low"], "high": r["high"]} if r else None
+            build_rows.append(("system", label, p["median"] if p else ours_b["build_seconds"] / peer_b["build_seconds"],
+                               p))
+            detail.append(ratio_detail(label, *build_rows[-1][2:]))
+    system_rows = [x for x in rows + build_rows if x[0] == "system"]
     if system_rows:
-        worst = max(system_rows)
-        others = {a: max(v for b, _, v in rows if b == a) for a in {a for a, _, _ in rows}}
+        worst = max(system_rows, key=lambda x: x[2])
+        others = {a: max((x for x in rows if x[0] == a), key=lambda x: x[2]) for a in {x[0] for x in rows}}
         parts = []
         if rows:
-            parts.append("insert matrix, native-swift ÷ hnswlib single, worst per allocator: "
-                         + ", ".join(f"{a} {v:.2f}" for a, v in sorted(others.items())))
+            parts.append("insert matrix, native-swift ÷ hnswlib single, paired per repetition, worst per allocator: "
+                         + ", ".join(f"{a} {ratio_text(*x[2:])}" for a, x in sorted(others.items())))
         if build_rows:
             parts.append("search-experiment builds (one add per vector, system malloc): "
-                         + ", ".join(f"{label.split(', ', 1)[1]} {v:.2f}" for label, v in build_rows))
+                         + ", ".join(f"{label.split(', ', 1)[1]} {ratio_text(v, p)}" for _, label, v, p in build_rows))
         goals.append(goal("native-single-vs-hnswlib", "native single insert ≤ 0.8 × hnswlib's per insert",
-                          f"worst {worst:.2f} (system malloc, every cell); " + "; ".join(parts),
-                          all(v <= 0.8 for v in system_rows), detail, value=worst, threshold=0.8))
+                          f"worst {ratio_text(*worst[2:])} (system malloc, every cell); " + "; ".join(parts),
+                          all(x[2] <= 0.8 for x in system_rows), detail, value=worst[2], threshold=0.8))
     else:
         goals.append(goal("native-single-vs-hnswlib", "native single insert ≤ 0.8 × hnswlib's per insert",
                           "not measured", None, detail))
@@ -683,7 +690,9 @@ def insert_sections(insert, insert_path, charts=()):
           "(growth steps and arena chunks included), counted in one untimed run per cell from an empty index: "
           "wasm with the allocation-counter build, natively under an LD_PRELOAD counter "
           "(`bench/report/malloc_count.c`; jemalloc's mallocx included); `–` where not counted (the peers); "
-          "peak memory; `÷ best peer`: against the fastest of hnswlib, faiss and usearch with the same kind of "
+          "peak memory; ratios are medians of per-repetition ratios with their range (the cells of a repetition "
+          "ran minutes apart at most); `÷ best peer`: against the fastest of hnswlib, faiss and usearch with the "
+          "same kind of "
           "API (single against single, any batch against the peers' one-call batch), same data and n; "
           "`÷ native`: against native-swift with the same allocator (wasm dlmalloc against native system "
           "malloc) and API. Allocators: natively glibc malloc (`system`), jemalloc and the bump arena; in wasm "
@@ -711,8 +720,8 @@ def insert_sections(insert, insert_path, charts=()):
                          fmt(r.get("allocs_per_insert"), 3),
                          fmt(allocated / 1048576 if allocated is not None else None, 1),
                          fmt(r["peak_bytes"] / 1048576 if r.get("peak_bytes") else None, 1),
-                         (fmt(ratio(us, peer["median_us_per_vector"])) + f" ({peer['target']})") if peer else "–",
-                         fmt(ratio(us, native["median_us_per_vector"])) if native and r["target"] not in PEERS
+                         (ratio_text(*cell_ratio(r, peer)) + f" {peer['target']}") if peer and us else "–",
+                         ratio_text(*cell_ratio(r, native)) if native and us and r is not native
                          else "–"])
         md.append(f"#### {data} data, n = {n:,}\n")
         md.append(md_table(["target", "allocator", "API", "µs/vector", "allocs/insert", "MiB allocated", "peak MiB",
@@ -800,18 +809,40 @@ def search_conclusions(search):
     return out
 
 
-def conclusions(insert, search, goals):
-    """Plain statements computed from the data; each says how sure it is."""
+def summary(insert, search, goals):
+    """The report's first section: a few plain sentences, each with its figure and its spread."""
     out = search_conclusions(search)
-    out += ["", "What the data says about the published 8.5× wasm slowdown (single inserts in wasm against "
-            "native):\n"]
+    _, total, boundary, alloc_ratio, compute, _ = insert_factors(insert)
+    inter = [r["interleaved"]["ratio"] for r in insert or [] if r.get("target") == "wasm-node" and r.get("interleaved")]
+
+    def span(rows):
+        vals = [r[-1] if isinstance(r, tuple) else r for r in rows]
+        return f"{statistics.median(vals):.2f} (median of {len(vals)} cells, {min(vals):.2f}–{max(vals):.2f})"
+    if total:
+        out.append(f"- **The seed question**: a single insert in wasm (Node) takes {span(total)} × the native one, "
+                   "not 8.5×. "
+                   + (f"One call per vector costs {span(inter)} × the same inserts in batches (interleaved in one "
+                      "process), " if inter else
+                      f"One call per vector costs {span(boundary)} × the same inserts in batches, " if boundary else "")
+                   + (f"dlmalloc {span(alloc_ratio)} × the bump arena; " if alloc_ratio else "")
+                   + (f"what remains is compute: wasm batch ÷ native batch {span(compute)}." if compute else ""))
+    judged = [g for g in goals if g["met"] is not None]
+    if judged:
+        missed = [g for g in judged if not g["met"]]
+        out.append(f"- **Goals of issue 4**: {len(judged) - len(missed)} of {len(judged)} met"
+                   + ("; not met: " + "; ".join(f"{g['goal']} (measured {g['value']:.2f})" if g.get("value")
+                                                 is not None else g["goal"] for g in missed) if missed else "")
+                   + ". Search and build ratios above are medians of ratios paired within a pass or repetition, "
+                   "with their range; the wasm ratios are medians over cells, with the cells' range.")
+    return "\n".join(out) + "\n"
+
+
+def insert_factors(insert):
+    """The ratios that take the wasm slowdown apart, per (data, n[, allocator]) cell of wasm-node, each the
+    median of per-repetition ratios: total (wasm single ÷ native single), boundary (wasm single ÷ wasm batch),
+    compute (wasm batch ÷ native batch), alloc_ratio (dlmalloc ÷ arena in wasm), arena_native (system ÷ arena
+    natively)."""
     idx = insert_index(insert or [])
-    c = curves(search or [])
-
-    def med(values):
-        values = [v for v in values if v is not None]
-        return statistics.median(values) if values else None
-
     cells = sorted({(r["data"], r["n"]) for r in insert or []})
     total, boundary, alloc_ratio, compute, arena_native = [], [], [], [], []
     for data, n in cells:
@@ -821,19 +852,33 @@ def conclusions(insert, search, goals):
             nat_single = idx.get(("native-swift", same_allocator(allocator), "single", data, n))
             nat_batch = idx.get(("native-swift", same_allocator(allocator), batch["api"], data, n)) if batch else None
             if single and nat_single:
-                total.append((data, n, allocator, single["median_us_per_vector"] / nat_single["median_us_per_vector"]))
+                total.append((data, n, allocator, cell_ratio(single, nat_single)[0]))
             if single and batch:
-                boundary.append((data, n, allocator, single["median_us_per_vector"] / batch["median_us_per_vector"]))
+                boundary.append((data, n, allocator, cell_ratio(single, batch)[0]))
             if batch and nat_batch:
-                compute.append((data, n, allocator, batch["median_us_per_vector"] / nat_batch["median_us_per_vector"]))
+                compute.append((data, n, allocator, cell_ratio(batch, nat_batch)[0]))
         d = idx.get(("wasm-node", "dlmalloc", "single", data, n))
         a = idx.get(("wasm-node", "arena", "single", data, n))
         if d and a:
-            alloc_ratio.append((data, n, d["median_us_per_vector"] / a["median_us_per_vector"]))
+            alloc_ratio.append((data, n, cell_ratio(d, a)[0]))
         ns = idx.get(("native-swift", "system", "single", data, n))
         na = idx.get(("native-swift", "arena", "single", data, n))
         if ns and na:
-            arena_native.append((data, n, ns["median_us_per_vector"] / na["median_us_per_vector"]))
+            arena_native.append((data, n, cell_ratio(ns, na)[0]))
+
+    return cells, total, boundary, alloc_ratio, compute, arena_native
+
+
+def conclusions(insert, search, goals):
+    """Plain statements computed from the data; each says how sure it is."""
+    out = ["What the data says about the published 8.5× wasm slowdown (single inserts in wasm against native):\n"]
+    idx = insert_index(insert or [])
+
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    cells, total, boundary, alloc_ratio, compute, arena_native = insert_factors(insert)
 
     search_ratio = []   # (dataset, target, native ÷ wasm q/s at that recall, paired per pass)
     for dataset, pairs in paired_records(search or []).items():
@@ -935,9 +980,9 @@ def conclusions(insert, search, goals):
         sse = idx.get(("native-swift-sse", "system", batch["api"], data, n)) if batch else None
         best = idx.get(("native-swift", "system", batch["api"], data, n)) if batch else None
         if batch and sse:
-            width.append((data, n, batch["median_us_per_vector"] / sse["median_us_per_vector"]))
+            width.append((data, n, cell_ratio(batch, sse)[0]))
         if sse and best:
-            narrow.append((data, n, sse["median_us_per_vector"] / best["median_us_per_vector"]))
+            narrow.append((data, n, cell_ratio(sse, best)[0]))
     if width:
         per_data = "; ".join(f"{d}: {min(r[2] for r in width if r[0] == d):.2f}–"
                              f"{max(r[2] for r in width if r[0] == d):.2f}" for d in sorted({r[0] for r in width}))
@@ -1055,7 +1100,7 @@ def main():
           *([f"Total wall time: {wall:.0f} s\n"] if wall is not None else []),
           *([charts_note] if charts_note else []),
           "## Conclusions\n",
-          conclusions(insert, search, goals),
+          summary(insert, search, goals),
           "## Machine\n",
           md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
                               ["SIMD", machine["simd"] or "?"],
@@ -1102,7 +1147,9 @@ def main():
           "not mean the same recall).\n",
           search_md,
           "## Insert matrix\n", insert_md,
-          "### Native allocation calls per insert\n" if allocs_md else "", allocs_md]
+          "### Native allocation calls per insert\n" if allocs_md else "", allocs_md,
+          "## Analysis: the published 8.5× wasm slowdown\n",
+          conclusions(insert, search, goals)]
     if args.note:
         md.append("## Notes\n")
         md.extend(f"- {n}" for n in args.note)

@@ -68,8 +68,21 @@ class PoolRunsTests(unittest.TestCase):
         self.assertEqual(r["runs"], 1)
 
     def test_paired_ratio_needs_the_same_repetitions(self):
-        self.assertEqual(make_report.paired_ratio({"repetitions": [2.0, 4.0]}, {"repetitions": [1.0, 2.0]}), 2.0)
+        p = make_report.paired_ratio({"repetitions": [2.0, 4.0, 9.0]}, {"repetitions": [1.0, 2.0, 3.0]})
+        self.assertEqual((p["median"], p["low"], p["high"]), (2.0, 2.0, 3.0))
         self.assertIsNone(make_report.paired_ratio({"repetitions": [2.0, 4.0, 6.0]}, {"repetitions": [1.0, 2.0]}))
+
+    def test_goals_judge_cells_on_per_repetition_ratios(self):
+        # The machine slows down in repetition 3 for both cells: the ratio of medians (3.0 / 2.0 = 1.5) would
+        # miss the goal, the per-repetition ratios (1.4, 1.4, 1.4) meet it.
+        wasm = cell([1.4, 2.8, 14.0], api="batch1000", target="wasm-node", allocator="arena")
+        wasm["median_us_per_vector"] = 3.0
+        native = cell([1.0, 2.0, 10.0], api="batch1000", target="native-swift", allocator="arena")
+        native["median_us_per_vector"] = 2.0
+        g = next(g for g in make_report.evaluate_goals([wasm, native], [], False) if g["id"] == "wasm-batch-vs-native")
+        self.assertAlmostEqual(g["value"], 1.4)
+        self.assertTrue(g["met"])
+        self.assertIn("1.40 (1.40–1.40)", g["measured"])
 
 
 class AllocationGoalTests(unittest.TestCase):
