@@ -40,7 +40,7 @@ case $mode in
     quick) make_flags=(QUICK=1 FULL=0); search_flags=(--quick) ;;
     full) make_flags=(QUICK=0 FULL=1)
           search_flags=(--passes 15 --build-repetitions 5 --synthetic-build-repetitions 3
-                        --batch-build-datasets minilm,synthetic128) ;;
+                        --batch-build-datasets minilm,synthetic128 --batch-build-peers hnswlib,faiss,usearch) ;;
     default) make_flags=(QUICK=0 FULL=0); search_flags=() ;;
     *) echo "report.sh: mode must be quick, default or full, not $mode" >&2; exit 2 ;;
 esac
@@ -51,14 +51,14 @@ timings=$work/report/report-timings.tsv
 notes=()
 started=$(date +%s.%N)
 
-# Typical seconds per step on the 2-core development machine (for the estimate only).
+# Typical seconds per step on the 2-core development machine, from a fresh clone (for the estimate only).
 declare -A typical
 if [ "$mode" = full ]; then
-    typical=([build]=700 [insert]=12000 [allocs]=400 [search]=1500 [report]=15)
+    typical=([build]=300 [insert]=12000 [allocs]=400 [search]=1500 [report]=15)
 elif [ "$mode" = quick ]; then
-    typical=([build]=700 [insert]=120 [allocs]=30 [search]=120 [report]=10)
+    typical=([build]=300 [insert]=60 [allocs]=20 [search]=70 [report]=5)
 else
-    typical=([build]=700 [insert]=420 [allocs]=60 [search]=600 [report]=10)
+    typical=([build]=300 [insert]=720 [allocs]=30 [search]=650 [report]=10)
 fi
 plan=(build insert allocs search report)
 done_typical=0      # typical seconds of the measuring steps done so far, and what they took here

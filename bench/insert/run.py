@@ -474,10 +474,10 @@ def reproduce_command(args, target, kind, n):
     if isinstance(target, CliTarget):
         env = "EDGEVEC_KERNELS=%s " % target.kernels if target.kernels else ""
         return env + " ".join(shlex.quote(os.path.relpath(a, ROOT) if os.path.isabs(a) else a)
-                              for a in target.command(kind, n, args.repetitions))
+                              for a in target.command(kind, n, repetitions_for(args, n)))
     spec = target.name if target.allocator == "n/a" else target.label
     return ("make bench-insert-build && .venv-bench/bin/python bench/insert/run.py --targets %s --data %s --n %d "
-            "--repetitions %d" % (spec, kind, n, args.repetitions))
+            "--repetitions %d" % (spec, kind, n, repetitions_for(args, n)))
 
 
 def run(args):
@@ -518,7 +518,8 @@ def run(args):
     samples = {}   # (label, api, kind, n) -> list of result dicts
     started = time.monotonic()
     for n in args.n:
-        for repetition in range(0 if args.count_only else args.repetitions):
+        repetitions = repetitions_for(args, n)
+        for repetition in range(0 if args.count_only else repetitions):
             for d, kind in enumerate(args.data if repetition % 2 == 0 else list(reversed(args.data))):
                 shift = (repetition * len(args.data) + d) % len(live) if live else 0
                 for target in live[shift:] + live[:shift]:
@@ -532,7 +533,7 @@ def run(args):
                     except Exception as error:
                         failed[target.label] = str(error)
                         log("FAILED %s (n %d, %s): %s" % (target.label, n, kind, error))
-            log("n %d: repetition %d/%d done (%.0f s)" % (n, repetition + 1, args.repetitions,
+            log("n %d: repetition %d/%d done (%.0f s)" % (n, repetition + 1, repetitions,
                                                            time.monotonic() - started))
 
     # Allocation counts: one untimed run per cell, wasm with the counting build, native under the
@@ -671,6 +672,14 @@ def run(args):
     return 1 if failed else 0
 
 
+def repetitions_for(args, n):
+    """Timed repetitions at N: --repetitions, else 7 with --full, else 5 up to N = 1,000 and 3 above (the
+    default report's time budget; each repetition pairs every cell with every other)."""
+    if args.repetitions is not None:
+        return args.repetitions
+    return 7 if args.full else (5 if n <= 1000 else 3)
+
+
 def interleave_runs(n, requested):
     """Interleaved runs for size n: as requested, or by default (None) enough for
     about 100 chunk pairs in all, at least 3 (N 1,000: 10; N 10,000: 3), and one
@@ -722,8 +731,9 @@ def print_table(records, args, seconds):
                 r["target"], r["allocator"], r["api"], r["data"], r["n"], r["allocs_per_insert"],
                 (r.get("allocated_bytes") or 0) / 1048576, r.get("allocations_source")))
         return
-    print("insert matrix: dim %d, M %d, efConstruction %d, l2, median of %d repetitions, µs per vector (%s, %s)"
-          % (DIM, M, EF_CONSTRUCTION, args.repetitions, platform.node() or "host", time.strftime("%Y-%m-%d %H:%M")))
+    print("insert matrix: dim %d, M %d, efConstruction %d, l2, median of %s repetitions, µs per vector (%s, %s)"
+          % (DIM, M, EF_CONSTRUCTION, "/".join(str(repetitions_for(args, n)) for n in args.n),
+             platform.node() or "host", time.strftime("%Y-%m-%d %H:%M")))
     print("  ÷peer: against the best peer's single (single rows) or batch (batch rows); ÷native: against "
           "native-swift:system, same API; 1/b1000: single ÷ batch1000 of the same build")
     header = "%-16s %-8s %-9s %-8s %7s %9s %6s %9s %8s %7s %7s %7s  %s" % (
@@ -790,7 +800,8 @@ def main():
     parser.add_argument("--n", type=lambda s: [int(x) for x in s.split(",")],
                         help="comma-separated N (default 1000,10000,100000; --quick 1000)")
     parser.add_argument("--data", type=lambda s: s.split(","), default=["constant", "uniform"])
-    parser.add_argument("--repetitions", type=int, help="default 5 (--full 7)")
+    parser.add_argument("--repetitions", type=int,
+                        help="repetitions per N (default: 5 at N <= 1,000 and 3 above; --full 7)")
     parser.add_argument("--targets", type=lambda s: set(s.split(",")) if s else set(), default=set(),
                         help="comma-separated TARGET or TARGET:ALLOCATOR (default: all), e.g. wasm-node:arena,faiss")
     parser.add_argument("--cli-warmup-limit", type=int, default=10000,
@@ -809,9 +820,7 @@ def main():
         parser.error("--quick and --full exclude each other")
     if args.n is None:
         args.n = [1000] if args.quick else [1000, 10000, 100000] if args.full else [1000, 10000]
-    if args.repetitions is None:
-        args.repetitions = 7 if args.full else 5
-    if args.repetitions < 1:
+    if args.repetitions is not None and args.repetitions < 1:
         parser.error("--repetitions must be at least 1")
     if args.count_only and args.no_counting:
         parser.error("--count-only and --no-counting exclude each other")

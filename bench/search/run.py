@@ -18,7 +18,8 @@ second half is measured and reported. At every ef of the grid each engine gets
 an untimed warm-up pass, then --passes timed passes, the engines' order
 rotating every pass. A pass's q/s curve is interpolated at each target recall
 (log q/s linear in recall), and ratios are the median of per-pass ratios with
-their range.
+their range. --tune-passes more passes on the tune half give the same ratios
+on the other queries, a cross-check of how much the query sample moves them.
 
 Data sets:
   minilm        $DATA/{,smoke_}base.fvecs etc. (cosine; peers: hnswlib 'cosine',
@@ -571,7 +572,7 @@ def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds):
     Each peer's single-add index is the one left for the search."""
     jobs = [("edgevec-native", "single")]
     for name in peers:
-        jobs += ([(name, "batch")] if batch_builds else []) + [(name, "single")]
+        jobs += ([(name, "batch")] if name in batch_builds else []) + [(name, "single")]
     builds = {job: [] for job in jobs}
     for rep in range(repetitions):
         todo = [j for j in jobs if rep == 0 or j in (("edgevec-native", "single"), ("hnswlib", "single"))]
@@ -618,9 +619,9 @@ def tune(engines, gt, log_name):
     return recalls
 
 
-def measure(engines, grid, gt, passes, min_pass_seconds):
-    """At each ef of the grid: one untimed pass per engine (warm-up, recall on
-    the report queries, and the repeat count that makes a pass last at least
+def measure(engines, grid, query_set, gt, passes, min_pass_seconds):
+    """At each ef of the grid: one untimed pass per engine over `query_set`
+    (warm-up, recall, and the repeat count that makes a pass last at least
     min_pass_seconds), then `passes` timed passes, the engines' order rotating
     every pass. Returns {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}."""
     nq = len(gt)
@@ -628,17 +629,30 @@ def measure(engines, grid, gt, passes, min_pass_seconds):
     names = list(engines)
     for ef in grid:
         for name in names:
-            seconds, ids = engines[name].run("report", ef, 1, True)
+            seconds, ids = engines[name].run(query_set, ef, 1, True)
             repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
             out[name][ef] = {"recall": recall_of(ids, gt), "repeat": repeat, "qps": []}
         for p in range(passes):
             for name in paired.rotation(names, p):
                 cell = out[name][ef]
-                seconds, _ = engines[name].run("report", ef, cell["repeat"], False)
+                seconds, _ = engines[name].run(query_set, ef, cell["repeat"], False)
                 cell["qps"].append(nq * cell["repeat"] / seconds)
-        log(f"ef {ef:>4}: " + ",  ".join(
+        log(f"{query_set} ef {ef:>4}: " + ",  ".join(
             f"{n} {out[n][ef]['recall']:.4f} {statistics.median(out[n][ef]['qps']):,.0f} q/s" for n in names))
     return out
+
+
+def pass_curves(measured, grid):
+    """{engine: {target: [q/s at the target, per pass]}} from measure()'s output."""
+    return {name: {t: paired.per_pass_at({ef: cells[ef]["recall"] for ef in grid},
+                                         {ef: cells[ef]["qps"] for ef in grid}, t)
+                   for t in paired.TARGETS} for name, cells in measured.items()}
+
+
+def spread_fields(values):
+    s = paired.spread(values)
+    return ({"ratio": s["median"], "low": s["low"], "high": s["high"], "q1": s["q1"], "q3": s["q3"],
+             "passes": s["count"], "runs": [round(r, 4) for r in values]} if s else {"ratio": None})
 
 
 def run_dataset(ds, args, engine_names, out_records, build_repetitions):
@@ -654,8 +668,8 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
     native = EdgeVecNative(args.edgevec, args.dist, ds, work)
     wasm = EdgeVecWasm(args.node, args.dist, native) if "edgevec-wasm" in engine_names else None
     peers = {name: PEER_CLASSES[name](ds) for name in PEERS if name in engine_names}
-    builds = run_builds(ds, native, wasm, peers, build_repetitions, work,
-                        ds["name"] in args.batch_build_datasets.split(","))
+    batch_builds = args.batch_build_peers.split(",") if ds["name"] in args.batch_build_datasets.split(",") else []
+    builds = run_builds(ds, native, wasm, peers, build_repetitions, work, batch_builds)
     search_peak, baseline_peak = native.search_peak_rss()
 
     sets = {"tune": ds["query"][tune_rows.start:tune_rows.stop],
@@ -673,7 +687,11 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
         tune_recalls = tune(engines, gt_tune, ds["name"])
         grid = paired.measurement_grid(tune_recalls)
         log(f"ef grid (from the tune queries): {grid}")
-        measured = measure(engines, grid, gt_report, args.passes, args.min_pass_seconds)
+        measured = measure(engines, grid, "report", gt_report, args.passes, args.min_pass_seconds)
+        # The same comparison on the queries that tuned the grid: how much the choice of 500 queries moves a
+        # ratio at fixed recall (the passes' range covers timing noise only).
+        cross = measure(engines, grid, "tune", gt_tune, args.tune_passes, args.min_pass_seconds) \
+            if args.tune_passes else None
     finally:
         for engine in engines.values():
             engine.close()
@@ -696,9 +714,8 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
                                     recall_tune=tune_recalls[name].get(ef), qps=s["median"], qps_low=s["low"],
                                     qps_high=s["high"], qps_runs=[round(q, 1) for q in cell["qps"]],
                                     passes=len(cell["qps"]), repeat=cell["repeat"]))
-    per_pass = {name: {t: paired.per_pass_at({ef: measured[name][ef]["recall"] for ef in grid},
-                                             {ef: measured[name][ef]["qps"] for ef in grid}, t)
-                       for t in paired.TARGETS} for name in engines}
+    per_pass = pass_curves(measured, grid)
+    per_pass_tune = pass_curves(cross, grid) if cross else None
     for name in engines:
         for t in paired.TARGETS:
             s = paired.spread(per_pass[name][t])
@@ -709,20 +726,18 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
     pairs += [("edgevec-wasm", other) for other in peers if wasm]
     for a, b in pairs:
         for t in paired.TARGETS:
-            ratios = paired.paired_ratios(per_pass[a][t], per_pass[b][t])
-            s = paired.spread(ratios)
             out_records.append(dict(common, kind="paired", measure="qps", a=a, b=b, target=t,
-                                    **({"ratio": s["median"], "low": s["low"], "high": s["high"], "q1": s["q1"],
-                                        "q3": s["q3"], "passes": s["count"], "runs": [round(r, 4) for r in ratios]}
-                                       if s else {"ratio": None})))
+                                    **spread_fields(paired.paired_ratios(per_pass[a][t], per_pass[b][t]))))
+            if per_pass_tune:
+                out_records.append(dict(common, kind="paired", measure="qps_tune_half", a=a, b=b, target=t,
+                                        **spread_fields(paired.paired_ratios(per_pass_tune[a][t],
+                                                                             per_pass_tune[b][t]))))
     # Build time of the goal pair, paired by repetition.
     ours, theirs = builds[("edgevec-native", "single")], builds.get(("hnswlib", "single"), [])
     ratios = [x["seconds"] / y["seconds"] for x, y in zip(ours, theirs)]
-    s = paired.spread(ratios)
-    if s:
+    if ratios:
         out_records.append(dict(common, kind="paired", measure="build_seconds", a="edgevec-native", b="hnswlib",
-                                target=None, ratio=s["median"], low=s["low"], high=s["high"], q1=s["q1"],
-                                q3=s["q3"], passes=s["count"], runs=[round(r, 4) for r in ratios]))
+                                target=None, **spread_fields(ratios)))
     print_summary(ds, engines, grid, measured, out_records)
 
 
@@ -788,7 +803,8 @@ def print_summary(ds, engines, grid, measured, records):
             at = f"recall {r['target']:.2f}" if r["target"] is not None else "build time"
             value = (f"{r['ratio']:.3f} [{r['low']:.3f}-{r['high']:.3f}] over {r['passes']}"
                      if r["ratio"] is not None else "not bracketed by both")
-            print(f"  {r['a']} / {r['b']} at {at}: {value}")
+            half = " (tune queries)" if r["measure"] == "qps_tune_half" else ""
+            print(f"  {r['a']} / {r['b']} at {at}{half}: {value}")
 
 
 RUN_TMP = None
@@ -806,6 +822,8 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="MiniLM smoke subset, 10k synthetic vectors, 3 passes")
     parser.add_argument("--passes", type=int, help="timed passes per engine and ef (default 7, --quick 3)")
+    parser.add_argument("--tune-passes", type=int, default=3,
+                        help="timed passes on the tune queries too, a cross-check of the ratios (0 skips)")
     parser.add_argument("--min-pass-seconds", type=float, default=0.1,
                         help="a pass repeats the report queries until it lasts about this long")
     parser.add_argument("--build-repetitions", type=int, default=3,
@@ -813,8 +831,11 @@ def main():
     parser.add_argument("--synthetic-build-repetitions", type=int, default=1,
                         help="--build-repetitions for the synthetic set (a 100k build takes 30-50 s)")
     parser.add_argument("--batch-build-datasets", default="minilm",
-                        help="data sets on which the peers also build with one add call for all vectors "
+                        help="data sets on which peers also build with one add call for all vectors "
                              "(comma-separated; default minilm)")
+    parser.add_argument("--batch-build-peers", default="hnswlib",
+                        help="the peers that do (default hnswlib: the build goal's reference; usearch's MiniLM "
+                             "build takes over a minute)")
     parser.add_argument("--synthetic-n", type=int, help="default 100000, 10000 with --quick")
     parser.add_argument("--synthetic-queries", type=int, default=1000)
     parser.add_argument("--engines", default=",".join(ENGINES))
