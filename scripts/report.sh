@@ -39,7 +39,7 @@ make_cmd=${MAKE:-make}
 case $mode in
     quick) make_flags=(QUICK=1 FULL=0); search_flags=(--quick) ;;
     full) make_flags=(QUICK=0 FULL=1)
-          search_flags=(--passes 15 --build-repetitions 5 --synthetic-build-repetitions 3
+          search_flags=(--passes 15 --build-repetitions 5 --synthetic-build-repetitions 5
                         --batch-build-datasets minilm,synthetic128 --batch-build-peers hnswlib,faiss,usearch) ;;
     default) make_flags=(QUICK=0 FULL=0); search_flags=() ;;
     *) echo "report.sh: mode must be quick, default or full, not $mode" >&2; exit 2 ;;

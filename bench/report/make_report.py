@@ -264,6 +264,8 @@ def with_range(r, key="ratio", digits=2):
     low, high = ("low", "high") if key == "ratio" else (f"{key}_low", f"{key}_high")
     if r.get(low) is None or r.get(high) is None:
         return f"{r[key]:,.{digits}f}"
+    if r.get("passes") == 1:
+        return f"{r[key]:,.{digits}f} (one run: no spread)"
     return f"{r[key]:,.{digits}f} ({r[low]:,.{digits}f}–{r[high]:,.{digits}f})"
 
 

@@ -828,8 +828,8 @@ def main():
                         help="a pass repeats the report queries until it lasts about this long")
     parser.add_argument("--build-repetitions", type=int, default=3,
                         help="builds of edgevec and hnswlib (the goal pair); other peers build once per mode")
-    parser.add_argument("--synthetic-build-repetitions", type=int, default=1,
-                        help="--build-repetitions for the synthetic set (a 100k build takes 30-50 s)")
+    parser.add_argument("--synthetic-build-repetitions", type=int, default=3,
+                        help="--build-repetitions for the synthetic set (a 100k build takes 13-25 s)")
     parser.add_argument("--batch-build-datasets", default="minilm",
                         help="data sets on which peers also build with one add call for all vectors "
                              "(comma-separated; default minilm)")
