@@ -599,9 +599,11 @@ def search_sections(search, quick, charts=()):
         tuned = first.get("tune_queries"), first.get("report_queries")
         if all(tuned):
             md.append(f"Queries {tuned[0][0]}–{tuned[0][1] - 1} chose the ef values (tuning); queries "
-                      f"{tuned[1][0]}–{tuned[1][1] - 1} were measured, and every figure below is theirs. At each ef "
-                      f"the engines took turns, pass by pass ({passes} timed passes each after a warm-up pass, the "
-                      "order rotating), so each pass of one engine has a partner pass of the other seconds away.\n")
+                      f"{tuned[1][0]}–{tuned[1][1] - 1} were measured, and every figure below is theirs. After an "
+                      f"untimed pass of every engine at every ef, {passes} timed rounds each swept the ef grid, the "
+                      "engines taking turns at every ef (the order rotating): each pass of one engine has a partner "
+                      "pass of the other seconds away, and the rounds spread over minutes, so the range shows the "
+                      "machine's slow phases too.\n")
         rows = []
         for e in engines:
             rows.append([e] + [with_range(at.get((e, t)), "qps", 0) if at.get((e, t), {}).get("reached")
@@ -1131,9 +1133,10 @@ def main():
                               ["SIMD", machine["simd"] or "?"],
                               ["memory", f"{machine['memory_gib']} GiB" if machine["memory_gib"] else "?"],
                               ["kernel", machine["kernel"]], ["OS", machine["os"] or "?"]], ["l", "l"]) + "\n",
-          "A shared 2-core virtual machine: timings are noisy, so every comparison is paired. Search: at each ef "
-          "the engines take turns pass by pass after a warm-up pass, each pass's curve is interpolated at the "
-          "target recall, and a ratio is the median of the per-pass ratios, shown with their range. Inserts: "
+          "A shared 2-core virtual machine: timings are noisy, so every comparison is paired. Search: rounds "
+          "sweep the ef grid with the engines taking turns at each ef after warm-up passes, each pass's curve is "
+          "interpolated at the target recall, and a ratio is the median of the per-pass ratios, shown with their "
+          "range. Inserts: "
           "every repetition runs every cell once, the order rotating, and the wasm single-vs-batch goal "
           "alternates single inserts and batches of 100 chunk by chunk in one process. Read ratios, not "
           "absolute figures: the machine's speed drifts by tens of percent within minutes.\n",

@@ -620,23 +620,28 @@ def tune(engines, gt, log_name):
 
 
 def measure(engines, grid, query_set, gt, passes, min_pass_seconds):
-    """At each ef of the grid: one untimed pass per engine over `query_set`
-    (warm-up, recall, and the repeat count that makes a pass last at least
-    min_pass_seconds), then `passes` timed passes, the engines' order rotating
-    every pass. Returns {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}."""
+    """First one untimed pass per engine and ef over `query_set` (warm-up,
+    recall, and the repeat count that makes a pass last at least
+    min_pass_seconds); then `passes` rounds, each sweeping the whole grid with
+    the engines taking turns at every ef (the order rotating). A round lasts
+    seconds, so the rounds spread over the run and the per-pass ratios see
+    the machine's slow phases, which last minutes, instead of one moment per
+    ef. Returns {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}."""
     nq = len(gt)
-    out = {name: {} for name in engines}
     names = list(engines)
+    out = {name: {} for name in engines}
     for ef in grid:
         for name in names:
             seconds, ids = engines[name].run(query_set, ef, 1, True)
             repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
             out[name][ef] = {"recall": recall_of(ids, gt), "repeat": repeat, "qps": []}
-        for p in range(passes):
-            for name in paired.rotation(names, p):
+    for p in range(passes):
+        for i, ef in enumerate(grid):
+            for name in paired.rotation(names, p + i):
                 cell = out[name][ef]
                 seconds, _ = engines[name].run(query_set, ef, cell["repeat"], False)
                 cell["qps"].append(nq * cell["repeat"] / seconds)
+    for ef in grid:
         log(f"{query_set} ef {ef:>4}: " + ",  ".join(
             f"{n} {out[n][ef]['recall']:.4f} {statistics.median(out[n][ef]['qps']):,.0f} q/s" for n in names))
     return out
