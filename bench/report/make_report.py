@@ -1013,7 +1013,6 @@ def conclusions(insert, search, goals):
     if width:
         per_data = "; ".join(f"{d}: {min(r[2] for r in width if r[0] == d):.2f}–"
                              f"{max(r[2] for r in width if r[0] == d):.2f}" for d in sorted({r[0] for r in width}))
-        w = med([r[2] for r in width])
         above = [r for r in compute if r[3] > 1.5]
         verdict = ("so even at equal SIMD width part of the gap is V8's code, not only the vector width"
                    if max(r[2] for r in width) > 1.5 else

@@ -42,6 +42,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse
+import ctypes
 import gc
 import json
 import math
@@ -210,7 +211,6 @@ def run_with_rusage(command):
 def malloc_trim():
     """Return freed heap memory to the system, so that RSS growth measures the next allocation."""
     try:
-        import ctypes
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
@@ -272,14 +272,16 @@ class EdgeVecNative:
         return peak, baseline
 
     def open(self, sets):
-        import ctypes
         library = os.path.join(self.dist, "native", "libedgevec.so")
         self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_GLOBAL)
         self.lib.ev_load.restype = ctypes.c_int32
         self.lib.ev_load.argtypes = [ctypes.c_char_p, ctypes.c_int32]
         self.lib.ev_last_error_message.restype = ctypes.c_char_p
         self.helper = ctypes.CDLL(compile_search_pass(self.work, self.dist))
+        array = lambda dtype: np.ctypeslib.ndpointer(dtype, flags="C_CONTIGUOUS")
         self.helper.edgevec_search_pass.restype = ctypes.c_int32
+        self.helper.edgevec_search_pass.argtypes = [ctypes.c_int32, array(np.float32)] + [ctypes.c_int32] * 5 + [
+            array(np.int32), array(np.float32)]
         with open(self.index, "rb") as f:
             data = f.read()
         handle = self.lib.ev_load(data, len(data))
@@ -289,17 +291,12 @@ class EdgeVecNative:
         self.sets = {name: np.ascontiguousarray(q, dtype=np.float32) for name, q in sets.items()}
 
     def run(self, name, ef, repeat, ids):
-        import ctypes
         queries = self.sets[name]
         count, dim = queries.shape
         out = np.empty((count, K), dtype=np.int32)
         distances = np.empty((count, K), dtype=np.float32)
-        pointer = lambda a, t: a.ctypes.data_as(ctypes.POINTER(t))
         start = time.perf_counter()
-        code = self.helper.edgevec_search_pass(
-            ctypes.c_int32(self.handle), pointer(queries, ctypes.c_float), ctypes.c_int32(count),
-            ctypes.c_int32(dim), ctypes.c_int32(K), ctypes.c_int32(ef), ctypes.c_int32(repeat),
-            pointer(out, ctypes.c_int32), pointer(distances, ctypes.c_float))
+        code = self.helper.edgevec_search_pass(self.handle, queries, count, dim, K, ef, repeat, out, distances)
         seconds = time.perf_counter() - start
         if code != 0:
             raise RuntimeError(f"ev_search: {code} {self.lib.ev_last_error_message()}")
@@ -597,10 +594,6 @@ def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds):
     return builds
 
 
-def recall_of(ids, gt):
-    return recall_at_10(ids, gt) if ids is not None else None
-
-
 def tune(engines, gt, log_name):
     """Recall of every engine on the tune queries over paired.TUNE_EFS, each
     sweep stopping one ef after the highest target is reached."""
@@ -610,7 +603,7 @@ def tune(engines, gt, log_name):
         above = 0
         for ef in paired.TUNE_EFS:
             _, ids = engine.run("tune", ef, 1, True)
-            recalls[name][ef] = recall_of(ids, gt)
+            recalls[name][ef] = recall_at_10(ids, gt)
             if recalls[name][ef] >= max(paired.TARGETS):
                 above += 1
                 if above == 2:
@@ -634,7 +627,7 @@ def measure(engines, grid, query_set, gt, passes, min_pass_seconds):
         for name in names:
             seconds, ids = engines[name].run(query_set, ef, 1, True)
             repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
-            out[name][ef] = {"recall": recall_of(ids, gt), "repeat": repeat, "qps": []}
+            out[name][ef] = {"recall": recall_at_10(ids, gt), "repeat": repeat, "qps": []}
     for p in range(passes):
         for i, ef in enumerate(grid):
             for name in paired.rotation(names, p + i):
