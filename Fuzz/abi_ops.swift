@@ -614,11 +614,7 @@ struct Session {
 @_cdecl("LLVMFuzzerInitialize")
 public func abiOpsInitialize(_ argc: UnsafeMutablePointer<CInt>?,
                              _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
-    if let dir = fuzzerFlag("write_seeds", argc, argv) {
-        writeAbiSeeds(dir)
-        exit(0)
-    }
-    return 0
+    writeSeedsIfAsked(argc, argv, writeAbiSeeds)
 }
 
 /// Operation sequences in the encoding `Session` reads: create, inserts, batches,

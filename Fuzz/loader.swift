@@ -258,11 +258,7 @@ func searchChecks(_ index: LoadedIndex, _ vectors: [[Float]], _ metric: RefMetri
 @_cdecl("LLVMFuzzerInitialize")
 public func loaderInitialize(_ argc: UnsafeMutablePointer<CInt>?,
                              _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
-    if let dir = fuzzerFlag("write_seeds", argc, argv) {
-        writeLoaderSeeds(dir)
-        exit(0)
-    }
-    return 0
+    writeSeedsIfAsked(argc, argv, writeLoaderSeeds)
 }
 
 /// Small valid files of both kinds, every metric, empty and not, several M and
@@ -273,10 +269,15 @@ func writeLoaderSeeds(_ dir: String) {
     // comparison in its table under (a ^ b) % 32, so floats whose low bits are all zero
     // would share one slot and push each other out (see the planted bug). Two files keep
     // quarter values, for exact ties.
-    func rows(_ count: Int, _ dimension: Int, quarters: Bool = false) -> [Float] {
-        (0 ..< count * dimension).map { _ in
+    // Cosine refuses zero rows: one that came out all zero gets a 1 in its first component.
+    func rows(_ count: Int, _ dimension: Int, _ metric: Metric, quarters: Bool) -> [Float] {
+        var values = (0 ..< count * dimension).map { _ in
             quarters ? Float(random.below(17) - 8) / 4 : Float(random.below(2001) - 1000) / 307
         }
+        for r in 0 ..< count where metric == .cosine && values[r * dimension ..< (r + 1) * dimension].allSatisfy({ $0 == 0 }) {
+            values[r * dimension] = 1
+        }
+        return values
     }
     for metric in Metric.allCases {
         for (dimension, count, m) in [(3, 0, 4), (1, 1, 2), (3, 5, 2), (8, 24, 3), (17, 6, 4), (2, 40, 2)] {
@@ -284,11 +285,7 @@ func writeLoaderSeeds(_ dir: String) {
                 let index = try HNSWIndex(dimension: dimension, metric: metric,
                                           configuration: HNSWConfiguration(m: m, efConstruction: 16, efSearch: 8,
                                                                            seed: UInt64(count)))
-                var values = rows(count, dimension, quarters: count == 40)
-                for r in 0 ..< count where metric == .cosine && values[r * dimension ..< (r + 1) * dimension].allSatisfy({ $0 == 0 }) {
-                    values[r * dimension] = 1
-                }
-                try index.addBatch(values)
+                try index.addBatch(rows(count, dimension, metric, quarters: count == 40))
                 writeFile("\(dir)/hnsw-\(metric.name)-d\(dimension)-n\(count)-m\(m).evi", index.serialized())
             } catch {
                 fail("seed: \(error)")
@@ -297,11 +294,7 @@ func writeLoaderSeeds(_ dir: String) {
         for (dimension, count) in [(4, 0), (3, 7)] {
             do throws(EdgeVecError) {
                 let index = try FlatIndex(dimension: dimension, metric: metric)
-                var values = rows(count, dimension, quarters: count == 7)
-                for r in 0 ..< count where metric == .cosine && values[r * dimension ..< (r + 1) * dimension].allSatisfy({ $0 == 0 }) {
-                    values[r * dimension] = 1
-                }
-                try index.addBatch(values)
+                try index.addBatch(rows(count, dimension, metric, quarters: count == 7))
                 writeFile("\(dir)/flat-\(metric.name)-d\(dimension)-n\(count).evi", index.serialized())
             } catch {
                 fail("seed: \(error)")

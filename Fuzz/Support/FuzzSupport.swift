@@ -251,3 +251,15 @@ func fuzzerFlag(_ name: String, _ argc: UnsafeMutablePointer<CInt>?,
     }
     return nil
 }
+
+/// The body of each target's LLVMFuzzerInitialize: with `-write_seeds=DIR`
+/// (Fuzz/run.sh seeds), writes the target's seed files there and exits.
+func writeSeedsIfAsked(_ argc: UnsafeMutablePointer<CInt>?,
+                       _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
+                       _ write: (String) -> Void) -> CInt {
+    if let dir = fuzzerFlag("write_seeds", argc, argv) {
+        write(dir)
+        exit(0)
+    }
+    return 0
+}
