@@ -35,17 +35,18 @@ index=$work/smoke.edgevec
 rm -f "$index"
 set -x
 "$edgevec" build --input "$base" --output "$index" --metric "$metric" --m 16 --ef-construction 200 --seed 42 --quiet
-"$edgevec" info --index "$index"
+"$edgevec" info --index "$index" | tee "$work/smoke-info.txt"
 "$edgevec" search --index "$index" --queries "$queries" --k 10 --ef 64 \
     --output "$work/smoke-results.ivecs" --groundtruth "$groundtruth" | tee "$work/smoke-search.txt"
 { set +x; } 2>/dev/null
+grep -q '^removed: 0$' "$work/smoke-info.txt" || { echo "FAIL: info prints no 'removed: 0' line" >&2; exit 1; }
 [ -s "$work/smoke-results.ivecs" ] || { echo "FAIL: search wrote no results file" >&2; exit 1; }
 "$here/check_recall.sh" "$work/smoke-search.txt" "$min_recall" 10
 # The ef sweep the report uses: one line per ef, recall rising with ef.
 "$edgevec" search --index "$index" --queries "$queries" --k 10 --ef-sweep 16,64 --groundtruth "$groundtruth" \
     | tee "$work/smoke-sweep.txt"
 [ "$(grep -c 'recall@10' "$work/smoke-sweep.txt")" -eq 2 ] || { echo "FAIL: --ef-sweep printed no line per ef" >&2; exit 1; }
-# A crafted file (a reserved header word set, both checksums recomputed): the
+# A crafted file (more free slots than removed ones, both checksums recomputed): the
 # CLI refuses it with the loader's reason, exit status 1, and no crash.
 "$python" - "$index" "$work/crafted.edgevec" <<'PY'
 import struct, sys
@@ -61,14 +62,14 @@ def crc32c(b):
     for x in b:
         crc = table[(crc ^ x) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
-struct.pack_into("<I", data, 68, 7)
+struct.pack_into("<I", data, 88, 7)
 struct.pack_into("<I", data, 92, crc32c(data[:92]))
 struct.pack_into("<I", data, len(data) - 4, crc32c(data[:-4]))
 open(sys.argv[2], "wb").write(data)
 PY
 status=0
 "$edgevec" info --index "$work/crafted.edgevec" 2>"$work/crafted.txt" || status=$?
-if [ "$status" -ne 1 ] || ! grep -q "invalid header field reserved (7)" "$work/crafted.txt"; then
+if [ "$status" -ne 1 ] || ! grep -q "invalid header field freeCount (7)" "$work/crafted.txt"; then
     echo "FAIL: edgevec info on a crafted file: status $status, stderr: $(cat "$work/crafted.txt")" >&2
     exit 1
 fi

@@ -39,12 +39,17 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         /// Node `node`'s layer-0 tree parent is missing, not earlier than the
         /// node, not linked both ways, or has too many tree children.
         case invalidTree(node: Int)
+        /// Slot `slot`'s id is above 2⁵³ − 1, held by another slot, or not
+        /// below the next id to assign.
+        case invalidID(slot: Int)
+        /// The free-slot list names a live slot, a slot twice, or misses a removed one.
+        case invalidFreeList
     }
 
     /// The header fields a corrupt file can get wrong.
     public enum HeaderField: UInt8, Sendable {
         case kind, metric, dimension, count, m, efConstruction, efSearch, maxLevel, seed, generatorState,
-             entryPoint, reserved, upperWords, bodyBytes
+             entryPoint, reserved, upperWords, bodyBytes, removedCount, freeCount, nextID
     }
 
     /// Why a stored vector is refused.
@@ -74,6 +79,13 @@ public enum EdgeVecError: Error, Equatable, Sendable {
     case corrupt(Corruption)
     /// A file operation failed with this `errno`.
     case io(errno: Int32)
+    /// The id is already in the index (or twice in one batch).
+    case duplicateId(UInt64)
+    /// The id is above 2⁵³ − 1 (JavaScript: not an integer in 0...2⁵³ − 1),
+    /// or the ids to assign automatically have run out.
+    case invalidId(UInt64)
+    /// No vector has this id.
+    case unknownId(UInt64)
 
     /// A stable negative code for C and JavaScript hosts.
     public var code: Int32 {
@@ -88,6 +100,9 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case .corrupt: return -8
         case .io: return -9
         case .vectorTooLarge: return -10
+        case .duplicateId: return -11
+        case .invalidId: return -12
+        case .unknownId: return -13
         }
     }
 
@@ -114,6 +129,12 @@ public enum EdgeVecError: Error, Equatable, Sendable {
             return "corrupt index data: " + corruption.message
         case .io(let errno):
             return "file operation failed (errno " + String(errno) + ")"
+        case .duplicateId(let id):
+            return "id " + String(id) + " is already in the index"
+        case .invalidId(let id):
+            return "invalid id " + String(id) + ": ids are integers in 0...9007199254740991"
+        case .unknownId(let id):
+            return "no vector has id " + String(id)
         }
     }
 }
@@ -161,6 +182,8 @@ extension EdgeVecError.Corruption {
         case .entryPointNotOnTopLayer: return "the entry point is not on the top layer"
         case .invalidGraph(let violation): return violation.message
         case .invalidTree(let node): return "broken layer-0 tree link at node " + String(node)
+        case .invalidID(let slot): return "invalid or repeated id at slot " + String(slot)
+        case .invalidFreeList: return "the free-slot list disagrees with the removed slots"
         }
     }
 }
@@ -182,6 +205,9 @@ extension EdgeVecError.HeaderField {
         case .reserved: return "reserved"
         case .upperWords: return "upperWords"
         case .bodyBytes: return "bodyBytes"
+        case .removedCount: return "removedCount"
+        case .freeCount: return "freeCount"
+        case .nextID: return "nextID"
         }
     }
 }

@@ -3,9 +3,9 @@ import EdgeVecStorage
 
 extension FlatIndex: _Serializable {
     var _header: IndexFormat.Header {
-        IndexFormat.Header(kind: .flat, metric: metric, dimension: dimension, count: count, m: 0,
-                           efConstruction: 0, efSearch: 0, maxLevel: 0, seed: 0, rngState: 0,
-                           entryPoint: IndexFormat.noEntry, upperWords: 0)
+        IndexFormat.Header(version: IndexFormat.flatVersion, kind: .flat, metric: metric, dimension: dimension,
+                           count: count, m: 0, efConstruction: 0, efSearch: 0, maxLevel: 0, seed: 0, rngState: 0,
+                           entryPoint: IndexFormat.noEntry, upperWords: 0, removedCount: 0, freeCount: 0)
     }
 
     /// Bytes `serialize(into:)` writes.

@@ -50,22 +50,22 @@ public final class FlatIndex {
     /// - Throws: as `HNSWIndex.add(_:)`; the index is unchanged on any throw.
     /// - Complexity: O(dimension) amortised.
     @discardableResult
-    public func add(_ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> Int {
+    public func add(_ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> UInt64 {
         guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
         return try addBatch(vector)
     }
 
     @discardableResult
-    public func add(_ vector: [Float]) throws(EdgeVecError) -> Int {
-        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> Int in try add(buffer) }
+    public func add(_ vector: [Float]) throws(EdgeVecError) -> UInt64 {
+        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in try add(buffer) }
     }
 
     /// Adds vectors row after row, all or nothing; returns the first id.
     /// - Throws: as `HNSWIndex.addBatch(_:)`.
     @discardableResult
-    public func addBatch(_ values: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> Int {
+    public func addBatch(_ values: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> UInt64 {
         guard values.count % dimension == 0 else { throw .dimensionMismatch(expected: dimension, actual: values.count) }
-        let first = count
+        let first = UInt64(count)
         let rows = values.count / dimension
         if rows == 0 { return first }
         try _Validation.checkRows(values, dimension: dimension, metric: metric)
@@ -80,8 +80,8 @@ public final class FlatIndex {
     }
 
     @discardableResult
-    public func addBatch(_ values: [Float]) throws(EdgeVecError) -> Int {
-        try values.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> Int in try addBatch(buffer) }
+    public func addBatch(_ values: [Float]) throws(EdgeVecError) -> UInt64 {
+        try values.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in try addBatch(buffer) }
     }
 
     /// The exact `k` nearest vectors, nearest first (ties: lower id first not guaranteed).
@@ -100,7 +100,7 @@ public final class FlatIndex {
 
     /// Allocation-free search into caller buffers with room for `k`; returns the count.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
-                       ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+                       ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
         let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
         return scratch.copySortedResults(n, ids: ids, distances: distances)
     }

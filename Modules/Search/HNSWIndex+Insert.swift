@@ -3,55 +3,103 @@ import EdgeVecGraph
 import EdgeVecStorage
 
 extension HNSWIndex {
-    /// Adds one vector and returns its id (0-based, sequential).
+    /// Adds one vector under `id`, or under the next free id when `id` is
+    /// nil (one above every id the index has held, so 0, 1, 2, … for a
+    /// caller who never gives one), and returns the id.
     ///
     /// - Precondition: none; bad input throws.
     /// - Throws: `dimensionMismatch`, `nonFiniteValue`, `zeroVector` (cosine),
+    ///   `vectorTooLarge`, `duplicateId`, `invalidId` (above 2⁵³ − 1),
     ///   `capacityExceeded`, `outOfMemory`. The index is unchanged on any throw.
     /// - Complexity: O(efConstruction · M · log n) distance computations expected.
     @discardableResult
-    public func add(_ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> Int {
+    public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil) throws(EdgeVecError) -> UInt64 {
         guard vector.count == dimension else {
             throw .dimensionMismatch(expected: dimension, actual: vector.count)
         }
+        let key: UInt64
+        if let id { key = id } else { key = try _nextIDs(1) }
+        try _checkNewID(key)
         try _Validation.checkRows(vector, dimension: dimension, metric: metric)
         try _reserve(adding: 1)
-        return _insertValidated(vector.baseAddress!)
+        _insertValidated(vector.baseAddress!, id: key)
+        return key
     }
 
-    /// Adds one vector; see `add(_:)` taking a buffer.
+    /// Adds one vector; see `add(_:id:)` taking a buffer.
     @discardableResult
-    public func add(_ vector: [Float]) throws(EdgeVecError) -> Int {
-        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> Int in try add(buffer) }
+    public func add(_ vector: [Float], id: UInt64? = nil) throws(EdgeVecError) -> UInt64 {
+        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in try add(buffer, id: id) }
     }
 
     /// Adds `vectors.count / dimension` vectors stored row after row, all or
-    /// nothing, and returns the id of the first (the rest follow in order).
+    /// nothing. Row `i` gets `ids[i]`, or, without `ids`, consecutive ids from
+    /// the next free one; returns the first row's id.
     ///
     /// - Throws: `dimensionMismatch` when the length is not a multiple of the
-    ///   dimension (`actual` is the length given), `nonFiniteValue` (position
+    ///   dimension (`actual` is the length given) or `ids` has another count
+    ///   of rows (`actual`: the ids given), `nonFiniteValue` (position
     ///   across the whole batch), `zeroVector` (cosine, with the row),
+    ///   `duplicateId` (an id present, or twice in `ids`), `invalidId`,
     ///   `capacityExceeded`, `outOfMemory`. Nothing is added on any throw.
-    /// - Complexity: as `add(_:)` per vector.
+    /// - Complexity: as `add(_:id:)` per vector, plus O(b log b) to check b ids.
     @discardableResult
-    public func addBatch(_ vectors: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> Int {
+    public func addBatch(_ vectors: UnsafeBufferPointer<Float>,
+                         ids: UnsafeBufferPointer<UInt64>? = nil) throws(EdgeVecError) -> UInt64 {
         guard vectors.count % dimension == 0 else {
             throw .dimensionMismatch(expected: dimension, actual: vectors.count)
         }
-        let first = count
         let rows = vectors.count / dimension
+        if let ids, ids.count != rows { throw .dimensionMismatch(expected: rows, actual: ids.count) }
+        let first: UInt64
+        if let ids {
+            try _checkNewIDs(ids)
+            first = ids.first ?? slots.nextID
+        } else {
+            first = try _nextIDs(rows)
+        }
         if rows == 0 { return first }
         try _Validation.checkRows(vectors, dimension: dimension, metric: metric)
         try _reserve(adding: rows)
         let base = vectors.baseAddress!
-        for row in 0..<rows { _insertValidated(base + row * dimension) }
+        for row in 0..<rows {
+            _insertValidated(base + row * dimension, id: ids?[row] ?? first &+ UInt64(row))
+        }
         return first
     }
 
-    /// Adds a batch; see `addBatch(_:)` taking a buffer.
+    /// Adds a batch; see `addBatch(_:ids:)` taking buffers.
     @discardableResult
-    public func addBatch(_ vectors: [Float]) throws(EdgeVecError) -> Int {
-        try vectors.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> Int in try addBatch(buffer) }
+    public func addBatch(_ vectors: [Float], ids: [UInt64]? = nil) throws(EdgeVecError) -> UInt64 {
+        try vectors.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in
+            guard let ids else { return try addBatch(buffer) }
+            return try ids.withUnsafeBufferPointer { (keys) throws(EdgeVecError) -> UInt64 in
+                try addBatch(buffer, ids: keys)
+            }
+        }
+    }
+
+    /// The first of `n` ids assigned automatically.
+    func _nextIDs(_ n: Int) throws(EdgeVecError) -> UInt64 {
+        let first = slots.nextID
+        if n > 0 && UInt64(n - 1) > SlotTable.maxID &- Swift.min(first, SlotTable.maxID) || first > SlotTable.maxID {
+            throw .invalidId(first)
+        }
+        return first
+    }
+
+    func _checkNewID(_ id: UInt64) throws(EdgeVecError) {
+        if id > SlotTable.maxID { throw .invalidId(id) }
+        if slots.slot(for: id) != nil { throw .duplicateId(id) }
+    }
+
+    /// Every id in range, absent, and none twice (checked on a sorted copy).
+    func _checkNewIDs(_ ids: UnsafeBufferPointer<UInt64>) throws(EdgeVecError) {
+        for id in ids { try _checkNewID(id) }
+        if ids.count < 2 { return }
+        var sorted = Array(ids)
+        sorted.sort()
+        for i in 1..<sorted.count where sorted[i] == sorted[i - 1] { throw .duplicateId(sorted[i]) }
     }
 
     /// Reserves memory for `capacity` vectors in all, so that adding up to
@@ -61,7 +109,8 @@ extension HNSWIndex {
     /// graph built afterwards is the same as without the reservation.
     /// Searches with `ef` up to `efConstruction` need no more memory either
     /// (the buffer-filling `search`; the array-returning one makes its array).
-    /// Adding beyond `capacity` grows geometrically again.
+    /// Slots of removed vectors count as room. Adding beyond `capacity` grows
+    /// geometrically again.
     ///
     /// - Precondition: none; bad input throws.
     /// - Throws: `invalidParameter(.capacity)` for a negative `capacity`,
@@ -73,26 +122,40 @@ extension HNSWIndex {
     public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
         try _Validation.checkCapacity(capacity)
         if capacity <= count { return }
-        try _reserveAll(adding: capacity - count, exactly: true)
+        try _reserveAll(adding: Swift.max(capacity - count - slots.freeCount, 0), exactly: true)
     }
 
     /// Reserves everything `rows` more inserts need, so that the inserts
-    /// themselves cannot fail. Draws the coming levels on a copy of the
-    /// generator to size the upper-layer slab exactly.
+    /// themselves cannot fail. Inserts take free slots first; for the rest,
+    /// draws the coming levels on a copy of the generator to size the
+    /// upper-layer slab exactly. Pending removals are consolidated first
+    /// when the new slots would not fit otherwise.
     func _reserve(adding rows: Int) throws(EdgeVecError) {
-        if rows == 1 {          // the single insert's path: two compares when there is room
-            var preview = rng
-            let words = graph.upperWords &+ graph.upperWords(
-                forLevel: _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel))
-            if count < _roomNodes && words <= _roomUpperWords { return }
+        var fresh = rows - Swift.min(rows, slots.freeCount)
+        if fresh > 0 && slots.pendingCount > 0 && slotCount + fresh > vectors.capacity {
+            // Unlink the pending removals rather than grow: their slots make room.
+            consolidate()
+            fresh = rows - Swift.min(rows, slots.freeCount)
         }
-        try _reserveAll(adding: rows)
+        if rows == 1 {          // the single insert's path: two compares when there is room
+            if fresh == 0 {
+                if slotCount <= _roomNodes { return }
+            } else {
+                var preview = rng
+                let words = graph.upperWords &+ graph.upperWords(
+                    forLevel: _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel))
+                if slotCount < _roomNodes && words <= _roomUpperWords { return }
+            }
+        }
+        try _reserveAll(adding: fresh)
     }
 
+    /// Makes room for `rows` new slots (and sizes the scratch for all).
     /// `exactly`: buffers that must grow get exactly the room asked for
     /// (`reserveCapacity`) instead of doubling (inserts).
     @inline(never)
     func _reserveAll(adding rows: Int, exactly: Bool = false) throws(EdgeVecError) {
+        let count = slotCount
         let (newCount, overflow) = count.addingReportingOverflow(rows)
         guard !overflow, newCount <= Limits.maxCount else { throw .capacityExceeded }
         // The vector slab first: an impossible reservation fails here, before
@@ -114,32 +177,57 @@ extension HNSWIndex {
             : graph.reserve(nodes: newCount, upperWords: words, using: allocator)
                 && parents.reserve(newCount, preserving: count, using: allocator)
                 && children.reserve(newCount, preserving: count, using: allocator)
-        guard reserved,
+        guard reserved, slots.reserve(slots: newCount, exactly: exactly, using: allocator),
               scratch.reserve(nodes: newCount, ef: configuration.efConstruction, degree: graph.maxDegree0,
                               stride: vectors.stride, allocator: allocator)
         else { throw .outOfMemory }
         _roomNodes = Swift.min(vectors.capacity, graph.nodeCapacity, parents.capacity, children.capacity,
-                               scratch.visited.capacity, Limits.maxCount)
+                               scratch.visited.capacity, slots.capacity, Limits.maxCount)
         _roomUpperWords = graph.upperCapacity
     }
 
-    /// Inserts a validated vector into reserved space. Cannot fail.
-    @discardableResult
-    func _insertValidated(_ source: UnsafePointer<Float>) -> Int {
-        let id = vectors.append(source, scale: _Validation.scale(source, dimension, metric))
-        let level = _drawLevel(&rng, m: configuration.m, cap: LayeredGraph.maxLevel)
-        graph.addNode(level: level)
-        parents[id] = _noParent
-        children[id] = 0
-        switch metric {
-        case .l2: _link(_L2Kernel.self, id: id, level: level)
-        case .cosine: _link(_CosineKernel.self, id: id, level: level)
-        case .dot: _link(_DotKernel.self, id: id, level: level)
+    /// Inserts a validated vector under a new, checked id into reserved
+    /// space: into the most recently freed slot if there is one, else a new
+    /// slot. Cannot fail.
+    func _insertValidated(_ source: UnsafePointer<Float>, id: UInt64) {
+        let scale = _Validation.scale(source, dimension, metric)
+        if let slot = slots.takeFreeSlot(for: id) {
+            vectors.replace(at: slot, source, scale: scale)
+            _relink(slot)
+            slots.restore(slot)
+        } else {
+            _appendNode(source, scale: scale, id: id)
         }
-        return id
     }
 
-    /// Connects the new node `id` (already in storage and graph) to the graph.
+    /// A new slot and graph node at a freshly drawn level.
+    func _appendNode(_ source: UnsafePointer<Float>, scale: Double, id: UInt64) {
+        let node = vectors.append(source, scale: scale)
+        let level = _drawLevel(&rng, m: configuration.m, cap: LayeredGraph.maxLevel)
+        graph.addNode(level: level)
+        slots.append(id)
+        parents[node] = _noParent
+        children[node] = 0
+        switch metric {
+        case .l2: _link(_L2Kernel.self, id: node, level: level, reused: false)
+        case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: false)
+        case .dot: _link(_DotKernel.self, id: node, level: level, reused: false)
+        }
+    }
+
+    /// Links node `node`, which already holds its new vector, again at its
+    /// level; it keeps its place in the layer-0 tree.
+    /// - Precondition: `node` is marked removed, so its own search skips it.
+    func _relink(_ node: Int) {
+        let level = graph.level(of: node)
+        switch metric {
+        case .l2: _link(_L2Kernel.self, id: node, level: level, reused: true)
+        case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: true)
+        case .dot: _link(_DotKernel.self, id: node, level: level, reused: true)
+        }
+    }
+
+    /// Connects node `id` (already in storage and graph) to the graph.
     ///
     /// Besides the usual HNSW links, every node but the first gets a *parent*
     /// on layer 0, an earlier node it links to and that links back; pruning
@@ -149,7 +237,12 @@ extension HNSWIndex {
     /// data (duplicates, hubs under dot). A parent takes at most 2 tree
     /// children while a nearer candidate has room (hard limit 2M − 1), so
     /// pinned edges never exceed a list's 2M slots.
-    func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int) {
+    ///
+    /// `reused`: the node is a slot taken again (or updated) and marked
+    /// removed meanwhile. It keeps its level and its tree edges (the tree
+    /// is about reachability, which a slot's new vector does not change);
+    /// other nodes may still list it, so links back are not doubled.
+    func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int, reused: Bool) {
         if entryPoint < 0 {
             entryPoint = id
             maxLevel = level
@@ -160,20 +253,36 @@ extension HNSWIndex {
         var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), stride), UInt32(entryPoint))
         var layer = maxLevel
         while layer > level {
-            ep = _greedy(K.self, q, from: ep, layer: layer)
+            ep = _greedy(K.self, q, from: ep, layer: layer, excluding: reused ? UInt32(id) : .max)
             layer -= 1
         }
         let m = configuration.m
         while layer >= 0 {
             _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer)
             let found = _beginAscending()
-            scratch.ensureSorted(1)
-            ep = scratch.sorted[0]
-            var chosen = _selectHeuristic(K.self, base: q, count: found, limit: m, owner: -1)
-            // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
+            if found > 0 {
+                scratch.ensureSorted(1)
+                ep = scratch.sorted[0]
+            }
             let links = scratch.links.base!
-            for i in 0..<chosen { links[i] = scratch.selected[i] }
-            if layer == 0 {
+            var chosen = 0
+            if reused && layer == 0 {
+                // The tree edges stay, first; the heuristic fills what is left.
+                for e in graph.neighbors(of: id, layer: 0) where _isTreeEdge(e, of: id) {
+                    links[chosen] = _Candidate(K.distance(q, vectors.pointer(at: Int(e)), stride), e)
+                    chosen += 1
+                }
+            }
+            let pinned = chosen
+            let picked = found == 0 ? 0
+                : _selectHeuristic(K.self, base: q, count: found, limit: Swift.min(m, graph.capacity(layer: layer) - pinned),
+                                   owner: -1)
+            // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
+            for i in 0..<picked where !_isTreeEdge(scratch.selected[i].id, of: id) || pinned == 0 {
+                links[chosen] = scratch.selected[i]
+                chosen += 1
+            }
+            if layer == 0 && !reused {
                 let parent = _chooseParent(newcomer: id)
                 parents[id] = parent.id
                 children[Int(parent.id)] &+= 1
@@ -187,8 +296,10 @@ extension HNSWIndex {
             let ids = scratch.ids.base!
             for i in 0..<chosen { ids[i] = links[i].id }
             graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: chosen))
-            for i in 0..<chosen {
-                _connect(K.self, from: Int(links[i].id), to: links[i], newcomer: UInt32(id), layer: layer)
+            for i in pinned..<chosen {
+                let node = Int(links[i].id)
+                if reused && graph.neighbors(of: node, layer: layer).contains(UInt32(id)) { continue }
+                _connect(K.self, from: node, to: links[i], newcomer: UInt32(id), layer: layer)
             }
             layer -= 1
         }

@@ -4,17 +4,19 @@ import EdgeVecStorage
 
 extension HNSWIndex: _Serializable {
     var _header: IndexFormat.Header {
-        IndexFormat.Header(kind: .hnsw, metric: metric, dimension: dimension, count: count, m: configuration.m,
+        IndexFormat.Header(version: IndexFormat.version, kind: .hnsw, metric: metric, dimension: dimension,
+                           count: slotCount, m: configuration.m,
                            efConstruction: configuration.efConstruction, efSearch: configuration.efSearch,
                            maxLevel: maxLevel, seed: configuration.seed, rngState: rng.state,
                            entryPoint: entryPoint < 0 ? IndexFormat.noEntry : UInt32(entryPoint),
-                           upperWords: graph.upperWords)
+                           upperWords: graph.upperWords, removedCount: slots.removedSlotCount,
+                           freeCount: slots.freeCount)
     }
 
     /// Bytes `serialize(into:)` writes.
     public var serializedByteCount: Int { _header.totalBytes! }
 
-    /// Writes the index in `IndexFormat` version 1 and returns the byte count.
+    /// Writes the index in `IndexFormat` version 2 and returns the byte count.
     /// - Precondition: `buffer.count >= serializedByteCount`.
     /// - Complexity: O(size of the index).
     @discardableResult
@@ -23,6 +25,7 @@ extension HNSWIndex: _Serializable {
     }
 
     func _writeBody(_ w: inout _ByteWriter) {
+        let count = slotCount
         for id in 0..<count { w.floats(vectors.pointer(at: id), dimension) }
         for id in 0..<count { w.u8(UInt8(graph.level(of: id))) }
         for _ in count ..< ((count + 3) & ~3) { w.u8(0) }
@@ -31,9 +34,14 @@ extension HNSWIndex: _Serializable {
         if let p = l0.baseAddress { w.words(p, l0.count) }
         let up = graph.upperLayerWords
         if let p = up.baseAddress { w.words(p, up.count) }
+        w.u64(slots.nextID)
+        for s in 0..<count { w.u64(slots.id(at: s)) }
+        let free = slots.freeSlots, pending = slots.pendingSlots
+        if let p = free.baseAddress { w.words(p, free.count) }
+        if let p = pending.baseAddress { w.words(p, pending.count) }
     }
 
-    /// The index as bytes in `IndexFormat` version 1.
+    /// The index as bytes in `IndexFormat` version 2.
     public func serialized() -> [UInt8] {
         _serializedArray()
     }
@@ -72,7 +80,8 @@ extension HNSWIndex: _Serializable {
         guard vectors.reserveExactly(n, using: allocator),
               graph.reserveExactly(nodes: n, upperWords: header.upperWords, using: allocator),
               parents.reserveExactly(n, preserving: 0, using: allocator),
-              children.reserveExactly(n, preserving: 0, using: allocator) else { throw .outOfMemory }
+              children.reserveExactly(n, preserving: 0, using: allocator),
+              slots.reserve(slots: n, exactly: true, using: allocator) else { throw .outOfMemory }
         var r = _ByteReader(body)
         try _Validation.readStoredVectors(&r, into: &vectors, count: n, metric: metric)
         // Levels first: they fix each node's block offsets.
@@ -94,6 +103,7 @@ extension HNSWIndex: _Serializable {
         if let p = l0.baseAddress { r.words(into: p, l0.count) }
         let up = graph.upperLayerWords
         if let p = up.baseAddress { r.words(into: p, up.count) }
+        try _loadIDs(header, &r)
         rng = _SplitMix64(seed: header.rngState)
         if n > 0 {
             entryPoint = Int(header.entryPoint)
@@ -106,12 +116,32 @@ extension HNSWIndex: _Serializable {
         try _checkTree()
     }
 
+    /// Version 2: the next id, each slot's id (unique, below the next id)
+    /// or the removed mark, then the free stack and the pending list
+    /// (together exactly the removed slots, each once). Version 1: ids 0…n−1.
+    func _loadIDs(_ header: IndexFormat.Header, _ r: inout _ByteReader) throws(EdgeVecError) {
+        let n = header.count
+        if header.version == 1 {
+            slots.nextID = UInt64(n)
+            for s in 0..<n { slots.append(UInt64(s)) }
+            return
+        }
+        let next = r.u64()
+        if next > SlotTable.maxID + 1 { throw .corrupt(.invalidHeader(.nextID, value: next)) }
+        slots.nextID = next
+        for s in 0..<n where !slots.appendLoaded(r.u64()) { throw .corrupt(.invalidID(slot: s)) }
+        for i in 0..<header.removedCount where !slots.pushLoaded(r.u32(), pending: i >= header.freeCount) {
+            throw .corrupt(.invalidFreeList)
+        }
+        if !slots.finishLoading() { throw .corrupt(.invalidFreeList) }
+    }
+
     /// The layer-0 spanning tree read from bytes must be one: node 0 the
     /// root, every other parent earlier, each edge present in both lists,
     /// child counts within the limit that keeps pinned edges inside a list.
     func _checkTree() throws(EdgeVecError) {
         let hard = UInt32(graph.maxDegree0 - 1)
-        for id in 0..<count {
+        for id in 0..<slotCount {
             let parent = parents[id]
             if id == 0 {
                 if parent != _noParent { throw .corrupt(.invalidTree(node: 0)) }

@@ -17,7 +17,7 @@ extension HNSWIndex {
     /// - Complexity: O(ef · M · log n) distance computations expected.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
         let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.sortedResults(n)
+        return scratch.sortedResults(n, slots: slots)
     }
 
     /// Searches; see the buffer variant.
@@ -30,9 +30,9 @@ extension HNSWIndex {
     /// Searches without allocating: writes up to `k` ids and distances to the
     /// given buffers (each with room for `k`) and returns how many.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
-                       ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+                       ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
         let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.copySortedResults(n, ids: ids, distances: distances)
+        return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
     }
 
     /// Validates, searches, and leaves the results in `scratch.sorted`.
@@ -44,7 +44,7 @@ extension HNSWIndex {
         try _Validation.checkRows(query, dimension: dimension, metric: metric)
         if count == 0 { return 0 }
         let beam = max(ef, min(k, Limits.maxEf))
-        guard scratch.reserve(nodes: count, ef: beam, degree: graph.maxDegree0, stride: vectors.stride,
+        guard scratch.reserve(nodes: slotCount, ef: beam, degree: graph.maxDegree0, stride: vectors.stride,
                               allocator: allocator) else { throw .outOfMemory }
         // Copy into the padded query buffer (normalised for cosine).
         let q = scratch.query.base!
@@ -55,7 +55,28 @@ extension HNSWIndex {
         case .dot: _searchGraph(_DotKernel.self, q, ef: beam)
         }
         while scratch.results.count > k { scratch.results.pop() }
+        if scratch.results.count < min(k, count) {
+            // Removed nodes hid live ones from the beam (see `_trimCandidates`):
+            // a search still returns min(k, live vectors) results.
+            switch metric {
+            case .l2: _scanLive(_L2Kernel.self, q, k: k)
+            case .cosine: _scanLive(_CosineKernel.self, q, k: k)
+            case .dot: _scanLive(_DotKernel.self, q, k: k)
+            }
+        }
         return _drainResultsSorted()
+    }
+
+    /// Exact search over the live slots into `scratch.results` (at most `k`).
+    @inline(never)
+    func _scanLive<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int) {
+        scratch.results.removeAll()
+        for s in 0..<slotCount where !slots.isRemoved(s) {
+            let c = _Candidate(K.distance(q, vectors.pointer(at: s), vectors.stride), UInt32(truncatingIfNeeded: s))
+            if scratch.results.count < k { scratch.results.push(c) } else if c._key < scratch.results.top._key {
+                scratch.results.replaceTop(c)
+            }
+        }
     }
 
     func _searchGraph<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, ef: Int) {
@@ -68,9 +89,12 @@ extension HNSWIndex {
         _searchLayer(K.self, q, from: ep, ef: ef, layer: 0)
     }
 
-    /// Greedy walk on one layer: move to the closest neighbour until none is closer.
+    /// Greedy walk on one layer: move to the closest neighbour until none is
+    /// closer. `excluding`: a node relinked at its new vector, which other
+    /// nodes may still list; stepping onto it (distance 0) would end the walk
+    /// among its old neighbours.
     func _greedy<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
-                                     layer: Int) -> _Candidate {
+                                     layer: Int, excluding: UInt32 = .max) -> _Candidate {
         var best = start
         let stride = vectors.stride
         var changed = true
@@ -78,7 +102,7 @@ extension HNSWIndex {
             changed = false
             for e in graph.neighbors(of: Int(best.id), layer: layer) {
                 let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
-                if d < best.distance {
+                if d < best.distance && e != excluding {
                     best = _Candidate(d, e)
                     changed = true
                 }
@@ -94,6 +118,11 @@ extension HNSWIndex {
     /// current worst result are purged. Such candidates would be skipped
     /// anyway, and at most `ef` others can exist (each is still in the results),
     /// so the purge changes nothing but the memory bound.
+    ///
+    /// Removed nodes (free slots, or a node being relinked) are walked
+    /// through like the others, so the graph stays navigable around them,
+    /// but never enter the results. They break the bound above: see
+    /// `_trimCandidates`.
     func _searchLayer<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
                                           ef: Int, layer: Int) {
         scratch.nextEpoch()
@@ -105,11 +134,12 @@ extension HNSWIndex {
         let lines = Swift.min(stride &>> 4, _maxPrefetchLines)
         var touched: Float = 0
         defer { scratch.touched = touched }
+        let filtering = slots.removedCount > 0
         scratch.candidates.removeAll()
         scratch.results.removeAll()
         visited[Int(start.id)] = epoch
         scratch.candidates.push(start)
-        scratch.results.push(start)
+        if !filtering || !slots.isRemoved(Int(start.id)) { scratch.results.push(start) }
         while scratch.candidates.count > 0 {
             let current = scratch.candidates.top
             if scratch.results.count >= ef {
@@ -140,9 +170,10 @@ extension HNSWIndex {
                 let e = pending[j]
                 let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
                 if scratch.results.count < ef || d < scratch.results.top.distance {
-                    if scratch.candidates.count >= limit { _purgeCandidates(limit: limit) }
+                    if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
                     let c = _Candidate(d, e)
                     scratch.candidates.push(c)
+                    if filtering && slots.isRemoved(Int(e)) { continue }
                     // Full: `d` is below the worst result, which leaves.
                     if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
                 }
@@ -157,12 +188,25 @@ extension HNSWIndex {
     /// the ones after the worst result in (distance, id) order go too.
     /// Depends only on the search's own state, so results stay deterministic.
     @inline(never)
-    func _purgeCandidates(limit: Int) {
-        let worst = scratch.results.top
-        scratch.candidates.filter { $0.distance <= worst.distance }
-        if scratch.candidates.count >= limit {
-            scratch.candidates.filter { $0.distance < worst.distance || $0.id <= worst.id }
+    func _purgeCandidates(limit: Int, ef: Int) {
+        if scratch.results.count >= ef {
+            let worst = scratch.results.top
+            scratch.candidates.filter { $0.distance <= worst.distance }
+            if scratch.candidates.count >= limit {
+                scratch.candidates.filter { $0.distance < worst.distance || $0.id <= worst.id }
+            }
         }
+        if scratch.candidates.count >= limit { _trimCandidates(to: limit / 2) }
+    }
+
+    /// Keeps the `n` nearest candidates. Only removed nodes, which take a
+    /// candidate's place without taking a result's, can leave the heap full
+    /// after the purge; dropping the farthest of them may cost a search some
+    /// live results, which `_search` then completes by an exact scan.
+    func _trimCandidates(to n: Int) {
+        var keys = UnsafeMutableBufferPointer(start: scratch.candidates.storage.base, count: scratch.candidates.count)
+        keys.sort()                                     // ascending keys: a valid nearest-first heap
+        scratch.candidates.count = n
     }
 
     /// Hands the layer results to `scratch.ensureSorted`, which takes them

@@ -9,6 +9,12 @@ import EdgeVecStorage
 /// and every search reuses the index's scratch, so inserts and searches do
 /// not allocate once capacity is reached. Not thread-safe: one writer or
 /// searcher at a time (searches reuse shared scratch).
+///
+/// Vectors carry ids of the caller's choosing (0...2⁵³ − 1, or assigned
+/// 0, 1, 2, …). Inside, each vector and its graph node sit in a *slot*; a
+/// removed vector's node stays in the graph as a waypoint that searches walk
+/// through but never return until its batch is unlinked, and a later insert
+/// reuses the slot (see `HNSWIndex+Remove.swift`).
 public final class HNSWIndex {
     /// Floats per vector.
     public let dimension: Int
@@ -23,12 +29,19 @@ public final class HNSWIndex {
     @usableFromInline var parents = _UnsafeGrowableBuffer<UInt32>()
     @usableFromInline var children = _UnsafeGrowableBuffer<UInt32>()
     @usableFromInline var scratch = _SearchScratch()
+    /// Slot ↔ id, removed slots, free slots.
+    @usableFromInline var slots = SlotTable()
     @usableFromInline var rng: _SplitMix64
     /// What the last full reservation left room for (capacities only grow):
     /// nodes in every per-node buffer and the scratch, and upper-layer words.
     /// Lets a single insert skip re-checking each buffer.
     @usableFromInline var _roomNodes = 0
     @usableFromInline var _roomUpperWords = 0
+    /// Past this fraction of removed slots, `remove` compacts the index (see
+    /// `compact()`). 0.25 by default: searches then walk through at most one
+    /// removed node in four, and memory is at most 4/3 of the live set's.
+    /// A value of 1 or more turns automatic compaction off.
+    public var compactionThreshold: Double = 0.25
     /// The node searches start from, or -1 when empty.
     public internal(set) var entryPoint: Int = -1
     /// The highest layer in the graph (0 when empty).
@@ -63,11 +76,19 @@ public final class HNSWIndex {
         parents.release(using: allocator)
         children.release(using: allocator)
         scratch.release(using: allocator)
+        slots.release(using: allocator)
         allocator.release()
     }
 
-    /// Vectors in the index.
-    public var count: Int { vectors.count }
+    /// Vectors in the index (live: removed ones are not counted).
+    public var count: Int { slots.liveCount }
+
+    /// Slots of removed vectors: waiting to be unlinked (`consolidate()`),
+    /// then to be reused by inserts, or dropped by `compact()`.
+    public var removedCount: Int { slots.removedSlotCount }
+
+    /// Slots in use: graph nodes, live or removed.
+    @usableFromInline var slotCount: Int { vectors.count }
 
     /// Which allocator the index draws from.
     public var allocatorKind: RawAllocator.Kind { allocator.kind }
@@ -78,22 +99,24 @@ public final class HNSWIndex {
             + scratch.visited.allocatedBytes + scratch.candidates.storage.allocatedBytes
             + scratch.results.storage.allocatedBytes + scratch.sorted.allocatedBytes
             + scratch.selected.allocatedBytes + scratch.ids.allocatedBytes + scratch.links.allocatedBytes
-            + scratch.query.allocatedBytes
+            + scratch.query.allocatedBytes + scratch.pending.allocatedBytes + slots.allocatedBytes
     }
 
-    /// The level of node `id` (0-based, tests and tools).
-    /// - Precondition: `0 <= id < count`.
-    public func level(of id: Int) -> Int {
-        precondition(id >= 0 && id < count, "id out of range")
-        return graph.level(of: id)
+    /// The level of graph node `node` (a slot: 0-based, in insertion order
+    /// until a vector is removed; tests and tools).
+    /// - Precondition: `0 <= node < slotCount`.
+    public func level(of node: Int) -> Int {
+        precondition(node >= 0 && node < slotCount, "node out of range")
+        return graph.level(of: node)
     }
 
-    /// The neighbours of `id` on `layer`.
-    /// - Precondition: `0 <= id < count`, `0 <= layer <= level(of: id)`.
+    /// The neighbours (nodes) of graph node `node` on `layer`.
+    /// - Precondition: `0 <= node < slotCount`, `0 <= layer <= level(of: node)`.
     /// - Complexity: O(M).
-    public func neighbors(of id: Int, layer: Int) -> [Int] {
-        precondition(id >= 0 && id < count && layer >= 0 && layer <= graph.level(of: id), "no such node or layer")
-        return graph.neighbors(of: id, layer: layer).map { Int($0) }
+    public func neighbors(of node: Int, layer: Int) -> [Int] {
+        precondition(node >= 0 && node < slotCount && layer >= 0 && layer <= graph.level(of: node),
+                     "no such node or layer")
+        return graph.neighbors(of: node, layer: layer).map { Int($0) }
     }
 
     /// Checks degree bounds, self-loops, duplicate neighbours, dangling ids and
@@ -101,7 +124,7 @@ public final class HNSWIndex {
     /// - Returns: the first violation, or `nil` for a sound graph.
     /// - Complexity: O(n · M²).
     public func checkInvariants() -> GraphInvariantViolation? {
-        if count > 0 && graph.level(of: entryPoint) != maxLevel { return .badEntryPoint }
+        if slotCount > 0 && graph.level(of: entryPoint) != maxLevel { return .badEntryPoint }
         return graph.checkInvariants(entryPoint: entryPoint)
     }
 }

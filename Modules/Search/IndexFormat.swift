@@ -1,11 +1,12 @@
 import EdgeVecAllocators
 
-/// EdgeVec index format, version 1. Little-endian throughout; the same bytes
-/// on every target.
+/// EdgeVec index format, version 2 (HNSW; flat indexes still write 1).
+/// Little-endian throughout; the same bytes on every target. Version 1
+/// files load as ever, their ids 0…n−1.
 ///
 ///     offset  size  field
 ///          0     8  magic "EDGEVEC\0"
-///          8     4  format version (1)
+///          8     4  format version (1 or 2)
 ///         12     4  kind: 0 HNSW, 1 flat
 ///         16     4  metric: 0 l2, 1 cosine, 2 dot
 ///         20     4  dimension
@@ -17,19 +18,29 @@ import EdgeVecAllocators
 ///         48     8  seed
 ///         56     8  generator state (so inserts after a load continue the same sequence)
 ///         64     4  entry point (0xFFFFFFFF when empty)
-///         68     4  reserved, 0
+///         68     4  version 2: removed slots r (< n unless n = 0); version 1: reserved, 0
 ///         72     8  upper-layer words U
 ///         80     8  body bytes B
-///         88     4  reserved, 0
+///         88     4  version 2: free slots f ≤ r (removed and unlinked, reused first); version 1: reserved, 0
 ///         92     4  CRC-32C of bytes 0..<92
 ///         96     B  body: n·dim float32 vectors (unpadded; cosine vectors normalised),
 ///                   then for HNSW: n level bytes padded to 4, n layer-0 tree parents
 ///                   (0xFFFFFFFF for node 0), n·(1+2M) layer-0 words (count, then
-///                   ids), U upper-layer words in node order
+///                   ids), U upper-layer words in node order;
+///                   version 2 adds: the next id to assign (u64), n slot ids
+///                   (u64; 0xFFFFFFFFFFFFFFFF for a removed slot), r removed
+///                   slots (u32): the f free ones (the next to reuse last),
+///                   then the pending ones in removal order
 ///     96 + B     4  CRC-32C of bytes 0..<96+B
+///
+/// n counts slots, removed ones included: a removed vector's node stays in
+/// the graph until its slot is reused.
 public enum IndexFormat {
     public static let magic: [UInt8] = [0x45, 0x44, 0x47, 0x45, 0x56, 0x45, 0x43, 0x00]   // "EDGEVEC\0"
-    public static let version: UInt32 = 1
+    /// The version HNSW indexes write.
+    public static let version: UInt32 = 2
+    /// The version flat indexes write (they have no ids of their own yet).
+    public static let flatVersion: UInt32 = 1
     static let headerSize = 96
     static let trailerSize = 4
     static let noEntry: UInt32 = 0xFFFF_FFFF
@@ -38,6 +49,7 @@ public enum IndexFormat {
 
     /// The header fields, decoded and range-checked.
     struct Header {
+        var version: UInt32
         var kind: Kind
         var metric: Metric
         var dimension: Int
@@ -50,9 +62,24 @@ public enum IndexFormat {
         var rngState: UInt64
         var entryPoint: UInt32
         var upperWords: Int
+        /// Removed slots, and how many of them are free (version 2).
+        var removedCount: Int
+        var freeCount: Int
 
         /// Body bytes these fields imply, or nil on overflow.
         var bodyBytes: Int? {
+            guard let v1 = version1BodyBytes else { return nil }
+            if version == 1 { return v1 }
+            // The next id, one id per slot, one word per free slot.
+            let (ids, o1) = count.multipliedReportingOverflow(by: 8)
+            let (free, o2) = removedCount.multipliedReportingOverflow(by: 4)
+            let (s1, o3) = v1.addingReportingOverflow(8)
+            let (s2, o4) = s1.addingReportingOverflow(ids)
+            let (s3, o5) = s2.addingReportingOverflow(free)
+            return o1 || o2 || o3 || o4 || o5 ? nil : s3
+        }
+
+        var version1BodyBytes: Int? {
             let (v, o1) = count.multipliedReportingOverflow(by: dimension * 4)
             if o1 { return nil }
             if kind == .flat { return v }
@@ -78,7 +105,7 @@ public enum IndexFormat {
         func write(into base: UnsafeMutableRawPointer) {
             var w = _ByteWriter(base)
             for b in IndexFormat.magic { w.u8(b) }
-            w.u32(IndexFormat.version)
+            w.u32(version)
             w.u32(kind.rawValue)
             w.u32(metric.rawValue)
             w.u32(UInt32(dimension))
@@ -90,10 +117,10 @@ public enum IndexFormat {
             w.u64(seed)
             w.u64(rngState)
             w.u32(entryPoint)
-            w.u32(0)
+            w.u32(UInt32(removedCount))
             w.u64(UInt64(upperWords))
             w.u64(UInt64(bodyBytes!))
-            w.u32(0)
+            w.u32(UInt32(freeCount))
             w.u32(_CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: 92)))
         }
 
@@ -129,9 +156,11 @@ public enum IndexFormat {
                 throw .corrupt(.checksumMismatch)
             }
             let version = r.u32()
-            if version != IndexFormat.version { throw .corrupt(.unsupportedVersion(version)) }
             let rawKind = r.u32(), rawMetric = r.u32()
             guard let kind = Kind(rawValue: rawKind) else { throw .corrupt(.invalidHeader(.kind, value: UInt64(rawKind))) }
+            if version != 1 && version != (kind == .flat ? flatVersion : IndexFormat.version) {
+                throw .corrupt(.unsupportedVersion(version))
+            }
             guard let metric = Metric(rawValue: rawMetric) else {
                 throw .corrupt(.invalidHeader(.metric, value: UInt64(rawMetric)))
             }
@@ -141,16 +170,19 @@ public enum IndexFormat {
             let seed = r.u64()
             let rngState = r.u64()
             let entryPoint = r.u32()
-            let reserved68 = r.u32()
+            let word68 = r.u32()
             let upperWords = r.u64()
             let bodyBytes = r.u64()
-            let reserved88 = r.u32()
+            let word88 = r.u32()
 
             func bad(_ field: EdgeVecError.HeaderField, _ value: UInt64) -> EdgeVecError {
                 .corrupt(.invalidHeader(field, value: value))
             }
-            if reserved68 != 0 { throw bad(.reserved, UInt64(reserved68)) }
-            if reserved88 != 0 { throw bad(.reserved, UInt64(reserved88)) }
+            if version == 1 && word68 != 0 { throw bad(.reserved, UInt64(word68)) }
+            if version == 1 && word88 != 0 { throw bad(.reserved, UInt64(word88)) }
+            // Removed slots: fewer than the slots (the last removal empties the index).
+            if version >= 2 && word68 != 0 && UInt64(word68) >= count { throw bad(.removedCount, UInt64(word68)) }
+            if version >= 2 && word88 > word68 { throw bad(.freeCount, UInt64(word88)) }
             guard dimension >= 1, dimension <= UInt32(Limits.maxDimension) else { throw bad(.dimension, UInt64(dimension)) }
             guard count <= UInt64(Limits.maxCount) else { throw bad(.count, count) }
             switch kind {
@@ -188,9 +220,10 @@ public enum IndexFormat {
             // Everything above is now in range for `Int`, even on wasm32
             // (upper words ≤ count · 255 · 129 may not be: bodyBytes decides).
             guard let upper = Int(exactly: upperWords) else { throw bad(.upperWords, upperWords) }
-            let header = Header(kind: kind, metric: metric, dimension: Int(dimension), count: Int(count), m: Int(m),
+            let header = Header(version: version, kind: kind, metric: metric, dimension: Int(dimension), count: Int(count), m: Int(m),
                                 efConstruction: Int(efConstruction), efSearch: Int(efSearch), maxLevel: Int(maxLevel),
-                                seed: seed, rngState: rngState, entryPoint: entryPoint, upperWords: upper)
+                                seed: seed, rngState: rngState, entryPoint: entryPoint, upperWords: upper,
+                                removedCount: Int(word68), freeCount: Int(word88))
             guard let expected = header.bodyBytes, UInt64(expected) == bodyBytes,
                   header.totalBytes != nil else { throw bad(.bodyBytes, bodyBytes) }
             let total = header.totalBytes!

@@ -56,7 +56,7 @@ public enum LoadedIndex {
 
     /// See `HNSWIndex.search(_:k:ef:ids:distances:)`.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
-                       ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+                       ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
         switch self {
         case .hnsw(let index): return try index.search(query, k: k, ef: ef, ids: ids, distances: distances)
         case .flat(let index): return try index.search(query, k: k, ef: ef, ids: ids, distances: distances)

@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecStorage
 
 /// A candidate: a node id and its distance to the query.
 @usableFromInline
@@ -223,18 +224,24 @@ struct _SearchScratch {
         }
     }
 
-    /// The first `n` entries of `sorted` as public results.
-    func sortedResults(_ n: Int) -> [SearchResult] {
+    /// The first `n` entries of `sorted` as public results, slots turned
+    /// into ids through `slots` (nil: the slot is the id, a flat index).
+    func sortedResults(_ n: Int, slots: SlotTable? = nil) -> [SearchResult] {
         var out: [SearchResult] = []
         out.reserveCapacity(n)
-        for i in 0..<n { out.append(SearchResult(id: Int(sorted[i].id), distance: sorted[i].distance)) }
+        for i in 0..<n {
+            let slot = Int(sorted[i].id)
+            out.append(SearchResult(id: slots?.id(at: slot) ?? UInt64(slot), distance: sorted[i].distance))
+        }
         return out
     }
 
     /// Copies the first `n` entries of `sorted` to caller buffers; returns `n`.
-    func copySortedResults(_ n: Int, ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>) -> Int {
+    func copySortedResults(_ n: Int, slots: SlotTable? = nil, ids: UnsafeMutablePointer<UInt64>,
+                           distances: UnsafeMutablePointer<Float>) -> Int {
         for i in 0..<n {
-            ids[i] = Int32(bitPattern: sorted[i].id)
+            let slot = Int(sorted[i].id)
+            ids[i] = slots?.id(at: slot) ?? UInt64(slot)
             distances[i] = sorted[i].distance
         }
         return n

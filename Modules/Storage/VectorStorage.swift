@@ -71,15 +71,25 @@ public struct VectorStorage {
     @inlinable @discardableResult
     public mutating func append(_ source: UnsafePointer<Float>, scale: Double = 1) -> Int {
         precondition(count < capacity, "reserve before append")
-        let destination = pointer(at: count)
+        // The padding is already zero: new memory is zeroed, and `replace` never writes it.
+        _count += 1
+        replace(at: _count - 1, source, scale: scale)
+        return _count - 1
+    }
+
+    /// Overwrites vector `index` with `dimension` floats from `source` times
+    /// `scale` (see `append`), for a slot taken again.
+    /// - Precondition: `index < count`.
+    /// - Complexity: O(`dimension`).
+    @inlinable
+    public func replace(at index: Int, _ source: UnsafePointer<Float>, scale: Double = 1) {
+        precondition(index >= 0 && index < count, "no such vector")
+        let destination = pointer(at: index)
         if scale == 1 {
             _copyElements(dimension, from: source, to: destination)
         } else {
             for i in 0..<dimension { destination[i] = Float(Double(source[i]) * scale) }
         }
-        // The padding is already zero: new memory is zeroed and slots are never reused.
-        _count += 1
-        return _count - 1
     }
 
     /// Sets `count` after the caller filled vectors `count..<newCount` directly

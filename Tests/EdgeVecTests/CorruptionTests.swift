@@ -172,7 +172,7 @@ struct CorruptionTests {
         let index = try Self.smallHNSW()
         let bytes = index.serialized()
         let n = UInt32(index.count)
-        #expect(Self.crafted(bytes, "version 2") { b, _ in b.setU32(2, at: 8) } == .unsupportedVersion(2))
+        #expect(Self.crafted(bytes, "version 3") { b, _ in b.setU32(3, at: 8) } == .unsupportedVersion(3))
         #expect(Self.crafted(bytes, "version 0") { b, _ in b.setU32(0, at: 8) } == .unsupportedVersion(0))
         let invalid: [(String, (inout [UInt8], FileLayout) -> Void)] = [
             ("kind 2", { b, _ in b.setU32(2, at: 12) }),
@@ -207,10 +207,13 @@ struct CorruptionTests {
                 == .invalidHeader(.dimension, value: 70000))
         #expect(Self.crafted(bytes, "metric 3") { b, _ in b.setU32(3, at: 16) } == .invalidHeader(.metric, value: 3))
         #expect(Self.crafted(bytes, "kind 7") { b, _ in b.setU32(7, at: 12) } == .invalidHeader(.kind, value: 7))
-        // Reserved words must be zero.
-        #expect(Self.crafted(bytes, "reserved word at 68") { b, _ in b.setU32(1, at: 68) } == .invalidHeader(.reserved, value: 1))
-        #expect(Self.crafted(bytes, "reserved word at 88") { b, _ in b.setU32(0x8000_0000, at: 88) }
-                == .invalidHeader(.reserved, value: 0x8000_0000))
+        // Version 2 keeps the removed-slot count at 68: fewer than the slots, and the body sized for it.
+        #expect(Self.crafted(bytes, "removed count n") { b, _ in b.setU32(n, at: 68) } == .invalidHeader(.removedCount, value: UInt64(n)))
+        #expect(Self.crafted(bytes, "removed count 1") { b, _ in b.setU32(1, at: 68) }
+                == .invalidHeader(.bodyBytes, value: bytes.u64(at: 80)))
+        // ... and at 88 how many of them are free: at most that many.
+        #expect(Self.crafted(bytes, "free count above removed") { b, _ in b.setU32(0x8000_0000, at: 88) }
+                == .invalidHeader(.freeCount, value: 0x8000_0000))
         // An empty HNSW index claiming an entry point, or a non-empty one without.
         let empty = try HNSWIndex(dimension: 8, metric: .l2).serialized()
         #expect(Self.crafted(empty, "empty with entry 0") { b, _ in b.setU32(0, at: 64) } == .invalidHeader(.entryPoint, value: 0))
@@ -307,7 +310,7 @@ struct CorruptionTests {
             var b = bytes
             for _ in 0..<(1 + rng.below(4)) {
                 // Overwrite a graph word (or a level byte) with a plausible or a wild value.
-                let word = rng.below((layout.trailer - layout.layer0) / 4)
+                let word = rng.below((layout.nextID - layout.layer0) / 4)
                 let offset = layout.layer0 + 4 * word
                 switch rng.below(4) {
                 case 0: b.setU32(UInt32(rng.below(n)), at: offset)

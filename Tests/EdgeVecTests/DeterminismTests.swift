@@ -47,7 +47,7 @@ struct DeterminismTests {
         for row in rows { try index.add(row) }
         let query: [Float] = [1, 0]
         let expected = rows.indices
-            .map { SearchResult(id: $0, distance: -(rows[$0][0] * query[0] + rows[$0][1] * query[1])) }
+            .map { SearchResult(id: UInt64($0), distance: -(rows[$0][0] * query[0] + rows[$0][1] * query[1])) }
             .sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
         let all = try index.find(query, k: rows.count, ef: 64)
         #expect(all == expected)
@@ -71,7 +71,7 @@ struct DeterminismTests {
         #expect(try index.add(Self.data.data[80]) == 80)
         // Each stored vector is found under its own id.
         for i in [0, 49, 50, 79, 80] {
-            #expect(try index.find(Self.data.data[i], k: 1, ef: 200).first?.id == i)
+            #expect(try index.find(Self.data.data[i], k: 1, ef: 200).first?.row == i)
         }
     }
 
@@ -118,21 +118,21 @@ struct DeterminismTests {
             let query = Self.data.queries[q]
             let reference = try index.search(query, k: 7, ef: 50)
             let flatReference = try flat.search(query, k: 7)
-            var ids = [Int32](repeating: -1, count: 8)
+            var ids = [UInt64](repeating: .max, count: 8)
             var distances = [Float](repeating: .nan, count: 8)
             let n = try query.withUnsafeBufferPointer { q throws(EdgeVecError) in
                 try index.search(q, k: 7, ef: 50, ids: &ids, distances: &distances)
             }
             #expect(n == 7)
-            #expect(ids.prefix(7).map(Int.init) == reference.map(\.id))
+            #expect(Array(ids.prefix(7)) == reference.map(\.id))
             #expect(Array(distances.prefix(7)) == reference.map(\.distance))
-            #expect(ids[7] == -1, "wrote past k")
+            #expect(ids[7] == .max, "wrote past k")
             let m = try query.withUnsafeBufferPointer { q throws(EdgeVecError) in
                 try flat.search(q, k: 7, ids: &ids, distances: &distances)
             }
             #expect(m == 7)
-            #expect(ids.prefix(7).map(Int.init) == flatReference.map(\.id))
-            #expect(ids[7] == -1, "wrote past k")
+            #expect(Array(ids.prefix(7)) == flatReference.map(\.id))
+            #expect(ids[7] == .max, "wrote past k")
             let buffered = try query.withUnsafeBufferPointer { q throws(EdgeVecError) in
                 try index.search(q, k: 7, ef: 50)
             }

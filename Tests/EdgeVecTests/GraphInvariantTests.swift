@@ -120,14 +120,14 @@ struct GraphInvariantTests {
         let index = try makeHNSW(rows, metric: metric, m: 8, efConstruction: 64)
         var stored = (0..<rows.count).map { rows[$0] }
         for source in [0, 17, 150, 299, 17] {
-            let id = try index.add(rows[source])
+            let id = Int(try index.add(rows[source]))
             stored.append(rows[source])
             let list = index.neighbors(of: id, layer: 0)
             let copies = list.filter { stored[$0] == rows[source] }
             #expect(!copies.isEmpty && list.count <= 2, "copy of \(source): neighbours \(list)")
         }
         // A vector with no copy gets the heuristic's usual spread.
-        let fresh = try index.add(uniformRows(count: 1, dimension: 24, seed: 6)[0])
+        let fresh = Int(try index.add(uniformRows(count: 1, dimension: 24, seed: 6)[0]))
         #expect(index.neighbors(of: fresh, layer: 0).count > 2)
         Self.verify(index, m: 8)
     }

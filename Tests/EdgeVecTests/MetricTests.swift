@@ -54,8 +54,8 @@ struct MetricTests {
         try flat.addBatch(rows.values)
         let query = uniformRows(count: 1, dimension: dimension, seed: 999)[0]
         let exact = allDistances(.l2, rows, query)
-        for r in try flat.search(query, k: 40) { #expect(close(r.distance, exact[r.id])) }
-        for r in try hnsw.search(query, k: 40, ef: 100) { #expect(close(r.distance, exact[r.id])) }
+        for r in try flat.search(query, k: 40) { #expect(close(r.distance, exact[r.row])) }
+        for r in try hnsw.search(query, k: 40, ef: 100) { #expect(close(r.distance, exact[r.row])) }
     }
 
     @Test("cosine: a scaled copy of a stored vector is at distance 0")
@@ -67,7 +67,7 @@ struct MetricTests {
         for target in [0, 17, 299] {
             let scaled = rows[target].map { $0 * 3.7 }
             for results in [try hnsw.search(scaled, k: 3), try flat.search(scaled, k: 3)] {
-                #expect(results.first?.id == target)
+                #expect(results.first?.row == target)
                 #expect(abs(results.first?.distance ?? 1) < 1e-5)
             }
             // And the opposite direction is at distance 2 from it.

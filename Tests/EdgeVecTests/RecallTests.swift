@@ -21,7 +21,7 @@ struct RecallTests {
             expectWellFormed(results, count: index.count)
             // Distances are the metric's, of the original vectors.
             for r in results {
-                let expected = referenceDistance(metric, data.data, r.id, query)
+                let expected = referenceDistance(metric, data.data, r.row, query)
                 #expect(close(r.distance, expected), "query \(q) id \(r.id): \(r.distance) vs \(expected)")
             }
             total += tieAwareRecall(results, exact: allDistances(metric, data.data, query), k: Self.k)
@@ -58,7 +58,7 @@ struct RecallTests {
         for i in 0..<data.data.count {
             let top = try index.search(data.data[i], k: 1)
             #expect(top.count == 1)
-            if top.first?.id != i { misses += 1 }
+            if top.first?.row != i { misses += 1 }
             if let d = top.first?.distance { #expect(abs(d) <= 1e-4, "self distance \(d) for \(i)") }
         }
         #expect(misses <= data.data.count / 200, "\(misses) vectors did not find themselves")
@@ -78,7 +78,7 @@ struct RecallTests {
             let exact = allDistances(metric, data.data, query)
             #expect(tieAwareRecall(results, exact: exact, k: Self.k) == 1.0, "query \(q)")
             for r in results {
-                #expect(close(r.distance, exact[r.id]), "query \(q) id \(r.id): \(r.distance) vs \(exact[r.id])")
+                #expect(close(r.distance, exact[r.row]), "query \(q) id \(r.id): \(r.distance) vs \(exact[r.row])")
             }
         }
     }

@@ -122,7 +122,7 @@ func allDistances(_ metric: Metric, _ rows: Rows, _ query: [Float]) -> [Float] {
 func tieAwareRecall(_ results: [SearchResult], exact distances: [Float], k: Int) -> Double {
     let radius = distances.sorted()[k - 1]
     let slack = max(abs(radius), 1) * 1e-5
-    let hits = Set(results.map(\.id)).filter { distances[$0] <= radius + slack }.count
+    let hits = Set(results.map(\.row)).filter { distances[$0] <= radius + slack }.count
     return Double(min(hits, k)) / Double(k)
 }
 
@@ -246,11 +246,15 @@ struct FileLayout {
     let dimension: Int
     let m: Int
     let upperWords: Int
+    let version: UInt32
+    let removedCount: Int
 
     init(_ bytes: [UInt8]) {
+        version = bytes.u32(at: 8)
         dimension = Int(bytes.u32(at: 20))
         count = Int(bytes.u64(at: 24))
         m = Int(bytes.u32(at: 32))
+        removedCount = version >= 2 ? Int(bytes.u32(at: 68)) : 0
         upperWords = Int(bytes.u64(at: 72))
     }
 
@@ -264,7 +268,11 @@ struct FileLayout {
     /// Offset of node `id`'s layer-0 block (count word, then ids).
     func block0(_ id: Int) -> Int { layer0 + id * (1 + 2 * m) * 4 }
     var upper: Int { layer0 + count * (1 + 2 * m) * 4 }
-    var trailer: Int { upper + upperWords * 4 }
+    /// Version 2: the next id (u64), one id per slot (u64), the free slots (u32).
+    var nextID: Int { upper + upperWords * 4 }
+    func id(_ slot: Int) -> Int { nextID + 8 + slot * 8 }
+    var free: Int { id(count) }
+    var trailer: Int { version >= 2 ? free + removedCount * 4 : nextID }
 }
 
 // MARK: - A counting allocator that can be told to fail
@@ -340,6 +348,11 @@ final class TestAllocator {
     var allocations: Int { state.pointee.allocations }
 }
 
+extension SearchResult {
+    /// The id as a row number of the test data (ids are the rows unless a test chooses its own).
+    var row: Int { Int(id) }
+}
+
 // MARK: - Both index types behind one protocol
 
 /// The API `HNSWIndex` and `FlatIndex` share, so behaviour tests run on both.
@@ -347,13 +360,16 @@ protocol TestIndex: AnyObject {
     var count: Int { get }
     var dimension: Int { get }
     var metric: Metric { get }
-    @discardableResult func add(_ vector: [Float]) throws(EdgeVecError) -> Int
-    @discardableResult func addBatch(_ vectors: [Float]) throws(EdgeVecError) -> Int
+    @discardableResult func add(_ vector: [Float]) throws(EdgeVecError) -> UInt64
+    @discardableResult func addBatch(_ vectors: [Float]) throws(EdgeVecError) -> UInt64
     func search(_ query: [Float], k: Int, ef: Int?) throws(EdgeVecError) -> [SearchResult]
     func serialized() -> [UInt8]
 }
 
-extension HNSWIndex: TestIndex {}
+extension HNSWIndex: TestIndex {
+    @discardableResult func add(_ vector: [Float]) throws(EdgeVecError) -> UInt64 { try add(vector, id: nil) }
+    @discardableResult func addBatch(_ vectors: [Float]) throws(EdgeVecError) -> UInt64 { try addBatch(vectors, ids: nil) }
+}
 extension FlatIndex: TestIndex {}
 
 extension TestIndex {

@@ -157,24 +157,29 @@ extension SearchCommand {
         var pass = QueryPass(results: [Int32](repeating: -1, count: count * k),
                              latencies: [UInt64](repeating: 0, count: count), seconds: 0)
         var distances = [Float](repeating: 0, count: k)
+        // Ids are 64-bit; .ivecs holds int32 (indexes built by `edgevec build` use row numbers).
+        var keys = [UInt64](repeating: 0, count: k)
         var progress = ProgressBar(label: label, unit: "queries", total: count, quiet: quiet, delay: 1)
         let start = monotonicNanoseconds()
         try query.values.withUnsafeBufferPointer { (values) throws(CLIError) in
             try pass.results.withUnsafeMutableBufferPointer { (ids) throws(CLIError) in
                 try distances.withUnsafeMutableBufferPointer { (dist) throws(CLIError) in
-                    for row in 0..<count {
-                        let vector = UnsafeBufferPointer(start: values.baseAddress! + row * dimension, count: dimension)
-                        let t0 = monotonicNanoseconds()
-                        do throws(EdgeVecError) {
-                            _ = try loaded.search(vector, k: k, ef: ef, ids: ids.baseAddress! + row * k,
-                                                  distances: dist.baseAddress!)
-                        } catch {
-                            progress.finish(row)
-                            throw CLIError("\(queries): query \(row): " + rowMessage(error))
+                    try keys.withUnsafeMutableBufferPointer { (found) throws(CLIError) in
+                        for row in 0..<count {
+                            let vector = UnsafeBufferPointer(start: values.baseAddress! + row * dimension, count: dimension)
+                            let t0 = monotonicNanoseconds()
+                            let n: Int
+                            do throws(EdgeVecError) {
+                                n = try loaded.search(vector, k: k, ef: ef, ids: found.baseAddress!, distances: dist.baseAddress!)
+                            } catch {
+                                progress.finish(row)
+                                throw CLIError("\(queries): query \(row): " + rowMessage(error))
+                            }
+                            let t1 = monotonicNanoseconds()
+                            for i in 0..<n { ids[row * k + i] = Int32(truncatingIfNeeded: found[i]) }
+                            pass.latencies[row] = t1 - t0
+                            progress.update(row + 1, now: t1)
                         }
-                        let t1 = monotonicNanoseconds()
-                        pass.latencies[row] = t1 - t0
-                        progress.update(row + 1, now: t1)
                     }
                 }
             }

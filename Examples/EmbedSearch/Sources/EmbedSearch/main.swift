@@ -70,7 +70,7 @@ func runExample() throws(EdgeVecError) -> Double {
     var hits = 0
     for (query, found) in zip(queries, results) {
         let truth = Set(exactNeighbors(of: query, in: base, k: k, metric: metric))
-        hits += found.filter { truth.contains($0.id) }.count
+        hits += found.filter { truth.contains(Int($0.id)) }.count
     }
     let recall = Double(hits) / Double(queryCount * k)
 

@@ -1,0 +1,251 @@
+import EdgeVecAllocators
+import EdgeVecGraph
+import EdgeVecStorage
+
+// Removal, update and compaction.
+//
+// A removed vector's node stays in the graph as a waypoint: searches walk
+// through it (so no path is cut) but never return it. Removed nodes are
+// unlinked in batches, FreshDiskANN-style (delete consolidation): once
+// 1/64 of the slots are pending, one pass over the graph repairs every list
+// that names one: the node chooses again, with the selection heuristic,
+// among its live neighbours and the removed neighbours' neighbours. Tree
+// edges stay (they keep every node reachable; a removed node passes the walk
+// on). The unlinked slots go on a free stack; inserts take them (hnswlib's
+// `replace_deleted`, but automatic), overwrite the vector and link the node
+// again from its new position, keeping its level and its place in the
+// layer-0 tree. So remove-then-add does not grow memory beyond the pending
+// 1/64, and `compact()` (automatic past `compactionThreshold`) rebuilds the
+// live set into dense slots when removals outrun inserts.
+
+extension HNSWIndex {
+    /// Removes the vector with `id`. It is never returned by a search again,
+    /// and its slot is reused by a later insert.
+    ///
+    /// - Returns: `false` when no vector has `id` (the index is unchanged).
+    /// - Complexity: O(1), plus, amortised over the n/64 removals of a batch,
+    ///   a pass over the graph and a selection for each list that named a
+    ///   removed node; plus a rebuild of the live set when the removed
+    ///   fraction passes `compactionThreshold`.
+    @discardableResult
+    public func remove(_ id: UInt64) -> Bool {
+        guard slots.slot(for: id) != nil else { return false }
+        if slots.liveCount == 1 {
+            _removeAll()
+            return true
+        }
+        _detach(id)
+        _compactIfNeeded()
+        return true
+    }
+
+    /// Replaces the vector of `id`, which keeps its id; the old vector is
+    /// never found again (it is removed, and the new one inserted).
+    ///
+    /// - Throws: `unknownId` when no vector has `id`, `dimensionMismatch`,
+    ///   `nonFiniteValue`, `zeroVector` (cosine), `vectorTooLarge`,
+    ///   `outOfMemory`. The index is unchanged on any throw.
+    /// - Complexity: a removal plus an insert.
+    public func update(_ id: UInt64, _ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) {
+        guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
+        guard slots.slot(for: id) != nil else { throw .unknownId(id) }
+        try _Validation.checkRows(vector, dimension: dimension, metric: metric)
+        try _reserve(adding: 1)
+        _detach(id)
+        _insertValidated(vector.baseAddress!, id: id)
+        _compactIfNeeded()
+    }
+
+    /// Replaces the vector of `id`; see the buffer variant.
+    public func update(_ id: UInt64, _ vector: [Float]) throws(EdgeVecError) {
+        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) in try update(id, buffer) }
+    }
+
+    /// Unlinks every removed node that lists may still name and makes its
+    /// slot free for reuse; `remove` does this by itself every n/64 removals.
+    /// - Complexity: O(n · M) to scan the lists, plus a selection among
+    ///   ≤ 2M + 2M·(removed neighbours) candidates for each list that named one.
+    public func consolidate() {
+        if slots.pendingCount == 0 { return }
+        // The repair needs the scratch (not yet sized after a load). Without
+        // memory for it the slots stay pending: waypoints, every search still correct.
+        guard (try? _reserve(adding: 0)) != nil else { return }
+        switch metric {
+        case .l2: _consolidate(_L2Kernel.self)
+        case .cosine: _consolidate(_CosineKernel.self)
+        case .dot: _consolidate(_DotKernel.self)
+        }
+        slots.freePending()
+    }
+
+    /// Forgets `id`; its node becomes a pending waypoint, unlinked with the
+    /// rest of its batch.
+    func _detach(_ id: UInt64) {
+        _ = slots.remove(id)
+        if slots.pendingCount >= Swift.max(1, slotCount >> 6) { consolidate() }
+    }
+
+    func _compactIfNeeded() {
+        if Double(slots.removedSlotCount) > compactionThreshold * Double(slotCount) {
+            try? compact()      // out of memory: stay as is, still correct
+        }
+    }
+
+    /// One pass over every live node's lists: a list naming a removed node
+    /// (not by a tree edge) is chosen again among its live members and the
+    /// live neighbours of its removed members, by the selection heuristic
+    /// (tree edges pinned), up to the list's capacity.
+    func _consolidate<K: _DistanceKernel>(_ kernel: K.Type) {
+        let stride = vectors.stride
+        let sorted = scratch.sorted.base!
+        let room = scratch.sorted.capacity
+        for p in 0..<slotCount where !slots.isRemoved(p) {
+            for layer in 0...graph.level(of: p) {
+                let own = graph.neighbors(of: p, layer: layer)
+                var stale = false
+                for e in own where slots.isRemoved(Int(e)) && !(layer == 0 && _isTreeEdge(e, of: p)) { stale = true }
+                if !stale { continue }
+                let base = UnsafePointer(vectors.pointer(at: p))
+                var count = 0
+                func consider(_ e: UInt32) {
+                    if Int(e) == p || count >= room { return }
+                    if slots.isRemoved(Int(e)) && !(layer == 0 && _isTreeEdge(e, of: p)) { return }
+                    for j in 0..<count where sorted[j].id == e { return }
+                    _insertSorted(_Candidate(K.distance(base, vectors.pointer(at: Int(e)), stride), e),
+                                  into: sorted, count: &count)
+                }
+                for e in own { consider(e) }
+                for e in own where slots.isRemoved(Int(e)) {
+                    for f in graph.neighbors(of: Int(e), layer: layer) { consider(f) }
+                }
+                scratch.sortedCount = count
+                let kept = _selectHeuristic(K.self, base: base, count: count, limit: graph.capacity(layer: layer),
+                                            owner: layer == 0 ? p : -1)
+                let ids = scratch.ids.base!
+                for j in 0..<kept { ids[j] = scratch.selected[j].id }
+                graph.setNeighbors(of: p, layer: layer, UnsafeBufferPointer(start: ids, count: kept))
+            }
+        }
+    }
+
+    /// Rebuilds the index from its live vectors into dense slots, giving the
+    /// memory of removed ones back. Ids do not change. Costs what building
+    /// the live set from scratch costs, and needs that much memory besides
+    /// the current index while it runs.
+    ///
+    /// - Throws: `outOfMemory` (the index is unchanged).
+    /// - Complexity: an insert per live vector.
+    public func compact() throws(EdgeVecError) {
+        if slots.removedSlotCount == 0 { return }
+        var oldVectors = VectorStorage(dimension: dimension)
+        var oldGraph = LayeredGraph(maxDegree: graph.maxDegree)
+        var oldParents = _UnsafeGrowableBuffer<UInt32>()
+        var oldChildren = _UnsafeGrowableBuffer<UInt32>()
+        var oldSlots = SlotTable()
+        swap(&oldVectors, &vectors)
+        swap(&oldGraph, &graph)
+        swap(&oldParents, &parents)
+        swap(&oldChildren, &children)
+        swap(&oldSlots, &slots)
+        let (oldEntry, oldMaxLevel, oldRng) = (entryPoint, maxLevel, rng)
+        entryPoint = -1
+        maxLevel = 0
+        _roomNodes = 0
+        _roomUpperWords = 0
+        slots.nextID = oldSlots.nextID
+        do throws(EdgeVecError) {
+            try _reserveAll(adding: oldSlots.liveCount, exactly: true)
+        } catch {
+            vectors.release(using: allocator)
+            graph.release(using: allocator)
+            parents.release(using: allocator)
+            children.release(using: allocator)
+            slots.release(using: allocator)
+            swap(&oldVectors, &vectors)
+            swap(&oldGraph, &graph)
+            swap(&oldParents, &parents)
+            swap(&oldChildren, &children)
+            swap(&oldSlots, &slots)
+            (entryPoint, maxLevel, rng) = (oldEntry, oldMaxLevel, oldRng)
+            _roomNodes = 0
+            throw error
+        }
+        // Stored vectors are final (cosine: already unit length): scale 1.
+        for s in 0..<oldVectors.count where !oldSlots.isRemoved(s) {
+            _appendNode(oldVectors.pointer(at: s), scale: 1, id: oldSlots.id(at: s))
+        }
+        slots.nextID = oldSlots.nextID
+        oldVectors.release(using: allocator)
+        oldGraph.release(using: allocator)
+        oldParents.release(using: allocator)
+        oldChildren.release(using: allocator)
+        oldSlots.release(using: allocator)
+    }
+
+    /// The last vector went: give every slot's memory back (the next id stays).
+    func _removeAll() {
+        let next = slots.nextID
+        vectors.release(using: allocator)
+        graph.release(using: allocator)
+        parents.release(using: allocator)
+        children.release(using: allocator)
+        slots.release(using: allocator)
+        slots.nextID = next
+        entryPoint = -1
+        maxLevel = 0
+        _roomNodes = 0
+        _roomUpperWords = 0
+    }
+
+    // MARK: Reading back
+
+    /// Whether a vector has `id`.
+    /// - Complexity: O(1) expected.
+    public func contains(_ id: UInt64) -> Bool { slots.slot(for: id) != nil }
+
+    /// A copy of the vector stored under `id`, or nil. Cosine indexes store
+    /// vectors normalised to unit length, and return them so.
+    /// - Complexity: O(dimension).
+    public func vector(for id: UInt64) -> [Float]? {
+        guard let s = slots.slot(for: id) else { return nil }
+        return Array(UnsafeBufferPointer(start: vectors.pointer(at: s), count: dimension))
+    }
+
+    /// Copies the stored vector of `id` (see `vector(for:)`) to `destination`,
+    /// which has room for `dimension` floats; false (nothing written) when
+    /// no vector has `id`.
+    public func copyVector(for id: UInt64, into destination: UnsafeMutablePointer<Float>) -> Bool {
+        guard let s = slots.slot(for: id) else { return false }
+        _copyElements(dimension, from: vectors.pointer(at: s), to: destination)
+        return true
+    }
+
+    /// The id the next `add` without one assigns: one above every id the index has held.
+    public var nextID: UInt64 { slots.nextID }
+
+    /// The ids of the live vectors, in slot order (insertion order until
+    /// slots are reused). Invalid once the index changes.
+    public var ids: IDs { IDs(index: self) }
+
+    /// The live ids of an index; see `HNSWIndex.ids`.
+    public struct IDs: Sequence {
+        let index: HNSWIndex
+
+        public struct Iterator: IteratorProtocol {
+            let index: HNSWIndex
+            var slot = 0
+
+            public mutating func next() -> UInt64? {
+                let slots = index.slots
+                while slot < slots.slotCount {
+                    defer { slot += 1 }
+                    if !slots.isRemoved(slot) { return slots.id(at: slot) }
+                }
+                return nil
+            }
+        }
+
+        public func makeIterator() -> Iterator { Iterator(index: index) }
+        public var underestimatedCount: Int { index.count }
+    }
+}
