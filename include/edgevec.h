@@ -18,7 +18,8 @@
  *
  * Conventions
  * -----------
- * - Every `int32_t` result is >= 0 on success or a negative EV_ERR_* code.
+ * - Every `int32_t` and `int64_t` result is >= 0 on success or a negative
+ *   EV_ERR_* code.
  *   ev_error_message() turns a code into a sentence; ev_last_error_message()
  *   gives the most recent failure's detailed one (for EV_ERR_CORRUPT, why).
  * - An index is named by a handle, a positive integer returned by ev_create()
@@ -27,7 +28,11 @@
  *   later index takes its slot, and a forged handle is refused unless it
  *   equals a live one. At most 65,536 indexes are live at once.
  * - Vectors are `dimension` consecutive floats; a batch is `count` vectors
- *   stored row after row. Ids are 0, 1, 2, ... in insertion order.
+ *   stored row after row.
+ * - Ids are uint64_t values 0 ... 2^53 - 1 (EV_MAX_ID, so that every id is an
+ *   exact JavaScript number) of the caller's choosing (ev_insert_with_id), or
+ *   assigned: one above every id the index has ever held, so 0, 1, 2, ... for
+ *   a caller who never gives one. Calls that return an id return int64_t.
  * - Metrics (smaller is closer): EV_METRIC_L2 squared Euclidean distance,
  *   EV_METRIC_COSINE 1 - cos(a, b) (vectors and queries are normalised; the
  *   zero vector is rejected), EV_METRIC_DOT the negative inner product.
@@ -38,7 +43,7 @@
  * - Pointers passed in (vectors, queries, result buffers, serialized bytes)
  *   stay owned by the caller; they are only used during the call and never
  *   retained, so the caller may reuse or free them as soon as it returns.
- * - ev_input(), ev_output() and ev_output_distances() return buffers owned
+ * - ev_input(), ev_input_ids(), ev_output() and ev_output_distances() return buffers owned
  *   by the handle (see there); ev_alloc() returns memory owned by the caller,
  *   released with ev_dealloc().
  * - ev_error_message() returns static strings; never free them.
@@ -73,20 +78,26 @@ extern "C" {
 #define EV_ALLOCATOR_JEMALLOC   1
 #define EV_ALLOCATOR_BUMP_ARENA 2
 
-/* Error codes (stable; -11 ... -19 are reserved for the core). */
+/* The largest id: 2^53 - 1. */
+#define EV_MAX_ID 9007199254740991ULL
+
+/* Error codes (stable; -14 ... -19 are reserved for the core). */
 #define EV_ERR_DIMENSION_MISMATCH  (-1)   /* wrong vector length (not returned here: the ABI always reads `dimension` floats) */
 #define EV_ERR_NON_FINITE          (-2)   /* NaN or infinity in a vector or query */
 #define EV_ERR_ZERO_VECTOR         (-3)   /* the zero vector under the cosine metric */
 #define EV_ERR_INVALID_K           (-4)   /* k < 1 */
 #define EV_ERR_INVALID_PARAMETER   (-5)   /* dimension, m, ef_construction, ef_search, ef or count out of range */
-#define EV_ERR_CAPACITY_EXCEEDED   (-6)   /* the index is full (ids must stay below INT32_MAX) */
+#define EV_ERR_CAPACITY_EXCEEDED   (-6)   /* the index is full (4294967294 vectors) */
 #define EV_ERR_OUT_OF_MEMORY       (-7)   /* allocation failed, or a size beyond int32; the index is unchanged */
 #define EV_ERR_CORRUPT             (-8)   /* bytes given to ev_load are not a valid HNSW index */
 #define EV_ERR_IO                  (-9)   /* file operation failed (not returned by these functions) */
 #define EV_ERR_VECTOR_TOO_LARGE    (-10)  /* its l2/dot distances would overflow float32 */
+#define EV_ERR_DUPLICATE_ID        (-11)  /* the id is in the index already (or twice in one batch) */
+#define EV_ERR_INVALID_ID          (-12)  /* the id is above EV_MAX_ID (or assigned ids ran out) */
+#define EV_ERR_UNKNOWN_ID          (-13)  /* no vector has the id */
 #define EV_ERR_INVALID_HANDLE      (-20)  /* unknown or freed handle, or a NULL pointer argument */
 #define EV_ERR_INVALID_METRIC      (-21)  /* metric is not 0, 1 or 2 */
-#define EV_ERR_BUFFER_TOO_SMALL    (-22)  /* ev_save: capacity < ev_save_size() */
+#define EV_ERR_BUFFER_TOO_SMALL    (-22)  /* ev_save: capacity < ev_save_size(); ev_ids: capacity < ev_size() */
 
 /* ------------------------------------------------------------------ lifecycle */
 
@@ -153,27 +164,51 @@ void ev_free(int32_t handle);
 float *ev_input(int32_t handle, int32_t count);
 
 /*
- * Inserts one vector of `dimension` floats (read during the call only).
- * Returns its id (0, 1, 2, ... in insertion order), or
- * EV_ERR_INVALID_HANDLE (unknown handle or vector == NULL),
+ * Inserts one vector of `dimension` floats (read during the call only) under
+ * the next id (ev_next_id: 0, 1, 2, ... when ids are never given). A removed
+ * vector's slot is reused.
+ * Returns its id, or EV_ERR_INVALID_HANDLE (unknown handle or vector == NULL),
  * EV_ERR_NON_FINITE, EV_ERR_ZERO_VECTOR (cosine), EV_ERR_VECTOR_TOO_LARGE,
- * EV_ERR_CAPACITY_EXCEEDED (the index holds INT32_MAX vectors),
- * EV_ERR_OUT_OF_MEMORY.
+ * EV_ERR_INVALID_ID (the next id would pass EV_MAX_ID),
+ * EV_ERR_CAPACITY_EXCEEDED, EV_ERR_OUT_OF_MEMORY.
  */
-int32_t ev_insert(int32_t handle, const float *vector);
+int64_t ev_insert(int32_t handle, const float *vector);
+
+/*
+ * Inserts one vector under `id` (0 ... EV_MAX_ID).
+ * Returns `id`, or EV_ERR_DUPLICATE_ID (a vector has it), EV_ERR_INVALID_ID
+ * (id > EV_MAX_ID), or the errors of ev_insert.
+ */
+int64_t ev_insert_with_id(int32_t handle, const float *vector, uint64_t id);
 
 /*
  * Inserts `count` vectors stored row after row (count * dimension floats),
  * all or nothing: on any error no vector is added. The rows get consecutive
- * ids starting at the returned first id; count == 0 inserts nothing and
- * returns the current size.
+ * ids starting at the returned first id (the next id); count == 0 inserts
+ * nothing and returns the next id.
  * Returns the first id, or EV_ERR_INVALID_HANDLE (unknown handle or
- * vectors == NULL), EV_ERR_INVALID_PARAMETER (count < 0),
- * EV_ERR_CAPACITY_EXCEEDED (size + count > INT32_MAX), EV_ERR_OUT_OF_MEMORY
+ * vectors == NULL), EV_ERR_INVALID_PARAMETER (count < 0), EV_ERR_OUT_OF_MEMORY
  * (also when count * dimension overflows the address space), or the errors
  * of ev_insert.
  */
-int32_t ev_insert_batch(int32_t handle, const float *vectors, int32_t count);
+int64_t ev_insert_batch(int32_t handle, const float *vectors, int32_t count);
+
+/*
+ * Returns the id staging buffer with room for `count` ids (uint64_t, 64-byte
+ * aligned), owned by the handle, for ev_insert_batch_with_ids from hosts that
+ * cannot pass their own memory (wasm); the same rules as ev_input().
+ * Returns NULL for an unknown handle, count < 1, or when memory runs out.
+ */
+uint64_t *ev_input_ids(int32_t handle, int32_t count);
+
+/*
+ * ev_insert_batch with the caller's ids: row i gets ids[i]. All or nothing:
+ * an id present, given twice, or above EV_MAX_ID rejects the whole batch.
+ * Returns the first id (ids[0]; count == 0: the next id), or
+ * EV_ERR_INVALID_HANDLE (also ids == NULL), EV_ERR_DUPLICATE_ID,
+ * EV_ERR_INVALID_ID, or the errors of ev_insert_batch.
+ */
+int64_t ev_insert_batch_with_ids(int32_t handle, const float *vectors, int32_t count, const uint64_t *ids);
 
 /*
  * Reserves memory for `capacity` vectors in all, exactly, so that inserts up
@@ -185,10 +220,62 @@ int32_t ev_insert_batch(int32_t handle, const float *vectors, int32_t count);
  */
 int32_t ev_reserve(int32_t handle, int32_t capacity);
 
+/* ------------------------------------------------------------------ removing, updating, reading back */
+
+/*
+ * Removes the vector with `id`: it is never returned by a search again, and
+ * its slot is reused by later inserts (removed slots are unlinked from the
+ * graph in batches; past a quarter of the slots removed the index compacts).
+ * Returns 1, 0 when no vector has `id` (nothing changes), or
+ * EV_ERR_INVALID_HANDLE. Removing the last vector leaves an empty index.
+ */
+int32_t ev_remove(int32_t handle, uint64_t id);
+
+/*
+ * Replaces the vector of `id` with `vector` (dimension floats); the id stays.
+ * Returns 0, or EV_ERR_UNKNOWN_ID, EV_ERR_INVALID_HANDLE (also vector == NULL),
+ * EV_ERR_NON_FINITE, EV_ERR_ZERO_VECTOR (cosine), EV_ERR_VECTOR_TOO_LARGE,
+ * EV_ERR_OUT_OF_MEMORY; the index is unchanged on any error.
+ */
+int32_t ev_update(int32_t handle, uint64_t id, const float *vector);
+
+/* 1 when a vector has `id`, 0 when none does, or EV_ERR_INVALID_HANDLE. */
+int32_t ev_contains(int32_t handle, uint64_t id);
+
+/*
+ * Copies the stored vector of `id` (dimension floats; cosine indexes store
+ * and return it normalised to unit length) to `out`.
+ * Returns 1, 0 when no vector has `id` (out untouched), or
+ * EV_ERR_INVALID_HANDLE (also out == NULL).
+ */
+int32_t ev_get(int32_t handle, uint64_t id, float *out);
+
+/*
+ * Writes the ids of the vectors in the index (in slot order: insertion order
+ * until slots are reused) to `out`, which has room for `capacity` ids.
+ * Returns how many (ev_size), or EV_ERR_INVALID_HANDLE (also out == NULL),
+ * EV_ERR_BUFFER_TOO_SMALL (capacity < ev_size(); nothing written).
+ */
+int32_t ev_ids(int32_t handle, uint64_t *out, int32_t capacity);
+
+/* Slots of removed vectors not yet reused or compacted away, or EV_ERR_INVALID_HANDLE. */
+int32_t ev_removed_count(int32_t handle);
+
+/* The id the next ev_insert gets (one above every id held so far), or EV_ERR_INVALID_HANDLE. */
+int64_t ev_next_id(int32_t handle);
+
+/*
+ * Rebuilds the index from its vectors into dense slots, giving the memory of
+ * removed ones back; no id changes. Costs what building the vectors anew
+ * costs, and that much memory besides the index while it runs.
+ * Returns 0, EV_ERR_INVALID_HANDLE or EV_ERR_OUT_OF_MEMORY (the index is unchanged).
+ */
+int32_t ev_compact(int32_t handle);
+
 /* ------------------------------------------------------------------ searching */
 
 /*
- * Returns the result buffer for `k` hits: room for k ids (int32), with the k
+ * Returns the result buffer for `k` hits: room for k ids (uint64_t), with the k
  * distances in the parallel buffer ev_output_distances() returns. Owned by the
  * handle, for hosts that cannot pass their own memory (wasm); reused and grown
  * only for a larger k (contents then not kept). Both pointers stay valid until
@@ -197,7 +284,7 @@ int32_t ev_reserve(int32_t handle, int32_t capacity);
  * previous buffers then stay valid). A search never returns more than
  * min(k, size) hits, so min(k, size) is enough.
  */
-int32_t *ev_output(int32_t handle, int32_t k);
+uint64_t *ev_output(int32_t handle, int32_t k);
 
 /*
  * The distances half of the result buffer (see ev_output); NULL before the
@@ -221,7 +308,7 @@ float *ev_output_distances(int32_t handle);
  * EV_ERR_OUT_OF_MEMORY.
  */
 int32_t ev_search(int32_t handle, const float *query, int32_t k, int32_t ef,
-                  int32_t *out_ids, float *out_distances);
+                  uint64_t *out_ids, float *out_distances);
 
 /*
  * Sets the handle's default search beam width (used when ev_search gets
@@ -233,7 +320,7 @@ int32_t ev_set_ef_search(int32_t handle, int32_t ef);
 
 /* ------------------------------------------------------------------ properties */
 
-/* Number of vectors in the index, or EV_ERR_INVALID_HANDLE. */
+/* Number of vectors in the index (removed ones not counted), or EV_ERR_INVALID_HANDLE. */
 int32_t ev_size(int32_t handle);
 
 /* The index dimension, or EV_ERR_INVALID_HANDLE. */
@@ -265,7 +352,7 @@ int32_t ev_save_size(int32_t handle);
 
 /*
  * Serializes the index into the caller's buffer `out` of `capacity` bytes, in
- * the EdgeVec format (version 1, little-endian, CRC-32C checked): the same
+ * the EdgeVec format (version 2, little-endian, CRC-32C checked): the same
  * bytes `edgevec build` writes to a file, loadable by ev_load() and by the
  * CLI on any platform, wasm included.
  * Returns the number of bytes written (== ev_save_size()), or

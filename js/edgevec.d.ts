@@ -50,8 +50,21 @@ export interface SearchOptions {
   ef?: number;
 }
 
+/** A vector: a Float32Array or an array of numbers, `dimensions` long. */
+export type Vector = Float32Array | number[];
+
+export interface InsertOptions {
+  /** The vector's id, an integer in 0...2^53 − 1. Default: one above every id the index has held. */
+  id?: number;
+}
+
+export interface InsertBatchOptions {
+  /** One id per row, integers in 0...2^53 − 1, none present and none twice. */
+  ids?: ArrayLike<number>;
+}
+
 export interface SearchResult {
-  /** 0-based insertion id. */
+  /** The vector's id (yours, or the one `insert` assigned: 0, 1, 2, …). */
   id: number;
   /** Distance under the index metric (l2: squared; cosine: 1 − cos; dot: −inner product). */
   distance: number;
@@ -66,7 +79,10 @@ export type EdgeVecErrorCode =
   | 'INVALID_K'           // k not an integer ≥ 1
   | 'INVALID_OPTION'      // an unknown option or one out of range (also an unusable `wasm`)
   | 'INVALID_ARGUMENT'    // a vector that is not a Float32Array, bytes that are not a Uint8Array, …
-  | 'CAPACITY_EXCEEDED'   // more than 2³¹ − 1 vectors
+  | 'CAPACITY_EXCEEDED'   // more than 2³² − 2 vectors
+  | 'DUPLICATE_ID'        // the id is in the index already (or twice in one batch)
+  | 'INVALID_ID'          // an id that is not an integer in 0...2^53 − 1
+  | 'UNKNOWN_ID'          // update of an id no vector has
   | 'OUT_OF_MEMORY'       // WebAssembly memory cannot grow enough; the index is unchanged
   | 'CORRUPT'             // bytes given to load are not a valid index
   | 'IO'                  // file, fetch or IndexedDB failure (see `cause`)
@@ -79,7 +95,7 @@ export class EdgeVecError extends Error {
   readonly name: 'EdgeVecError';
   readonly code: EdgeVecErrorCode | string;
   /**
-   * The module's negative code (−1 … −10 as Swift's EdgeVecError.code, −20 … bridge codes);
+   * The module's negative code (−1 … −13 as Swift's EdgeVecError.code, −20 … bridge codes);
    * undefined for UNSUPPORTED and INTERNAL.
    */
   readonly wasmCode: number | undefined;
@@ -100,7 +116,7 @@ export class EdgeVec {
   /** Browsers: reads an index stored by `saveToIndexedDB(name)`. */
   static loadFromIndexedDB(name: string, options?: LoadOptions): Promise<EdgeVec>;
 
-  /** Vectors in the index. */
+  /** Vectors in the index (removed ones not counted). */
   readonly size: number;
   readonly dimensions: number;
   readonly metric: Metric;
@@ -115,16 +131,31 @@ export class EdgeVec {
   /** Whether `dispose()` was called. */
   readonly disposed: boolean;
 
-  /** Adds one vector of `dimensions` floats; returns its id (0, 1, 2, …). */
-  insert(vector: Float32Array): number;
-  /** Adds n vectors stored row after row (n × dimensions floats), all or nothing; returns their ids. */
-  insertBatch(vectors: Float32Array): Uint32Array;
+  /** Adds one vector under `options.id` or the next id (0, 1, 2, … when ids are never given); returns the id. */
+  insert(vector: Vector, options?: InsertOptions): number;
+  /**
+   * Adds n vectors, all or nothing: n × dimensions floats row after row, or n rows. Row i gets
+   * `options.ids[i]` or the next ids in order; returns the ids.
+   */
+  insertBatch(vectors: Float32Array | number[] | Vector[], options?: InsertBatchOptions): Float64Array;
+  /** Removes the vector with `id` (never found again; its slot is reused); false when absent. */
+  remove(id: number): boolean;
+  /** Replaces the vector of `id`, which keeps its id; UNKNOWN_ID when absent. */
+  update(id: number, vector: Vector): void;
+  /** Whether a vector has `id`. */
+  has(id: number): boolean;
+  /** A copy of the stored vector of `id` (cosine: normalised, as stored), or undefined. */
+  get(id: number): Float32Array | undefined;
+  /** The ids of the vectors in the index, a snapshot in slot order. */
+  ids(): IterableIterator<number>;
+  /** Rebuilds into dense slots, giving removed vectors' memory back to the index; ids unchanged. */
+  compact(): void;
   /** Reserves memory for `capacity` vectors in all (exact), so that inserts up to that count allocate nothing. */
   reserve(capacity: number): void;
   /** The k nearest vectors by ascending distance (fewer when the index holds fewer). */
-  search(query: Float32Array, k: number, options?: SearchOptions): SearchResult[];
+  search(query: Vector, k: number, options?: SearchOptions): SearchResult[];
 
-  /** The index as bytes (EdgeVec format v1, as native files). */
+  /** The index as bytes (EdgeVec format v2, as native files). */
   save(): Uint8Array;
   /**
    * Node.js only: writes `save()` to a file atomically (temporary file

@@ -25,11 +25,17 @@ const DEFAULTS = Object.freeze({ m: 16, efConstruction: 200, efSearch: 64, seed:
 const CREATE_KEYS = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'allocator', 'wasm']);
 const LOAD_KEYS = new Set(['efSearch', 'allocator', 'wasm']);
 const SEARCH_KEYS = new Set(['ef']);
+const INSERT_KEYS = new Set(['id']);
+const BATCH_KEYS = new Set(['ids']);
+const MAX_ID = Number.MAX_SAFE_INTEGER;   // 2^53 − 1: every id is an exact number
+const TWO_32 = 4294967296;
 const REQUIRED_EXPORTS = [
   'memory', 'ev_create_with_ef_search', 'ev_input', 'ev_insert', 'ev_insert_batch', 'ev_output',
   'ev_reserve', 'ev_output_distances', 'ev_search', 'ev_size', 'ev_dimension', 'ev_metric', 'ev_m', 'ev_ef_construction',
   'ev_ef_search', 'ev_set_ef_search', 'ev_save_size', 'ev_save', 'ev_load', 'ev_free', 'ev_alloc',
   'ev_dealloc', 'ev_allocator_kind', 'ev_error_message', 'ev_last_error_message',
+  'ev_insert_with_id', 'ev_input_ids', 'ev_insert_batch_with_ids', 'ev_remove', 'ev_update', 'ev_contains',
+  'ev_get', 'ev_ids', 'ev_removed_count', 'ev_next_id', 'ev_compact',
 ];
 
 /** Stable string codes for the module's negative return codes. */
@@ -44,6 +50,9 @@ const CODE_NAMES = {
   [-8]: 'CORRUPT',
   [-9]: 'IO',
   [-10]: 'VECTOR_TOO_LARGE',
+  [-11]: 'DUPLICATE_ID',
+  [-12]: 'INVALID_ID',
+  [-13]: 'UNKNOWN_ID',
   [-20]: 'INVALID_HANDLE',
   [-21]: 'INVALID_OPTION',
   [-22]: 'BUFFER_TOO_SMALL',
@@ -51,7 +60,7 @@ const CODE_NAMES = {
 /** The module code that goes with a code raised on the JavaScript side. */
 const JS_CODES = {
   DIMENSION_MISMATCH: -1, INVALID_K: -4, INVALID_OPTION: -5, INVALID_ARGUMENT: -5, OUT_OF_MEMORY: -7,
-  CORRUPT: -8, IO: -9, DISPOSED: -20,
+  CORRUPT: -8, IO: -9, INVALID_ID: -12, DISPOSED: -20,
 };
 
 /**
@@ -331,6 +340,29 @@ function isFloat32Array(value) {
   return ArrayBuffer.isView(value) && (value instanceof Float32Array || value[Symbol.toStringTag] === 'Float32Array');
 }
 
+/** A Float32Array, or a plain array of numbers (checked element by element). */
+function isVectorLike(value) {
+  if (isFloat32Array(value)) return true;
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'number') return false;
+  return true;
+}
+
+/** An id: an integer in 0...2^53 − 1, or INVALID_ID. */
+function checkId(id, what) {
+  if (!Number.isSafeInteger(id) || id < 0) {
+    throw fail('INVALID_ID', `${what}: ids are integers in 0...${MAX_ID}, got ${describe(id)}`);
+  }
+  return id;
+}
+
+/** A wasm int64 result (a BigInt): the id, or throws the module's error. */
+function idResult(x, r, context) {
+  const n = Number(r);
+  if (n < 0) throw wasmError(x, n, context);
+  return n;
+}
+
 const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
 
 function isArrayBuffer(value) {
@@ -389,7 +421,7 @@ export class EdgeVec {
     this._outCap = 0;
     this._buf = null;      // memory.buffer the views below were made over
     this._f32 = null;
-    this._i32 = null;
+    this._u32 = null;
   }
 
   /**
@@ -508,58 +540,203 @@ export class EdgeVec {
   // -- operations -----------------------------------------------------------
 
   /**
-   * Adds one vector; returns its id (0-based, sequential).
-   * @param {Float32Array} vector `dimensions` floats
+   * Adds one vector under `options.id` (an integer in 0...2^53 − 1), or,
+   * without one, under the next id: one above every id the index has held
+   * (0, 1, 2, … when ids are never given). Returns the id. A removed
+   * vector's slot is reused. Throws DUPLICATE_ID (the id is present) or
+   * INVALID_ID, with the index unchanged, like every failing call.
+   * @param {Float32Array | number[]} vector `dimensions` floats
+   * @param {{ id?: number }} [options]
    */
-  insert(vector) {
+  insert(vector, options) {
     const x = live(this);
+    this._checkVector(vector);
+    let id;
+    if (options !== undefined) {
+      const o = checkOptionsObject(options, INSERT_KEYS, 'insert options');
+      if (o.id !== undefined) id = checkId(o.id, 'insert');
+    }
+    const p = this._inRows >= 1 ? this._in : this._stage(1);
+    if (this._mem.buffer !== this._buf) this._views();
+    this._f32.set(vector, p >>> 2);
+    let r;
+    try {
+      r = id === undefined ? x.ev_insert(this._h, p) : x.ev_insert_with_id(this._h, p, BigInt(id));
+    } catch (error) {
+      throw this._trap(error);
+    }
+    const result = idResult(x, r, 'insert');
+    this._size += 1;
+    return result;
+  }
+
+  /**
+   * Adds vectors, all or nothing: a Float32Array (or number[]) of
+   * `n · dimensions` floats row after row, or an array of `n` rows (each a
+   * Float32Array or number[]). Row `i` gets `options.ids[i]`, or, without
+   * ids, consecutive ids from the next one. Returns the ids. A batch holding
+   * a present id, an id twice, or an invalid one is rejected whole
+   * (DUPLICATE_ID, INVALID_ID).
+   * @param {Float32Array | number[] | Array<Float32Array | number[]>} vectors
+   * @param {{ ids?: ArrayLike<number> }} [options]
+   * @returns {Float64Array} the ids, in row order
+   */
+  insertBatch(vectors, options) {
+    const x = live(this);
+    const { flat, n } = this._batch(vectors);
+    let ids;
+    if (options !== undefined) {
+      const o = checkOptionsObject(options, BATCH_KEYS, 'insertBatch options');
+      if (o.ids !== undefined) {
+        ids = o.ids;
+        if (ids === null || typeof ids !== 'object' || !Number.isInteger(ids.length)) {
+          throw fail('INVALID_ARGUMENT', `insertBatch: options.ids must be an array of ids, got ${describe(ids)}`);
+        }
+        if (ids.length !== n) {
+          throw fail('DIMENSION_MISMATCH', `insertBatch: ${ids.length} ids for ${n} vectors`);
+        }
+        for (let i = 0; i < n; i++) checkId(ids[i], `insertBatch: ids[${i}]`);
+      }
+    }
+    if (n === 0) return new Float64Array(0);
+    const p = this._inRows >= n ? this._in : this._stage(n);
+    let q = 0;
+    if (ids !== undefined) {
+      q = x.ev_input_ids(this._h, n) >>> 0;
+      if (q === 0) throw wasmError(x, -7, `staging ${n} ids`, false);
+    }
+    if (this._mem.buffer !== this._buf) this._views();
+    if (flat !== null) {
+      this._f32.set(flat, p >>> 2);
+    } else {
+      for (let i = 0; i < n; i++) this._f32.set(vectors[i], (p >>> 2) + i * this._dim);
+    }
+    if (ids !== undefined) {
+      const u32 = this._u32, b = q >>> 2;
+      for (let i = 0; i < n; i++) {
+        u32[b + 2 * i] = ids[i] % TWO_32;
+        u32[b + 2 * i + 1] = Math.floor(ids[i] / TWO_32);
+      }
+    }
+    let r;
+    try {
+      r = ids === undefined ? x.ev_insert_batch(this._h, p, n) : x.ev_insert_batch_with_ids(this._h, p, n, q);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    const first = idResult(x, r, 'insertBatch');
+    this._size += n;
+    if (ids !== undefined) return Float64Array.from(ids);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = first + i;
+    return out;
+  }
+
+  /**
+   * Removes the vector with `id`; it is never found again, and its slot is
+   * reused by later inserts. Returns false when no vector has `id`.
+   * @param {number} id
+   */
+  remove(id) {
+    const x = live(this);
+    checkId(id, 'remove');
+    let r;
+    try {
+      r = x.ev_remove(this._h, BigInt(id));
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (r < 0) throw wasmError(x, r, 'remove');
+    if (r === 1) this._size -= 1;
+    return r === 1;
+  }
+
+  /**
+   * Replaces the vector of `id`, which keeps its id; the old vector is never
+   * found again. Throws UNKNOWN_ID when no vector has `id`.
+   * @param {number} id
+   * @param {Float32Array | number[]} vector
+   */
+  update(id, vector) {
+    const x = live(this);
+    checkId(id, 'update');
     this._checkVector(vector);
     const p = this._inRows >= 1 ? this._in : this._stage(1);
     if (this._mem.buffer !== this._buf) this._views();
     this._f32.set(vector, p >>> 2);
-    let id;
+    let r;
     try {
-      id = x.ev_insert(this._h, p);
+      r = x.ev_update(this._h, BigInt(id), p);
     } catch (error) {
       throw this._trap(error);
     }
-    if (id < 0) throw wasmError(x, id, 'insert');
-    this._size = id + 1;
-    return id;
+    if (r < 0) throw wasmError(x, r, 'update');
+  }
+
+  /** Whether a vector has `id`. @param {number} id */
+  has(id) {
+    const x = live(this);
+    checkId(id, 'has');
+    return x.ev_contains(this._h, BigInt(id)) === 1;
   }
 
   /**
-   * Adds `vectors.length / dimensions` vectors stored row after row, all or
-   * nothing; returns their ids.
-   * @param {Float32Array} vectors
-   * @returns {Uint32Array}
+   * A copy of the vector stored under `id`, or undefined. Cosine indexes
+   * store vectors normalised to unit length and return them so.
+   * @param {number} id
+   * @returns {Float32Array | undefined}
    */
-  insertBatch(vectors) {
+  get(id) {
     const x = live(this);
-    if (!isFloat32Array(vectors)) {
-      throw fail('INVALID_ARGUMENT', `insertBatch expects a Float32Array, got ${describe(vectors)}`);
-    }
-    const n = vectors.length / this._dim;
-    if (!Number.isInteger(n)) {
-      throw fail('DIMENSION_MISMATCH',
-        `insertBatch: ${vectors.length} floats is not a multiple of the dimension ${this._dim}`);
-    }
-    if (n === 0) return new Uint32Array(0);
-    if (n > INT32_MAX - this._size) throw wasmError(x, -6, 'insertBatch', false);
-    const p = this._inRows >= n ? this._in : this._stage(n);
+    checkId(id, 'get');
+    const p = this._inRows >= 1 ? this._in : this._stage(1);
+    const r = x.ev_get(this._h, BigInt(id), p);
+    if (r < 0) throw wasmError(x, r, 'get');
+    if (r === 0) return undefined;
     if (this._mem.buffer !== this._buf) this._views();
-    this._f32.set(vectors, p >>> 2);
-    let first;
+    return this._f32.slice(p >>> 2, (p >>> 2) + this._dim);
+  }
+
+  /**
+   * An iterator over the ids of the vectors in the index (a snapshot taken
+   * by this call, in slot order: insertion order until slots are reused).
+   * @returns {IterableIterator<number>}
+   */
+  ids() {
+    const x = live(this);
+    const n = this._size;
+    const out = new Float64Array(n);
+    if (n > 0) {
+      const p = x.ev_alloc(n * 8) >>> 0;
+      if (p === 0) throw wasmError(x, -7, `a buffer for ${n} ids`, false);
+      try {
+        const r = x.ev_ids(this._h, p, n);
+        if (r < 0) throw wasmError(x, r, 'ids');
+        if (this._mem.buffer !== this._buf) this._views();
+        const u32 = this._u32, b = p >>> 2;
+        for (let i = 0; i < n; i++) out[i] = u32[b + 2 * i + 1] * TWO_32 + u32[b + 2 * i];
+      } finally {
+        x.ev_dealloc(p);
+      }
+    }
+    return out.values();
+  }
+
+  /**
+   * Rebuilds the index from its vectors into dense slots, giving the memory
+   * of removed ones back to the index (not to the wasm memory, which never
+   * shrinks). Ids do not change. `remove` does this by itself once a quarter
+   * of the slots are removed ones.
+   */
+  compact() {
+    const x = live(this);
+    let r;
     try {
-      first = x.ev_insert_batch(this._h, p, n);
+      r = x.ev_compact(this._h);
     } catch (error) {
       throw this._trap(error);
     }
-    if (first < 0) throw wasmError(x, first, 'insertBatch');
-    this._size = first + n;
-    const ids = new Uint32Array(n);
-    for (let i = 0; i < n; i++) ids[i] = first + i;
-    return ids;
+    if (r < 0) throw wasmError(x, r, 'compact');
   }
 
   /**
@@ -587,7 +764,7 @@ export class EdgeVec {
 
   /**
    * The k nearest vectors, nearest first.
-   * @param {Float32Array} query `dimensions` floats
+   * @param {Float32Array | number[]} query `dimensions` floats
    * @param {number} k results wanted (≥ 1); fewer come back when the index holds fewer
    * @param {{ ef?: number }} [options] beam width 1...65536 (default `efSearch`, raised to k)
    * @returns {Array<{ id: number, distance: number }>}
@@ -618,15 +795,17 @@ export class EdgeVec {
     if (n < 0) throw wasmError(x, n, 'search');
     // The search may have grown memory (scratch for a larger beam).
     if (this._mem.buffer !== this._buf) this._views();
-    const ids = this._i32, distances = this._f32;
+    const u32 = this._u32, distances = this._f32;
     const bi = this._outIds >>> 2, bd = this._outDist >>> 2;
     const results = new Array(n);
-    for (let i = 0; i < n; i++) results[i] = { id: ids[bi + i], distance: distances[bd + i] };
+    for (let i = 0; i < n; i++) {
+      results[i] = { id: u32[bi + 2 * i + 1] * TWO_32 + u32[bi + 2 * i], distance: distances[bd + i] };
+    }
     return results;
   }
 
   /**
-   * The index as bytes: EdgeVec format version 1, the same bytes the Swift
+   * The index as bytes: EdgeVec format version 2, the same bytes the Swift
    * library and CLI write and read.
    * @returns {Uint8Array}
    */
@@ -730,7 +909,7 @@ export class EdgeVec {
   _release() {
     this._x = null;
     this._mem = null;
-    this._buf = this._f32 = this._i32 = null;
+    this._buf = this._f32 = this._u32 = null;
   }
 
   _trap(error) {
@@ -743,14 +922,47 @@ export class EdgeVec {
     const buffer = this._mem.buffer;
     this._buf = buffer;
     this._f32 = new Float32Array(buffer);
-    this._i32 = new Int32Array(buffer);
+    this._u32 = new Uint32Array(buffer);
   }
 
   _checkVector(vector) {
-    if (!isFloat32Array(vector)) throw fail('INVALID_ARGUMENT', `expected a Float32Array, got ${describe(vector)}`);
+    if (!isVectorLike(vector)) {
+      throw fail('INVALID_ARGUMENT', `expected a Float32Array or an array of numbers, got ${describe(vector)}`);
+    }
     if (vector.length !== this._dim) {
       throw fail('DIMENSION_MISMATCH', `expected ${this._dim} floats, got ${vector.length}`);
     }
+  }
+
+  /**
+   * A batch's rows: `flat` (a Float32Array or number[] of n · dimensions
+   * floats) or null for an array of rows (checked here, copied by the caller).
+   */
+  _batch(vectors) {
+    if (isFloat32Array(vectors) || (Array.isArray(vectors) && (vectors.length === 0 || typeof vectors[0] === 'number'))) {
+      if (!isVectorLike(vectors)) {
+        throw fail('INVALID_ARGUMENT', `insertBatch expects numbers or rows, got ${describe(vectors)}`);
+      }
+      const n = vectors.length / this._dim;
+      if (!Number.isInteger(n)) {
+        throw fail('DIMENSION_MISMATCH',
+          `insertBatch: ${vectors.length} floats is not a multiple of the dimension ${this._dim}`);
+      }
+      return { flat: vectors, n };
+    }
+    if (!Array.isArray(vectors)) {
+      throw fail('INVALID_ARGUMENT',
+        `insertBatch expects a Float32Array, an array of numbers or an array of rows, got ${describe(vectors)}`);
+    }
+    for (let i = 0; i < vectors.length; i++) {
+      if (!isVectorLike(vectors[i])) {
+        throw fail('INVALID_ARGUMENT', `insertBatch: row ${i} is not a Float32Array or an array of numbers`);
+      }
+      if (vectors[i].length !== this._dim) {
+        throw fail('DIMENSION_MISMATCH', `insertBatch: row ${i} has ${vectors[i].length} floats, expected ${this._dim}`);
+      }
+    }
+    return { flat: null, n: vectors.length };
   }
 
   /** Grows the staging buffer to `rows` vectors; returns its address. */

@@ -4,7 +4,8 @@ import EdgeVecSearch
 
 // C-ABI exports over EdgeVecSearch, the same on wasm32 and native hosts.
 // Every function returns a value ≥ 0 on success or a negative error code
-// (`EdgeVecError.code`, −1 … −19, or the bridge's own codes −20 …);
+// (`EdgeVecError.code`, −1 … −19, or the bridge's own codes −20 …); ids are
+// uint64 (0 … 2⁵³ − 1), and the calls that return one return an int64.
 // `ev_error_message` maps a code to a sentence and `ev_last_error_message`
 // gives the most recent failure's detailed one (for a corrupt file, the
 // reason). Handles name a slot of a table of live indexes and that slot's
@@ -43,7 +44,9 @@ final class _Slot {
     var efSearch: Int
     var staging: UnsafeMutablePointer<Float>? = nil
     var stagingFloats = 0
-    var outputIds: UnsafeMutablePointer<Int32>? = nil
+    var stagingIds: UnsafeMutablePointer<UInt64>? = nil
+    var stagingIdCount = 0
+    var outputIds: UnsafeMutablePointer<UInt64>? = nil
     var outputDistances: UnsafeMutablePointer<Float>? = nil
     var outputCapacity = 0
 
@@ -54,6 +57,7 @@ final class _Slot {
 
     deinit {
         if let staging { _ev_free(staging) }
+        if let stagingIds { _ev_free(stagingIds) }
         if let outputIds { _ev_free(outputIds) }
     }
 }
@@ -201,36 +205,65 @@ public func ev_input(_ handle: Int32, _ count: Int32) -> UnsafeMutablePointer<Fl
     return slot.staging
 }
 
-/// Inserts one vector of the index dimension; returns its id or an error.
+/// Inserts one vector of the index dimension under the next id (one above
+/// every id the index has held: 0, 1, 2, … when ids are never given);
+/// returns the id or an error.
 @_expose(wasm, "ev_insert")
 @_cdecl("ev_insert")
-public func ev_insert(_ handle: Int32, _ vector: UnsafePointer<Float>?) -> Int32 {
-    guard let slot = _slot(handle), let vector else { return _fail(BridgeError.invalidHandle) }
-    // Ids must stay representable as non-negative int32.
-    guard slot.index.count < Int(Int32.max) else { return _fail(.capacityExceeded) }
+public func ev_insert(_ handle: Int32, _ vector: UnsafePointer<Float>?) -> Int64 {
+    _insert(handle, vector, id: nil)
+}
+
+/// Inserts one vector under `id` (0 … 2⁵³ − 1); returns the id or an error
+/// (−11 the id is present, −12 it is out of range).
+@_expose(wasm, "ev_insert_with_id")
+@_cdecl("ev_insert_with_id")
+public func ev_insert_with_id(_ handle: Int32, _ vector: UnsafePointer<Float>?, _ id: UInt64) -> Int64 {
+    _insert(handle, vector, id: id)
+}
+
+func _insert(_ handle: Int32, _ vector: UnsafePointer<Float>?, id: UInt64?) -> Int64 {
+    guard let slot = _slot(handle), let vector else { return Int64(_fail(BridgeError.invalidHandle)) }
     do throws(EdgeVecError) {
-        return Int32(try slot.index.add(UnsafeBufferPointer(start: vector, count: slot.index.dimension)))
+        return Int64(try slot.index.add(UnsafeBufferPointer(start: vector, count: slot.index.dimension), id: id))
     } catch {
-        return _fail(error)
+        return Int64(_fail(error))
     }
 }
 
-/// Inserts `count` vectors stored row after row, all or nothing; returns the
-/// id of the first (the others follow in order). `count` 0 adds nothing and
-/// returns the current size.
+/// Inserts `count` vectors stored row after row, all or nothing, under
+/// consecutive ids from the next one; returns the first id (`count` 0 adds
+/// nothing and returns the next id) or an error.
 @_expose(wasm, "ev_insert_batch")
 @_cdecl("ev_insert_batch")
-public func ev_insert_batch(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _ count: Int32) -> Int32 {
-    guard let slot = _slot(handle), let vectors else { return _fail(BridgeError.invalidHandle) }
-    guard count >= 0 else { return _fail(.invalidParameter(.count, value: Int(count))) }
-    guard Int(count) <= Int(Int32.max) - slot.index.count else { return _fail(.capacityExceeded) }
+public func ev_insert_batch(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _ count: Int32) -> Int64 {
+    _insertBatch(handle, vectors, count, ids: nil)
+}
+
+/// Inserts `count` vectors row after row under `ids[0..<count]`, all or
+/// nothing (−11 an id is present or given twice, −12 one is out of range);
+/// returns the first id (`count` 0: the next id) or an error. `ids` may be
+/// the buffer of `ev_input_ids`.
+@_expose(wasm, "ev_insert_batch_with_ids")
+@_cdecl("ev_insert_batch_with_ids")
+public func ev_insert_batch_with_ids(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _ count: Int32,
+                                     _ ids: UnsafePointer<UInt64>?) -> Int64 {
+    guard let ids else { return Int64(_fail(BridgeError.invalidHandle)) }
+    return _insertBatch(handle, vectors, count, ids: ids)
+}
+
+func _insertBatch(_ handle: Int32, _ vectors: UnsafePointer<Float>?, _ count: Int32,
+                  ids: UnsafePointer<UInt64>?) -> Int64 {
+    guard let slot = _slot(handle), let vectors else { return Int64(_fail(BridgeError.invalidHandle)) }
+    guard count >= 0 else { return Int64(_fail(.invalidParameter(.count, value: Int(count)))) }
     // More floats than the address space holds cannot have been staged.
     let (floats, overflow) = Int(count).multipliedReportingOverflow(by: slot.index.dimension)
-    guard !overflow else { return _fail(.outOfMemory) }
+    guard !overflow else { return Int64(_fail(.outOfMemory)) }
     do throws(EdgeVecError) {
-        return Int32(try slot.index.addBatch(UnsafeBufferPointer(start: vectors, count: floats)))
+        let keys = ids.map { UnsafeBufferPointer(start: $0, count: Int(count)) }
+        return Int64(try slot.index.addBatch(UnsafeBufferPointer(start: vectors, count: floats), ids: keys))
     } catch {
-        return _fail(error)
+        return Int64(_fail(error))
     }
 }
 
@@ -250,7 +283,7 @@ public func ev_reserve(_ handle: Int32, _ capacity: Int32) -> Int32 {
     }
 }
 
-/// The result buffer: room for `k` ids (int32), with the distances (float32)
+/// The result buffer: room for `k` ids (uint64), with the distances (float32)
 /// in a parallel buffer returned by `ev_output_distances`. Owned by the
 /// index, reused, grown (contents not kept) only for a larger `k`. NULL for
 /// an unknown handle, `k` < 1, or when memory is exhausted (the previous
@@ -258,16 +291,16 @@ public func ev_reserve(_ handle: Int32, _ capacity: Int32) -> Int32 {
 /// min(k, size): a search never returns more hits than vectors.
 @_expose(wasm, "ev_output")
 @_cdecl("ev_output")
-public func ev_output(_ handle: Int32, _ k: Int32) -> UnsafeMutablePointer<Int32>? {
+public func ev_output(_ handle: Int32, _ k: Int32) -> UnsafeMutablePointer<UInt64>? {
     guard let slot = _slot(handle), k >= 1 else { return nil }
     let n = Int(k)
     if n <= slot.outputCapacity { return slot.outputIds }
-    // One block: n ids, then n distances (both 4 bytes, 64-byte aligned start).
-    let (bytes, overflow) = n.multipliedReportingOverflow(by: 8)
+    // One block: n ids (8 bytes), then n distances (4 bytes), 64-byte aligned start.
+    let (bytes, overflow) = n.multipliedReportingOverflow(by: 12)
     guard !overflow, let raw = _ev_aligned_alloc(UInt(bytes), 64) else { return nil }
     if let old = slot.outputIds { _ev_free(old) }
-    slot.outputIds = raw.bindMemory(to: Int32.self, capacity: n)
-    slot.outputDistances = (raw + n * 4).bindMemory(to: Float.self, capacity: n)
+    slot.outputIds = raw.bindMemory(to: UInt64.self, capacity: n)
+    slot.outputDistances = (raw + n * 8).bindMemory(to: Float.self, capacity: n)
     slot.outputCapacity = n
     return slot.outputIds
 }
@@ -286,7 +319,7 @@ public func ev_output_distances(_ handle: Int32) -> UnsafeMutablePointer<Float>?
 @_expose(wasm, "ev_search")
 @_cdecl("ev_search")
 public func ev_search(_ handle: Int32, _ query: UnsafePointer<Float>?, _ k: Int32, _ ef: Int32,
-                      _ outIds: UnsafeMutablePointer<Int32>?, _ outDistances: UnsafeMutablePointer<Float>?) -> Int32 {
+                      _ outIds: UnsafeMutablePointer<UInt64>?, _ outDistances: UnsafeMutablePointer<Float>?) -> Int32 {
     guard let slot = _slot(handle), let query, let outIds, let outDistances else { return _fail(BridgeError.invalidHandle) }
     do throws(EdgeVecError) {
         let n = try slot.index.search(UnsafeBufferPointer(start: query, count: slot.index.dimension), k: Int(k),
@@ -375,13 +408,15 @@ func _serializedSizeFitsInt32(_ index: HNSWIndex) -> Bool {
     // Wrapping arithmetic: every factor is small (n < 2³², dimension ≤ 2¹⁶,
     // M ≤ 128, levels ≤ 255), so nothing overflows, and checked 64-bit
     // multiplication would need compiler-rt's __multi3 on wasm32.
-    let n = Int64(index.count), m = Int64(index.configuration.m)
+    let n = Int64(index.count) &+ Int64(index.removedCount), m = Int64(index.configuration.m)
     let vectors = n &* Int64(index.dimension) &* 4
     let levelsAndParents = (n &+ 3) &+ n &* 4
     let layer0 = n &* (1 &+ 2 &* m) &* 4
     // Upper layers: at most `maxLevel` blocks of 1 + M words per node.
     let upper = n &* Int64(index.maxLevel) &* (1 &+ m) &* 4
-    return 128 &+ vectors &+ levelsAndParents &+ layer0 &+ upper <= Int64(Int32.max)
+    // The next id, an id per slot, a word per removed slot.
+    let ids = 8 &+ n &* 12
+    return 128 &+ vectors &+ levelsAndParents &+ layer0 &+ upper &+ ids <= Int64(Int32.max)
 }
 
 /// Serializes into `out` (`capacity` bytes); returns the byte count or an error.
@@ -460,6 +495,9 @@ public func ev_error_message(_ code: Int32) -> UnsafePointer<CChar> {
     case -8: message = "corrupt index data"
     case -9: message = "file operation failed"
     case -10: message = "vector too large: its distances would overflow float32"
+    case -11: message = "the id is already in the index"
+    case -12: message = "invalid id: ids are integers in 0...9007199254740991"
+    case -13: message = "no vector has this id"
     case -20: message = "invalid handle or null pointer"
     case -21: message = "invalid metric (0 l2, 1 cosine, 2 dot)"
     case -22: message = "buffer too small"

@@ -74,38 +74,39 @@ static float l2(const float *a, const float *b) {
 }
 
 /* Exact top-k under l2 (ties by lower id). */
-static void brute_force(const float *base, int n, const float *q, int k, int32_t *ids, float *dist) {
-    for (int j = 0; j < k; j++) { ids[j] = -1; dist[j] = INFINITY; }
+static void brute_force(const float *base, int n, const float *q, int k, uint64_t *ids, float *dist) {
+    for (int j = 0; j < k; j++) { ids[j] = UINT64_MAX; dist[j] = INFINITY; }
     for (int i = 0; i < n; i++) {
         float d = l2(base + (size_t)i * DIM, q);
         if (d >= dist[k - 1]) continue;
         int j = k - 1;
         while (j > 0 && dist[j - 1] > d) { dist[j] = dist[j - 1]; ids[j] = ids[j - 1]; j--; }
-        dist[j] = d; ids[j] = i;
+        dist[j] = d; ids[j] = (uint64_t)i;
     }
 }
 
 static int same_results(int h1, int h2, const float *queries, int nq, int k, int ef) {
     for (int q = 0; q < nq; q++) {
-        int32_t i1[64], i2[64];
+        uint64_t i1[64], i2[64];
         float d1[64], d2[64];
         int n1 = ev_search(h1, queries + (size_t)q * DIM, k, ef, i1, d1);
         int n2 = ev_search(h2, queries + (size_t)q * DIM, k, ef, i2, d2);
         if (n1 != n2 || n1 < 0) return 0;
-        if (memcmp(i1, i2, sizeof(int32_t) * n1) != 0 || memcmp(d1, d2, sizeof(float) * n1) != 0) return 0;
+        if (memcmp(i1, i2, sizeof(uint64_t) * n1) != 0 || memcmp(d1, d2, sizeof(float) * n1) != 0) return 0;
     }
     return 1;
 }
 
 static void test_messages(void) {
-    const int32_t codes[] = {0, 5, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -20, -21, -22, -11, -99};
+    const int32_t codes[] = {0, 5, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -20, -21, -22, -14, -99};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *m = ev_error_message(codes[i]);
         CHECK(m != NULL && m[0] != '\0', "message for %d", codes[i]);
     }
     CHECK(strcmp(ev_error_message(0), "ok") == 0, "0 -> %s", ev_error_message(0));
     CHECK(strcmp(ev_error_message(-99), "unknown error") == 0, "-99 -> %s", ev_error_message(-99));
-    CHECK(strcmp(ev_error_message(EV_ERR_INVALID_HANDLE), ev_error_message(-11)) != 0, "-20 has its own message");
+    CHECK(strcmp(ev_error_message(EV_ERR_INVALID_HANDLE), ev_error_message(-14)) != 0, "-20 has its own message");
+    CHECK(strcmp(ev_error_message(-14), "unknown error") == 0, "-14 (reserved) -> %s", ev_error_message(-14));
 }
 
 static void test_create_errors(void) {
@@ -124,7 +125,7 @@ static void test_create_errors(void) {
 
 static void test_invalid_handles(void) {
     float v[DIM] = {0};
-    int32_t ids[K];
+    uint64_t ids[K];
     float dist[K];
     char buf[16];
     const int32_t bad[] = {-1, 12345};
@@ -170,7 +171,7 @@ int main(void) {
     CHECK_EQ(ev_ef_search(h), 64, "ev_create's default ef_search");
     CHECK_EQ(ev_allocator_kind(), EV_ALLOCATOR_SYSTEM, "allocator kind of the native library");
 
-    int32_t ids[64];
+    uint64_t ids[64];
     float dist[64];
     CHECK_EQ(ev_search(h, queries, K, 0, ids, dist), 0, "search on an empty index");
 
@@ -197,7 +198,7 @@ int main(void) {
     /* Search: exact with ef >= n, recall with the default ef, self-queries. */
     int exact = 1, sorted = 1, hits = 0;
     for (int q = 0; q < Q; q++) {
-        int32_t truth[K];
+        uint64_t truth[K];
         float tdist[K];
         brute_force(base, N, queries + (size_t)q * DIM, K, truth, tdist);
         int n = ev_search(h, queries + (size_t)q * DIM, K, N, ids, dist);
@@ -219,15 +220,15 @@ int main(void) {
     int self = 1;
     for (int i = 0; i < N; i += 37) {
         int n = ev_search(h, base + (size_t)i * DIM, 1, 0, ids, dist);
-        if (n != 1 || ids[0] != i || dist[0] != 0.0f) self = 0;
+        if (n != 1 || ids[0] != (uint64_t)i || dist[0] != 0.0f) self = 0;
     }
     CHECK(self, "every sampled vector finds itself at distance 0");
-    int32_t *all_ids = malloc(sizeof(int32_t) * 1000);
+    uint64_t *all_ids = malloc(sizeof(uint64_t) * 1000);
     float *all_dist = malloc(sizeof(float) * 1000);
     CHECK_EQ(ev_search(h, queries, 1000, 0, all_ids, all_dist), N, "k > size returns size results");
 
     /* The handle's result buffer. */
-    int32_t *out = ev_output(h, K);
+    uint64_t *out = ev_output(h, K);
     float *out_dist = ev_output_distances(h);
     CHECK(out != NULL && out_dist != NULL, "ev_output / ev_output_distances");
     CHECK(ev_output(h, 0) == NULL && ev_output(h, -1) == NULL, "ev_output(k < 1) is NULL");
@@ -235,7 +236,7 @@ int main(void) {
     if (out && out_dist) {
         CHECK_EQ(ev_search(h, queries, K, 0, out, out_dist), K, "search into the result buffer");
         int n = ev_search(h, queries, K, 0, ids, dist);
-        CHECK(n == K && memcmp(ids, out, sizeof(int32_t) * K) == 0 && memcmp(dist, out_dist, sizeof(float) * K) == 0,
+        CHECK(n == K && memcmp(ids, out, sizeof(uint64_t) * K) == 0 && memcmp(dist, out_dist, sizeof(float) * K) == 0,
               "the result buffer holds the same hits as caller buffers");
     }
 
@@ -254,7 +255,7 @@ int main(void) {
     {
         int same = 1;
         for (int q = 0; q < Q; q++) {
-            int32_t i1[K], i2[K];
+            uint64_t i1[K], i2[K];
             float d1[K], d2[K];
             int n1 = ev_search(h, queries + (size_t)q * DIM, K, 0, i1, d1);
             int n2 = ev_search(h, queries + (size_t)q * DIM, K, N, i2, d2);
@@ -380,10 +381,10 @@ int main(void) {
     {
         unsigned char *crafted = malloc((size_t)size);
         memcpy(crafted, bytes, (size_t)size);
-        crafted[68] = 1; /* a reserved header word */
+        crafted[88] = 1; /* more free slots (1) than removed ones (0) */
         reseal(crafted, size);
-        CHECK_EQ(ev_load(crafted, size), EV_ERR_CORRUPT, "a non-zero reserved word");
-        CHECK(strstr(ev_last_error_message(), "reserved") != NULL, "the reason names the field: %s",
+        CHECK_EQ(ev_load(crafted, size), EV_ERR_CORRUPT, "a free count above the removed count");
+        CHECK(strstr(ev_last_error_message(), "freeCount (1)") != NULL, "the reason names the field: %s",
               ev_last_error_message());
         free(crafted);
     }
@@ -403,8 +404,8 @@ int main(void) {
     float scaled[DIM];
     for (int i = 0; i < DIM; i++) scaled[i] = base[17 * DIM + i] * 3.0f;
     int n = ev_search(hc, scaled, 1, 0, ids, dist);
-    CHECK(n == 1 && ids[0] == 17 && fabsf(dist[0]) < 1e-5f, "a scaled copy is at cosine distance ~0 (id %d, %g)",
-          ids[0], dist[0]);
+    CHECK(n == 1 && ids[0] == 17 && fabsf(dist[0]) < 1e-5f, "a scaled copy is at cosine distance ~0 (id %llu, %g)",
+          (unsigned long long)ids[0], dist[0]);
 
     /* Dot. */
     int32_t hd = ev_create(DIM, EV_METRIC_DOT, 16, 100, 7);

@@ -3,9 +3,9 @@
 
     python3 Tests/Native/test_native.py [--lib dist/native/libedgevec.so]
                                         [--header include/edgevec.h]
-                                        [--bridge Modules/Bridge/Bridge.swift]
+                                        [--bridge Modules/Bridge]
 
-1. ABI check: every `@_cdecl("ev_…")` function in Bridge.swift is declared in
+1. ABI check: every `@_cdecl("ev_…")` function in Modules/Bridge is declared in
    the header with the same parameter and return types, the header declares
    nothing else, and the shared library exports exactly those functions.
 2. ctypes (argument and result types taken from the header): create,
@@ -53,6 +53,8 @@ SWIFT_TO_C = {
     "UnsafePointer<Int32>": "const int32_t *",
     "UnsafeMutablePointer<Int32>": "int32_t *",
     "UnsafePointer<UInt32>": "const uint32_t *",
+    "UnsafePointer<UInt64>": "const uint64_t *",
+    "UnsafeMutablePointer<UInt64>": "uint64_t *",
     "UnsafeMutablePointer<UInt32>": "uint32_t *",
     "UnsafePointer<UInt8>": "const uint8_t *",
     "UnsafeMutablePointer<UInt8>": "uint8_t *",
@@ -92,8 +94,11 @@ def split_params(text):
 
 
 def bridge_exports(path):
-    """{name: (return C type, [param C types])} from the @_cdecl/@c functions."""
-    source = open(path, encoding="utf-8").read()
+    """{name: (return C type, [param C types])} from the @_cdecl/@c functions of
+    `path`, a Swift file or a folder of them (Modules/Bridge)."""
+    files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".swift")) \
+        if os.path.isdir(path) else [path]
+    source = "\n".join(open(f, encoding="utf-8").read() for f in files)
     # Drop comments so commented-out exports do not count.
     source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
     source = re.sub(r"//[^\n]*", "", source)
@@ -180,16 +185,20 @@ def abi_check(lib, header, bridge):
 # ---------------------------------------------------------------- ctypes
 
 EV_ERR = {"NON_FINITE": -2, "ZERO_VECTOR": -3, "INVALID_K": -4, "INVALID_PARAMETER": -5, "CORRUPT": -8,
-          "VECTOR_TOO_LARGE": -10, "INVALID_HANDLE": -20, "INVALID_METRIC": -21, "BUFFER_TOO_SMALL": -22}
+          "VECTOR_TOO_LARGE": -10, "DUPLICATE_ID": -11, "INVALID_ID": -12, "UNKNOWN_ID": -13,
+          "INVALID_HANDLE": -20, "INVALID_METRIC": -21, "BUFFER_TOO_SMALL": -22}
+MAX_ID = 2**53 - 1
 
 F32P = ctypes.POINTER(ctypes.c_float)
 I32P = ctypes.POINTER(ctypes.c_int32)
+U64P = ctypes.POINTER(ctypes.c_uint64)
 
 
 C_TO_CTYPES = {
     "int32_t": ctypes.c_int32, "uint32_t": ctypes.c_uint32, "int64_t": ctypes.c_int64,
     "uint64_t": ctypes.c_uint64, "float": ctypes.c_float, "double": ctypes.c_double, "bool": ctypes.c_bool,
     "float *": F32P, "const float *": F32P, "int32_t *": I32P, "const int32_t *": I32P,
+    "uint64_t *": U64P, "const uint64_t *": U64P,
     "void *": ctypes.c_void_p, "const void *": ctypes.c_void_p, "const char *": ctypes.c_char_p, "void": None,
 }
 
@@ -220,7 +229,7 @@ class Index:
         self.dim = lib.ev_dimension(handle)
 
     def search(self, query, k, ef=0):
-        ids = (ctypes.c_int32 * k)()
+        ids = (ctypes.c_uint64 * k)()
         dist = (ctypes.c_float * k)()
         n = self.lib.ev_search(self.h, floats(query), k, ef, ids, dist)
         if n < 0:
@@ -234,6 +243,65 @@ class Index:
         if written != size:
             raise RuntimeError(written)
         return buf.raw
+
+
+def ids_tests(lib, base, queries, l2):
+    """Ids of the caller's choosing, remove, update, get, ids, against brute force (issue 20)."""
+    h = lib.ev_create_with_ef_search(len(base[0]), 0, 12, 100, 40, 2024)
+    idx = Index(lib, h)
+    dim, n = idx.dim, len(base)
+    check(lib.ev_insert_batch(h, floats([x for row in base for x in row]), n) == 0, "batch")
+    live = {i: base[i] for i in range(n)}
+    check(lib.ev_next_id(h) == n, "next id %d" % lib.ev_next_id(h))
+    check(lib.ev_insert_with_id(h, floats(base[1]), MAX_ID) == MAX_ID, "insert with id 2^53 - 1")
+    live[MAX_ID] = base[1]
+    check(lib.ev_insert_with_id(h, floats(base[1]), MAX_ID + 1) == EV_ERR["INVALID_ID"], "id 2^53")
+    check(lib.ev_insert_with_id(h, floats(base[1]), 7) == EV_ERR["DUPLICATE_ID"], "id 7 twice")
+    check(lib.ev_insert(h, floats(base[2])) == EV_ERR["INVALID_ID"], "next id past 2^53 - 1")
+    before = idx.save()
+    ids = lib.ev_input_ids(h, 3)
+    for i, v in enumerate([10**12, 10**12 + 1, 5]):
+        ids[i] = v
+    flat = [x for row in base[:3] for x in row]
+    check(lib.ev_insert_batch_with_ids(h, floats(flat), 3, ids) == EV_ERR["DUPLICATE_ID"], "batch with a present id")
+    ids[2] = 10**12
+    check(lib.ev_insert_batch_with_ids(h, floats(flat), 3, ids) == EV_ERR["DUPLICATE_ID"], "batch with an id twice")
+    check(lib.ev_insert_batch_with_ids(h, floats(flat), 3, None) == EV_ERR["INVALID_HANDLE"], "NULL ids")
+    check(idx.save() == before, "rejected batches leave the index unchanged")
+    ids[2] = 10**12 + 2
+    check(lib.ev_insert_batch_with_ids(h, floats(flat), 3, ids) == 10**12, "batch with ids")
+    for i in range(3):
+        live[10**12 + i] = base[i]
+    removed = [3, 50, 10**12 + 1, 299]
+    for r in removed:
+        check(lib.ev_remove(h, r) == 1, "remove %d" % r)
+        del live[r]
+    check(lib.ev_remove(h, 50) == 0, "remove an absent id")
+    check(lib.ev_contains(h, 50) == 0 and lib.ev_contains(h, 51) == 1, "contains")
+    check(lib.ev_update(h, 60, floats(base[61])) == 0, "update")
+    live[60] = base[61]
+    check(lib.ev_update(h, 50, floats(base[61])) == EV_ERR["UNKNOWN_ID"], "update an absent id")
+    out = (ctypes.c_float * dim)()
+    check(lib.ev_get(h, 60, out) == 1 and list(out) == base[61], "get an updated vector")
+    check(lib.ev_get(h, 50, out) == 0, "get an absent id")
+    check(lib.ev_size(h) == len(live) and lib.ev_removed_count(h) >= 0, "size counts live vectors")
+    buf = (ctypes.c_uint64 * len(live))()
+    check(lib.ev_ids(h, buf, len(live) - 1) == EV_ERR["BUFFER_TOO_SMALL"], "ids into a short buffer")
+    check(lib.ev_ids(h, buf, len(live)) == len(live) and set(buf) == set(live), "ids")
+    exact = True
+    for q in queries:
+        truth = sorted(live, key=lambda i: (l2(live[i], q), i))[:5]
+        got, _ = idx.search(q, 5, ef=len(live))
+        exact &= set(got) == set(truth)
+    check(exact, "after removals and updates, ef = size gives brute force's top-k ids")
+    check(lib.ev_compact(h) == 0 and lib.ev_removed_count(h) == 0, "compact")
+    check(lib.ev_ids(h, buf, len(live)) == len(live) and set(buf) == set(live), "ids after compact")
+    for r in removed + [60, MAX_ID] + [10**12, 10**12 + 2]:
+        lib.ev_remove(h, r)
+    for i in [3, 50, 60, 299]:
+        check(lib.ev_insert_with_id(h, floats(base[i]), i) == i, "re-add %d" % i)
+    check(lib.ev_size(h) == 400 and lib.ev_next_id(h) == MAX_ID + 1, "back to 400 vectors")
+    lib.ev_free(h)
 
 
 def ctypes_tests(path, header):
@@ -287,6 +355,7 @@ def ctypes_tests(path, header):
     check(bool(out) and bool(out_dist), "ev_output")
     check(lib.ev_search(h, floats(queries[0]), k, 0, out, out_dist) == k, "search into the result buffer")
     check((out[:k], out_dist[:k]) == idx.search(queries[0], k), "the result buffer holds the same hits")
+    ids_tests(lib, base, queries, l2)
     check(lib.ev_set_ef_search(h, 0) == EV_ERR["INVALID_PARAMETER"], "set_ef_search(0)")
     check(lib.ev_set_ef_search(h, 300) == 0 and lib.ev_ef_search(h) == 300, "set_ef_search(300)")
 
@@ -299,7 +368,7 @@ def ctypes_tests(path, header):
     big = [1e30] * dim
     check(lib.ev_insert(h, floats(big)) == EV_ERR["VECTOR_TOO_LARGE"], "1e30 vector")
     check(lib.ev_insert(h, None) == EV_ERR["INVALID_HANDLE"], "NULL vector")
-    out_ids, out_dist = (ctypes.c_int32 * 4)(), (ctypes.c_float * 4)()
+    out_ids, out_dist = (ctypes.c_uint64 * 4)(), (ctypes.c_float * 4)()
     check(lib.ev_search(h, floats(queries[0]), 0, 0, out_ids, out_dist) == EV_ERR["INVALID_K"], "k 0")
     check(lib.ev_search(h, floats(queries[0]), 4, 70000, out_ids, out_dist) == EV_ERR["INVALID_PARAMETER"],
           "ef 70000")
@@ -349,7 +418,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", default=os.path.join(ROOT, "dist/native/libedgevec.so"))
     parser.add_argument("--header", default=os.path.join(ROOT, "include/edgevec.h"))
-    parser.add_argument("--bridge", default=os.path.join(ROOT, "Modules/Bridge/Bridge.swift"))
+    parser.add_argument("--bridge", default=os.path.join(ROOT, "Modules/Bridge"))
     args = parser.parse_args()
     try:
         abi_check(os.path.abspath(args.lib), os.path.abspath(args.header), os.path.abspath(args.bridge))

@@ -138,7 +138,7 @@ int main(void) {
             fflush(stdout);
             continue;
         }
-        int32_t status = 0;
+        int64_t status = 0;   /* an id, or a negative error code */
         unsigned long long calls0 = 0, bytes0 = 0, calls1 = 0, bytes1 = 0;
         if (count) count(&calls0, &bytes0);
         double start = now_seconds();
@@ -157,7 +157,7 @@ int main(void) {
         int32_t size = ev_size(h);
         ev_free(h);
         if (status < 0 || size != n) {
-            printf("{\"error\":\"insert failed: %s (size %d)\"}\n", ev_error_message(status), size);
+            printf("{\"error\":\"insert failed: %s (size %d)\"}\n", ev_error_message((int32_t)status), size);
         } else {
             printf("{\"seconds\":%.9f,\"bytes_allocated\":%lld,\"bytes_allocated_source\":\"%s\","
                    "\"peak_bytes\":%lld,\"peak_source\":\"%s\"",

@@ -281,7 +281,7 @@ class EdgeVecNative:
         array = lambda dtype: np.ctypeslib.ndpointer(dtype, flags="C_CONTIGUOUS")
         self.helper.edgevec_search_pass.restype = ctypes.c_int32
         self.helper.edgevec_search_pass.argtypes = [ctypes.c_int32, array(np.float32)] + [ctypes.c_int32] * 5 + [
-            array(np.int32), array(np.float32)]
+            array(np.int64), array(np.float32)]
         with open(self.index, "rb") as f:
             data = f.read()
         handle = self.lib.ev_load(data, len(data))
@@ -293,7 +293,7 @@ class EdgeVecNative:
     def run(self, name, ef, repeat, ids):
         queries = self.sets[name]
         count, dim = queries.shape
-        out = np.empty((count, K), dtype=np.int32)
+        out = np.empty((count, K), dtype=np.int64)
         distances = np.empty((count, K), dtype=np.float32)
         start = time.perf_counter()
         code = self.helper.edgevec_search_pass(self.handle, queries, count, dim, K, ef, repeat, out, distances)

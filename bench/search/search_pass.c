@@ -15,11 +15,12 @@
  * land in `ids`. Returns 0 or the first negative ev_search error code.
  */
 int32_t edgevec_search_pass(int32_t handle, const float *queries, int32_t count, int32_t dimension, int32_t k,
-                            int32_t ef, int32_t repeat, int32_t *ids, float *distances) {
+                            int32_t ef, int32_t repeat, int64_t *ids, float *distances) {
     for (int32_t r = 0; r < repeat; r++) {
         for (int32_t q = 0; q < count; q++) {
-            int32_t *row = ids + (int64_t)q * k;
-            int32_t found = ev_search(handle, queries + (int64_t)q * dimension, k, ef, row,
+            int64_t *row = ids + (int64_t)q * k;
+            /* Ids are uint64 (at most 2^53 - 1): the same bits as int64. */
+            int32_t found = ev_search(handle, queries + (int64_t)q * dimension, k, ef, (uint64_t *)row,
                                       distances + (int64_t)q * k);
             if (found < 0) return found;
             for (int32_t i = found; i < k; i++) row[i] = -1;

@@ -114,15 +114,15 @@ for (const allocator of ALLOCATORS) {
       db.dispose();
     });
 
-    test('insertBatch returns consecutive ids as a Uint32Array', async () => {
+    test('insertBatch returns consecutive ids as a Float64Array', async () => {
       const db = await EdgeVec.create({ dimensions: DIM, metric: 'l2', allocator });
       db.insert(row(base, DIM, 0));
       const ids = db.insertBatch(base.subarray(DIM, 101 * DIM));
-      assert.ok(ids instanceof Uint32Array);
+      assert.ok(ids instanceof Float64Array);
       assert.deepEqual([...ids], Array.from({ length: 100 }, (_, i) => i + 1));
       assert.equal(db.size, 101);
       const empty = db.insertBatch(new Float32Array(0));
-      assert.ok(empty instanceof Uint32Array);
+      assert.ok(empty instanceof Float64Array);
       assert.equal(empty.length, 0);
       assert.equal(db.size, 101);
       // A smaller batch after a larger one reuses the staging buffer.

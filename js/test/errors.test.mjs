@@ -107,11 +107,13 @@ for (const allocator of ALLOCATORS) {
       db.dispose();
     });
 
-    test('INVALID_ARGUMENT (-5): vectors must be Float32Arrays', async () => {
+    test('INVALID_ARGUMENT (-5): vectors must be Float32Arrays or arrays of numbers', async () => {
       const db = await filled('l2', allocator);
-      const plain = Array.from(row(base, DIM, 0));
+      const strings = Array.from(row(base, DIM, 0), String);
+      const holey = Array.from(row(base, DIM, 0));
+      delete holey[3];
       // A Proxy passes `instanceof Float32Array` but is not one (its `length` getter throws a TypeError).
-      for (const bad of [plain, new Float64Array(DIM), new Uint8Array(DIM * 4), null, undefined, 'x',
+      for (const bad of [strings, holey, new Float64Array(DIM), new Uint8Array(DIM * 4), null, undefined, 'x',
         new Float32Array(DIM).buffer, new Proxy(new Float32Array(DIM), {}), new Proxy(row(base, DIM, 0), {})]) {
         rejected(db, () => db.insert(bad), 'INVALID_ARGUMENT', -5);
         rejected(db, () => db.insertBatch(bad), 'INVALID_ARGUMENT', -5);
@@ -370,10 +372,10 @@ describe('crafted bodies (valid checksums): CORRUPT with the reason, never a tra
         'load: corrupt index data: vector 2 is too large: its distances would overflow float32'],
       ['an infinite component', l2Bytes, (v, l) => v.setFloat32(l.vector(9) + 4, Infinity, true),
         'load: corrupt index data: vector 9 has a non-finite value'],
-      ['reserved word at 68', l2Bytes, (v) => v.setUint32(68, 1, true),
-        'load: corrupt index data: invalid header field reserved (1)'],
-      ['reserved word at 88', l2Bytes, (v) => v.setUint32(88, 0x80000000, true),
-        'load: corrupt index data: invalid header field reserved (2147483648)'],
+      ['removed count = count at 68', l2Bytes, (v) => v.setUint32(68, Number(v.getBigUint64(24, true)), true),
+        /^load: corrupt index data: invalid header field removedCount \(\d+\)$/],
+      ['free count above the removed count at 88', l2Bytes, (v) => v.setUint32(88, 0x80000000, true),
+        'load: corrupt index data: invalid header field freeCount (2147483648)'],
       ['metric 7', l2Bytes, (v) => v.setUint32(16, 7, true), 'load: corrupt index data: invalid header field metric (7)'],
     ];
     for (const [name, bytes, edit, expected] of cases) {

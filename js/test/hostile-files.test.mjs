@@ -69,14 +69,17 @@ function outcome(x, bytes, what) {
       new Float32Array(x.memory.buffer, input, DIM).set(row(queries, DIM, q));
       const n = x.ev_search(h, input, 5, 64, ids, distances);
       assert.ok(n >= 1 && n <= 5, `${what}: ${n} hits`);
-      const hitIds = new Int32Array(x.memory.buffer, ids, n);
+      const hitIds = new BigUint64Array(x.memory.buffer, ids, n);
       const hitDistances = new Float32Array(x.memory.buffer, distances, n);
       for (let i = 0; i < n; i++) {
-        assert.ok(hitIds[i] >= 0 && hitIds[i] < size && Number.isFinite(hitDistances[i]), `${what}: hit ${i}`);
+        assert.ok(x.ev_contains(h, hitIds[i]) === 1 && Number.isFinite(hitDistances[i]), `${what}: hit ${i}`);
       }
     }
     new Float32Array(x.memory.buffer, input, DIM).set(row(queries, DIM, 0));
-    assert.equal(x.ev_insert(h, input), size, `${what}: insert`);
+    // A loaded index goes on under the next id its file names (format 2 keeps it).
+    const next = x.ev_next_id(h);
+    assert.equal(x.ev_insert(h, input), next, `${what}: insert`);
+    assert.equal(x.ev_size(h), size + 1, `${what}: size after the insert`);
   } finally {
     x.ev_free(h);
   }
