@@ -147,6 +147,12 @@ struct Session {
 
     func expect(_ got: Int32, _ expected: Int32, _ what: @autoclosure () -> String,
                 file: StaticString = #fileID, line: UInt = #line) {
+        expect(Int64(got), Int64(expected), what(), file: file, line: line)
+    }
+
+    /// For the calls that return an id (int64).
+    func expect(_ got: Int64, _ expected: Int64, _ what: @autoclosure () -> String,
+                file: StaticString = #fileID, line: UInt = #line) {
         check(got == expected, "\(what()): returned \(got), expected \(expected)", file: file, line: line)
         guard expected < 0 else { return }
         let message = ev_last_error_message()
@@ -180,12 +186,14 @@ struct Session {
     /// Searches `h` with buffers of exactly min(k, size) entries (ASan catches overruns);
     /// returns the code and the hits.
     func rawSearch(_ h: Int32, _ query: [Float], k: Int32, ef: Int32, room: Int) -> (Int32, [Int32], [Float]) {
-        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: max(room, 1))
+        let ids = UnsafeMutablePointer<UInt64>.allocate(capacity: max(room, 1))
         let distances = UnsafeMutablePointer<Float>.allocate(capacity: max(room, 1))
         defer { ids.deallocate(); distances.deallocate() }
         let n = query.withUnsafeBufferPointer { ev_search(h, $0.baseAddress, k, ef, ids, distances) }
         guard n > 0 else { return (n, [], []) }
-        return (n, Array(UnsafeBufferPointer(start: ids, count: Int(n))),
+        // The model's ids are its row numbers (this target never chooses ids): an id out
+        // of int32 range clamps to one the answer check refuses.
+        return (n, UnsafeBufferPointer(start: ids, count: Int(n)).map { Int32(clamping: $0) },
                 Array(UnsafeBufferPointer(start: distances, count: Int(n))))
     }
 
@@ -229,7 +237,7 @@ struct Session {
         let h = pickHandle()
         guard var model = live[h] else {
             var junk = [Float](repeating: 1, count: 8)
-            expect(junk.withUnsafeMutableBufferPointer { ev_insert(h, $0.baseAddress) }, -20, "ev_insert(bad handle \(h))")
+            expect(junk.withUnsafeMutableBufferPointer { ev_insert(h, $0.baseAddress) }, Int64(-20), "ev_insert(bad handle \(h))")
             check(ev_input(h, 1) == nil, "ev_input(bad handle \(h)) is not NULL")
             return
         }
@@ -237,7 +245,7 @@ struct Session {
         let v = floats(model.dimension)
         let expected = validationError(v, dimension: model.dimension, metric: model.metric)
         let before = expected != nil ? savedBytes(h) : []
-        let id: Int32
+        let id: Int64
         if staged {
             guard let p = ev_input(h, 1) else { fail("ev_input(\(h), 1) returned NULL") }
             for i in 0..<v.count { p[i] = v[i] }
@@ -246,10 +254,10 @@ struct Session {
             id = v.withUnsafeBufferPointer { ev_insert(h, $0.baseAddress) }
         }
         if let expected {
-            expect(id, expected, "ev_insert(\(v)) metric \(model.metric)")
+            expect(id, Int64(expected), "ev_insert(\(v)) metric \(model.metric)")
             check(savedBytes(h) == before, "a rejected ev_insert changed the index bytes")
         } else {
-            expect(id, Int32(model.vectors.count), "ev_insert(\(v)) metric \(model.metric)")
+            expect(id, Int64(model.vectors.count), "ev_insert(\(v)) metric \(model.metric)")
             model.vectors.append(storedForm(v, metric: model.metric))
             live[h] = model
         }
@@ -263,7 +271,7 @@ struct Session {
         let count: Int32 = cb & 0x7F < 120 ? Int32(cb % 5) : [-1, Int32.min, 0, 5][Int(cb % 4)]
         guard var model = live[h] else {
             var junk = [Float](repeating: 1, count: 8)
-            expect(junk.withUnsafeMutableBufferPointer { ev_insert_batch(h, $0.baseAddress, 1) }, -20,
+            expect(junk.withUnsafeMutableBufferPointer { ev_insert_batch(h, $0.baseAddress, 1) }, Int64(-20),
                    "ev_insert_batch(bad handle \(h))")
             return
         }
@@ -271,7 +279,7 @@ struct Session {
         let values = floats(model.dimension * Int(max(count, 0)))
         let expected: Int32? = count < 0 ? -5 : validationError(values, dimension: model.dimension, metric: model.metric)
         let before = expected != nil ? savedBytes(h) : []
-        let first: Int32
+        let first: Int64
         if staged, count > 0 {
             guard let p = ev_input(h, count) else { fail("ev_input(\(h), \(count)) returned NULL") }
             for i in 0..<values.count { p[i] = values[i] }
@@ -282,10 +290,10 @@ struct Session {
             first = buffer.withUnsafeMutableBufferPointer { ev_insert_batch(h, $0.baseAddress, count) }
         }
         if let expected {
-            expect(first, expected, "ev_insert_batch(count \(count), \(values)) metric \(model.metric)")
+            expect(first, Int64(expected), "ev_insert_batch(count \(count), \(values)) metric \(model.metric)")
             check(savedBytes(h) == before, "a rejected ev_insert_batch changed the index bytes")
         } else {
-            expect(first, Int32(model.vectors.count), "ev_insert_batch(count \(count))")
+            expect(first, Int64(model.vectors.count), "ev_insert_batch(count \(count))")
             for row in 0 ..< Int(count) {
                 let v = Array(values[row * model.dimension ..< (row + 1) * model.dimension])
                 model.vectors.append(storedForm(v, metric: model.metric))
@@ -299,7 +307,7 @@ struct Session {
         let h = pickHandle()
         guard var model = live[h] else {
             var q = [Float](repeating: 1, count: 8)
-            var ids = [Int32](repeating: 0, count: 8)
+            var ids = [UInt64](repeating: 0, count: 8)
             var distances = [Float](repeating: 0, count: 8)
             let rc = q.withUnsafeMutableBufferPointer { qp in
                 ids.withUnsafeMutableBufferPointer { ip in
@@ -338,7 +346,7 @@ struct Session {
             live[h] = model
             n = ev_search(h, q, k, ef, outIds, outDistances)
             if n > 0 {
-                ids = Array(UnsafeBufferPointer(start: outIds, count: Int(n)))
+                ids = UnsafeBufferPointer(start: outIds, count: Int(n)).map { Int32(clamping: $0) }
                 distances = Array(UnsafeBufferPointer(start: outDistances, count: Int(n)))
             }
         } else {
@@ -506,8 +514,8 @@ struct Session {
             let v = floats(model.dimension)
             let a = v.withUnsafeBufferPointer { ev_insert(h, $0.baseAddress) }
             let b = v.withUnsafeBufferPointer { ev_insert(h2, $0.baseAddress) }
-            let expected = validationError(v, dimension: model.dimension, metric: model.metric)
-                ?? Int32(model.vectors.count)
+            let expected = Int64(validationError(v, dimension: model.dimension, metric: model.metric)
+                ?? Int32(model.vectors.count))
             expect(a, expected, "ev_insert (twin, original)")
             expect(b, expected, "ev_insert (twin, loaded)")
             if expected >= 0 { model.vectors.append(storedForm(v, metric: model.metric)) }
@@ -540,7 +548,7 @@ struct Session {
             expect(ev_insert_batch(h, p.baseAddress, 1), -20, "ev_insert_batch(bad handle \(h))")
             expect(ev_reserve(h, 4), -20, "ev_reserve(bad handle \(h))")
             expect(ev_set_ef_search(h, 4), -20, "ev_set_ef_search(bad handle \(h))")
-            var ids = [Int32](repeating: 0, count: 8)
+            var ids = [UInt64](repeating: 0, count: 8)
             expect(ids.withUnsafeMutableBufferPointer { ev_search(h, p.baseAddress, 1, 0, $0.baseAddress, p.baseAddress) },
                    -20, "ev_search(bad handle \(h))")
         }
@@ -562,7 +570,7 @@ struct Session {
         expect(ev_insert_batch(h, nil, 1), -20, "ev_insert_batch(NULL)")
         expect(ev_insert_batch(h, nil, 0), -20, "ev_insert_batch(NULL, 0)")
         var q = [Float](repeating: 1, count: model.dimension)
-        var ids = [Int32](repeating: 0, count: 1)
+        var ids = [UInt64](repeating: 0, count: 1)
         var distances = [Float](repeating: 0, count: 1)
         q.withUnsafeMutableBufferPointer { qp in
             ids.withUnsafeMutableBufferPointer { ip in

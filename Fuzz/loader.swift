@@ -26,9 +26,9 @@ import Glibc
 #endif
 
 /// What this target knows of each format version: where its checksums are (to re-seal
-/// mutated bytes) and where its vectors are (for the brute-force model). When a format
-/// version is added, add a case to both and seed files of it (-write_seeds writes the
-/// current version; keep older versions' seed files in Fuzz/corpus/loader).
+/// mutated bytes) and where its vectors and ids are (for the brute-force model). When a
+/// format version is added, add a case to both and seed files of it (-write_seeds writes
+/// the current version; older versions' seed files stay in Fuzz/corpus/loader as v1-*).
 enum KnownFormats {
     static func version(_ b: [UInt8]) -> UInt32? { b.count >= 12 ? b.u32(at: 8) : nil }
 
@@ -45,19 +45,40 @@ enum KnownFormats {
         }
     }
 
-    /// The stored vectors of loaded bytes (stored form: cosine ones normalised), or nil
-    /// for a version this target cannot read (then only the model checks are skipped).
-    static func vectors(_ b: [UInt8], dimension: Int, count: Int) -> [[Float]]? {
+    /// The live vectors of loaded bytes (stored form: cosine ones normalised) with their
+    /// ids, in slot order, and the next id to assign; nil for a version this target cannot
+    /// read (then only the model checks are skipped).
+    static func contents(_ b: [UInt8], dimension: Int) -> Model? {
+        // 96-byte header, then n · dimension little-endian float32 (n slots: live and removed).
+        let n = Int(b.u64(at: 24))
+        func vector(_ row: Int) -> [Float] {
+            (0..<dimension).map { i in Float(bitPattern: b.u32(at: 96 + 4 * (row * dimension + i))) }
+        }
         switch version(b) {
         case 1:
-            // 96-byte header, then count · dimension little-endian float32.
-            return (0..<count).map { row in
-                (0..<dimension).map { i in Float(bitPattern: b.u32(at: 96 + 4 * (row * dimension + i))) }
+            return Model(ids: (0..<n).map(UInt64.init), vectors: (0..<n).map(vector), nextID: UInt64(n))
+        case 2:
+            // Then levels (padded to 4), parents, layer-0 blocks, upper words; the next id,
+            // n slot ids (all ones: removed), removed slot numbers.
+            let m = Int(b.u32(at: 32)), upper = Int(b.u64(at: 72))
+            let tail = 96 + n * dimension * 4 + ((n + 3) & ~3) + n * 4 + n * (1 + 2 * m) * 4 + upper * 4
+            var model = Model(ids: [], vectors: [], nextID: b.u64(at: tail))
+            for row in 0..<n where b.u64(at: tail + 8 + 8 * row) != .max {
+                model.ids.append(b.u64(at: tail + 8 + 8 * row))
+                model.vectors.append(vector(row))
             }
+            return model
         default:
             return nil
         }
     }
+}
+
+/// What a loaded index holds: its live vectors, their ids, and the id `add` assigns next.
+struct Model {
+    var ids: [UInt64]
+    var vectors: [[Float]]
+    var nextID: UInt64
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -121,11 +142,12 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
 
     // The bytes it saves.
     let saved = serialized(index)
-    if KnownFormats.version(bytes) == IndexFormat.version {
+    let current = isFlat(index) ? IndexFormat.flatVersion : IndexFormat.version
+    if KnownFormats.version(bytes) == current {
         check(saved == bytes, "a loaded index saves different bytes (\(saved.count) vs \(bytes.count) loaded)"
               + firstDifference(saved, bytes))
     } else {
-        check(KnownFormats.version(saved) == IndexFormat.version, "an old-version file saves as another old version")
+        check(KnownFormats.version(saved) == current, "an old-version file saves as another old version")
         let again = reload(saved)
         check(serialized(again) == saved, "an upgraded file does not load and save itself")
     }
@@ -136,8 +158,13 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
     }
     #endif
 
-    guard var vectors = KnownFormats.vectors(bytes, dimension: dimension, count: index.count) else { return }
-    for (row, v) in vectors.enumerated() {
+    guard var model = KnownFormats.contents(bytes, dimension: dimension) else { return }
+    check(model.vectors.count == index.count, "\(index.count) live vectors, the file lists \(model.vectors.count)")
+    if case .hnsw(let h) = index {
+        check(Array(h.ids) == model.ids, "the live ids are not the file's")
+        for (id, v) in zip(model.ids, model.vectors) { check(h.vector(for: id) == v, "vector(for: \(id)) is not the file's") }
+    }
+    for (row, v) in model.vectors.enumerated() {
         // Stored vectors must be ones `add` accepts, cosine ones normalised (issue 19).
         check(validationError(v, dimension: dimension, metric: metric) == nil,
               "loaded vector \(row) is one add refuses: code \(validationError(v, dimension: dimension, metric: metric)!)")
@@ -148,28 +175,39 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
     }
 
     var random = FuzzRandom(seed: bytes.withUnsafeBytes { fnv1a($0) })
-    searchChecks(index, vectors, metric, &random, "loaded")
+    searchChecks(index, model, metric, &random, "loaded")
 
-    // Inserts continue from the loaded state (generator, graph, tree).
+    // Inserts (reusing free slots first) and, for HNSW, a removal continue from the loaded
+    // state (generator, graph, tree, free and pending slots).
     for _ in 0 ..< 1 + random.below(2) {
-        let v = derivedVector(vectors, dimension: dimension, metric: metric, &random)
-        let id: Int
+        let v = derivedVector(model.vectors, dimension: dimension, metric: metric, &random)
+        let id: UInt64
         do throws(EdgeVecError) {
             switch index {
             case .hnsw(let h): id = try h.add(v)
             case .flat(let f): id = try f.add(v)
             }
         } catch {
-            if error == .outOfMemory { return }
+            if error == .outOfMemory || error == .invalidId(model.nextID) { return }
             fail("add of a valid vector to a loaded index failed: \(error)")
         }
-        check(id == vectors.count, "add returned id \(id), expected \(vectors.count)")
-        vectors.append(storedForm(v, metric: metric))
+        check(id == model.nextID, "add returned id \(id), expected \(model.nextID)")
+        model.ids.append(id)
+        model.vectors.append(storedForm(v, metric: metric))
+        model.nextID += 1
         if case .hnsw(let h) = index, let violation = h.checkInvariants() {
             fail("after an insert into a loaded index: invariant \(violation)")
         }
     }
-    searchChecks(index, vectors, metric, &random, "after insert")
+    if case .hnsw(let h) = index, model.ids.count > 1 {
+        let row = random.below(model.ids.count)
+        check(h.remove(model.ids[row]), "remove of live id \(model.ids[row]) returned false")
+        check(!h.contains(model.ids[row]), "removed id \(model.ids[row]) still there")
+        model.ids.remove(at: row)
+        model.vectors.remove(at: row)
+        if let violation = h.checkInvariants() { fail("after a removal: invariant \(violation)") }
+    }
+    searchChecks(index, model, metric, &random, "after insert and removal")
     let bytes2 = serialized(index)
     check(serialized(reload(bytes2)) == bytes2, "after insert: the saved index does not load and save the same bytes")
 }
@@ -219,15 +257,20 @@ func derivedVector(_ vectors: [[Float]], dimension: Int, metric: RefMetric, _ ra
 }
 
 /// A few searches: a stored vector as query, a derived one; default ef, ef 1, ef ≥ size.
-func searchChecks(_ index: LoadedIndex, _ vectors: [[Float]], _ metric: RefMetric, _ random: inout FuzzRandom,
+/// Ids come back as the model's row numbers (an id the model does not hold is a finding).
+func searchChecks(_ index: LoadedIndex, _ model: Model, _ metric: RefMetric, _ random: inout FuzzRandom,
                   _ when: String) {
     let n = index.count
     let dimension = index.dimension
+    let vectors = model.vectors
+    var rowOf: [UInt64: Int32] = [:]
+    for (row, id) in model.ids.enumerated() { rowOf[id] = Int32(row) }
     var queries: [[Float]] = [derivedVector(vectors, dimension: dimension, metric: metric, &random)]
     if n > 0 { queries.append(vectors[random.below(n)]) }
+    let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: n + 3)
     let ids = UnsafeMutablePointer<Int32>.allocate(capacity: n + 3)
     let distances = UnsafeMutablePointer<Float>.allocate(capacity: n + 3)
-    defer { ids.deallocate(); distances.deallocate() }
+    defer { keys.deallocate(); ids.deallocate(); distances.deallocate() }
     for q in queries {
         let k = 1 + random.below(n + 2)
         for ef in [nil, 1, min(max(n, k), 65536)] as [Int?] {
@@ -240,11 +283,15 @@ func searchChecks(_ index: LoadedIndex, _ vectors: [[Float]], _ metric: RefMetri
             let found: Int
             do throws(EdgeVecError) {
                 found = try q.withUnsafeBufferPointer { (qb) throws(EdgeVecError) in
-                    try index.search(qb, k: k, ef: ef, ids: ids, distances: distances)
+                    try index.search(qb, k: k, ef: ef, ids: keys, distances: distances)
                 }
             } catch {
                 if error == .outOfMemory { continue }
                 fail("\(when): search (k \(k), ef \(String(describing: ef))) failed: \(error)")
+            }
+            for i in 0..<found {
+                guard let row = rowOf[keys[i]] else { fail("\(when): search returned id \(keys[i]), not a live id") }
+                ids[i] = row
             }
             checkSearchAnswer("\(when) search k \(k) ef \(String(describing: ef))",
                               query: storedForm(q, metric: metric), vectors: vectors, metric: metric, k: k, n: found,
@@ -287,6 +334,23 @@ func writeLoaderSeeds(_ dir: String) {
                                                                            seed: UInt64(count)))
                 try index.addBatch(rows(count, dimension, metric, quarters: count == 40))
                 writeFile("\(dir)/hnsw-\(metric.name)-d\(dimension)-n\(count)-m\(m).evi", index.serialized())
+            } catch {
+                fail("seed: \(error)")
+            }
+        }
+        // Format 2's own: ids of the caller's choosing, removed slots pending and free.
+        for (dimension, count, m, removals) in [(3, 12, 2, 3), (8, 90, 3, 40)] {
+            do throws(EdgeVecError) {
+                let index = try HNSWIndex(dimension: dimension, metric: metric,
+                                          configuration: HNSWConfiguration(m: m, efConstruction: 16, efSearch: 8,
+                                                                           seed: UInt64(count)))
+                index.compactionThreshold = 1
+                let ids = (0..<count).map { UInt64($0) * 1_000_003 % 9_007_199_254_740_991 }
+                try index.addBatch(rows(count, dimension, metric, quarters: false), ids: ids)
+                for i in 0..<removals { index.remove(ids[(i * 7) % count]) }
+                try index.add(rows(1, dimension, metric, quarters: false))
+                writeFile("\(dir)/hnsw-\(metric.name)-d\(dimension)-n\(count)-m\(m)-removed\(removals).evi",
+                          index.serialized())
             } catch {
                 fail("seed: \(error)")
             }

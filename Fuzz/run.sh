@@ -9,7 +9,8 @@
 #   Fuzz/run.sh fuzz OUT SECONDS [T...]  every target (or the named ones) for SECONDS each,
 #                                        growing the corpus in OUT/corpus/<target>
 #   Fuzz/run.sh seeds OUT                rewrites Fuzz/corpus/<target>/ from the targets' -write_seeds
-#                                        (keeps regress-* files there: inputs of past findings)
+#                                        (keeps regress-* files there: inputs of past findings,
+#                                        and v1-* files: seeds of format 1)
 #
 # Findings are written to OUT/findings/<target>-crash-<sha1> (or -timeout-, -oom-, -leak-);
 # reproduce one with `OUT/bin/<target> FILE`, keep it in Fuzz/findings/.
@@ -154,9 +155,10 @@ fuzz() {
 seeds() {
     local name
     for name in "${TARGETS[@]}"; do
-        # Generated seeds are replaced; regress-* files (inputs of past findings) stay.
+        # Generated seeds are replaced; regress-* files (inputs of past findings) and
+        # v1-* files (format 1, which -write_seeds no longer writes) stay.
         mkdir -p "$ROOT/Fuzz/corpus/$name"
-        find "$ROOT/Fuzz/corpus/$name" -type f ! -name 'regress-*' -delete
+        find "$ROOT/Fuzz/corpus/$name" -type f ! -name 'regress-*' ! -name 'v1-*' -delete
         "$BIN/$name" -write_seeds="$ROOT/Fuzz/corpus/$name" >/dev/null
         echo "Fuzz/corpus/$name: $(ls "$ROOT/Fuzz/corpus/$name" | wc -l) files, $(cat "$ROOT/Fuzz/corpus/$name"/* | wc -c) bytes"
     done
