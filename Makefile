@@ -17,6 +17,7 @@
 #   make fuzz                 libFuzzer targets (loader, abi_ops) for FUZZ_TIME s each; fuzz-smoke: fixed runs; fuzz-selfcheck: planted bugs
 #   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
+#   make bench-churn          remove/re-insert churn on MiniLM against fresh builds, EdgeVec and hnswlib (issue 20)
 #   make bench-insert         insert matrix: native/C/wasm (Node, Chromium) x allocators vs hnswlib, faiss, usearch (QUICK=1: N 1,000)
 #   make clean
 #
@@ -339,6 +340,16 @@ bench-insert: bench-insert-build
 	    --out $(BENCH_INSERT_OUT) \
 	    --work $(BENCH_INSERT_WORK) --build-prefix $(B) --system-cli $(EDGEVEC) --dist $(DIST) \
 	    --peer-python $(BENCH_VENV)/bin/python --browser-python $(BROWSER_VENV)/bin/python
+
+## bench-churn: issue 20's churn on MiniLM-Debian (bench/churn/run.py): EdgeVec (libedgevec.so) and hnswlib
+## (mark_deleted + replace_deleted) through 10 rounds of 5,000 removals and re-inserts, each against a fresh build
+## of the live set: recall@10 at ef 16 and 64, q/s (passes alternating), memory, remove ÷ insert cost (QUICK=1:
+## the smoke set, 3 rounds of 1,000; without the shared data a generated 128-d set). About 4 minutes.
+BENCH_CHURN_OUT ?= $(WORK)/churn/churn.json
+bench-churn: native bench-insert-venv
+	@mkdir -p $(WORK)/churn
+	$(BENCH_VENV)/bin/python bench/churn/run.py $(if $(filter-out 0,$(QUICK)),--quick) --dist $(DIST) --data $(DATA) \
+	    --work $(WORK)/churn --out $(BENCH_CHURN_OUT)
 
 ## bench-insert-build: everything bench-insert runs: the CLI per allocator trait (system: `make cli`'s), libedgevec.so per trait,
 ## the wasm modules and their allocation-counter build, Chromium + Playwright, the peers' venv.

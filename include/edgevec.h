@@ -261,6 +261,12 @@ int32_t ev_ids(int32_t handle, uint64_t *out, int32_t capacity);
 /* Slots of removed vectors not yet reused or compacted away, or EV_ERR_INVALID_HANDLE. */
 int32_t ev_removed_count(int32_t handle);
 
+/*
+ * Bytes of memory the index holds (vectors, graph, ids, search scratch; not
+ * the handle's staging and result buffers), or EV_ERR_INVALID_HANDLE.
+ */
+int64_t ev_memory_bytes(int32_t handle);
+
 /* The id the next ev_insert gets (one above every id held so far), or EV_ERR_INVALID_HANDLE. */
 int64_t ev_next_id(int32_t handle);
 

@@ -86,6 +86,15 @@ public func ev_removed_count(_ handle: Int32) -> Int32 {
     return Int32(clamping: slot.index.removedCount)
 }
 
+/// Bytes of memory the index holds (vectors, graph, ids, scratch; not the
+/// handle's staging and result buffers), or an error.
+@_expose(wasm, "ev_memory_bytes")
+@_cdecl("ev_memory_bytes")
+public func ev_memory_bytes(_ handle: Int32) -> Int64 {
+    guard let slot = _slot(handle) else { return Int64(_fail(BridgeError.invalidHandle)) }
+    return Int64(slot.index.allocatedBytes)
+}
+
 /// The id the next insert without one gets (one above every id held so
 /// far), or an error.
 @_expose(wasm, "ev_next_id")

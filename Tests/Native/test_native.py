@@ -294,7 +294,10 @@ def ids_tests(lib, base, queries, l2):
         got, _ = idx.search(q, 5, ef=len(live))
         exact &= set(got) == set(truth)
     check(exact, "after removals and updates, ef = size gives brute force's top-k ids")
+    before_compact = lib.ev_memory_bytes(h)
     check(lib.ev_compact(h) == 0 and lib.ev_removed_count(h) == 0, "compact")
+    check(0 < lib.ev_memory_bytes(h) <= before_compact, "memory after compact: %d vs %d"
+          % (lib.ev_memory_bytes(h), before_compact))
     check(lib.ev_ids(h, buf, len(live)) == len(live) and set(buf) == set(live), "ids after compact")
     for r in removed + [60, MAX_ID] + [10**12, 10**12 + 2]:
         lib.ev_remove(h, r)

@@ -240,11 +240,11 @@ let benchmarks: @Sendable () -> Void = {
                                    thresholds: allocationThresholds(mallocTolerance: 0))) { benchmark in
         let index = searchIndex!
         let queries = queryRows!
-        var ids = (Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0))
+        var ids = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         var distances = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
         withUnsafeMutableBytes(of: &ids) { idBytes in
             withUnsafeMutableBytes(of: &distances) { distanceBytes in
-                let idPointer = idBytes.baseAddress!.assumingMemoryBound(to: Int32.self)
+                let idPointer = idBytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
                 let distancePointer = distanceBytes.baseAddress!.assumingMemoryBound(to: Float.self)
                 for _ in benchmark.scaledIterations {
                     blackHole(mustSucceed { () throws(EdgeVecError) in
@@ -291,7 +291,7 @@ let benchmarks: @Sendable () -> Void = {
                                            thresholds: allocationThresholds(mallocTolerance: 0))) { benchmark in
                 let index = flatIndex!
                 let queries = flatQuery!
-                var id: Int32 = 0
+                var id: UInt64 = 0
                 var distance: Float = 0
                 for _ in benchmark.scaledIterations {
                     blackHole(mustSucceed { () throws(EdgeVecError) in
