@@ -113,7 +113,7 @@ async function variant(allocator) {
     db.reserve(N);      // the graph is the same as without it (checked in Node); here: it runs
     assertEqual(db.insert(row(base, 0)), 0, 'first id');
     const ids = db.insertBatch(base.subarray(DIM));
-    assert(ids instanceof Uint32Array, `insertBatch returns a Uint32Array, got ${ids && ids.constructor.name}`);
+    assert(ids instanceof Float64Array, `insertBatch returns a Float64Array, got ${ids && ids.constructor.name}`);
     assertEqual(ids.length, N - 1, 'batch ids');
     for (let i = 0; i < ids.length; i++) assertEqual(ids[i], i + 1, `id ${i}`);
     assertEqual(db.size, N, 'size');
@@ -215,6 +215,20 @@ async function variant(allocator) {
     const missing = await expectError('IO', -9, () => EdgeVec.loadFromIndexedDB(`${name}-missing`),
       'loadFromIndexedDB(unknown name)');
     return `${name}; ${missing}`;
+  });
+
+  await check(`${tag} ids of the caller's choosing, remove, update, get (i64 through the engine's BigInt bridge)`, () => {
+    const big = 2 ** 53 - 1;
+    const v = row(queries, 1);
+    assertEqual(db.insert(v, { id: big }), big, 'insert with id 2^53 - 1');
+    assertEqual(db.search(v, 1)[0].id, big, 'found under its id');
+    assert(db.has(big) && db.get(big).every((x, i) => x === v[i]), 'has and get');
+    db.update(big, row(queries, 2));
+    assertEqual(db.search(row(queries, 2), 1)[0].id, big, 'found at its new vector');
+    assert(db.remove(big) && !db.has(big) && db.get(big) === undefined, 'removed');
+    assert(db.search(row(queries, 2), 5).every((r) => r.id !== big), 'never found again');
+    assertEqual(db.size, N + 1, 'size');
+    return `${db.size} vectors`;
   });
 
   await check(`${tag} dispose`, () => {
