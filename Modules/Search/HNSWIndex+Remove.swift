@@ -94,7 +94,8 @@ extension HNSWIndex {
     /// One pass over every live node's lists: a list naming a removed node
     /// (not by a tree edge) is chosen again among its live members and the
     /// live neighbours of its removed members, by the selection heuristic
-    /// (tree edges pinned), up to the list's capacity.
+    /// (tree edges pinned), then filled with the nearest of the rest to the
+    /// length it had.
     func _consolidate<K: _DistanceKernel>(_ kernel: K.Type) {
         let stride = vectors.stride
         let sorted = scratch.sorted.base!
@@ -119,10 +120,26 @@ extension HNSWIndex {
                     for f in graph.neighbors(of: Int(e), layer: layer) { consider(f) }
                 }
                 scratch.sortedCount = count
-                let kept = _selectHeuristic(K.self, base: base, count: count, limit: graph.capacity(layer: layer),
+                let before = own.count
+                var kept = _selectHeuristic(K.self, base: base, count: count, limit: graph.capacity(layer: layer),
                                             owner: layer == 0 ? p : -1)
                 let ids = scratch.ids.base!
                 for j in 0..<kept { ids[j] = scratch.selected[j].id }
+                // Keep the list as long as it was, with the nearest candidates the heuristic
+                // left out (hnswlib's keepPrunedConnections): with only the heuristic's choice
+                // lists shrank at every repair, and on MiniLM, 10 rounds of 10% churn cost
+                // 0.025 of recall@10 at ef 16 against a fresh build; filled, 0.004 (smoke set).
+                var j = 0
+                while kept < before && j < count {
+                    let c = sorted[j].id
+                    var taken = false
+                    for t in 0..<kept where ids[t] == c { taken = true; break }
+                    if !taken {
+                        ids[kept] = c
+                        kept += 1
+                    }
+                    j += 1
+                }
                 graph.setNeighbors(of: p, layer: layer, UnsafeBufferPointer(start: ids, count: kept))
             }
         }

@@ -174,9 +174,9 @@ struct MutableIndexTests {
         let fresh = try Self.empty(metric)
         for id in live { try fresh.add(model.rows[id]!, id: id) }
         let freshRecall = try Self.check(fresh, model, metric: metric)
-        // Known gap: under dot (no triangle inequality for the heuristic to
-        // rely on) the churned graph loses more than under l2 and cosine.
-        let slack = metric == .dot ? 0.1 : 0.02
+        // Under dot (no triangle inequality for the heuristic to rely on) the
+        // churned graph loses more than under l2 and cosine: 0.023 here.
+        let slack = metric == .dot ? 0.05 : 0.02
         #expect(recalls.last! >= freshRecall - slack, "recall@10 per round \(recalls), fresh build \(freshRecall)")
         #expect(recalls.min()! >= 0.9, "recall@10 per round \(recalls), fresh build \(freshRecall)")
         print("churn \(metric): recall@10 per round \(recalls), fresh build \(freshRecall)")
