@@ -60,8 +60,8 @@ enum KnownFormats {
         case 2:
             // Then levels (padded to 4), parents, layer-0 blocks, upper words; the next id,
             // n slot ids (all ones: removed), removed slot numbers.
-            let m = Int(b.u32(at: 32)), upper = Int(b.u64(at: 72))
-            let tail = 96 + n * dimension * 4 + ((n + 3) & ~3) + n * 4 + n * (1 + 2 * m) * 4 + upper * 4
+            let m = Int(b.u32(at: 32)), upper = Int(b.u64(at: 72)), flat = b.u32(at: 12) == 1
+            let tail = 96 + n * dimension * 4 + (flat ? 0 : ((n + 3) & ~3) + n * 4 + n * (1 + 2 * m) * 4 + upper * 4)
             var model = Model(ids: [], vectors: [], nextID: b.u64(at: tail))
             for row in 0..<n where b.u64(at: tail + 8 + 8 * row) != .max {
                 model.ids.append(b.u64(at: tail + 8 + 8 * row))
@@ -142,7 +142,7 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
 
     // The bytes it saves.
     let saved = serialized(index)
-    let current = isFlat(index) ? IndexFormat.flatVersion : IndexFormat.version
+    let current = IndexFormat.version
     if KnownFormats.version(bytes) == current {
         check(saved == bytes, "a loaded index saves different bytes (\(saved.count) vs \(bytes.count) loaded)"
               + firstDifference(saved, bytes))
@@ -160,10 +160,13 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
 
     guard var model = KnownFormats.contents(bytes, dimension: dimension) else { return }
     check(model.vectors.count == index.count, "\(index.count) live vectors, the file lists \(model.vectors.count)")
-    if case .hnsw(let h) = index {
-        check(Array(h.ids) == model.ids, "the live ids are not the file's")
-        for (id, v) in zip(model.ids, model.vectors) { check(h.vector(for: id) == v, "vector(for: \(id)) is not the file's") }
+    let liveIDs: [UInt64], stored: (UInt64) -> [Float]?
+    switch index {
+    case .hnsw(let h): (liveIDs, stored) = (Array(h.ids), h.vector(for:))
+    case .flat(let f): (liveIDs, stored) = (f.ids, f.vector(for:))
     }
+    check(liveIDs == model.ids, "the live ids are not the file's")
+    for (id, v) in zip(model.ids, model.vectors) { check(stored(id) == v, "vector(for: \(id)) is not the file's") }
     for (row, v) in model.vectors.enumerated() {
         // Stored vectors must be ones `add` accepts, cosine ones normalised (issue 19).
         check(validationError(v, dimension: dimension, metric: metric) == nil,
@@ -199,13 +202,18 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
             fail("after an insert into a loaded index: invariant \(violation)")
         }
     }
-    if case .hnsw(let h) = index, model.ids.count > 1 {
+    if model.ids.count > 1 {
         let row = random.below(model.ids.count)
-        check(h.remove(model.ids[row]), "remove of live id \(model.ids[row]) returned false")
-        check(!h.contains(model.ids[row]), "removed id \(model.ids[row]) still there")
+        let id = model.ids[row]
+        switch index {
+        case .hnsw(let h):
+            check(h.remove(id) && !h.contains(id), "remove of live id \(id) failed or left it there")
+            if let violation = h.checkInvariants() { fail("after a removal: invariant \(violation)") }
+        case .flat(let f):
+            check(f.remove(id) && !f.contains(id), "remove of live id \(id) failed or left it there")
+        }
         model.ids.remove(at: row)
         model.vectors.remove(at: row)
-        if let violation = h.checkInvariants() { fail("after a removal: invariant \(violation)") }
     }
     searchChecks(index, model, metric, &random, "after insert and removal")
     let bytes2 = serialized(index)
@@ -355,10 +363,15 @@ func writeLoaderSeeds(_ dir: String) {
                 fail("seed: \(error)")
             }
         }
-        for (dimension, count) in [(4, 0), (3, 7)] {
+        for (dimension, count) in [(4, 0), (3, 7), (5, 9)] {
             do throws(EdgeVecError) {
                 let index = try FlatIndex(dimension: dimension, metric: metric)
+                index.compactionThreshold = 1
                 try index.addBatch(rows(count, dimension, metric, quarters: count == 7))
+                if count == 9 {         // removed slots, one of them reused
+                    for id: UInt64 in [1, 4, 6] { index.remove(id) }
+                    try index.add(rows(1, dimension, metric, quarters: false), id: 1 << 40)
+                }
                 writeFile("\(dir)/flat-\(metric.name)-d\(dimension)-n\(count).evi", index.serialized())
             } catch {
                 fail("seed: \(error)")

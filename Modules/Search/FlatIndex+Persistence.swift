@@ -3,15 +3,16 @@ import EdgeVecStorage
 
 extension FlatIndex: _Serializable {
     var _header: IndexFormat.Header {
-        IndexFormat.Header(version: IndexFormat.flatVersion, kind: .flat, metric: metric, dimension: dimension,
-                           count: count, m: 0, efConstruction: 0, efSearch: 0, maxLevel: 0, seed: 0, rngState: 0,
-                           entryPoint: IndexFormat.noEntry, upperWords: 0, removedCount: 0, freeCount: 0)
+        IndexFormat.Header(version: IndexFormat.version, kind: .flat, metric: metric, dimension: dimension,
+                           count: slotCount, m: 0, efConstruction: 0, efSearch: 0, maxLevel: 0, seed: 0, rngState: 0,
+                           entryPoint: IndexFormat.noEntry, upperWords: 0, removedCount: slots.removedSlotCount,
+                           freeCount: slots.freeCount)
     }
 
     /// Bytes `serialize(into:)` writes.
     public var serializedByteCount: Int { _header.totalBytes! }
 
-    /// Writes the index in `IndexFormat` version 1 (kind flat); returns the byte count.
+    /// Writes the index in `IndexFormat` version 2 (kind flat); returns the byte count.
     /// - Precondition: `buffer.count >= serializedByteCount`.
     @discardableResult
     public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
@@ -19,7 +20,8 @@ extension FlatIndex: _Serializable {
     }
 
     func _writeBody(_ w: inout _ByteWriter) {
-        for id in 0..<count { w.floats(vectors.pointer(at: id), dimension) }
+        for s in 0..<slotCount { w.floats(vectors.pointer(at: s), dimension) }
+        slots._write(&w)
     }
 
     /// The index as bytes.
@@ -48,8 +50,11 @@ extension FlatIndex: _Serializable {
     }
 
     func _load(_ header: IndexFormat.Header, _ body: UnsafeRawPointer) throws(EdgeVecError) {
-        guard vectors.reserveExactly(header.count, using: allocator) else { throw .outOfMemory }
+        guard vectors.reserveExactly(header.count, using: allocator),
+              slots.reserve(slots: header.count, exactly: true, using: allocator) else { throw .outOfMemory }
         var r = _ByteReader(body)
         try _Validation.readStoredVectors(&r, into: &vectors, count: header.count, metric: metric)
+        try slots._load(header, &r)
+        slots.freePending()         // a flat index has nothing to unlink
     }
 }

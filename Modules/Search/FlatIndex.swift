@@ -2,14 +2,21 @@ import EdgeVecAllocators
 import EdgeVecStorage
 
 /// An exact index: every search compares the query with every stored vector.
-/// Same API, metrics and errors as `HNSWIndex`; the ground truth it checks against.
-/// Not thread-safe: searches reuse shared scratch.
+/// Same API, metrics, ids and errors as `HNSWIndex`; the ground truth it
+/// checks against. A removed vector's slot is skipped by searches and reused
+/// by the next insert. Not thread-safe: searches reuse shared scratch.
 public final class FlatIndex {
     public let dimension: Int
     public let metric: Metric
     @usableFromInline let allocator: RawAllocator
     @usableFromInline var vectors: VectorStorage
     @usableFromInline var scratch = _SearchScratch()
+    /// Slot ↔ id, removed and free slots.
+    @usableFromInline var slots = SlotTable()
+    /// Past this fraction of removed slots, `remove` compacts the index
+    /// (¼ by default: a search then scans at most one removed slot in four).
+    /// A value of 1 or more turns automatic compaction off.
+    public var compactionThreshold: Double = 0.25
 
     /// Creates an empty index. The index owns `allocator` from now on.
     /// - Throws: `invalidParameter(.dimension)` outside 1...65536.
@@ -24,72 +31,175 @@ public final class FlatIndex {
     deinit {
         vectors.release(using: allocator)
         scratch.release(using: allocator)
+        slots.release(using: allocator)
         allocator.release()
     }
 
-    /// Vectors in the index.
-    public var count: Int { vectors.count }
+    /// Vectors in the index (removed ones not counted).
+    public var count: Int { slots.liveCount }
+
+    /// Slots of removed vectors waiting to be reused (or dropped by `compact()`).
+    public var removedCount: Int { slots.removedSlotCount }
+
+    /// Slots in use, live or removed.
+    var slotCount: Int { vectors.count }
 
     /// Which allocator the index draws from.
     public var allocatorKind: RawAllocator.Kind { allocator.kind }
 
     /// Bytes of memory the index holds.
-    public var allocatedBytes: Int { vectors.allocatedBytes + scratch.results.storage.allocatedBytes }
+    public var allocatedBytes: Int {
+        vectors.allocatedBytes + scratch.results.storage.allocatedBytes + slots.allocatedBytes
+    }
 
-    /// Reserves memory for exactly `capacity` vectors in all, so that adding
-    /// up to that many allocates nothing; see `HNSWIndex.reserveCapacity(_:)`.
+    /// Reserves memory for exactly `capacity` vectors in all (slots of
+    /// removed vectors count as room), so that adding up to that many
+    /// allocates nothing; see `HNSWIndex.reserveCapacity(_:)`.
     /// - Throws: `invalidParameter(.capacity)` for a negative `capacity`,
     ///   `capacityExceeded` above 4294967294, `outOfMemory` (index unchanged).
     /// - Complexity: O(`count`) when the slab grows, O(1) otherwise.
     public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
         try _Validation.checkCapacity(capacity)
-        guard vectors.reserveExactly(capacity, using: allocator) else { throw .outOfMemory }
+        let total = slotCount + Swift.max(capacity - count - slots.freeCount, 0)
+        guard vectors.reserveExactly(total, using: allocator),
+              slots.reserve(slots: total, exactly: true, using: allocator) else { throw .outOfMemory }
     }
 
-    /// Adds one vector and returns its id.
-    /// - Throws: as `HNSWIndex.add(_:)`; the index is unchanged on any throw.
+    /// Adds one vector under `id`, or the next id; returns the id.
+    /// - Throws: as `HNSWIndex.add(_:id:)`; the index is unchanged on any throw.
     /// - Complexity: O(dimension) amortised.
     @discardableResult
-    public func add(_ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> UInt64 {
+    public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil) throws(EdgeVecError) -> UInt64 {
         guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
-        return try addBatch(vector)
+        guard let id else { return try addBatch(vector) }
+        return try withUnsafePointer(to: id) { (key) throws(EdgeVecError) -> UInt64 in
+            try addBatch(vector, ids: UnsafeBufferPointer(start: key, count: 1))
+        }
     }
 
     @discardableResult
-    public func add(_ vector: [Float]) throws(EdgeVecError) -> UInt64 {
-        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in try add(buffer) }
+    public func add(_ vector: [Float], id: UInt64? = nil) throws(EdgeVecError) -> UInt64 {
+        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in try add(buffer, id: id) }
     }
 
-    /// Adds vectors row after row, all or nothing; returns the first id.
-    /// - Throws: as `HNSWIndex.addBatch(_:)`.
+    /// Adds vectors row after row, all or nothing, under `ids` or the next
+    /// ids; returns the first id.
+    /// - Throws: as `HNSWIndex.addBatch(_:ids:)`.
     @discardableResult
-    public func addBatch(_ values: UnsafeBufferPointer<Float>) throws(EdgeVecError) -> UInt64 {
+    public func addBatch(_ values: UnsafeBufferPointer<Float>,
+                         ids: UnsafeBufferPointer<UInt64>? = nil) throws(EdgeVecError) -> UInt64 {
         guard values.count % dimension == 0 else { throw .dimensionMismatch(expected: dimension, actual: values.count) }
-        let first = UInt64(count)
         let rows = values.count / dimension
+        let first = try slots._firstID(rows: rows, ids: ids)
         if rows == 0 { return first }
         try _Validation.checkRows(values, dimension: dimension, metric: metric)
-        let (newCount, overflow) = count.addingReportingOverflow(rows)
-        guard !overflow, newCount <= Limits.maxCount else { throw .capacityExceeded }
-        guard vectors.reserve(newCount, using: allocator) else { throw .outOfMemory }
+        let fresh = rows - Swift.min(rows, slots.freeCount)
+        let (total, overflow) = slotCount.addingReportingOverflow(fresh)
+        guard !overflow, total <= Limits.maxCount else { throw .capacityExceeded }
+        guard vectors.reserve(total, using: allocator), slots.reserve(slots: total, using: allocator)
+        else { throw .outOfMemory }
         for row in 0..<rows {
             let source = values.baseAddress! + row * dimension
-            vectors.append(source, scale: _Validation.scale(source, dimension, metric))
+            let scale = _Validation.scale(source, dimension, metric)
+            let id = ids?[row] ?? first &+ UInt64(row)
+            if let slot = slots.takeFreeSlot(for: id) {
+                vectors.replace(at: slot, source, scale: scale)
+                slots.restore(slot)
+            } else {
+                vectors.append(source, scale: scale)
+                slots.append(id)
+            }
         }
         return first
     }
 
     @discardableResult
-    public func addBatch(_ values: [Float]) throws(EdgeVecError) -> UInt64 {
-        try values.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in try addBatch(buffer) }
+    public func addBatch(_ values: [Float], ids: [UInt64]? = nil) throws(EdgeVecError) -> UInt64 {
+        try values.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in
+            guard let ids else { return try addBatch(buffer) }
+            return try ids.withUnsafeBufferPointer { (keys) throws(EdgeVecError) -> UInt64 in
+                try addBatch(buffer, ids: keys)
+            }
+        }
     }
+
+    /// Removes the vector with `id`; false when none has it. Its slot is
+    /// skipped by searches and reused by the next insert.
+    /// - Complexity: O(1), plus a compaction past `compactionThreshold`.
+    @discardableResult
+    public func remove(_ id: UInt64) -> Bool {
+        guard slots.remove(id) != nil else { return false }
+        slots.freePending()         // nothing links to a slot: free at once
+        if slots.liveCount == 0 {
+            let next = slots.nextID
+            vectors.release(using: allocator)
+            slots.release(using: allocator)
+            slots.nextID = next
+        } else if Double(slots.removedSlotCount) > compactionThreshold * Double(slotCount) {
+            try? compact()
+        }
+        return true
+    }
+
+    /// Replaces the vector of `id` in place.
+    /// - Throws: `unknownId`, or as `add`; the index is unchanged on any throw.
+    public func update(_ id: UInt64, _ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) {
+        guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
+        guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
+        try _Validation.checkRows(vector, dimension: dimension, metric: metric)
+        vectors.replace(at: slot, vector.baseAddress!, scale: _Validation.scale(vector.baseAddress!, dimension, metric))
+    }
+
+    public func update(_ id: UInt64, _ vector: [Float]) throws(EdgeVecError) {
+        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) in try update(id, buffer) }
+    }
+
+    /// Copies the live vectors into dense slots; ids do not change.
+    /// - Throws: `outOfMemory` (the index is unchanged).
+    public func compact() throws(EdgeVecError) {
+        if slots.removedSlotCount == 0 { return }
+        var dense = VectorStorage(dimension: dimension)
+        var table = SlotTable()
+        guard dense.reserveExactly(count, using: allocator), table.reserve(slots: count, exactly: true, using: allocator)
+        else {
+            dense.release(using: allocator)
+            table.release(using: allocator)
+            throw .outOfMemory
+        }
+        for s in 0..<slotCount where !slots.isRemoved(s) {
+            dense.append(vectors.pointer(at: s))     // stored vectors are final: scale 1
+            table.append(slots.id(at: s))
+        }
+        table.nextID = slots.nextID
+        vectors.release(using: allocator)
+        slots.release(using: allocator)
+        vectors = dense
+        slots = table
+    }
+
+    /// Whether a vector has `id`.
+    public func contains(_ id: UInt64) -> Bool { slots.slot(for: id) != nil }
+
+    /// A copy of the vector of `id` (cosine: normalised, as stored), or nil.
+    public func vector(for id: UInt64) -> [Float]? {
+        guard let s = slots.slot(for: id) else { return nil }
+        return Array(UnsafeBufferPointer(start: vectors.pointer(at: s), count: dimension))
+    }
+
+    /// The live ids, in slot order.
+    public var ids: [UInt64] {
+        (0..<slotCount).filter { !slots.isRemoved($0) }.map { slots.id(at: $0) }
+    }
+
+    /// The id the next `add` without one assigns.
+    public var nextID: UInt64 { slots.nextID }
 
     /// The exact `k` nearest vectors, nearest first (ties: lower id first not guaranteed).
     /// `ef` is accepted for API symmetry, validated, and ignored.
     /// - Complexity: O(n · dimension + n · log k).
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
         let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.sortedResults(n)
+        return scratch.sortedResults(n, slots: slots)
     }
 
     public func search(_ query: [Float], k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
@@ -102,7 +212,7 @@ public final class FlatIndex {
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
                        ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
         let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.copySortedResults(n, ids: ids, distances: distances)
+        return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
     }
 
     func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
@@ -133,7 +243,9 @@ public final class FlatIndex {
     func _scan<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, keep: Int) {
         scratch.results.removeAll()
         let stride = vectors.stride
-        for id in 0..<count {
+        let skipping = slots.removedCount > 0
+        for id in 0..<slotCount {
+            if skipping && slots.isRemoved(id) { continue }
             let d = K.distance(q, vectors.pointer(at: id), stride)
             if scratch.results.count < keep {
                 scratch.results.push(_Candidate(d, UInt32(id)))

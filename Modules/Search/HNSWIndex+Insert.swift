@@ -18,8 +18,8 @@ extension HNSWIndex {
             throw .dimensionMismatch(expected: dimension, actual: vector.count)
         }
         let key: UInt64
-        if let id { key = id } else { key = try _nextIDs(1) }
-        try _checkNewID(key)
+        if let id { key = id } else { key = try slots._assignedIDs(1) }
+        try slots._checkNew(key)
         try _Validation.checkRows(vector, dimension: dimension, metric: metric)
         try _reserve(adding: 1)
         _insertValidated(vector.baseAddress!, id: key)
@@ -50,14 +50,7 @@ extension HNSWIndex {
             throw .dimensionMismatch(expected: dimension, actual: vectors.count)
         }
         let rows = vectors.count / dimension
-        if let ids, ids.count != rows { throw .dimensionMismatch(expected: rows, actual: ids.count) }
-        let first: UInt64
-        if let ids {
-            try _checkNewIDs(ids)
-            first = ids.first ?? slots.nextID
-        } else {
-            first = try _nextIDs(rows)
-        }
+        let first = try slots._firstID(rows: rows, ids: ids)
         if rows == 0 { return first }
         try _Validation.checkRows(vectors, dimension: dimension, metric: metric)
         try _reserve(adding: rows)
@@ -77,29 +70,6 @@ extension HNSWIndex {
                 try addBatch(buffer, ids: keys)
             }
         }
-    }
-
-    /// The first of `n` ids assigned automatically.
-    func _nextIDs(_ n: Int) throws(EdgeVecError) -> UInt64 {
-        let first = slots.nextID
-        if n > 0 && UInt64(n - 1) > SlotTable.maxID &- Swift.min(first, SlotTable.maxID) || first > SlotTable.maxID {
-            throw .invalidId(first)
-        }
-        return first
-    }
-
-    func _checkNewID(_ id: UInt64) throws(EdgeVecError) {
-        if id > SlotTable.maxID { throw .invalidId(id) }
-        if slots.slot(for: id) != nil { throw .duplicateId(id) }
-    }
-
-    /// Every id in range, absent, and none twice (checked on a sorted copy).
-    func _checkNewIDs(_ ids: UnsafeBufferPointer<UInt64>) throws(EdgeVecError) {
-        for id in ids { try _checkNewID(id) }
-        if ids.count < 2 { return }
-        var sorted = Array(ids)
-        sorted.sort()
-        for i in 1..<sorted.count where sorted[i] == sorted[i - 1] { throw .duplicateId(sorted[i]) }
     }
 
     /// Reserves memory for `capacity` vectors in all, so that adding up to

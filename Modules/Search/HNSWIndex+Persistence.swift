@@ -34,11 +34,7 @@ extension HNSWIndex: _Serializable {
         if let p = l0.baseAddress { w.words(p, l0.count) }
         let up = graph.upperLayerWords
         if let p = up.baseAddress { w.words(p, up.count) }
-        w.u64(slots.nextID)
-        for s in 0..<count { w.u64(slots.id(at: s)) }
-        let free = slots.freeSlots, pending = slots.pendingSlots
-        if let p = free.baseAddress { w.words(p, free.count) }
-        if let p = pending.baseAddress { w.words(p, pending.count) }
+        slots._write(&w)
     }
 
     /// The index as bytes in `IndexFormat` version 2.
@@ -103,7 +99,7 @@ extension HNSWIndex: _Serializable {
         if let p = l0.baseAddress { r.words(into: p, l0.count) }
         let up = graph.upperLayerWords
         if let p = up.baseAddress { r.words(into: p, up.count) }
-        try _loadIDs(header, &r)
+        try slots._load(header, &r)
         rng = _SplitMix64(seed: header.rngState)
         if n > 0 {
             entryPoint = Int(header.entryPoint)
@@ -114,26 +110,6 @@ extension HNSWIndex: _Serializable {
             }
         }
         try _checkTree()
-    }
-
-    /// Version 2: the next id, each slot's id (unique, below the next id)
-    /// or the removed mark, then the free stack and the pending list
-    /// (together exactly the removed slots, each once). Version 1: ids 0…n−1.
-    func _loadIDs(_ header: IndexFormat.Header, _ r: inout _ByteReader) throws(EdgeVecError) {
-        let n = header.count
-        if header.version == 1 {
-            slots.nextID = UInt64(n)
-            for s in 0..<n { slots.append(UInt64(s)) }
-            return
-        }
-        let next = r.u64()
-        if next > SlotTable.maxID + 1 { throw .corrupt(.invalidHeader(.nextID, value: next)) }
-        slots.nextID = next
-        for s in 0..<n where !slots.appendLoaded(r.u64()) { throw .corrupt(.invalidID(slot: s)) }
-        for i in 0..<header.removedCount where !slots.pushLoaded(r.u32(), pending: i >= header.freeCount) {
-            throw .corrupt(.invalidFreeList)
-        }
-        if !slots.finishLoading() { throw .corrupt(.invalidFreeList) }
     }
 
     /// The layer-0 spanning tree read from bytes must be one: node 0 the

@@ -1,8 +1,7 @@
 import EdgeVecAllocators
 
-/// EdgeVec index format, version 2 (HNSW; flat indexes still write 1).
-/// Little-endian throughout; the same bytes on every target. Version 1
-/// files load as ever, their ids 0…n−1.
+/// EdgeVec index format, version 2. Little-endian throughout; the same
+/// bytes on every target. Version 1 files load as ever, their ids 0…n−1.
 ///
 ///     offset  size  field
 ///          0     8  magic "EDGEVEC\0"
@@ -27,7 +26,7 @@ import EdgeVecAllocators
 ///                   then for HNSW: n level bytes padded to 4, n layer-0 tree parents
 ///                   (0xFFFFFFFF for node 0), n·(1+2M) layer-0 words (count, then
 ///                   ids), U upper-layer words in node order;
-///                   version 2 adds: the next id to assign (u64), n slot ids
+///                   version 2 adds (both kinds): the next id to assign (u64), n slot ids
 ///                   (u64; 0xFFFFFFFFFFFFFFFF for a removed slot), r removed
 ///                   slots (u32): the f free ones (the next to reuse last),
 ///                   then the pending ones in removal order
@@ -37,10 +36,8 @@ import EdgeVecAllocators
 /// the graph until its slot is reused.
 public enum IndexFormat {
     public static let magic: [UInt8] = [0x45, 0x44, 0x47, 0x45, 0x56, 0x45, 0x43, 0x00]   // "EDGEVEC\0"
-    /// The version HNSW indexes write.
+    /// The version this build writes (it reads 1 and 2).
     public static let version: UInt32 = 2
-    /// The version flat indexes write (they have no ids of their own yet).
-    public static let flatVersion: UInt32 = 1
     static let headerSize = 96
     static let trailerSize = 4
     static let noEntry: UInt32 = 0xFFFF_FFFF
@@ -158,7 +155,7 @@ public enum IndexFormat {
             let version = r.u32()
             let rawKind = r.u32(), rawMetric = r.u32()
             guard let kind = Kind(rawValue: rawKind) else { throw .corrupt(.invalidHeader(.kind, value: UInt64(rawKind))) }
-            if version != 1 && version != (kind == .flat ? flatVersion : IndexFormat.version) {
+            if version != 1 && version != IndexFormat.version {
                 throw .corrupt(.unsupportedVersion(version))
             }
             guard let metric = Metric(rawValue: rawMetric) else {

@@ -416,6 +416,66 @@ struct MutableIndexTests {
         let loaded = try FlatIndex(serialized: bytes)
         let fresh = try FlatIndex(dimension: 12, metric: .dot)
         try fresh.addBatch(rows.values)
-        #expect(loaded.serialized() == bytes && fresh.serialized() == bytes)
+        #expect(loaded.ids == (0..<300).map(UInt64.init))
+        #expect(loaded.serialized() == fresh.serialized())
+        #expect(loaded.serialized().u32(at: 8) == 2)
+    }
+
+    // MARK: Flat
+
+    @Test("Flat: ids, remove, update, reuse and compaction against brute force; format 2 round trip",
+          arguments: Metric.allCases)
+    func flatAgainstModel(metric: Metric) throws {
+        let index = try FlatIndex(dimension: 16, metric: metric)
+        var model = Model()
+        var live: [UInt64] = []
+        var rng = TestRandom(seed: 5 + UInt64(metric.rawValue))
+        #expect(try index.addBatch(Array(Self.data.data.values[0 ..< 16 * 300]), ids: (0..<300).map { UInt64($0) * 3 }) == 0)
+        for i in 0..<300 {
+            model.rows[UInt64(i) * 3] = Self.data.data[i]
+            live.append(UInt64(i) * 3)
+        }
+        #expect(thrownError { () throws(EdgeVecError) in try index.add(Self.data.data[0], id: 3) } == .duplicateId(3))
+        for step in 0..<900 {
+            let row = Self.data.data[300 + step % 900]
+            switch rng.below(3) {
+            case 0 where live.count > 1:
+                let at = rng.below(live.count)
+                #expect(index.remove(live[at]))
+                model.rows[live[at]] = nil
+                live.swapAt(at, live.count - 1)
+                live.removeLast()
+            case 1:
+                let id = try index.add(row)
+                model.rows[id] = row
+                live.append(id)
+            default:
+                let id = live[rng.below(live.count)]
+                try index.update(id, row)
+                model.rows[id] = row
+            }
+        }
+        #expect(index.count == model.rows.count && Set(index.ids) == Set(model.rows.keys))
+        // Exact: the results are the model's k nearest (ties at the k-th distance aside).
+        for q in 0..<Self.data.queries.count {
+            let query = Self.data.queries[q]
+            let results = try index.search(query, k: 10)
+            let exact = model.exact(metric, query, k: 10)
+            #expect(results.count == 10)
+            for r in results {
+                let d = try #require(exact.distances[r.id], "id \(r.id) is not live")
+                #expect(close(r.distance, d) && d <= exact.radius + max(abs(exact.radius), 1) * 1e-5)
+            }
+        }
+        let bytes = index.serialized()
+        let loaded = try FlatIndex(serialized: bytes)
+        #expect(loaded.serialized() == bytes && loaded.ids == index.ids)
+        let before = index.allocatedBytes
+        index.compactionThreshold = 1
+        try index.compact()
+        #expect(index.removedCount == 0 && index.allocatedBytes <= before && Set(index.ids) == Set(model.rows.keys))
+        for id in live { #expect(index.remove(id)) }
+        #expect(index.count == 0 && index.removedCount == 0)
+        #expect(try index.add(Self.data.data[0]) == loaded.nextID)
     }
 }

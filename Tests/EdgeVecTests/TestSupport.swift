@@ -248,9 +248,11 @@ struct FileLayout {
     let upperWords: Int
     let version: UInt32
     let removedCount: Int
+    let flat: Bool
 
     init(_ bytes: [UInt8]) {
         version = bytes.u32(at: 8)
+        flat = bytes.u32(at: 12) == 1
         dimension = Int(bytes.u32(at: 20))
         count = Int(bytes.u64(at: 24))
         m = Int(bytes.u32(at: 32))
@@ -269,7 +271,7 @@ struct FileLayout {
     func block0(_ id: Int) -> Int { layer0 + id * (1 + 2 * m) * 4 }
     var upper: Int { layer0 + count * (1 + 2 * m) * 4 }
     /// Version 2: the next id (u64), one id per slot (u64), the free slots (u32).
-    var nextID: Int { upper + upperWords * 4 }
+    var nextID: Int { flat ? levels : upper + upperWords * 4 }
     func id(_ slot: Int) -> Int { nextID + 8 + slot * 8 }
     var free: Int { id(count) }
     var trailer: Int { version >= 2 ? free + removedCount * 4 : nextID }
@@ -370,7 +372,10 @@ extension HNSWIndex: TestIndex {
     @discardableResult func add(_ vector: [Float]) throws(EdgeVecError) -> UInt64 { try add(vector, id: nil) }
     @discardableResult func addBatch(_ vectors: [Float]) throws(EdgeVecError) -> UInt64 { try addBatch(vectors, ids: nil) }
 }
-extension FlatIndex: TestIndex {}
+extension FlatIndex: TestIndex {
+    @discardableResult func add(_ vector: [Float]) throws(EdgeVecError) -> UInt64 { try add(vector, id: nil) }
+    @discardableResult func addBatch(_ vectors: [Float]) throws(EdgeVecError) -> UInt64 { try addBatch(vectors, ids: nil) }
+}
 
 extension TestIndex {
     func find(_ query: [Float], k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {

@@ -45,7 +45,7 @@ struct InfoCommand: ParsableCommand {
                 ("metric", flat.metric.name),
                 ("dimension", String(flat.dimension)),
                 ("count", String(flat.count)),
-                ("removed", "0"),
+                ("removed", String(flat.removedCount)),
                 ("M", "-"),
                 ("efConstruction", "-"),
                 ("efSearch", "-"),
