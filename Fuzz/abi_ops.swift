@@ -18,6 +18,10 @@
 //  - ev_save → ev_load gives an index with the same properties, bit-identical search
 //    answers, the same saved bytes, and the same bytes again after the same inserts
 //    into both; damaged, truncated or extended bytes are refused with −8;
+//  - ids (issue 20): ev_insert returns the model's next id; ev_remove of a live id
+//    takes it out of every later answer, of an unknown one returns 0; ev_update
+//    replaces the stored vector (−13 for an unknown id); ev_insert_with_id −11 for a
+//    present id, −12 above 2⁵³ − 1; ev_contains and ev_get agree with the model;
 //  - handles: positive, never issued twice, refused (−20) once freed;
 //  - ev_last_error_message: after a core error (−1 … −19) non-empty, after the
 //    bridge's own codes (−20 …) empty.
@@ -31,6 +35,7 @@ let maxLive = 4          // live indexes per input
 let maxSize = 48         // vectors per index (M 2 gives several layers well before that)
 let maxModelDimension = 64
 let maxSteps = 400
+let maxID: UInt64 = (1 << 53) - 1
 
 /// Every handle ev_create/ev_load returned in this process: none may come back.
 nonisolated(unsafe) var issuedHandles = Set<Int32>()
@@ -43,7 +48,27 @@ struct ModelIndex {
     var efSearchStored: Int32
     var handleEf: Int32
     var vectors: [[Float]] = []
+    /// `ids[i]` is the id of `vectors[i]`; `nextID` the one ev_insert assigns next.
+    var ids: [UInt64] = []
+    var nextID: UInt64 = 0
     var hasOutput = false
+
+    /// The model row of each returned id (Int32.max, which the answer check refuses, for an id it does not hold).
+    func rows(_ keys: [UInt64]) -> [Int32] {
+        keys.map { key in ids.firstIndex(of: key).map { Int32($0) } ?? Int32.max }
+    }
+
+    /// The error ev_insert/ev_insert_batch give before looking at the vectors
+    /// when `n` ids are to be assigned (−12: they would pass 2⁵³ − 1).
+    func assignError(_ n: Int) -> Int32? {
+        nextID > maxID || n > 0 && UInt64(n - 1) > maxID - nextID ? -12 : nil
+    }
+
+    mutating func append(_ v: [Float], id: UInt64) {
+        vectors.append(storedForm(v, metric: metric))
+        ids.append(id)
+        if id >= nextID { nextID = id + 1 }
+    }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -86,13 +111,7 @@ struct Session {
             case .twin: twin()
             case .badHandle: badHandle()
             case .nullPointers: nullPointers()
-            case .remove:
-                // Issue 20 adds ev_remove(handle, id). Model to implement here: a live id
-                // (0 ≤ id < size, not yet removed) → 0 and the id leaves every later search
-                // answer (the brute force skips removed ids) while the other ids keep their
-                // numbers; an unknown or removed id → its error code, index bytes unchanged;
-                // save → load keeps the removals. Until then: the properties check.
-                properties(pickHandle())
+            case .remove: mutate()
             case .misc: misc()
             }
         }
@@ -185,15 +204,13 @@ struct Session {
 
     /// Searches `h` with buffers of exactly min(k, size) entries (ASan catches overruns);
     /// returns the code and the hits.
-    func rawSearch(_ h: Int32, _ query: [Float], k: Int32, ef: Int32, room: Int) -> (Int32, [Int32], [Float]) {
+    func rawSearch(_ h: Int32, _ query: [Float], k: Int32, ef: Int32, room: Int) -> (Int32, [UInt64], [Float]) {
         let ids = UnsafeMutablePointer<UInt64>.allocate(capacity: max(room, 1))
         let distances = UnsafeMutablePointer<Float>.allocate(capacity: max(room, 1))
         defer { ids.deallocate(); distances.deallocate() }
         let n = query.withUnsafeBufferPointer { ev_search(h, $0.baseAddress, k, ef, ids, distances) }
         guard n > 0 else { return (n, [], []) }
-        // The model's ids are its row numbers (this target never chooses ids): an id out
-        // of int32 range clamps to one the answer check refuses.
-        return (n, UnsafeBufferPointer(start: ids, count: Int(n)).map { Int32(clamping: $0) },
+        return (n, Array(UnsafeBufferPointer(start: ids, count: Int(n))),
                 Array(UnsafeBufferPointer(start: distances, count: Int(n))))
     }
 
@@ -243,7 +260,7 @@ struct Session {
         }
         guard model.vectors.count < maxSize, model.dimension <= maxModelDimension else { return }
         let v = floats(model.dimension)
-        let expected = validationError(v, dimension: model.dimension, metric: model.metric)
+        let expected = model.assignError(1) ?? validationError(v, dimension: model.dimension, metric: model.metric)
         let before = expected != nil ? savedBytes(h) : []
         let id: Int64
         if staged {
@@ -257,8 +274,8 @@ struct Session {
             expect(id, Int64(expected), "ev_insert(\(v)) metric \(model.metric)")
             check(savedBytes(h) == before, "a rejected ev_insert changed the index bytes")
         } else {
-            expect(id, Int64(model.vectors.count), "ev_insert(\(v)) metric \(model.metric)")
-            model.vectors.append(storedForm(v, metric: model.metric))
+            expect(id, Int64(model.nextID), "ev_insert(\(v)) metric \(model.metric)")
+            model.append(v, id: model.nextID)
             live[h] = model
         }
         expect(ev_size(h), Int32(model.vectors.count), "ev_size after ev_insert")
@@ -277,7 +294,8 @@ struct Session {
         }
         guard model.dimension <= maxModelDimension, model.vectors.count + Int(max(count, 0)) <= maxSize else { return }
         let values = floats(model.dimension * Int(max(count, 0)))
-        let expected: Int32? = count < 0 ? -5 : validationError(values, dimension: model.dimension, metric: model.metric)
+        let expected: Int32? = count < 0 ? -5 : model.assignError(Int(count))
+            ?? validationError(values, dimension: model.dimension, metric: model.metric)
         let before = expected != nil ? savedBytes(h) : []
         let first: Int64
         if staged, count > 0 {
@@ -293,10 +311,10 @@ struct Session {
             expect(first, Int64(expected), "ev_insert_batch(count \(count), \(values)) metric \(model.metric)")
             check(savedBytes(h) == before, "a rejected ev_insert_batch changed the index bytes")
         } else {
-            expect(first, Int64(model.vectors.count), "ev_insert_batch(count \(count))")
+            expect(first, Int64(model.nextID), "ev_insert_batch(count \(count))")
+            let start = model.nextID
             for row in 0 ..< Int(count) {
-                let v = Array(values[row * model.dimension ..< (row + 1) * model.dimension])
-                model.vectors.append(storedForm(v, metric: model.metric))
+                model.append(Array(values[row * model.dimension ..< (row + 1) * model.dimension]), id: start + UInt64(row))
             }
             live[h] = model
         }
@@ -336,7 +354,7 @@ struct Session {
         let expected = searchError(model, query, k: k, ef: ef)
         let what = { "ev_search(k \(k), ef \(ef), size \(size), metric \(model.metric), query \(query))" }
         var n: Int32
-        var ids: [Int32] = [], distances: [Float] = []
+        var keys: [UInt64] = [], distances: [Float] = []
         if staged {
             guard let q = ev_input(h, 1) else { fail("ev_input(\(h), 1) returned NULL") }
             for i in 0..<query.count { q[i] = query[i] }
@@ -346,18 +364,18 @@ struct Session {
             live[h] = model
             n = ev_search(h, q, k, ef, outIds, outDistances)
             if n > 0 {
-                ids = UnsafeBufferPointer(start: outIds, count: Int(n)).map { Int32(clamping: $0) }
+                keys = Array(UnsafeBufferPointer(start: outIds, count: Int(n)))
                 distances = Array(UnsafeBufferPointer(start: outDistances, count: Int(n)))
             }
         } else {
-            (n, ids, distances) = rawSearch(h, query, k: k, ef: ef, room: room)
+            (n, keys, distances) = rawSearch(h, query, k: k, ef: ef, room: room)
         }
         if let expected { return expect(n, expected, what()) }
         if size == 0 { return expect(n, 0, what()) }
         check(n >= 0, "\(what()): returned \(n)")
         let effective = ef > 0 ? ef : model.handleEf
         let exhaustive = max(Int(effective), min(Int(k), 65536)) >= size
-        ids.withUnsafeBufferPointer { ip in
+        model.rows(keys).withUnsafeBufferPointer { ip in
             distances.withUnsafeBufferPointer { dp in
                 checkSearchAnswer(what(), query: storedForm(query, metric: model.metric), vectors: model.vectors,
                                   metric: model.metric, k: Int(k), n: Int(n), ids: ip.baseAddress!,
@@ -501,6 +519,74 @@ struct Session {
         check((ev_output_distances(h) != nil) == model.hasOutput, "ev_output_distances NULL-ness")
     }
 
+    /// An id for ev_remove/ev_update/ev_insert_with_id/ev_get: mostly a live one, else
+    /// one never used, a removed one, 2⁵³ − 1, 2⁵³ or 2⁶⁴ − 1.
+    mutating func pickID(_ model: ModelIndex) -> UInt64 {
+        let b = r.byte()
+        if b < 160 && !model.ids.isEmpty { return model.ids[Int(r.byte()) % model.ids.count] }
+        return r.pick([model.nextID, model.nextID + 1000, 7, maxID, maxID + 1, .max], rare: [1 << 40])
+    }
+
+    /// ev_remove, ev_update, ev_insert_with_id, ev_contains and ev_get against the model:
+    /// a removed id leaves every later answer while the others keep theirs; an
+    /// update replaces the stored vector; rejected calls leave the bytes as they were.
+    mutating func mutate() {
+        let h = pickHandle()
+        let kind = r.byte() % 4
+        guard var model = live[h] else {
+            expect(ev_remove(h, 1), -20, "ev_remove(bad handle \(h))")
+            expect(ev_contains(h, 1), -20, "ev_contains(bad handle \(h))")
+            return
+        }
+        guard model.dimension <= maxModelDimension else { return }
+        let id = pickID(model)
+        let row = model.ids.firstIndex(of: id)
+        let what = "id \(id) of \(model.ids.count) live, metric \(model.metric)"
+        switch kind {
+        case 0:
+            expect(ev_remove(h, id), row == nil ? 0 : 1, "ev_remove(\(what))")
+            if let row {
+                model.ids.remove(at: row)
+                model.vectors.remove(at: row)
+            }
+        case 1:
+            let v = floats(model.dimension)
+            let expected: Int32? = row == nil ? -13 : validationError(v, dimension: model.dimension, metric: model.metric)
+            let before = expected != nil ? savedBytes(h) : []
+            expect(v.withUnsafeBufferPointer { ev_update(h, id, $0.baseAddress) }, expected ?? 0, "ev_update(\(what))")
+            if expected != nil {
+                check(savedBytes(h) == before, "a rejected ev_update changed the index bytes")
+            } else if let row {
+                model.ids.remove(at: row)
+                model.vectors.remove(at: row)
+                model.append(v, id: id)
+            }
+        case 2:
+            guard model.vectors.count < maxSize else { return }
+            let v = floats(model.dimension)
+            let expected: Int32? = id > maxID ? -12 : row != nil ? -11
+                : validationError(v, dimension: model.dimension, metric: model.metric)
+            let before = expected != nil ? savedBytes(h) : []
+            let got = v.withUnsafeBufferPointer { ev_insert_with_id(h, $0.baseAddress, id) }
+            expect(got, expected.map(Int64.init) ?? Int64(id), "ev_insert_with_id(\(what))")
+            if expected != nil {
+                check(savedBytes(h) == before, "a rejected ev_insert_with_id changed the index bytes")
+            } else {
+                model.append(v, id: id)
+            }
+        default:
+            expect(ev_contains(h, id), row == nil ? 0 : 1, "ev_contains(\(what))")
+            var out = [Float](repeating: .nan, count: model.dimension)
+            expect(out.withUnsafeMutableBufferPointer { ev_get(h, id, $0.baseAddress) }, row == nil ? 0 : 1, "ev_get(\(what))")
+            if let row {
+                check(out.map(\.bitPattern) == model.vectors[row].map(\.bitPattern), "ev_get(\(what)) is not the stored vector")
+            }
+        }
+        live[h] = model
+        expect(ev_size(h), Int32(model.vectors.count), "ev_size after \(what)")
+        expect(ev_next_id(h), Int64(model.nextID), "ev_next_id after \(what)")
+    }
+
     /// Save, load into a twin, the same inserts into both, then both save the same bytes.
     mutating func twin() {
         let h = pickHandle()
@@ -514,11 +600,11 @@ struct Session {
             let v = floats(model.dimension)
             let a = v.withUnsafeBufferPointer { ev_insert(h, $0.baseAddress) }
             let b = v.withUnsafeBufferPointer { ev_insert(h2, $0.baseAddress) }
-            let expected = Int64(validationError(v, dimension: model.dimension, metric: model.metric)
-                ?? Int32(model.vectors.count))
+            let error = model.assignError(1) ?? validationError(v, dimension: model.dimension, metric: model.metric)
+            let expected = error.map(Int64.init) ?? Int64(model.nextID)
             expect(a, expected, "ev_insert (twin, original)")
             expect(b, expected, "ev_insert (twin, loaded)")
-            if expected >= 0 { model.vectors.append(storedForm(v, metric: model.metric)) }
+            if error == nil { model.append(v, id: model.nextID) }
         }
         live[h] = model
         check(savedBytes(h) == savedBytes(h2), "a saved and reloaded index diverges from the original after the same inserts")
@@ -652,6 +738,13 @@ func writeAbiSeeds(_ dir: String) {
             s += [op(.searchStaged), 0]
             s += seq(dimension) { $0 * 7 }
             s += [200, 3, 0]
+            // Ids (issue 20): remove a live id, update one, insert under a new id and a
+            // present one, read one back; the save/load and twin below then carry them.
+            s += [op(.remove), 0, 0, 0, 2]
+            s += [op(.remove), 0, 1, 0, 3] + seq(dimension) { $0 * 11 % 200 }
+            s += [op(.remove), 0, 2, 200, 1] + seq(dimension) { $0 * 17 % 200 + 1 }
+            s += [op(.remove), 0, 2, 0, 5] + seq(dimension) { $0 * 19 % 200 + 2 }
+            s += [op(.remove), 0, 3, 0, 4]
             s += [op(.saveLoad), 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
             s += [op(.twin), 0, 1]
             s += seq(2 * dimension) { $0 * 13 % 224 }
