@@ -173,11 +173,7 @@ extension HNSWIndex {
         do throws(EdgeVecError) {
             try _reserveAll(adding: oldSlots.liveCount, exactly: true)
         } catch {
-            vectors.release(using: allocator)
-            graph.release(using: allocator)
-            parents.release(using: allocator)
-            children.release(using: allocator)
-            slots.release(using: allocator)
+            _releaseStorage()
             swap(&oldVectors, &vectors)
             swap(&oldGraph, &graph)
             swap(&oldParents, &parents)
@@ -191,7 +187,6 @@ extension HNSWIndex {
         for s in 0..<oldVectors.count where !oldSlots.isRemoved(s) {
             _appendNode(oldVectors.pointer(at: s), scale: 1, id: oldSlots.id(at: s))
         }
-        slots.nextID = oldSlots.nextID
         oldVectors.release(using: allocator)
         oldGraph.release(using: allocator)
         oldParents.release(using: allocator)
@@ -202,16 +197,21 @@ extension HNSWIndex {
     /// The last vector went: give every slot's memory back (the next id stays).
     func _removeAll() {
         let next = slots.nextID
-        vectors.release(using: allocator)
-        graph.release(using: allocator)
-        parents.release(using: allocator)
-        children.release(using: allocator)
-        slots.release(using: allocator)
+        _releaseStorage()
         slots.nextID = next
         entryPoint = -1
         maxLevel = 0
         _roomNodes = 0
         _roomUpperWords = 0
+    }
+
+    /// Releases the per-slot buffers (not the scratch).
+    func _releaseStorage() {
+        vectors.release(using: allocator)
+        graph.release(using: allocator)
+        parents.release(using: allocator)
+        children.release(using: allocator)
+        slots.release(using: allocator)
     }
 
     // MARK: Reading back

@@ -71,12 +71,8 @@ public final class HNSWIndex {
     }
 
     deinit {
-        vectors.release(using: allocator)
-        graph.release(using: allocator)
-        parents.release(using: allocator)
-        children.release(using: allocator)
+        _releaseStorage()
         scratch.release(using: allocator)
-        slots.release(using: allocator)
         allocator.release()
     }
 
