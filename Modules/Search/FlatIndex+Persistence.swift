@@ -55,6 +55,5 @@ extension FlatIndex: _Serializable {
         var r = _ByteReader(body)
         try _Validation.readStoredVectors(&r, into: &vectors, count: header.count, metric: metric)
         try slots._load(header, &r)
-        slots.freePending()         // a flat index has nothing to unlink
     }
 }

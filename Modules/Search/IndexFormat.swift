@@ -180,6 +180,8 @@ public enum IndexFormat {
             // Removed slots: fewer than the slots (the last removal empties the index).
             if version >= 2 && word68 != 0 && UInt64(word68) >= count { throw bad(.removedCount, UInt64(word68)) }
             if version >= 2 && word88 > word68 { throw bad(.freeCount, UInt64(word88)) }
+            // A flat index frees a removed slot at once: it never has pending ones.
+            if version >= 2 && kind == .flat && word88 != word68 { throw bad(.freeCount, UInt64(word88)) }
             guard dimension >= 1, dimension <= UInt32(Limits.maxDimension) else { throw bad(.dimension, UInt64(dimension)) }
             guard count <= UInt64(Limits.maxCount) else { throw bad(.count, count) }
             switch kind {

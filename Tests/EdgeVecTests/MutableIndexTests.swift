@@ -470,6 +470,17 @@ struct MutableIndexTests {
         let bytes = index.serialized()
         let loaded = try FlatIndex(serialized: bytes)
         #expect(loaded.serialized() == bytes && loaded.ids == index.ids)
+        // A flat file never has pending slots (the fuzzer's finding: one loaded, then saved other bytes).
+        let small = try FlatIndex(dimension: 16, metric: metric)
+        small.compactionThreshold = 1
+        try small.addBatch(Array(Self.data.data.values[0 ..< 16 * 3]))
+        #expect(small.remove(1))
+        var pending = small.serialized()
+        #expect(FileLayout(pending).removedCount == 1 && pending.u32(at: 88) == 1)
+        pending.setU32(0, at: 88)
+        pending.reseal()
+        #expect(thrownError { () throws(EdgeVecError) in try FlatIndex(serialized: pending) }
+                == .corrupt(.invalidHeader(.freeCount, value: 0)))
         let before = index.allocatedBytes
         index.compactionThreshold = 1
         try index.compact()
