@@ -98,14 +98,26 @@ extension HNSWIndex {
     /// Reserves everything `rows` more inserts need, so that the inserts
     /// themselves cannot fail. Inserts take free slots first; for the rest,
     /// draws the coming levels on a copy of the generator to size the
-    /// upper-layer slab exactly. Pending removals are consolidated first
-    /// when the new slots would not fit otherwise.
-    func _reserve(adding rows: Int) throws(EdgeVecError) {
+    /// upper-layer slab exactly. When the new slots would not fit, pending
+    /// removals are consolidated first if they are many enough to pay for the
+    /// pass; otherwise the buffers grow by the removal batch (n/64 slots).
+    /// `removing`: slots the caller will make pending before inserting (`update`).
+    func _reserve(adding rows: Int, removing: Int = 0) throws(EdgeVecError) {
         var fresh = rows - Swift.min(rows, slots.freeCount)
-        if fresh > 0 && slots.pendingCount > 0 && slotCount + fresh > vectors.capacity {
-            // Unlink the pending removals rather than grow: their slots make room.
-            consolidate()
-            fresh = rows - Swift.min(rows, slots.freeCount)
+        let pending = slots.pendingCount + removing
+        if fresh > 0 && pending > 0 && slotCount + fresh > vectors.capacity {
+            if slots.pendingCount > 0 && slots.pendingCount >= slotCount >> 8 {
+                // Unlink the pending removals rather than grow: their slots make room.
+                consolidate()
+                fresh = rows - Swift.min(rows, slots.freeCount)
+            } else {
+                // A pass over the whole graph to free a handful of slots made each insert
+                // cost ten when single removals and inserts alternated at an exact
+                // reservation (bench/churn/interleaved.py). Grow by one removal batch
+                // instead: by the time it is used up, the batch is consolidated and its
+                // slots are free, so the index settles ≤ n/64 slots above its live set.
+                try _reserveAll(adding: fresh + (slotCount >> 6), exactly: true)
+            }
         }
         if rows == 1 {          // the single insert's path: two compares when there is room
             if fresh == 0 {

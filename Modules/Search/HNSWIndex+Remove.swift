@@ -50,7 +50,7 @@ extension HNSWIndex {
         guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
         guard slots.slot(for: id) != nil else { throw .unknownId(id) }
         try _Validation.checkRows(vector, dimension: dimension, metric: metric)
-        try _reserve(adding: 1)
+        try _reserve(adding: 1, removing: 1)
         _detach(id)
         _insertValidated(vector.baseAddress!, id: id)
         _compactIfNeeded()

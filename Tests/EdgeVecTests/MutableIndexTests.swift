@@ -255,6 +255,45 @@ struct MutableIndexTests {
         #expect(index.checkInvariants() == nil)
     }
 
+    @Test("At an exact reservation, alternating removals and inserts or updates grow by one batch, not per insert")
+    func exactReservationChurn() throws {
+        for useUpdate in [false, true] {
+            let index = try Self.empty(.l2)
+            try index.reserveCapacity(1_200)
+            try index.addBatch(Self.data.data.values)
+            let bytes = index.allocatedBytes
+            var model = Model()
+            for i in 0..<1_200 { model.rows[UInt64(i)] = Self.data.data[i] }
+            var rng = TestRandom(seed: 17)
+            var next: UInt64 = 5_000
+            var grown = 0
+            for step in 0..<300 {
+                let row = Self.data.data[rng.below(1_200)]
+                var id = Array(model.rows.keys)[rng.below(model.rows.count)]
+                if useUpdate {
+                    try index.update(id, row)
+                } else {
+                    #expect(index.remove(id))
+                    model.rows[id] = nil
+                    id = next
+                    next += 1
+                    try index.add(row, id: id)
+                }
+                model.rows[id] = row
+                // The pending removals wait for their batch (1,200 / 64 = 18) instead of
+                // a pass over the graph at every insert.
+                if step < 18 { #expect(index.removedCount == step + 1, "step \(step)") }
+                if index.allocatedBytes != bytes { grown = index.allocatedBytes }
+            }
+            // One growth by a batch of slots: about 18/1,200 of the per-slot memory.
+            #expect(grown > 0 && index.allocatedBytes == grown, "update: \(useUpdate)")
+            #expect(Double(index.allocatedBytes) <= 1.03 * Double(bytes), "\(index.allocatedBytes) vs \(bytes)")
+            #expect(index.count == 1_200 && index.removedCount < 2 * 1_200 / 64)
+            #expect(try Self.check(index, model, metric: .l2) >= 0.95)
+            #expect(index.checkInvariants() == nil)
+        }
+    }
+
     @Test("compact() shrinks memory to the live set and keeps every id")
     func compaction() throws {
         let index = try makeHNSW(Self.data.data, metric: .l2, m: 8, efConstruction: 80)
