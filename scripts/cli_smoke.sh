@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end check of the `edgevec` CLI: build an index, search it with
-# ground truth, require recall@10 >= $MIN_RECALL.
+# ground truth, require recall@10 >= $MIN_RECALL; info, remove, and a crafted file refused.
 #
 #   scripts/cli_smoke.sh EDGEVEC DATA_DIR WORK_DIR
 #
@@ -74,3 +74,34 @@ if [ "$status" -ne 1 ] || ! grep -q "invalid header field freeCount (7)" "$work/
     exit 1
 fi
 echo "ok: a crafted file is refused: $(cat "$work/crafted.txt")"
+# remove: an absent or repeated id removes nothing and leaves the file as it was;
+# a good list removes, and searches never return a removed id.
+cp "$index" "$work/edited.edgevec"
+for bad in "3 3" "3 999999999"; do
+    status=0
+    # shellcheck disable=SC2086
+    "$edgevec" remove --index "$work/edited.edgevec" $bad 2>"$work/remove-bad.txt" || status=$?
+    if [ "$status" -ne 1 ] || ! cmp -s "$index" "$work/edited.edgevec"; then
+        echo "FAIL: edgevec remove $bad: status $status, file changed or not: $(cat "$work/remove-bad.txt")" >&2
+        exit 1
+    fi
+    echo "ok: edgevec remove $bad refused: $(cat "$work/remove-bad.txt")"
+done
+"$edgevec" remove --index "$work/edited.edgevec" 0 1 2 3 4 5 6 7 8 9
+"$edgevec" info --index "$work/edited.edgevec" | grep -q '^removed: 10$' \
+    || { echo "FAIL: info after removing 10 ids" >&2; exit 1; }
+"$edgevec" search --index "$work/edited.edgevec" --queries "$queries" --k 10 --ef 64 \
+    --output "$work/edited-results.ivecs" --quiet >/dev/null
+"$python" - "$work/edited-results.ivecs" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+ids = [struct.unpack_from("<i", data, o)[0] for o in range(0, len(data), 4)]
+row, o, bad = 0, 0, []
+while o < len(ids):
+    n = ids[o]
+    bad += [i for i in ids[o + 1:o + 1 + n] if 0 <= i < 10]
+    o += 1 + n
+if bad:
+    sys.exit(f"FAIL: removed ids returned: {bad[:10]}")
+print("ok: no removed id in", len(ids), "result words")
+PY

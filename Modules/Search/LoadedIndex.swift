@@ -38,6 +38,31 @@ public enum LoadedIndex {
         }
     }
 
+    /// Removed slots (see `HNSWIndex.removedCount`).
+    public var removedCount: Int {
+        switch self {
+        case .hnsw(let index): return index.removedCount
+        case .flat(let index): return index.removedCount
+        }
+    }
+
+    /// See `HNSWIndex.contains(_:)`.
+    public func contains(_ id: UInt64) -> Bool {
+        switch self {
+        case .hnsw(let index): return index.contains(id)
+        case .flat(let index): return index.contains(id)
+        }
+    }
+
+    /// See `HNSWIndex.remove(_:)`.
+    @discardableResult
+    public func remove(_ id: UInt64) -> Bool {
+        switch self {
+        case .hnsw(let index): return index.remove(id)
+        case .flat(let index): return index.remove(id)
+        }
+    }
+
     /// Bytes of the serialized form.
     public var serializedByteCount: Int {
         switch self {

@@ -307,6 +307,80 @@ for (const c of cases) {
   });
 }
 
+// Removals: `edgevec remove` and wasm's remove() of the same ids, in the same
+// order, from the same CLI-built file; they cross several 1/64 batches, so
+// both sides consolidate and both leave pending slots. Then wasm goes on:
+// updates, inserts with ids of its choosing (free slots reused), and the CLI
+// searches what wasm saved.
+for (const c of cases) {
+  const dir = join(work, c.name);
+  test(`${c.name}: removals and reused slots: the same bytes and results natively and in wasm`, async () => {
+    const base = generate({ rows: c.rows, dim: c.dim, seed: c.seed, exact: c.exact });
+    const queries = generate({ rows: c.queries, dim: c.dim, seed: c.seed + 1000, exact: c.exact });
+    const queryFile = join(dir, 'query.fvecs');
+    const cliIndex = join(dir, 'cli.edgevec');
+    const removedFile = join(dir, 'cli-removed.edgevec');
+    const rand = prng(c.seed + 2000);
+    const gone = new Set();
+    while (gone.size < Math.floor(c.rows / 9)) gone.add(Math.floor(rand() * c.rows));
+    const order = [...gone];
+    const summary = run(['remove', '--index', cliIndex, '--output', removedFile, ...order.map(String)]);
+    assert.match(summary, new RegExp(`removed ${order.length} vectors: ${c.rows - order.length} live`));
+    const info = parseInfo(run(['info', '--index', removedFile]));
+    assert.equal(Number(info.count), c.rows - order.length);
+    assert.ok(Number(info.removed) > 0, 'pending slots are saved');
+    const cliBytes = new Uint8Array(readFileSync(removedFile));
+
+    const db = await EdgeVec.load(new Uint8Array(readFileSync(cliIndex)));
+    let wasmBytes;
+    try {
+      for (const id of order) assert.equal(db.remove(id), true, `remove ${id}`);
+      assert.equal(db.size, c.rows - order.length);
+      wasmBytes = db.save();
+      const identical = Buffer.compare(Buffer.from(wasmBytes), Buffer.from(cliBytes)) === 0;
+      if (c.exact) assert.ok(identical, 'wasm and the CLI remove to byte-identical files');
+      else console.log(`# ${c.name}: after removals the files are ${identical ? '' : 'not '}byte-identical`);
+
+      // The CLI searches the index with removals as wasm does; no removed id comes back.
+      const cliResults = join(dir, 'cli-removed-results.ivecs');
+      run(['search', '--index', removedFile, '--queries', queryFile, '--k', String(K), '--ef', String(EF),
+        '--output', cliResults, '--quiet']);
+      const cliIds = readIvecs(cliResults);
+      const reopened = await EdgeVec.load(cliBytes);
+      try {
+        compareRows('CLI-removed index in wasm', cliIds, searchAll(reopened, queries, c.dim, K, EF), c);
+      } finally {
+        reopened.dispose();
+      }
+      for (const row of cliIds) for (const id of row) assert.ok(!gone.has(id), `removed id ${id} returned`);
+      checkedRows += c.queries;
+
+      // wasm goes on: updates and inserts under its own ids (free slots reused); the CLI reads it.
+      const live = [...Array(c.rows).keys()].filter((i) => !gone.has(i));
+      for (let i = 0; i < 40; i++) db.update(live[i * 7], base.subarray(((i * 13) % c.rows) * c.dim, ((i * 13) % c.rows + 1) * c.dim));
+      for (let i = 0; i < 60; i++) db.insert(base.subarray(order[i] * c.dim, (order[i] + 1) * c.dim), { id: 1_000_000 + i });
+      const edited = db.save();
+      const editedFile = join(dir, 'wasm-edited.edgevec');
+      writeFileSync(editedFile, edited);
+      assert.equal(Number(parseInfo(run(['info', '--index', editedFile])).count), c.rows - order.length + 60);
+      const editedResults = join(dir, 'wasm-edited-results.ivecs');
+      run(['search', '--index', editedFile, '--queries', queryFile, '--k', String(K), '--ef', String(EF),
+        '--output', editedResults, '--quiet']);
+      const again = await EdgeVec.load(edited);
+      try {
+        compareRows('wasm-edited index in the CLI', readIvecs(editedResults), searchAll(again, queries, c.dim, K, EF),
+          { exact: c.exact });
+        assert.deepEqual(again.save(), edited, 'the edited index saves back to its bytes');
+      } finally {
+        again.dispose();
+      }
+      checkedRows += c.queries;
+    } finally {
+      db.dispose();
+    }
+  });
+}
+
 // With equal distances at the k-th place, which ids come back must depend on
 // the index and the query only, never on earlier searches (the core orders
 // candidates by distance, then id, and sizes its beam from ef alone).

@@ -176,7 +176,13 @@ extension SearchCommand {
                                 throw CLIError("\(queries): query \(row): " + rowMessage(error))
                             }
                             let t1 = monotonicNanoseconds()
-                            for i in 0..<n { ids[row * k + i] = Int32(truncatingIfNeeded: found[i]) }
+                            for i in 0..<n {
+                                guard found[i] <= UInt64(Int32.max) else {
+                                    progress.finish(row)
+                                    throw CLIError("\(queries): query \(row): id \(found[i]) does not fit .ivecs (int32)")
+                                }
+                                ids[row * k + i] = Int32(found[i])
+                            }
                             pass.latencies[row] = t1 - t0
                             progress.update(row + 1, now: t1)
                         }

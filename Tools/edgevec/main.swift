@@ -10,7 +10,7 @@ struct EdgeVecTool: ParsableCommand {
             dimension, then that many float32); search results and ground truth \
             are .ivecs (int32 ids, 0-based).
             """,
-        subcommands: [BuildCommand.self, SearchCommand.self, InfoCommand.self, BenchCommand.self]
+        subcommands: [BuildCommand.self, SearchCommand.self, InfoCommand.self, RemoveCommand.self, BenchCommand.self]
     )
 }
 
