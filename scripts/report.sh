@@ -8,7 +8,9 @@
 #      FULL also the malloc-interposer cross-check (two Benchmarks/ builds);
 #   3. the paired search experiment: bench/search/run.py (EdgeVec native and
 #      wasm, hnswlib, faiss, usearch; MiniLM-Debian and a synthetic 128-d set);
-#   4. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
+#   4. the churn experiment: bench/churn/run.py (EdgeVec and hnswlib on
+#      MiniLM-Debian, from the search experiment's indexes);
+#   5. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
 #
 #   scripts/report.sh EDGEVEC DIST DATA_DIR WORK_DIR OUT_DIR [quick|default|full]
 #
@@ -54,13 +56,13 @@ started=$(date +%s.%N)
 # Typical seconds per step on the 2-core development machine, from a fresh clone (for the estimate only).
 declare -A typical
 if [ "$mode" = full ]; then
-    typical=([build]=300 [insert]=12000 [allocs]=400 [search]=1500 [report]=15)
+    typical=([build]=300 [insert]=12000 [allocs]=400 [search]=1500 [churn]=220 [report]=15)
 elif [ "$mode" = quick ]; then
-    typical=([build]=300 [insert]=60 [allocs]=20 [search]=70 [report]=5)
+    typical=([build]=300 [insert]=60 [allocs]=20 [search]=70 [churn]=20 [report]=5)
 else
-    typical=([build]=300 [insert]=720 [allocs]=30 [search]=650 [report]=10)
+    typical=([build]=300 [insert]=720 [allocs]=30 [search]=650 [churn]=200 [report]=10)
 fi
-plan=(build insert allocs search report)
+plan=(build insert allocs search churn report)
 done_typical=0      # typical seconds of the measuring steps done so far, and what they took here
 done_actual=0
 
@@ -140,7 +142,19 @@ if ! step search "search experiment: bench/search/run.py ${search_flags[*]}" \
     rm -f "$work/report/search.jsonl"
 fi
 
-# 4. The report; its total wall time runs from the start of this script (the builds included).
+# 4. Churn (issue 20), from the search experiment's MiniLM indexes of EdgeVec and hnswlib when it left them.
+rm -f "$work/report/churn.json"
+churn_args=(--dist "$dist" --data "$data" --work "$work/churn" --out "$work/report/churn.json")
+[ "$mode" = quick ] && churn_args+=(--quick)
+prebuilt_edgevec=$(ls "$work"/search/minilm/minilm-*.edgevec 2>/dev/null | head -1 || true)
+[ -n "$prebuilt_edgevec" ] && [ -f "$work/search/minilm/minilm.hnswlib" ] && [ -f "$data/base.fvecs" ] \
+    && churn_args+=(--edgevec-index "$prebuilt_edgevec" --hnswlib-index "$work/search/minilm/minilm.hnswlib")
+if ! step churn "churn experiment: bench/churn/run.py" "$python" "$root/bench/churn/run.py" "${churn_args[@]}"; then
+    notes+=("The churn experiment failed in this run; see the make output.")
+    rm -f "$work/report/churn.json"
+fi
+
+# 5. The report; its total wall time runs from the start of this script (the builds included).
 report_args=(--in "$work/report" --out "$out" --started "$started")
 [ "$mode" = quick ] && report_args+=(--quick)
 for note in "${notes[@]}"; do report_args+=(--note "$note"); done

@@ -186,10 +186,8 @@ public final class FlatIndex {
         return Array(UnsafeBufferPointer(start: vectors.pointer(at: s), count: dimension))
     }
 
-    /// The live ids, in slot order.
-    public var ids: [UInt64] {
-        (0..<slotCount).filter { !slots.isRemoved($0) }.map { slots.id(at: $0) }
-    }
+    /// The live ids, in slot order; see `HNSWIndex.ids`.
+    public var ids: LiveIDs { LiveIDs(count: count) { self.slots } }
 
     /// The id the next `add` without one assigns.
     public var nextID: UInt64 { slots.nextID }

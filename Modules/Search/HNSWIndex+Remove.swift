@@ -241,28 +241,6 @@ extension HNSWIndex {
     public var nextID: UInt64 { slots.nextID }
 
     /// The ids of the live vectors, in slot order (insertion order until
-    /// slots are reused). Invalid once the index changes.
-    public var ids: IDs { IDs(index: self) }
-
-    /// The live ids of an index; see `HNSWIndex.ids`.
-    public struct IDs: Sequence {
-        let index: HNSWIndex
-
-        public struct Iterator: IteratorProtocol {
-            let index: HNSWIndex
-            var slot = 0
-
-            public mutating func next() -> UInt64? {
-                let slots = index.slots
-                while slot < slots.slotCount {
-                    defer { slot += 1 }
-                    if !slots.isRemoved(slot) { return slots.id(at: slot) }
-                }
-                return nil
-            }
-        }
-
-        public func makeIterator() -> Iterator { Iterator(index: index) }
-        public var underestimatedCount: Int { index.count }
-    }
+    /// slots are reused). Iterate before changing the index.
+    public var ids: LiveIDs { LiveIDs(count: count) { self.slots } }
 }

@@ -68,3 +68,27 @@ extension SlotTable {
         if !finishLoading() { throw .corrupt(.invalidFreeList) }
     }
 }
+
+/// The live ids of an index (`HNSWIndex.ids`, `FlatIndex.ids`), in slot
+/// order. Reads the index as it iterates: iterate before changing it.
+public struct LiveIDs: Sequence {
+    let count: Int
+    let slots: () -> SlotTable
+
+    public struct Iterator: IteratorProtocol {
+        let slots: () -> SlotTable
+        var slot = 0
+
+        public mutating func next() -> UInt64? {
+            let table = slots()
+            while slot < table.slotCount {
+                defer { slot += 1 }
+                if !table.isRemoved(slot) { return table.id(at: slot) }
+            }
+            return nil
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(slots: slots) }
+    public var underestimatedCount: Int { count }
+}

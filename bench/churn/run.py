@@ -3,25 +3,34 @@
 and hnswlib (mark_deleted + replace_deleted) through the same churn, each
 against a fresh build of the same live set, in one run.
 
-Per engine: build n vectors (cosine, M 16, efConstruction 200, one thread);
-then --rounds rounds of removing --remove random live vectors and adding the
-removed rows' vectors back under new ids, one call per vector (the remove and
-insert times of those calls give the cost of a remove against an insert on
-the same data); then a fresh build of the live set with the same
-parameters. Searches (k 10, ef 16 and 64, one query after another on one
-thread; EdgeVec through bench/search/search_pass.c, hnswlib's batch query
-with one thread) take turns pass by pass, the order rotating, after an
-untimed warm-up pass: --passes timed passes per index and ef. q/s ratios are
-the median of per-pass ratios (churned ÷ fresh) with their range; recall@10
-is against the exact ground truth of the rows (the live set is the original
-rows under other ids). Memory: EdgeVec's ev_memory_bytes (churned ÷ fresh);
+Per engine: an index of the n rows (cosine, M 16, efConstruction 200, one
+thread), loaded twice from its serialized form: one copy goes through the
+churn, the other is the fresh build of the live set it is compared with (the
+churn adds the removed rows' vectors back, so the live set is the same n
+vectors under other ids). The index is built here, or taken from the search
+experiment (--edgevec-index, --hnswlib-index: built there from the same rows
+with the same parameters), which saves `make report` a build per engine.
+The churn: --rounds rounds of removing --remove random live vectors and
+adding the removed rows' vectors back under new ids. EdgeVec: one call per
+vector (their times give the cost of a remove against an insert on the same
+data). hnswlib: mark_deleted per vector, then one add_items(replace_deleted)
+per round on --hnswlib-threads threads (it is here for quality after churn;
+one replace at a time took 2.9 ms, 143 s for the churn). Searches (k 10, ef
+16 and 64, one query after another on one thread; EdgeVec through
+bench/search/search_pass.c, hnswlib's batch query with one thread) take
+turns pass by pass, the order rotating, after an untimed warm-up pass:
+--passes timed passes per index and ef. q/s ratios are the median of
+per-pass ratios (churned ÷ fresh) with their range; recall@10 is against the
+exact ground truth of the rows. Memory: EdgeVec's ev_memory_bytes (churned ÷
+fresh; a loaded index holds exactly its size, the tightest reference);
 hnswlib preallocates max_elements and replace_deleted reuses its slots, so
 its memory does not move: not measured.
 
     .venv-bench/bin/python bench/churn/run.py --dist dist --data ../shared/data/minilm-debian \\
-        --work .build-work/churn --out .build-work/churn/churn.json [--quick]
+        --work .build-work/churn --out .build-work/churn/churn.json [--quick] \\
+        [--edgevec-index F.edgevec --hnswlib-index F.hnswlib]
 
---quick: the 10k smoke set, 3 rounds of 1,000. Without ../shared (no --data):
+--quick: the smoke set (5,000 rows), 3 rounds of 1,000. Without ../shared (no --data):
 a generated clustered 128-d set (numpy), 10k vectors, exact ground truth.
 """
 import os
@@ -73,13 +82,16 @@ def load_data(args):
 
 
 class EdgeVecIndex:
-    """One index through the C ABI."""
+    """One index through the C ABI: built from rows, or loaded from bytes."""
 
-    def __init__(self, lib, helper, dim):
+    def __init__(self, lib, helper, dim, serialized=None):
         self.lib, self.helper, self.dim = lib, helper, dim
-        self.h = lib.ev_create_with_ef_search(dim, COSINE, M, EF_CONSTRUCTION, 64, 42)
+        if serialized is None:
+            self.h = lib.ev_create_with_ef_search(dim, COSINE, M, EF_CONSTRUCTION, 64, 42)
+        else:
+            self.h = lib.ev_load(serialized, len(serialized))
         if self.h <= 0:
-            raise RuntimeError(f"ev_create: {self.h}")
+            raise RuntimeError(f"ev_create/ev_load: {self.h}")
 
     def add_batch(self, rows, ids):
         rows = np.ascontiguousarray(rows, dtype=np.float32)
@@ -88,10 +100,12 @@ class EdgeVecIndex:
         if r < 0:
             raise RuntimeError(f"ev_insert_batch_with_ids: {r}")
 
-    def add(self, row, id_):
-        r = self.lib.ev_insert_with_id(self.h, row.ctypes.data, id_)
-        if r < 0:
-            raise RuntimeError(f"ev_insert_with_id: {r}")
+    def add_round(self, rows, ids):
+        """One call per vector: the cost this experiment measures."""
+        for row, id_ in zip(rows, ids):
+            r = self.lib.ev_insert_with_id(self.h, row.ctypes.data, id_)
+            if r < 0:
+                raise RuntimeError(f"ev_insert_with_id: {r}")
 
     def remove(self, id_):
         if self.lib.ev_remove(self.h, id_) != 1:
@@ -108,6 +122,9 @@ class EdgeVecIndex:
             raise RuntimeError(f"ev_search: {code}")
         return seconds, out
 
+    def count(self):
+        return self.lib.ev_size(self.h)
+
     def memory(self):
         return self.lib.ev_memory_bytes(self.h)
 
@@ -116,18 +133,22 @@ class EdgeVecIndex:
 
 
 class HnswlibIndex:
-    def __init__(self, dim, capacity):
+    def __init__(self, dim, capacity, path=None, threads=1):
         import hnswlib
+        self.threads = threads
         self.index = hnswlib.Index(space="cosine", dim=dim)
-        self.index.init_index(max_elements=capacity, M=M, ef_construction=EF_CONSTRUCTION, random_seed=100,
-                              allow_replace_deleted=True)
+        if path is None:
+            self.index.init_index(max_elements=capacity, M=M, ef_construction=EF_CONSTRUCTION, random_seed=100,
+                                  allow_replace_deleted=True)
+        else:
+            self.index.load_index(path, max_elements=capacity, allow_replace_deleted=True)
         self.index.set_num_threads(1)
 
     def add_batch(self, rows, ids):
         self.index.add_items(rows, ids, num_threads=1)
 
-    def add(self, row, id_):
-        self.index.add_items(row[None, :], np.array([id_]), num_threads=1, replace_deleted=True)
+    def add_round(self, rows, ids):
+        self.index.add_items(np.asarray(rows), np.asarray(ids), num_threads=self.threads, replace_deleted=True)
 
     def remove(self, id_):
         self.index.mark_deleted(id_)
@@ -137,6 +158,9 @@ class HnswlibIndex:
         start = time.perf_counter()
         labels = self.index.knn_query(queries, k=K, num_threads=1)[0]
         return time.perf_counter() - start, labels.astype(np.int64)
+
+    def count(self):
+        return self.index.get_current_count()
 
     def memory(self):
         return None
@@ -165,15 +189,17 @@ def churn(index, base, rounds, remove, seed):
         keep[picks] = False
         live = [live[i] for i in np.flatnonzero(keep)]
         rows = [row_of.pop(id_) for id_ in gone]
+        ids = list(range(next_id, next_id + remove))
+        vectors = [base[row] for row in rows]
         t = time.perf_counter()
-        for row in rows:
-            index.add(base[row], next_id)
-            row_of[next_id] = row
-            live.append(next_id)
-            next_id += 1
+        index.add_round(vectors, ids)
         inserting += time.perf_counter() - t
+        for id_, row in zip(ids, rows):
+            row_of[id_] = row
+        live += ids
+        next_id += remove
         log(f"  round {r + 1}/{rounds}: remove {removing / ((r + 1) * remove) * 1e6:.0f} µs, "
-            f"insert {inserting / ((r + 1) * remove) * 1e6:.0f} µs per call")
+            f"insert {inserting / ((r + 1) * remove) * 1e6:.0f} µs per vector")
     return row_of, removing, inserting, rounds * remove
 
 
@@ -194,6 +220,9 @@ def main():
     parser.add_argument("--remove", type=int, default=None)
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--engines", default="edgevec,hnswlib")
+    parser.add_argument("--edgevec-index", help="index of the data's rows (cosine, M 16, efConstruction 200)")
+    parser.add_argument("--hnswlib-index", help="hnswlib save_index of the data's rows, same parameters")
+    parser.add_argument("--hnswlib-threads", type=int, default=max(1, min(2, os.cpu_count() or 1)))
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     rounds = args.rounds or (3 if args.quick else 10)
@@ -211,6 +240,10 @@ def main():
                           ("ev_insert_with_id", ctypes.c_int64, [ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint64]),
                           ("ev_remove", ctypes.c_int32, [ctypes.c_int32, ctypes.c_uint64]),
                           ("ev_memory_bytes", ctypes.c_int64, [ctypes.c_int32]),
+                          ("ev_load", ctypes.c_int32, [ctypes.c_char_p, ctypes.c_int32]),
+                          ("ev_save_size", ctypes.c_int32, [ctypes.c_int32]),
+                          ("ev_save", ctypes.c_int32, [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32]),
+                          ("ev_size", ctypes.c_int32, [ctypes.c_int32]),
                           ("ev_free", None, [ctypes.c_int32])]:
         getattr(lib, fn).restype = res
         getattr(lib, fn).argtypes = argt
@@ -221,28 +254,51 @@ def main():
         array(np.int64), array(np.float32)]
 
     engines = [e for e in args.engines.split(",") if e]
-    make = {"edgevec": lambda capacity: EdgeVecIndex(lib, helper, dim),
-            "hnswlib": lambda capacity: HnswlibIndex(dim, capacity)}
+    prebuilt = {"edgevec": args.edgevec_index, "hnswlib": args.hnswlib_index}
     indexes, row_maps, costs, builds = {}, {}, {}, {}
     for engine in engines:
-        log(f"{engine}: build {n}")
-        churned = make[engine](n)
-        t = time.perf_counter()
-        churned.add_batch(base, np.arange(n))
-        builds[engine] = time.perf_counter() - t
+        # The original index of rows 0…n-1 (id = row), serialized: built here or by the search experiment.
+        path = prebuilt[engine]
+        if path:
+            log(f"{engine}: the search experiment's index {path}")
+            builds[engine] = None
+        else:
+            log(f"{engine}: build {n}")
+            original = EdgeVecIndex(lib, helper, dim) if engine == "edgevec" else HnswlibIndex(dim, n)
+            t = time.perf_counter()
+            original.add_batch(base, np.arange(n))
+            builds[engine] = time.perf_counter() - t
+            path = os.path.join(args.work, f"original.{engine}")
+            if engine == "edgevec":
+                size = lib.ev_save_size(original.h)
+                buffer = ctypes.create_string_buffer(size)
+                if lib.ev_save(original.h, buffer, size) != size:
+                    raise RuntimeError("ev_save")
+                with open(path, "wb") as f:
+                    f.write(buffer.raw)
+            else:
+                original.index.save_index(path)
+            original.close()
+        if engine == "edgevec":
+            with open(path, "rb") as f:
+                serialized = f.read()
+            open_copy = lambda: EdgeVecIndex(lib, helper, dim, serialized)
+        else:
+            open_copy = lambda: HnswlibIndex(dim, n, path, threads=args.hnswlib_threads)
+        churned, fresh = open_copy(), open_copy()
+        if churned.count() != n:
+            raise SystemExit(f"{path} holds {churned.count()} vectors, not the {n} rows of {name}")
         log(f"{engine}: churn")
         row_of, removing, inserting, ops = churn(churned, base, rounds, remove, seed=7)
-        ids = np.array(sorted(row_of), dtype=np.uint64)
-        rows = np.array([row_of[i] for i in ids.tolist()])
-        log(f"{engine}: fresh build of the live set")
-        fresh = make[engine](n)
-        fresh.add_batch(base[rows], ids)
-        mapping = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
-        mapping[ids.astype(np.int64)] = rows
+        ids = np.array(sorted(row_of), dtype=np.int64)
+        churned_map = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+        churned_map[ids] = [row_of[i] for i in ids.tolist()]
         indexes[engine] = {"churned": churned, "fresh": fresh}
-        row_maps[engine] = mapping
+        row_maps[engine] = {"churned": churned_map, "fresh": np.arange(n, dtype=np.int64)}
         costs[engine] = {"remove_us": removing / ops * 1e6, "insert_us": inserting / ops * 1e6,
-                         "remove_over_insert": removing / inserting}
+                         "remove_over_insert": removing / inserting,
+                         "insert_calls": "one per vector" if engine == "edgevec"
+                         else f"one add_items per round, {args.hnswlib_threads} threads"}
 
     # Searches: every (engine, state) in turn, order rotating by pass.
     order = [(e, s) for e in engines for s in ("churned", "fresh")]
@@ -251,16 +307,18 @@ def main():
     for ef in EFS:
         for e, s in order:                      # warm-up, and recall (deterministic)
             _, ids = indexes[e][s].search(queries, ef)
-            recalls[(e, s, ef)] = recall(ids, row_maps[e], gt)
+            recalls[(e, s, ef)] = recall(ids, row_maps[e][s], gt)
         for p in range(args.passes):
             for e, s in paired.rotation(order, p):
                 seconds, _ = indexes[e][s].search(queries, ef)
                 qps[(e, s, ef)].append(len(queries) / seconds)
 
     report = {"dataset": name, "n": n, "dim": dim, "queries": len(queries), "rounds": rounds, "remove": remove,
-              "passes": args.passes, "engines": {}}
+              "passes": args.passes, "engines": {},
+              "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     for e in engines:
-        entry = {"build_seconds": builds[e], **costs[e], "ef": {}}
+        entry = {"build_seconds": builds[e], "fresh_index": prebuilt[e] or "built here (add_batch), saved and loaded",
+                 **costs[e], "ef": {}}
         for ef in EFS:
             ratios = [c / f for c, f in zip(qps[(e, "churned", ef)], qps[(e, "fresh", ef)])]
             entry["ef"][str(ef)] = {
@@ -290,8 +348,8 @@ def print_summary(report):
     print(f"churn on {report['dataset']} ({report['n']} × {report['dim']}): {report['rounds']} rounds of "
           f"{report['remove']} removals + inserts; {report['passes']} passes per index and ef")
     for e, entry in report["engines"].items():
-        print(f"{e}: remove {entry['remove_us']:.0f} µs, insert {entry['insert_us']:.0f} µs per call "
-              f"(remove ÷ insert {entry['remove_over_insert']:.2f})"
+        print(f"{e}: remove {entry['remove_us']:.0f} µs, insert {entry['insert_us']:.0f} µs per vector "
+              f"({entry['insert_calls']}; remove ÷ insert {entry['remove_over_insert']:.2f})"
               + (f"; memory churned ÷ fresh {entry['memory_ratio']:.3f}" if "memory_ratio" in entry else ""))
         for ef, m in entry["ef"].items():
             low, high = m["qps_ratio_range"]

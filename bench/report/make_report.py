@@ -548,6 +548,72 @@ def evaluate_goals(insert, search, quick, allocs=None):
     return goals
 
 
+def churn_goals(churn):
+    """Issue 20's goals from bench/churn/run.py's JSON: EdgeVec after the churn against a fresh build."""
+    e = (churn or {}).get("engines", {}).get("edgevec")
+    if not e:
+        return []
+    goals = []
+    smoke = "smoke subset (QUICK run: not the goal's data): " if churn["dataset"].endswith("-smoke") else ""
+    for ef, m in e["ef"].items():
+        d = m["recall_difference"]
+        goals.append(goal(f"churn-recall-ef{ef}", f"recall@10 at ef {ef} after churn within 0.01 of a fresh build",
+                          f"{smoke}{m['recall_churned']:.4f} churned, {m['recall_fresh']:.4f} fresh ({d:+.4f})",
+                          d >= -0.01, {"churned": m["recall_churned"], "fresh": m["recall_fresh"]},
+                          value=d, threshold=-0.01))
+    for ef, m in e["ef"].items():
+        low, high = m["qps_ratio_range"]
+        goals.append(goal(f"churn-qps-ef{ef}", f"q/s at ef {ef} after churn ≥ 0.9 × a fresh build",
+                          f"{smoke}{m['qps_ratio']:.3f} ({low:.3f}–{high:.3f}), median of {churn['passes']} paired passes",
+                          m["qps_ratio"] >= 0.9, {"low": low, "high": high}, value=m["qps_ratio"], threshold=0.9))
+    if "memory_ratio" in e:
+        goals.append(goal("churn-memory", "allocatedBytes after churn ≤ 1.15 × a fresh build",
+                          f"{smoke}{e['memory_ratio']:.3f} ({e['memory_churned']:,} ÷ {e['memory_fresh']:,} bytes)",
+                          e["memory_ratio"] <= 1.15, {}, value=e["memory_ratio"], threshold=1.15))
+    goals.append(goal("churn-remove-cost", "a remove costs ≤ 2 × an insert, amortised",
+                      f"{smoke}{e['remove_over_insert']:.2f} ({e['remove_us']:.0f} µs per remove, "
+                      f"{e['insert_us']:.0f} µs per insert, one call each)",
+                      e["remove_over_insert"] <= 2, {}, value=e["remove_over_insert"], threshold=2))
+    return goals
+
+
+def churn_section(churn, goals):
+    """REPORT.md's churn section: per engine and ef, churned against fresh; then issue 20's goals."""
+    if not churn:
+        return ("*No churn results: `.build-work/report/churn.json` is missing (`bench/churn/run.py` did not "
+                "run).*\n", "churn: missing")
+    rows = []
+    for engine, e in churn["engines"].items():
+        for ef, m in e["ef"].items():
+            low, high = m["qps_ratio_range"]
+            rows.append([engine, ef, f"{m['recall_churned']:.4f}", f"{m['recall_fresh']:.4f}",
+                         f"{m['recall_difference']:+.4f}", f"{m['qps_ratio']:.3f} ({low:.3f}–{high:.3f})",
+                         fmt(e.get("memory_ratio"), 3)])
+    # hnswlib's inserts run batched on several threads (it is the quality peer): no per-call ratio.
+    costs = [[engine, f"{e['remove_us']:.0f}", f"{e['insert_us']:.0f}", e["insert_calls"],
+              f"{e['remove_over_insert']:.2f}" if e["insert_calls"] == "one per vector" else "–"]
+             for engine, e in churn["engines"].items()]
+    md = [f"{churn['dataset']}, {churn['n']:,} × {churn['dim']}, cosine, M 16, efConstruction 200: "
+          f"{churn['rounds']} rounds of removing {churn['remove']:,} random live vectors and adding the removed "
+          "rows' vectors back under new ids (`bench/churn/run.py`). Each engine's churned index is compared with a "
+          "fresh build of the same live set: "
+          + ("the index the search experiment built, loaded twice (one copy churns). "
+             if all(e.get("fresh_index", "").endswith((".edgevec", ".hnswlib")) for e in churn["engines"].values())
+             else "an index of the rows built by the script, saved and loaded twice (one copy churns). ")
+          + "Searches: k 10, one thread, after a warm-up pass; "
+          f"{churn['passes']} passes per index and ef, the four indexes taking turns, the order rotating; the q/s "
+          "ratio is the median of per-pass ratios (churned ÷ fresh) with their range. Recall@10 against the exact "
+          f"ground truth of all {churn['queries']:,} queries (no ef was tuned here). hnswlib: `mark_deleted`, then "
+          "`add_items(replace_deleted=True)`; its memory is preallocated and does not move.\n",
+          md_table(["engine", "ef", "recall@10 churned", "fresh", "difference", "q/s churned ÷ fresh",
+                    "memory churned ÷ fresh"], rows, ["l", "r", "r", "r", "r", "r", "r"]) + "\n",
+          md_table(["engine", "µs per remove", "µs per insert", "inserts", "remove ÷ insert"], costs,
+                   ["l", "r", "r", "l", "r"]) + "\n",
+          "Goals of issue 20:\n", goals_section(goals, "goal (issue 20)")]
+    text = "churn:\n" + text_table(["engine", "ef", "churned", "fresh", "diff", "q/s ratio", "memory"], rows)
+    return "\n".join(md), text
+
+
 def thresholds_allocations():
     """The system allocator's mallocs per insert from Benchmarks/Thresholds (p90 per iteration)."""
     folder = os.path.join(ROOT, "Benchmarks", "Thresholds")
@@ -836,9 +902,22 @@ def search_conclusions(search):
     return out
 
 
-def summary(insert, search, goals):
+def summary(insert, search, goals, churn=None):
     """The report's first section: a few plain sentences, each with its figure and its spread."""
     out = search_conclusions(search)
+    e = (churn or {}).get("engines", {}).get("edgevec")
+    if e:
+        parts = [f"ef {ef} {m['recall_difference']:+.4f} recall@10 and {m['qps_ratio']:.2f} × the q/s "
+                 f"({m['qps_ratio_range'][0]:.2f}–{m['qps_ratio_range'][1]:.2f})" for ef, m in e["ef"].items()]
+        h = churn["engines"].get("hnswlib")
+        out.append(f"- **Churn** ({churn['rounds']} rounds of removing and re-adding {churn['remove']:,} of "
+                   f"{churn['n']:,} MiniLM vectors): against a fresh build of the same vectors, EdgeVec is at "
+                   + "; ".join(parts)
+                   + (f", with {e['memory_ratio']:.3f} × the memory" if "memory_ratio" in e else "")
+                   + f"; a remove costs {e['remove_over_insert']:.2f} × an insert"
+                   + (". hnswlib after the same churn: " + "; ".join(
+                       f"ef {ef} {m['recall_difference']:+.4f}" for ef, m in h["ef"].items()) if h else "")
+                   + ".")
     _, total, boundary, alloc_ratio, compute, _ = insert_factors(insert)
     inter = [r["interleaved"]["ratio"] for r in insert or [] if r.get("target") == "wasm-node" and r.get("interleaved")]
 
@@ -1047,12 +1126,12 @@ def conclusions(insert, search, goals):
     return "\n".join(out) + "\n"
 
 
-def goals_section(goals):
+def goals_section(goals, title="goal (issue 4)"):
     rows = []
     for g in goals:
         verdict = {True: "**met**", False: "**not met**", None: "not measured"}[g["met"]]
         rows.append([g["goal"], g["measured"], verdict])
-    return md_table(["goal (issue 4)", "measured", "verdict"], rows, ["l", "l", "l"]) + "\n"
+    return md_table([title, "measured", "verdict"], rows, ["l", "l", "l"]) + "\n"
 
 
 # ---------------------------------------------------------------- main
@@ -1072,6 +1151,11 @@ def main():
     search_path = os.path.join(args.inp, "search.jsonl")
     insert_path = os.path.join(args.inp, "insert.jsonl")
     allocs_path = os.path.join(args.inp, "allocs.jsonl")
+    churn_path = os.path.join(args.inp, "churn.json")
+    churn = None
+    if os.path.isfile(churn_path):
+        with open(churn_path) as f:
+            churn = json.load(f)
     alloc_records = read_jsonl(allocs_path) or []
     allocs = [r for r in alloc_records if r.get("experiment") == "native-allocs"]
     interposer = [r for r in alloc_records if r.get("experiment") == "interposer-allocs"]
@@ -1087,6 +1171,7 @@ def main():
     machine = machine_info()
     ver = versions(meta)
     goals = evaluate_goals(insert, search, quick, allocs)
+    goals_churn = churn_goals(churn)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     os.makedirs(args.out, exist_ok=True)
 
@@ -1115,6 +1200,7 @@ def main():
     allocs_md, allocs_text = allocs_section(allocs)
     cross_md, cross_text = interposer_section(interposer, insert)
     allocs_md, allocs_text = allocs_md + cross_md, allocs_text + cross_text
+    churn_md, churn_text = churn_section(churn, goals_churn)
 
     md = [f"# EdgeVec benchmark report{' (QUICK smoke run)' if quick else ''}\n",
           f"Generated {now} by `make report{' QUICK=1' if quick else ''}` (`bench/report/make_report.py`). "
@@ -1126,7 +1212,7 @@ def main():
           *([f"Total wall time: {wall:.0f} s\n"] if wall is not None else []),
           *([charts_note] if charts_note else []),
           "## Conclusions\n",
-          summary(insert, search, goals),
+          summary(insert, search, goals, churn),
           "## Machine\n",
           md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
                               ["SIMD", machine["simd"] or "?"],
@@ -1151,6 +1237,9 @@ def main():
           ".venv-bench/bin/python bench/search/run.py --edgevec .build-cli/release/edgevec --dist dist \\\n"
           "    --data ../shared/data/minilm-debian" + (" --quick" if quick else "") +
           "   # -> .build-work/report/search.jsonl\n"
+          ".venv-bench/bin/python bench/churn/run.py --dist dist --data ../shared/data/minilm-debian"
+          + (" --quick" if quick else "") + " \\\n    --edgevec-index .build-work/search/minilm/minilm-*.edgevec "
+          "--hnswlib-index .build-work/search/minilm/minilm.hnswlib --out .build-work/report/churn.json\n"
           ".venv-bench/bin/python bench/report/make_report.py --in .build-work/report --out "
           + (".build-work/report" + " --quick" if quick else "docs/benchmarks") + "\n```\n",
           "Every record in `results.json` carries the exact command that produced it (`command`).\n"
@@ -1173,6 +1262,7 @@ def main():
           "recall–throughput curves, compared at fixed recall rather than at equal ef (the engines' ef values do "
           "not mean the same recall).\n",
           search_md,
+          "## Churn: remove and re-add\n", churn_md,
           "## Insert matrix\n", insert_md,
           "### Native allocation calls per insert\n" if allocs_md else "", allocs_md,
           "## Analysis: the published 8.5× wasm slowdown\n",
@@ -1185,11 +1275,14 @@ def main():
     with open(os.path.join(args.out, "REPORT.md"), "w") as f:
         f.write(report)
 
-    results = {"generated": now, "quick": quick, "wall_seconds": wall, "machine": machine, "versions": ver, "goals": goals,
+    results = {"generated": now, "quick": quick, "wall_seconds": wall, "machine": machine, "versions": ver,
+               "goals": goals + goals_churn,
                "notes": args.note, "sources": {"search": search_path if search is not None else None,
                                                "insert": insert_path if insert is not None else None,
-                                               "allocs": allocs_path if allocs else None},
-               "records": (search or []) + (insert or []) + allocs}
+                                               "allocs": allocs_path if allocs else None,
+                                               "churn": churn_path if churn else None},
+               "records": (search or []) + (insert or []) + allocs
+               + ([dict(churn, experiment="churn")] if churn else [])}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
         f.write("\n")
@@ -1199,8 +1292,9 @@ def main():
     print(insert_text)
     if allocs_text:
         print(allocs_text)
-    print("\ngoals (issue 4):")
-    for g in goals:
+    print(churn_text)
+    print("\ngoals (issues 4 and 20):")
+    for g in goals + goals_churn:
         verdict = {True: "MET", False: "NOT MET", None: "not measured"}[g["met"]]
         print(f"  [{verdict}] {g['goal']}\n      {g['measured']}")
     print(f"\nwrote {os.path.join(args.out, 'REPORT.md')}, " + ", ".join(["results.json"] + charts))

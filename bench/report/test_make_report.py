@@ -110,6 +110,42 @@ class AllocationGoalTests(unittest.TestCase):
         self.assertFalse(self.verdict(arena_reserved=None, system_reserved=None, arena_amortised=0.01)["met"])
 
 
+
+class ChurnTests(unittest.TestCase):
+    @staticmethod
+    def churn(difference16, qps64, memory, remove_over_insert):
+        ef = lambda d, q: {"recall_churned": 0.95 + d, "recall_fresh": 0.95, "recall_difference": d,
+                           "qps_churned": 100 * q, "qps_fresh": 100, "qps_ratio": q, "qps_ratio_range": [q - 0.1, q + 0.1]}
+        edgevec = {"remove_us": 300, "insert_us": 300 / remove_over_insert, "remove_over_insert": remove_over_insert,
+                   "insert_calls": "one per vector", "memory_ratio": memory, "memory_churned": int(1000 * memory),
+                   "memory_fresh": 1000, "ef": {"16": ef(difference16, 1.0), "64": ef(0.0, qps64)}}
+        hnswlib = {"remove_us": 1, "insert_us": 900, "remove_over_insert": 0.001,
+                   "insert_calls": "one add_items per round, 2 threads", "ef": {"16": ef(-0.02, 1.0)}}
+        return {"dataset": "minilm", "n": 50000, "dim": 384, "queries": 1000, "rounds": 10, "remove": 5000,
+                "passes": 5, "engines": {"edgevec": edgevec, "hnswlib": hnswlib}}
+
+    def test_goals_follow_the_thresholds(self):
+        met = {g["id"]: g["met"] for g in make_report.churn_goals(self.churn(-0.005, 0.95, 1.1, 0.7))}
+        self.assertEqual(met, {"churn-recall-ef16": True, "churn-recall-ef64": True, "churn-qps-ef16": True,
+                               "churn-qps-ef64": True, "churn-memory": True, "churn-remove-cost": True})
+        missed = {g["id"]: g["met"] for g in make_report.churn_goals(self.churn(-0.02, 0.85, 1.2, 2.5))}
+        self.assertFalse(any(missed[k] for k in ("churn-recall-ef16", "churn-qps-ef64", "churn-memory",
+                                                 "churn-remove-cost")))
+        self.assertTrue(missed["churn-recall-ef64"] and missed["churn-qps-ef16"])
+
+    def test_no_churn_no_goals_and_a_missing_note(self):
+        self.assertEqual(make_report.churn_goals(None), [])
+        md, _ = make_report.churn_section(None, [])
+        self.assertIn("churn.json` is missing", md)
+
+    def test_section_lists_both_engines_without_a_batched_ratio(self):
+        data = self.churn(-0.003, 0.98, 1.0, 0.6)
+        md, _ = make_report.churn_section(data, make_report.churn_goals(data))
+        self.assertIn("| edgevec | 16 | 0.9470 | 0.9500 | -0.0030 |", md)
+        self.assertIn("| hnswlib | 900 |", md.replace("| hnswlib | 1 | 900 |", "| hnswlib | 900 |"))
+        self.assertIn("one add_items per round, 2 threads | – |", md)
+        self.assertIn("goal (issue 20)", md)
+
 if __name__ == "__main__":
     unittest.main()
 

@@ -461,11 +461,10 @@ class Hnswlib(Peer):
         return self.index.knn_query(queries, k=K, num_threads=1)[0]
 
     def serialized_bytes(self, work):
+        # The file stays: the churn experiment (bench/churn/run.py) starts from it instead of building again.
         path = os.path.join(work, f"{self.ds['name']}.hnswlib")
         self.index.save_index(path)
-        size = os.path.getsize(path)
-        os.remove(path)
-        return size
+        return os.path.getsize(path)
 
     call = "hnswlib.Index(space={space}).add_items / knn_query(queries, k=10, num_threads=1), set_ef(ef)"
 
