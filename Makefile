@@ -14,7 +14,7 @@
 #   make test-crossplatform   index files from the native CLI load in wasm and back, same results
 #   make test-kill-save       kill -9 during native and Node saves: the target stays old or new, no temporary files left
 #   make test-sanitizers      Swift tests under ASan/LSan (+ UBSan on the C targets); C and Python ABI tests against sanitized libedgevec.so
-#   make fuzz                 libFuzzer targets (loader, abi_ops) for FUZZ_TIME s each; fuzz-smoke: fixed runs; fuzz-selfcheck: planted bugs
+#   make fuzz                 libFuzzer targets (loader, abi_ops, filter) for FUZZ_TIME s each; fuzz-smoke: fixed runs; fuzz-selfcheck: planted bugs
 #   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
 #   make bench-churn          remove/re-insert churn on MiniLM against fresh builds, EdgeVec and hnswlib (issue 20)
@@ -261,7 +261,7 @@ $(SAN_ENV) ASAN_OPTIONS=$(SAN_ASAN):detect_leaks=0 LD_PRELOAD=$$($(SAN_CC) -prin
 endef
 
 .PHONY: fuzz fuzz-smoke fuzz-selfcheck fuzz-build
-## fuzz-build: the libFuzzer targets of Fuzz/ (loader, abi_ops) and their planted-bug variants, every module compiled
+## fuzz-build: the libFuzzer targets of Fuzz/ (loader, abi_ops, filter) and their planted-bug variants, every module compiled
 ## by hand with swiftc -sanitize=fuzzer,address (SwiftPM's --sanitize=fuzzer leaves the code uninstrumented), in
 ## $(FUZZ_SCRATCH)/bin (Fuzz/build.sh; see docs/FUZZING.md).
 FUZZ_SCRATCH := $(B)-fuzz

@@ -2,7 +2,7 @@
 //
 // EdgeVec: an embedded HNSW vector index for native hosts and wasm32.
 //
-// Dependencies point one way: Bridge → Search → Graph/Storage → Allocators.
+// Dependencies point one way: Bridge → Search → Graph/Storage/Filter → Allocators.
 // The allocator is chosen at build time with a trait:
 //   swift build                      system malloc (default)
 //   swift build --traits Jemalloc    Debian's libjemalloc, process-wide
@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "EdgeVecAllocators", targets: ["EdgeVecAllocators"]),
         .library(name: "EdgeVecStorage", targets: ["EdgeVecStorage"]),
         .library(name: "EdgeVecGraph", targets: ["EdgeVecGraph"]),
+        .library(name: "EdgeVecFilter", targets: ["EdgeVecFilter"]),
         .library(name: "EdgeVecSearch", targets: ["EdgeVecSearch"]),
         .library(name: "EdgeVecBridge", targets: ["EdgeVecBridge"]),
         // The C ABI as a shared library (`make native` → dist/native/libedgevec.so + edgevec.h).
@@ -66,11 +67,13 @@ let package = Package(
                 path: "Modules/Storage", swiftSettings: coreSettings),
         .target(name: "EdgeVecGraph", dependencies: ["EdgeVecAllocators"],
                 path: "Modules/Graph", swiftSettings: coreSettings),
+        // Metadata values and the filter language (parser, reference evaluation); no dependencies.
+        .target(name: "EdgeVecFilter", path: "Modules/Filter", swiftSettings: coreSettings),
         // x86_64 distance kernels chosen at load time, and a prefetch hint (C: Swift
         // cannot pick an instruction set per function). Empty on other targets.
         .target(name: "_EdgeVecSearchKernels", path: "Modules/SearchKernels"),
         .target(name: "EdgeVecSearch", dependencies: ["EdgeVecAllocators", "EdgeVecStorage", "EdgeVecGraph",
-                                                     "_EdgeVecSearchKernels"],
+                                                     "EdgeVecFilter", "_EdgeVecSearchKernels"],
                 path: "Modules/Search", swiftSettings: coreSettings),
         // C-ABI exports for wasm32 and C hosts.
         .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecAllocators", "_EdgeVecCShims"],
@@ -100,7 +103,8 @@ let package = Package(
         ),
         .target(name: "_EdgeVecAllocationCounter", path: "Tools/EdgeVecAllocationCounter"),
         // Umbrella for Swift users: one import for the whole index.
-        .target(name: "EdgeVec", dependencies: ["EdgeVecSearch", "EdgeVecStorage", "EdgeVecGraph", "EdgeVecAllocators"],
+        .target(name: "EdgeVec", dependencies: ["EdgeVecSearch", "EdgeVecStorage", "EdgeVecGraph", "EdgeVecFilter",
+                                                "EdgeVecAllocators"],
                 path: "Modules/EdgeVec"),
         .executableTarget(
             name: "edgevec",

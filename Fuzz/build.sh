@@ -95,11 +95,12 @@ c_module _EdgeVecSearchKernels Modules/SearchKernels
 swift_module EdgeVecAllocators "_EdgeVecCShims" "$ROOT/Allocators/EdgeVecAllocators"
 swift_module EdgeVecStorage "EdgeVecAllocators" "$ROOT/Modules/Storage"
 swift_module EdgeVecGraph "EdgeVecAllocators" "$ROOT/Modules/Graph"
-swift_module EdgeVecSearch "EdgeVecAllocators EdgeVecStorage EdgeVecGraph _EdgeVecSearchKernels" "$ROOT/Modules/Search"
+swift_module EdgeVecFilter "" "$ROOT/Modules/Filter"
+swift_module EdgeVecSearch "EdgeVecAllocators EdgeVecStorage EdgeVecGraph EdgeVecFilter _EdgeVecSearchKernels" "$ROOT/Modules/Search"
 swift_module EdgeVecBridge "EdgeVecSearch" "$ROOT/Modules/Bridge"
 
 LIB_OBJS=("$OBJ/_EdgeVecCShims.o" "$OBJ/_EdgeVecSearchKernels.o" "$OBJ/EdgeVecAllocators.o"
-          "$OBJ/EdgeVecStorage.o" "$OBJ/EdgeVecGraph.o" "$OBJ/EdgeVecSearch.o")
+          "$OBJ/EdgeVecStorage.o" "$OBJ/EdgeVecGraph.o" "$OBJ/EdgeVecFilter.o" "$OBJ/EdgeVecSearch.o")
 
 # target NAME NEEDS_BRIDGE: Fuzz/NAME.swift + Fuzz/Support/*.swift, normal and planted.
 target() {
@@ -129,6 +130,7 @@ target() {
 
 target loader 0
 target abi_ops 1
+target filter 0
 
 # Every object must carry libFuzzer's inline 8-bit counters (section __sancov_cntrs):
 # an uninstrumented module would make the fuzzer blind to it.

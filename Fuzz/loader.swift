@@ -163,7 +163,7 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
     let liveIDs: [UInt64], stored: (UInt64) -> [Float]?
     switch index {
     case .hnsw(let h): (liveIDs, stored) = (Array(h.ids), h.vector(for:))
-    case .flat(let f): (liveIDs, stored) = (f.ids, f.vector(for:))
+    case .flat(let f): (liveIDs, stored) = (Array(f.ids), f.vector(for:))
     }
     check(liveIDs == model.ids, "the live ids are not the file's")
     for (id, v) in zip(model.ids, model.vectors) { check(stored(id) == v, "vector(for: \(id)) is not the file's") }

@@ -14,7 +14,7 @@
 #
 # Findings are written to OUT/findings/<target>-crash-<sha1> (or -timeout-, -oom-, -leak-);
 # reproduce one with `OUT/bin/<target> FILE`, keep it in Fuzz/findings/.
-# Environment: SMOKE_RUNS_LOADER (default 100000), SMOKE_RUNS_ABI (default 5000),
+# Environment: SMOKE_RUNS_LOADER (default 100000), SMOKE_RUNS_ABI (default 5000), SMOKE_RUNS_FILTER (default 200000),
 # SELFCHECK_SECONDS (default 150, the most each planted build may take).
 set -euo pipefail
 
@@ -23,7 +23,7 @@ MODE="${1:?usage: Fuzz/run.sh selfcheck|smoke|fuzz|seeds OUT [SECONDS] [TARGET..
 OUT="${2:-.build-fuzz}"
 case "$OUT" in /*) ;; *) OUT="$ROOT/$OUT" ;; esac
 BIN="$OUT/bin"
-TARGETS=(loader abi_ops)
+TARGETS=(loader abi_ops filter)
 
 # A Swift trap must not start swift-backtrace (seen to hang after libFuzzer wrote the
 # crash file); allocation failures must come back as NULL (crafted sizes, ev_alloc),
@@ -32,12 +32,13 @@ export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
 # Per-target libFuzzer options: index files up to 64 KiB; operation sequences up to 1 KiB
-# (about 100 calls). RSS limit 2 GiB (it also caps single allocations: a larger malloc is
+# (about 100 calls); filter text up to 4 KiB. RSS limit 2 GiB (it also caps single allocations: a larger malloc is
 # reported as a finding); a run over 30 s is reported as a hang.
 options() {
     case "$1" in
         loader) echo "-max_len=65536 -rss_limit_mb=2048 -timeout=30" ;;
         abi_ops) echo "-max_len=1024 -rss_limit_mb=2048 -timeout=30" ;;
+        filter) echo "-max_len=4096 -rss_limit_mb=2048 -timeout=30" ;;
     esac
 }
 
@@ -66,7 +67,7 @@ report_finding() {
 }
 
 # The planted bugs (-D FUZZ_PLANTED_BUG, see the targets) must be found, or the build is
-# not the instrumented one we trust. Both run at once (one core each).
+# not the instrumented one we trust. They run at once (two cores: the filter one is quick).
 selfcheck_one() {
     local name=$1 limit=$2 dir="$OUT/selfcheck/$1" log
     rm -rf "$dir" "$OUT/findings/$name-planted-"*
@@ -113,7 +114,11 @@ runs() {
     echo "fuzz smoke: every target from the seed corpus for a fixed number of runs"
     local name runs dir log
     for name in "${TARGETS[@]}"; do
-        case "$name" in loader) runs="${SMOKE_RUNS_LOADER:-100000}" ;; *) runs="${SMOKE_RUNS_ABI:-5000}" ;; esac
+        case "$name" in
+            loader) runs="${SMOKE_RUNS_LOADER:-100000}" ;;
+            filter) runs="${SMOKE_RUNS_FILTER:-200000}" ;;
+            *) runs="${SMOKE_RUNS_ABI:-5000}" ;;
+        esac
         dir="$OUT/smoke/$name"
         rm -rf "$dir"
         mkdir -p "$dir"

@@ -83,6 +83,7 @@ export type EdgeVecErrorCode =
   | 'DUPLICATE_ID'        // the id is in the index already (or twice in one batch)
   | 'INVALID_ID'          // an id that is not an integer in 0...2^53 − 1
   | 'UNKNOWN_ID'          // update of an id no vector has
+  | 'INVALID_FILTER'      // filter text that does not parse
   | 'OUT_OF_MEMORY'       // WebAssembly memory cannot grow enough; the index is unchanged
   | 'CORRUPT'             // bytes given to load are not a valid index
   | 'IO'                  // file, fetch or IndexedDB failure (see `cause`)

@@ -53,6 +53,7 @@ const CODE_NAMES = {
   [-11]: 'DUPLICATE_ID',
   [-12]: 'INVALID_ID',
   [-13]: 'UNKNOWN_ID',
+  [-14]: 'INVALID_FILTER',
   [-20]: 'INVALID_HANDLE',
   [-21]: 'INVALID_OPTION',
   [-22]: 'BUFFER_TOO_SMALL',

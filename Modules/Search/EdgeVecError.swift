@@ -1,3 +1,4 @@
+import EdgeVecFilter
 import EdgeVecGraph
 
 /// Why an index operation was refused. After any thrown error the index is
@@ -86,6 +87,9 @@ public enum EdgeVecError: Error, Equatable, Sendable {
     case invalidId(UInt64)
     /// No vector has this id.
     case unknownId(UInt64)
+    /// Filter text that does not parse: the 1-based column (in Unicode
+    /// scalars) and what was expected there.
+    case invalidFilter(column: Int, expected: FilterExpectation)
 
     /// A stable negative code for C and JavaScript hosts.
     public var code: Int32 {
@@ -103,6 +107,7 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case .duplicateId: return -11
         case .invalidId: return -12
         case .unknownId: return -13
+        case .invalidFilter: return -14
         }
     }
 
@@ -135,6 +140,8 @@ public enum EdgeVecError: Error, Equatable, Sendable {
             return "invalid id " + String(id) + ": ids are integers in 0...9007199254740991"
         case .unknownId(let id):
             return "no vector has id " + String(id)
+        case .invalidFilter(let column, let expected):
+            return "invalid filter at column " + String(column) + ": expected " + expected.description
         }
     }
 }

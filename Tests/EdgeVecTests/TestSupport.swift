@@ -14,7 +14,7 @@ import Darwin
 
 /// SplitMix64, written here independently of the core's generator so the test
 /// data does not depend on the code under test.
-struct TestRandom {
+struct TestRandom: RandomNumberGenerator {
     var state: UInt64
 
     init(seed: UInt64) { state = seed }

@@ -1,0 +1,124 @@
+/// A compiled filter over vector metadata: parse once, use for many searches.
+///
+///     let filter = try Filter(#"section IN ("python", "perl") AND installed_size_kib < 200"#)
+///
+/// Matching rules (for every form of condition):
+/// - A vector without the field does not match, nor one whose value has
+///   another type than the literal: numbers (integer and double alike) are
+///   compared with numbers, strings with strings (by UTF-8 bytes, which is
+///   code point order), bools with bools by `=` and `!=` only; a list of
+///   strings is tested only by `CONTAINS`. The exception is `IS NULL`, true
+///   exactly when the field is absent (`IS NOT NULL`: present).
+/// - `x != v` and `x NOT IN (…)` need a value of a matching type too: a vector
+///   without `x` matches neither. `NOT (x = v)` does match it.
+/// - `x BETWEEN a AND b` is `x >= a AND x <= b`.
+public struct Filter: Sendable {
+    package let root: FilterNode
+
+    /// Parses `text`; see the grammar in FilterParser.swift and docs/FILTERS.md.
+    /// - Throws: `FilterSyntaxError` with the 1-based column and what was expected there.
+    /// - Complexity: O(text length).
+    package init(parsing text: UnsafeBufferPointer<UInt8>) throws(FilterSyntaxError) {
+        root = try FilterParser.parse(text)
+    }
+
+    package init(parsing text: String) throws(FilterSyntaxError) {
+        root = try Array(text.utf8).withUnsafeBufferPointer { (bytes) throws(FilterSyntaxError) in
+            try FilterParser.parse(bytes)
+        }
+    }
+
+    /// Whether `metadata` satisfies the filter (the reference semantics;
+    /// indexes evaluate the same rules over their columns).
+    public func matches(_ metadata: Metadata) -> Bool {
+        Self.evaluate(root, metadata)
+    }
+
+    static func evaluate(_ node: FilterNode, _ metadata: Metadata) -> Bool {
+        switch node {
+        case .and(let terms): return terms.allSatisfy { evaluate($0, metadata) }
+        case .or(let terms): return terms.contains { evaluate($0, metadata) }
+        case .not(let inner): return !evaluate(inner, metadata)
+        case .compare(let field, let op, let literal):
+            guard let value = lookup(field, metadata), let order = compare(value, literal) else { return false }
+            return op.holds(order, orderable: value.isOrderable)
+        case .isIn(let field, let literals, let negated):
+            guard let value = lookup(field, metadata) else { return false }
+            var comparable = false
+            for literal in literals {
+                guard let order = compare(value, literal) else { continue }
+                if order == 0 { return !negated }
+                comparable = true
+            }
+            return negated && comparable
+        case .between(let field, let low, let high):
+            guard let value = lookup(field, metadata), value.isOrderable,
+                  let a = compare(value, low), let b = compare(value, high) else { return false }
+            return a >= 0 && b <= 0
+        case .contains(let field, let string):
+            guard case .strings(let list)? = lookup(field, metadata) else { return false }
+            return list.contains { $0.utf8.elementsEqual(string) }
+        case .isNull(let field, let negated):
+            return (lookup(field, metadata) == nil) != negated
+        }
+    }
+
+    static func lookup(_ field: [UInt8], _ metadata: Metadata) -> MetadataValue? {
+        for entry in metadata.fields where entry.name.utf8.elementsEqual(field) { return entry.value }
+        return nil
+    }
+
+    /// The sign of value − literal (−1, 0, 1), or nil when their types do
+    /// not compare (numbers with numbers, strings, bools; lists never).
+    static func compare(_ value: MetadataValue, _ literal: FilterLiteral) -> Int? {
+        switch (value, literal) {
+        case (.integer(let x), .number(.integer(let y))): return x < y ? -1 : (x == y ? 0 : 1)
+        case (.integer(let x), .number(let y)): return sign(Double(x), y.doubleValue)
+        case (.double(let x), .number(let y)): return sign(x, y.doubleValue)
+        case (.string(let s), .string(let t)): return compareBytes(s.utf8, t)
+        case (.bool(let x), .bool(let y)): return x == y ? 0 : (x ? 1 : -1)
+        default: return nil
+        }
+    }
+
+    static func sign(_ x: Double, _ y: Double) -> Int { x < y ? -1 : (x == y ? 0 : 1) }
+
+    /// Lexicographic order of two byte sequences.
+    static func compareBytes<A: Sequence, B: Sequence>(_ a: A, _ b: B) -> Int
+        where A.Element == UInt8, B.Element == UInt8 {
+        var i = a.makeIterator()
+        var j = b.makeIterator()
+        while true {
+            switch (i.next(), j.next()) {
+            case (nil, nil): return 0
+            case (nil, _): return -1
+            case (_, nil): return 1
+            case (let x?, let y?): if x != y { return x < y ? -1 : 1 }
+            }
+        }
+    }
+}
+
+extension MetadataValue {
+    /// Numbers and strings have an order; bools only equality.
+    var isOrderable: Bool {
+        switch self {
+        case .integer, .double, .string: return true
+        case .bool, .strings: return false
+        }
+    }
+}
+
+extension FilterComparison {
+    /// Whether `order` (the sign of value − literal) satisfies the comparison.
+    func holds(_ order: Int, orderable: Bool) -> Bool {
+        switch self {
+        case .equal: return order == 0
+        case .notEqual: return order != 0
+        case .less: return orderable && order < 0
+        case .lessOrEqual: return orderable && order <= 0
+        case .greater: return orderable && order > 0
+        case .greaterOrEqual: return orderable && order >= 0
+        }
+    }
+}
