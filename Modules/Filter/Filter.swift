@@ -39,22 +39,9 @@ public struct Filter: Sendable {
         case .and(let terms): return terms.allSatisfy { evaluate($0, metadata) }
         case .or(let terms): return terms.contains { evaluate($0, metadata) }
         case .not(let inner): return !evaluate(inner, metadata)
-        case .compare(let field, let op, let literal):
-            guard let value = lookup(field, metadata), let order = compare(value, literal) else { return false }
-            return op.holds(order, orderable: value.isOrderable)
-        case .isIn(let field, let literals, let negated):
-            guard let value = lookup(field, metadata) else { return false }
-            var comparable = false
-            for literal in literals {
-                guard let order = compare(value, literal) else { continue }
-                if order == 0 { return !negated }
-                comparable = true
-            }
-            return negated && comparable
-        case .between(let field, let low, let high):
-            guard let value = lookup(field, metadata), value.isOrderable,
-                  let a = compare(value, low), let b = compare(value, high) else { return false }
-            return a >= 0 && b <= 0
+        case .compare(let field, _, _), .isIn(let field, _, _), .between(let field, _, _):
+            guard let scalar = lookup(field, metadata).flatMap(FilterScalar.init) else { return false }
+            return node.holds(scalar)
         case .contains(let field, let string):
             guard case .strings(let list)? = lookup(field, metadata) else { return false }
             return list.contains { $0.utf8.elementsEqual(string) }
@@ -66,19 +53,6 @@ public struct Filter: Sendable {
     static func lookup(_ field: [UInt8], _ metadata: Metadata) -> MetadataValue? {
         for entry in metadata.fields where entry.name.utf8.elementsEqual(field) { return entry.value }
         return nil
-    }
-
-    /// The sign of value − literal (−1, 0, 1), or nil when their types do
-    /// not compare (numbers with numbers, strings, bools; lists never).
-    static func compare(_ value: MetadataValue, _ literal: FilterLiteral) -> Int? {
-        switch (value, literal) {
-        case (.integer(let x), .number(.integer(let y))): return x < y ? -1 : (x == y ? 0 : 1)
-        case (.integer(let x), .number(let y)): return sign(Double(x), y.doubleValue)
-        case (.double(let x), .number(let y)): return sign(x, y.doubleValue)
-        case (.string(let s), .string(let t)): return compareBytes(s.utf8, t)
-        case (.bool(let x), .bool(let y)): return x == y ? 0 : (x ? 1 : -1)
-        default: return nil
-        }
     }
 
     static func sign(_ x: Double, _ y: Double) -> Int { x < y ? -1 : (x == y ? 0 : 1) }
@@ -99,12 +73,64 @@ public struct Filter: Sendable {
     }
 }
 
-extension MetadataValue {
+/// A single stored value as conditions see it, strings as their UTF-8 bytes.
+package enum FilterScalar {
+    case string([UInt8]), integer(Int64), double(Double), bool(Bool)
+
+    /// Lists have no scalar form (only `CONTAINS` tests them).
+    init?(_ value: MetadataValue) {
+        switch value {
+        case .string(let s): self = .string(Array(s.utf8))
+        case .integer(let x): self = .integer(x)
+        case .double(let x): self = .double(x)
+        case .bool(let b): self = .bool(b)
+        case .strings: return nil
+        }
+    }
+
     /// Numbers and strings have an order; bools only equality.
     var isOrderable: Bool {
+        if case .bool = self { return false }
+        return true
+    }
+
+    /// The sign of value − literal (−1, 0, 1), or nil when their types do not
+    /// compare (numbers with numbers, strings with strings, bools with bools).
+    @inline(__always)
+    func compare(_ literal: FilterLiteral) -> Int? {
+        switch (self, literal) {
+        case (.integer(let x), .number(.integer(let y))): return x < y ? -1 : (x == y ? 0 : 1)
+        case (.integer(let x), .number(let y)): return Filter.sign(Double(x), y.doubleValue)
+        case (.double(let x), .number(let y)): return Filter.sign(x, y.doubleValue)
+        case (.string(let s), .string(let t)): return Filter.compareBytes(s, t)
+        case (.bool(let x), .bool(let y)): return x == y ? 0 : (x ? 1 : -1)
+        default: return nil
+        }
+    }
+}
+
+extension FilterNode {
+    /// Whether `value` satisfies this comparison, IN or BETWEEN condition
+    /// (false for other nodes): the one place these rules live.
+    @inline(__always)
+    func holds(_ value: FilterScalar) -> Bool {
         switch self {
-        case .integer, .double, .string: return true
-        case .bool, .strings: return false
+        case .compare(_, let op, let literal):
+            guard let order = value.compare(literal) else { return false }
+            return op.holds(order, orderable: value.isOrderable)
+        case .isIn(_, let literals, let negated):
+            var comparable = false
+            for literal in literals {
+                guard let order = value.compare(literal) else { continue }
+                if order == 0 { return !negated }
+                comparable = true
+            }
+            return negated && comparable
+        case .between(_, let low, let high):
+            guard value.isOrderable, let a = value.compare(low), let b = value.compare(high) else { return false }
+            return a >= 0 && b <= 0
+        default:
+            return false
         }
     }
 }

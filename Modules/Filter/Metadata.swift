@@ -103,9 +103,22 @@ public enum MetadataProblem: Equatable, Sendable {
     case tooLarge(field: String)
 }
 
+extension MetadataProblem {
+    /// A sentence for people.
+    public var message: String {
+        switch self {
+        case .invalidFieldName(let name): return "invalid field name \"" + name + "\""
+        case .duplicateField(let name): return "field \"" + name + "\" given twice"
+        case .tooManyFields(let n):
+            return String(n) + " fields, more than " + String(MetadataLimits.fieldsPerVector)
+        case .invalidNumber(let name): return "field \"" + name + "\": a number beyond ±(2^53 − 1) or not finite"
+        case .tooLarge(let name): return "field \"" + name + "\" is over its size limit"
+        }
+    }
+}
+
 extension Metadata {
-    /// Checks names, duplicates and limits; returns the bytes it counts
-    /// against `MetadataLimits.totalBytes`.
+    /// Checks names, duplicates and limits: nil when the metadata is valid.
     public func validate() -> MetadataProblem? {
         if fields.count > MetadataLimits.fieldsPerVector { return .tooManyFields(fields.count) }
         var total = 0

@@ -90,6 +90,8 @@ public enum EdgeVecError: Error, Equatable, Sendable {
     /// Filter text that does not parse: the 1-based column (in Unicode
     /// scalars) and what was expected there.
     case invalidFilter(column: Int, expected: FilterExpectation)
+    /// Metadata over a limit or with a bad field name (`MetadataLimits`).
+    case invalidMetadata(MetadataProblem)
 
     /// A stable negative code for C and JavaScript hosts.
     public var code: Int32 {
@@ -108,6 +110,7 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case .invalidId: return -12
         case .unknownId: return -13
         case .invalidFilter: return -14
+        case .invalidMetadata: return -15
         }
     }
 
@@ -142,6 +145,8 @@ public enum EdgeVecError: Error, Equatable, Sendable {
             return "no vector has id " + String(id)
         case .invalidFilter(let column, let expected):
             return "invalid filter at column " + String(column) + ": expected " + expected.description
+        case .invalidMetadata(let problem):
+            return "invalid metadata: " + problem.message
         }
     }
 }

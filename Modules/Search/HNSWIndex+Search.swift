@@ -35,20 +35,27 @@ extension HNSWIndex {
         return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
     }
 
-    /// Validates, searches, and leaves the results in `scratch.sorted`.
-    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
+    /// Validates the arguments, sizes the scratch and copies the query into
+    /// it (normalised for cosine); returns the beam width, or nil when the
+    /// index is empty.
+    func _prepareSearch(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int? {
         guard query.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: query.count) }
         try _Validation.checkK(k)
         let ef = ef ?? configuration.efSearch
         try _Validation.checkEf(ef, .ef)
         try _Validation.checkRows(query, dimension: dimension, metric: metric)
-        if count == 0 { return 0 }
+        if count == 0 { return nil }
         let beam = max(ef, min(k, Limits.maxEf))
         guard scratch.reserve(nodes: slotCount, ef: beam, degree: graph.maxDegree0, stride: vectors.stride,
                               allocator: allocator) else { throw .outOfMemory }
-        // Copy into the padded query buffer (normalised for cosine).
+        _Validation.prepareQuery(query, into: scratch.query.base!, metric: metric)
+        return beam
+    }
+
+    /// Validates, searches, and leaves the results in `scratch.sorted`.
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
+        guard let beam = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
         let q = scratch.query.base!
-        _Validation.prepareQuery(query, into: q, metric: metric)
         switch metric {
         case .l2: _searchGraph(_L2Kernel.self, q, ef: beam)
         case .cosine: _searchGraph(_CosineKernel.self, q, ef: beam)
@@ -140,18 +147,7 @@ extension HNSWIndex {
         visited[Int(start.id)] = epoch
         scratch.candidates.push(start)
         if !filtering || !slots.isRemoved(Int(start.id)) { scratch.results.push(start) }
-        while scratch.candidates.count > 0 {
-            let current = scratch.candidates.top
-            if scratch.results.count >= ef {
-                // Nothing can enter full results once the nearest candidate is
-                // farther than the worst result, nor once the worst result is
-                // at the metric's floor (≥ ef exact duplicates under l2): only
-                // a strictly smaller distance enters. Stopping there changes no
-                // result, only skips expansions that cannot improve them.
-                let worst = scratch.results.top.distance
-                if current.distance > worst || worst <= K.floor { break }
-            }
-            scratch.candidates.pop()
+        while let current = _nextCandidate(K.self, ef: ef) {
             // Two passes over the neighbour list: first mark the unvisited
             // ones and prefetch their vectors, so that their cache misses
             // overlap; then compute the distances.
@@ -179,6 +175,24 @@ extension HNSWIndex {
                 }
             }
         }
+    }
+
+    /// The nearest candidate, taken off the heap, or nil when the beam is done.
+    /// Nothing can enter full results once the nearest candidate is farther
+    /// than the worst result, nor once the worst result is at the metric's
+    /// floor (≥ ef exact duplicates under l2): only a strictly smaller
+    /// distance enters. Stopping there changes no result, only skips
+    /// expansions that cannot improve them.
+    @inline(__always)
+    func _nextCandidate<K: _DistanceKernel>(_ kernel: K.Type, ef: Int) -> _Candidate? {
+        guard scratch.candidates.count > 0 else { return nil }
+        let current = scratch.candidates.top
+        if scratch.results.count >= ef {
+            let worst = scratch.results.top.distance
+            if current.distance > worst || worst <= K.floor { return nil }
+        }
+        scratch.candidates.pop()
+        return current
     }
 
     /// Drops candidates the beam can no longer use. First those farther than

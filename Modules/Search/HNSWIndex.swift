@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecFilter
 import EdgeVecGraph
 import EdgeVecStorage
 
@@ -32,6 +33,11 @@ public final class HNSWIndex {
     /// Slot ↔ id, removed slots, free slots.
     @usableFromInline var slots = SlotTable()
     @usableFromInline var rng: _SplitMix64
+    /// Metadata per slot, by field (Swift arrays, not the index allocator's memory).
+    var metadataStore = MetadataStore()
+    /// A filtered search's bitmap of matching live slots, and its evaluation buffers.
+    var filterBits: [UInt64] = []
+    var filterScratch = FilterScratch()
     /// What the last full reservation left room for (capacities only grow):
     /// nodes in every per-node buffer and the scratch, and upper-layer words.
     /// Lets a single insert skip re-checking each buffer.
@@ -89,13 +95,14 @@ public final class HNSWIndex {
     /// Which allocator the index draws from.
     public var allocatorKind: RawAllocator.Kind { allocator.kind }
 
-    /// Bytes of memory the index holds (vectors, graph, scratch).
+    /// Bytes of memory the index holds (vectors, graph, scratch, metadata).
     public var allocatedBytes: Int {
         vectors.allocatedBytes + graph.allocatedBytes + parents.allocatedBytes + children.allocatedBytes
             + scratch.visited.allocatedBytes + scratch.candidates.storage.allocatedBytes
             + scratch.results.storage.allocatedBytes + scratch.sorted.allocatedBytes
             + scratch.selected.allocatedBytes + scratch.ids.allocatedBytes + scratch.links.allocatedBytes
             + scratch.query.allocatedBytes + scratch.pending.allocatedBytes + slots.allocatedBytes
+            + metadataStore.allocatedBytes + filterBits.capacity * 8
     }
 
     /// The level of graph node `node` (a slot: 0-based, in insertion order

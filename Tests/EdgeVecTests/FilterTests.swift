@@ -142,29 +142,37 @@ struct FilterTests {
     static let fields = ["a", "b_2", "x.y", "Section", "_k"]
     static let strings = ["", "games", "é\"\\", "日本", "a b"]
 
-    static func randomLiteral(_ g: inout TestRandom) -> FilterLiteral {
+    static func randomLiteral(_ g: inout TestRandom, strings: [String], small: Bool) -> FilterLiteral {
         switch Int.random(in: 0..<5, using: &g) {
         case 0: return .string(Array(strings.randomElement(using: &g)!.utf8))
-        case 1: return .number(.integer(Int64.random(in: -MetadataValue.maxInteger...MetadataValue.maxInteger, using: &g)))
-        case 2: return .number(.double([0.5, -1.25, 1e-3, 2.5e10, 199.99].randomElement(using: &g)!))
+        case 1:
+            let bound = small ? 4 : MetadataValue.maxInteger
+            return .number(.integer(Int64.random(in: -bound...bound, using: &g)))
+        case 2: return .number(.double((small ? [-1.5, 0.5, 2, 2.5] : [0.5, -1.25, 1e-3, 2.5e10, 199.99])
+            .randomElement(using: &g)!))
         default: return .bool(Bool.random(using: &g))
         }
     }
 
-    static func randomNode(_ g: inout TestRandom, depth: Int) -> FilterNode {
+    /// A random tree over `fields`, with string literals from `strings`;
+    /// `small`: numbers near the ones FilteredSearchTests stores, so that they match.
+    static func randomNode(_ g: inout TestRandom, depth: Int, fields: [String] = fields,
+                           strings: [String] = strings, small: Bool = false) -> FilterNode {
         let field = Array(fields.randomElement(using: &g)!.utf8)
         let kind = depth > 4 ? Int.random(in: 3..<9, using: &g) : Int.random(in: 0..<9, using: &g)
+        func sub() -> FilterNode { randomNode(&g, depth: depth + 1, fields: fields, strings: strings, small: small) }
+        func literal() -> FilterLiteral { randomLiteral(&g, strings: strings, small: small) }
         switch kind {
-        case 0: return .and((0..<Int.random(in: 2...3, using: &g)).map { _ in randomNode(&g, depth: depth + 1) })
-        case 1: return .or((0..<Int.random(in: 2...3, using: &g)).map { _ in randomNode(&g, depth: depth + 1) })
-        case 2: return .not(randomNode(&g, depth: depth + 1))
+        case 0: return .and((0..<Int.random(in: 2...3, using: &g)).map { _ in sub() })
+        case 1: return .or((0..<Int.random(in: 2...3, using: &g)).map { _ in sub() })
+        case 2: return .not(sub())
         case 3:
             let op = [FilterComparison.equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual]
                 .randomElement(using: &g)!
-            return .compare(field: field, op, randomLiteral(&g))
-        case 4: return .isIn(field: field, (0..<Int.random(in: 1...4, using: &g)).map { _ in randomLiteral(&g) },
+            return .compare(field: field, op, literal())
+        case 4: return .isIn(field: field, (0..<Int.random(in: 1...4, using: &g)).map { _ in literal() },
                              negated: Bool.random(using: &g))
-        case 5: return .between(field: field, randomLiteral(&g), randomLiteral(&g))
+        case 5: return .between(field: field, literal(), literal())
         case 6: return .contains(field: field, Array(strings.randomElement(using: &g)!.utf8))
         default: return .isNull(field: field, negated: Bool.random(using: &g))
         }

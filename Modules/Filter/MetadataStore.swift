@@ -1,0 +1,165 @@
+/// The metadata of an index, slot by slot, as one column per field: what
+/// filters run against. A slot without metadata (or a removed one) has no
+/// value in any column.
+///
+/// A column keeps per slot a type tag and an 8-byte payload: the integer,
+/// the double's bits, the bool, or the number of the string in the column's
+/// dictionary; lists of strings keep their dictionary numbers on the side.
+/// Filters then test strings through a truth table over the dictionary
+/// (one byte comparison per distinct string, not per slot) and scan the
+/// tags and payloads (FilterEvaluation.swift).
+package struct MetadataStore: Sendable {
+    package enum Tag: UInt8, Sendable {
+        case missing = 0, string, integer, double, bool, strings
+    }
+
+    package struct Column: Sendable {
+        package let name: [UInt8]
+        package var tags: [UInt8] = []
+        package var payload: [UInt64] = []
+        /// The strings of this column, numbered in order of first use.
+        package var strings: [[UInt8]] = []
+        var numbers: [[UInt8]: UInt32] = [:]
+        /// Per slot, the string numbers of a list value (empty otherwise);
+        /// sized only once the column holds a list.
+        package var lists: [[UInt32]] = []
+        /// Slots holding a value.
+        package var present = 0
+
+        init(name: [UInt8], slots: Int) {
+            self.name = name
+            tags = [UInt8](repeating: 0, count: slots)
+            payload = [UInt64](repeating: 0, count: slots)
+        }
+
+        mutating func number(of string: [UInt8]) -> UInt32 {
+            if let n = numbers[string] { return n }
+            let n = UInt32(strings.count)
+            strings.append(string)
+            numbers[string] = n
+            return n
+        }
+
+        package func number(ifPresent string: [UInt8]) -> UInt32? { numbers[string] }
+    }
+
+    package private(set) var columns: [Column] = []
+    var columnOf: [[UInt8]: Int] = [:]
+    package private(set) var slotCount = 0
+    /// Slots with at least one field.
+    package private(set) var slotsWithMetadata = 0
+
+    package init() {}
+
+    /// Whether no slot has metadata (filters then match nothing but `IS NULL`).
+    package var isEmpty: Bool { slotsWithMetadata == 0 }
+
+    /// Grows every column to `count` slots without values.
+    package mutating func extend(to count: Int) {
+        if count <= slotCount { return }
+        for c in columns.indices {
+            columns[c].tags += repeatElement(0, count: count - slotCount)
+            columns[c].payload += repeatElement(0, count: count - slotCount)
+            if !columns[c].lists.isEmpty { columns[c].lists += repeatElement([], count: count - slotCount) }
+        }
+        slotCount = count
+    }
+
+    /// The column of `name`, created (empty for every slot) if new.
+    mutating func column(named name: [UInt8]) -> Int {
+        if let c = columnOf[name] { return c }
+        columns.append(Column(name: name, slots: slotCount))
+        columnOf[name] = columns.count - 1
+        return columns.count - 1
+    }
+
+    package func column(ifPresent name: [UInt8]) -> Int? { columnOf[name] }
+
+    /// Replaces the metadata of `slot` (< `slotCount`).
+    /// - Precondition: `metadata.validate()` is nil.
+    package mutating func set(_ metadata: Metadata, at slot: Int) {
+        clear(slot)
+        if metadata.fields.isEmpty { return }
+        slotsWithMetadata += 1
+        for field in metadata.fields {
+            let c = column(named: Array(field.name.utf8))
+            var tag = Tag.missing
+            var bits: UInt64 = 0
+            switch field.value {
+            case .string(let s):
+                tag = .string
+                bits = UInt64(columns[c].number(of: Array(s.utf8)))
+            case .integer(let x):
+                tag = .integer
+                bits = UInt64(bitPattern: x)
+            case .double(let x):
+                tag = .double
+                bits = x.bitPattern
+            case .bool(let b):
+                tag = .bool
+                bits = b ? 1 : 0
+            case .strings(let list):
+                tag = .strings
+                if columns[c].lists.isEmpty { columns[c].lists = [[UInt32]](repeating: [], count: slotCount) }
+                columns[c].lists[slot] = list.map { columns[c].number(of: Array($0.utf8)) }
+            }
+            columns[c].tags[slot] = tag.rawValue
+            columns[c].payload[slot] = bits
+            columns[c].present += 1
+        }
+    }
+
+    /// Removes every value of `slot`.
+    package mutating func clear(_ slot: Int) {
+        var had = false
+        for c in columns.indices where columns[c].tags[slot] != 0 {
+            had = true
+            if columns[c].tags[slot] == Tag.strings.rawValue { columns[c].lists[slot] = [] }
+            columns[c].tags[slot] = 0
+            columns[c].payload[slot] = 0
+            columns[c].present -= 1
+        }
+        if had { slotsWithMetadata -= 1 }
+    }
+
+    /// The metadata of `slot`, its fields in the order the index first saw them.
+    package func metadata(at slot: Int) -> Metadata {
+        var fields: [(name: String, value: MetadataValue)] = []
+        for column in columns {
+            let bits = column.payload[slot]
+            let value: MetadataValue
+            switch Tag(rawValue: column.tags[slot]) ?? .missing {
+            case .missing: continue
+            case .string: value = .string(String(decoding: column.strings[Int(bits)], as: UTF8.self))
+            case .integer: value = .integer(Int64(bitPattern: bits))
+            case .double: value = .double(Double(bitPattern: bits))
+            case .bool: value = .bool(bits != 0)
+            case .strings:
+                value = .strings(column.lists[slot].map { String(decoding: column.strings[Int($0)], as: UTF8.self) })
+            }
+            fields.append((name: String(decoding: column.name, as: UTF8.self), value: value))
+        }
+        return Metadata(fields)
+    }
+
+    /// A store of the given slots, in that order (compaction): columns and
+    /// dictionaries hold only what those slots use.
+    package func compacted(keeping slots: [Int]) -> MetadataStore {
+        var out = MetadataStore()
+        out.extend(to: slots.count)
+        for (new, old) in slots.enumerated() { out.set(metadata(at: old), at: new) }
+        return out
+    }
+
+    /// Bytes the columns hold (payloads, tags, strings, lists), approximately.
+    package var allocatedBytes: Int {
+        var total = 0
+        for column in columns {
+            total += column.tags.capacity + column.payload.capacity * 8 + column.name.count
+            for s in column.strings { total += s.count + 24 }
+            total += column.strings.count * 16           // the dictionary's entries
+            for list in column.lists { total += list.capacity * 4 + 8 }
+        }
+        return total
+    }
+}

@@ -1,0 +1,191 @@
+import EdgeVecFilter
+import EdgeVecGraph
+import EdgeVecStorage
+
+// Metadata and filtered search.
+//
+// A filtered search first evaluates the filter over the metadata columns
+// into a bitmap of matching live slots (one pass over the columns the filter
+// names; docs/FILTERS.md), which also gives the exact number of matches.
+// Then:
+// - at most `filterScanLimit(ef:)` matches: an exact scan of them (at low
+//   selectivity a graph walk would visit many times more vectors than match);
+// - more: the HNSW walk on layers above 0 as usual, and on layer 0 a walk
+//   of the matching nodes only: a non-matching neighbour is not measured but
+//   passes on its own neighbours (ACORN-1's two-hop expansion), so the beam
+//   holds matches only and stops as an unfiltered search does.
+// Either way a search returns min(k, matches) results: if the walk comes
+// back short, the exact scan completes it.
+
+extension HNSWIndex {
+    /// Adds a vector with metadata; see `add(_:id:)`.
+    /// - Throws: `invalidMetadata` besides the errors of `add(_:id:)`; the
+    ///   index is unchanged on any throw.
+    @discardableResult
+    public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil,
+                    metadata: Metadata) throws(EdgeVecError) -> UInt64 {
+        if let problem = metadata.validate() { throw .invalidMetadata(problem) }
+        let key = try add(vector, id: id)
+        metadataStore.set(metadata, at: slots.slot(for: key)!)
+        return key
+    }
+
+    /// Adds a vector with metadata; see `add(_:id:metadata:)` taking a buffer.
+    @discardableResult
+    public func add(_ vector: [Float], id: UInt64? = nil, metadata: Metadata) throws(EdgeVecError) -> UInt64 {
+        try vector.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in
+            try add(buffer, id: id, metadata: metadata)
+        }
+    }
+
+    /// Replaces the metadata of `id` (an empty `Metadata` removes it).
+    /// - Throws: `unknownId`, `invalidMetadata`; the index is unchanged on any throw.
+    /// - Complexity: O(fields of the index + fields given).
+    public func setMetadata(_ metadata: Metadata, for id: UInt64) throws(EdgeVecError) {
+        guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
+        if let problem = metadata.validate() { throw .invalidMetadata(problem) }
+        metadataStore.set(metadata, at: slot)
+    }
+
+    /// The metadata of `id` (empty when it has none), or nil when no vector
+    /// has `id`. Fields come in the order the index first saw them.
+    public func metadata(for id: UInt64) -> Metadata? {
+        guard let slot = slots.slot(for: id) else { return nil }
+        return metadataStore.metadata(at: slot)
+    }
+
+    // MARK: Filtered search
+
+    /// The `k` nearest vectors whose metadata satisfies `filter`, nearest
+    /// first: exactly min(k, matching vectors) of them.
+    ///
+    /// - Throws: as `search(_:k:ef:)`.
+    /// - Complexity: O(n) to evaluate the filter, then an exact scan of the
+    ///   matches when they are few, else a graph walk over matching nodes.
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
+                       filter: Filter) throws(EdgeVecError) -> [SearchResult] {
+        let n = try _search(query, k: k, ef: ef, filter: filter)
+        return scratch.sortedResults(n, slots: slots)
+    }
+
+    /// Filtered search; see the buffer variant.
+    public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: Filter) throws(EdgeVecError) -> [SearchResult] {
+        try query.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> [SearchResult] in
+            try search(buffer, k: k, ef: ef, filter: filter)
+        }
+    }
+
+    /// Filtered search into the caller's buffers (room for `k` each); returns how many.
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: Filter,
+                       ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        let n = try _search(query, k: k, ef: ef, filter: filter)
+        return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
+    }
+
+    /// Matches up to which a filtered search scans them exactly instead of
+    /// walking the graph: about what an unfiltered walk at `ef` measures.
+    func filterScanLimit(ef: Int) -> Int { ef * graph.maxDegree0 }
+
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter) throws(EdgeVecError) -> Int {
+        guard let beam = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
+        // The matching live slots.
+        metadataStore.extend(to: slotCount)
+        filterBits.removeAll(keepingCapacity: true)
+        filterBits.append(contentsOf: repeatElement(0, count: metadataStore.bitmapWords))
+        metadataStore.evaluate(filter, into: &filterBits, scratch: &filterScratch)
+        var matches = 0
+        filterBits.withUnsafeMutableBufferPointer { words in
+            slots.clearRemoved(in: words)
+            for w in words { matches &+= w.nonzeroBitCount }
+        }
+        if matches == 0 { return 0 }
+        let q = UnsafePointer(scratch.query.base!)
+        let walk = matches > filterScanLimit(ef: beam)
+        switch metric {
+        case .l2: _searchFiltered(_L2Kernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
+        case .cosine: _searchFiltered(_CosineKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
+        case .dot: _searchFiltered(_DotKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
+        }
+        return _drainResultsSorted()
+    }
+
+    func _searchFiltered<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int, ef: Int,
+                                             walk: Bool, matches: Int) {
+        filterBits.withUnsafeBufferPointer { bits in
+            if walk {
+                var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), vectors.stride), UInt32(entryPoint))
+                var layer = maxLevel
+                while layer > 0 {
+                    ep = _greedy(K.self, q, from: ep, layer: layer)
+                    layer -= 1
+                }
+                _searchMatching(K.self, q, from: ep, ef: ef, bits: bits.baseAddress!)
+                while scratch.results.count > k { scratch.results.pop() }
+                if scratch.results.count >= Swift.min(k, matches) { return }
+            }
+            _scanMatching(K.self, q, k: k, bits: bits)
+        }
+    }
+
+    /// Exact search over the slots whose bit is set, into `scratch.results`.
+    @inline(never)
+    func _scanMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int,
+                                           bits: UnsafeBufferPointer<UInt64>) {
+        scratch.results.removeAll()
+        let stride = vectors.stride
+        for (w, word) in bits.enumerated() {
+            var rest = word
+            while rest != 0 {
+                let s = w &<< 6 | rest.trailingZeroBitCount
+                rest &= rest &- 1
+                let c = _Candidate(K.distance(q, vectors.pointer(at: s), stride), UInt32(truncatingIfNeeded: s))
+                if scratch.results.count < k { scratch.results.push(c) } else if c._key < scratch.results.top._key {
+                    scratch.results.replaceTop(c)
+                }
+            }
+        }
+    }
+
+    /// Beam search on layer 0 over matching nodes only (ACORN-1): a matching
+    /// neighbour is measured; a non-matching one is marked visited and its
+    /// own matching neighbours are measured instead. Candidates and results
+    /// are then all matches (but the start), so the beam bound and the stop
+    /// rule of `_searchLayer` hold unchanged.
+    func _searchMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
+                                             ef: Int, bits: UnsafePointer<UInt64>) {
+        @inline(__always) func matches(_ e: UInt32) -> Bool { (bits[Int(e &>> 6)] &>> UInt64(e & 63)) & 1 != 0 }
+        scratch.nextEpoch()
+        let epoch = scratch.epoch
+        let visited = scratch.visited.base.unsafelyUnwrapped
+        let stride = vectors.stride
+        let limit = _SearchScratch.candidateLimit(ef: ef, degree: graph.maxDegree0)
+        scratch.candidates.removeAll()
+        scratch.results.removeAll()
+        visited[Int(start.id)] = epoch
+        scratch.candidates.push(start)
+        if matches(start.id) { scratch.results.push(start) }
+        @inline(__always) func consider(_ e: UInt32) {
+            let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
+            if scratch.results.count < ef || d < scratch.results.top.distance {
+                if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
+                let c = _Candidate(d, e)
+                scratch.candidates.push(c)
+                if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
+            }
+        }
+        while let current = _nextCandidate(K.self, ef: ef) {
+            for e in graph.neighbors(of: Int(current.id), layer: 0) {
+                if visited[Int(e)] == epoch { continue }
+                visited[Int(e)] = epoch
+                if matches(e) {
+                    consider(e)
+                    continue
+                }
+                for f in graph.neighbors(of: Int(e), layer: 0) where visited[Int(f)] != epoch && matches(f) {
+                    visited[Int(f)] = epoch
+                    consider(f)
+                }
+            }
+        }
+    }
+}
