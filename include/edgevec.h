@@ -96,6 +96,7 @@ extern "C" {
 #define EV_ERR_INVALID_ID          (-12)  /* the id is above EV_MAX_ID (or assigned ids ran out) */
 #define EV_ERR_UNKNOWN_ID          (-13)  /* no vector has the id */
 #define EV_ERR_INVALID_FILTER      (-14)  /* filter text that does not parse (ev_last_error_message: column and what was expected) */
+#define EV_ERR_INVALID_METADATA    (-15)  /* metadata over a limit or with a bad field name (ev_last_error_message: which) */
 #define EV_ERR_INVALID_HANDLE      (-20)  /* unknown or freed handle, or a NULL pointer argument */
 #define EV_ERR_INVALID_METRIC      (-21)  /* metric is not 0, 1 or 2 */
 #define EV_ERR_BUFFER_TOO_SMALL    (-22)  /* ev_save: capacity < ev_save_size(); ev_ids: capacity < ev_size() */

@@ -84,6 +84,7 @@ export type EdgeVecErrorCode =
   | 'INVALID_ID'          // an id that is not an integer in 0...2^53 − 1
   | 'UNKNOWN_ID'          // update of an id no vector has
   | 'INVALID_FILTER'      // filter text that does not parse
+  | 'INVALID_METADATA'    // metadata over a limit or with a bad field name
   | 'OUT_OF_MEMORY'       // WebAssembly memory cannot grow enough; the index is unchanged
   | 'CORRUPT'             // bytes given to load are not a valid index
   | 'IO'                  // file, fetch or IndexedDB failure (see `cause`)

@@ -54,6 +54,7 @@ const CODE_NAMES = {
   [-12]: 'INVALID_ID',
   [-13]: 'UNKNOWN_ID',
   [-14]: 'INVALID_FILTER',
+  [-15]: 'INVALID_METADATA',
   [-20]: 'INVALID_HANDLE',
   [-21]: 'INVALID_OPTION',
   [-22]: 'BUFFER_TOO_SMALL',

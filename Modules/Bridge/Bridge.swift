@@ -498,6 +498,8 @@ public func ev_error_message(_ code: Int32) -> UnsafePointer<CChar> {
     case -11: message = "the id is already in the index"
     case -12: message = "invalid id: ids are integers in 0...9007199254740991"
     case -13: message = "no vector has this id"
+    case -14: message = "invalid filter"
+    case -15: message = "invalid metadata"
     case -20: message = "invalid handle or null pointer"
     case -21: message = "invalid metric (0 l2, 1 cosine, 2 dot)"
     case -22: message = "buffer too small"
