@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecFilter
 import EdgeVecStorage
 
 /// An exact index: every search compares the query with every stored vector.
@@ -17,6 +18,8 @@ public final class FlatIndex {
     /// (¼ by default: a search then scans at most one removed slot in four).
     /// A value of 1 or more turns automatic compaction off.
     public var compactionThreshold: Double = 0.25
+    /// Metadata per slot, and what filtered searches reuse.
+    var filtering = _FilterState()
 
     /// Creates an empty index. The index owns `allocator` from now on.
     /// - Throws: `invalidParameter(.dimension)` outside 1...65536.
@@ -49,7 +52,7 @@ public final class FlatIndex {
 
     /// Bytes of memory the index holds.
     public var allocatedBytes: Int {
-        vectors.allocatedBytes + scratch.results.storage.allocatedBytes + slots.allocatedBytes
+        vectors.allocatedBytes + scratch.results.storage.allocatedBytes + slots.allocatedBytes + filtering.allocatedBytes
     }
 
     /// Reserves memory for exactly `capacity` vectors in all (slots of
@@ -128,12 +131,14 @@ public final class FlatIndex {
     /// - Complexity: O(1), plus a compaction past `compactionThreshold`.
     @discardableResult
     public func remove(_ id: UInt64) -> Bool {
-        guard slots.remove(id) != nil else { return false }
+        guard let slot = slots.remove(id) else { return false }
         slots.freePending()         // nothing links to a slot: free at once
+        if slot < filtering.store.slotCount { filtering.store.clear(slot) }
         if slots.liveCount == 0 {
             let next = slots.nextID
             vectors.release(using: allocator)
             slots.release(using: allocator)
+            filtering.store = MetadataStore()
             slots.nextID = next
         } else if Double(slots.removedSlotCount) > compactionThreshold * Double(slotCount) {
             try? compact()
@@ -166,10 +171,13 @@ public final class FlatIndex {
             table.release(using: allocator)
             throw .outOfMemory
         }
+        var live: [Int] = []
         for s in 0..<slotCount where !slots.isRemoved(s) {
             dense.append(vectors.pointer(at: s))     // stored vectors are final: scale 1
             table.append(slots.id(at: s))
+            if !filtering.store.isEmpty { live.append(s) }
         }
+        filtering.store = filtering.store.isEmpty ? MetadataStore() : filtering.store.compacted(keeping: live)
         table.nextID = slots.nextID
         vectors.release(using: allocator)
         slots.release(using: allocator)
@@ -213,29 +221,30 @@ public final class FlatIndex {
         return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
     }
 
-    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
+    /// Validates, sizes the scratch for min(k, count) results and copies the
+    /// query into it (normalised for cosine); nil when the index is empty.
+    func _prepareSearch(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> UnsafePointer<Float>? {
         guard query.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: query.count) }
         try _Validation.checkK(k)
         if let ef { try _Validation.checkEf(ef, .ef) }
         try _Validation.checkRows(query, dimension: dimension, metric: metric)
-        if count == 0 { return 0 }
-        let keep = min(k, count)
-        guard scratch.reserve(nodes: 0, ef: keep, degree: 0, stride: vectors.stride, allocator: allocator)
+        if count == 0 { return nil }
+        guard scratch.reserve(nodes: 0, ef: min(k, count), degree: 0, stride: vectors.stride, allocator: allocator)
         else { throw .outOfMemory }
         let q = scratch.query.base!
         _Validation.prepareQuery(query, into: q, metric: metric)
+        return UnsafePointer(q)
+    }
+
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
+        guard let q = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
+        let keep = min(k, count)
         switch metric {
         case .l2: _scan(_L2Kernel.self, q, keep: keep)
         case .cosine: _scan(_CosineKernel.self, q, keep: keep)
         case .dot: _scan(_DotKernel.self, q, keep: keep)
         }
-        let sorted = scratch.sorted.base!
-        var i = scratch.results.count
-        while i > 0 {
-            i -= 1
-            sorted[i] = scratch.results.pop()
-        }
-        return keep
+        return scratch.drainResults()
     }
 
     func _scan<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, keep: Int) {

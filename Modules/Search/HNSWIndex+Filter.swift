@@ -24,9 +24,9 @@ extension HNSWIndex {
     @discardableResult
     public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil,
                     metadata: Metadata) throws(EdgeVecError) -> UInt64 {
-        if let problem = metadata.validate() { throw .invalidMetadata(problem) }
+        try _FilterState.check(metadata)
         let key = try add(vector, id: id)
-        metadataStore.set(metadata, at: slots.slot(for: key)!)
+        filtering.store.set(metadata, at: slots.slot(for: key)!)
         return key
     }
 
@@ -43,15 +43,15 @@ extension HNSWIndex {
     /// - Complexity: O(fields of the index + fields given).
     public func setMetadata(_ metadata: Metadata, for id: UInt64) throws(EdgeVecError) {
         guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
-        if let problem = metadata.validate() { throw .invalidMetadata(problem) }
-        metadataStore.set(metadata, at: slot)
+        try _FilterState.check(metadata)
+        filtering.store.set(metadata, at: slot)
     }
 
     /// The metadata of `id` (empty when it has none), or nil when no vector
     /// has `id`. Fields come in the order the index first saw them.
     public func metadata(for id: UInt64) -> Metadata? {
         guard let slot = slots.slot(for: id) else { return nil }
-        return metadataStore.metadata(at: slot)
+        return filtering.store.metadata(at: slot)
     }
 
     // MARK: Filtered search
@@ -88,16 +88,7 @@ extension HNSWIndex {
 
     func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter) throws(EdgeVecError) -> Int {
         guard let beam = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
-        // The matching live slots.
-        metadataStore.extend(to: slotCount)
-        filterBits.removeAll(keepingCapacity: true)
-        filterBits.append(contentsOf: repeatElement(0, count: metadataStore.bitmapWords))
-        metadataStore.evaluate(filter, into: &filterBits, scratch: &filterScratch)
-        var matches = 0
-        filterBits.withUnsafeMutableBufferPointer { words in
-            slots.clearRemoved(in: words)
-            for w in words { matches &+= w.nonzeroBitCount }
-        }
+        let matches = filtering.evaluate(filter, slots: slots, slotCount: slotCount)
         if matches == 0 { return 0 }
         let q = UnsafePointer(scratch.query.base!)
         let walk = matches > filterScanLimit(ef: beam)
@@ -106,12 +97,12 @@ extension HNSWIndex {
         case .cosine: _searchFiltered(_CosineKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
         case .dot: _searchFiltered(_DotKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
         }
-        return _drainResultsSorted()
+        return scratch.drainResults()
     }
 
     func _searchFiltered<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int, ef: Int,
                                              walk: Bool, matches: Int) {
-        filterBits.withUnsafeBufferPointer { bits in
+        filtering.bits.withUnsafeBufferPointer { bits in
             if walk {
                 var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), vectors.stride), UInt32(entryPoint))
                 var layer = maxLevel
@@ -123,26 +114,7 @@ extension HNSWIndex {
                 while scratch.results.count > k { scratch.results.pop() }
                 if scratch.results.count >= Swift.min(k, matches) { return }
             }
-            _scanMatching(K.self, q, k: k, bits: bits)
-        }
-    }
-
-    /// Exact search over the slots whose bit is set, into `scratch.results`.
-    @inline(never)
-    func _scanMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int,
-                                           bits: UnsafeBufferPointer<UInt64>) {
-        scratch.results.removeAll()
-        let stride = vectors.stride
-        for (w, word) in bits.enumerated() {
-            var rest = word
-            while rest != 0 {
-                let s = w &<< 6 | rest.trailingZeroBitCount
-                rest &= rest &- 1
-                let c = _Candidate(K.distance(q, vectors.pointer(at: s), stride), UInt32(truncatingIfNeeded: s))
-                if scratch.results.count < k { scratch.results.push(c) } else if c._key < scratch.results.top._key {
-                    scratch.results.replaceTop(c)
-                }
-            }
+            _scanMatching(K.self, q, k: k, bits: bits, vectors: vectors, results: &scratch.results)
         }
     }
 

@@ -185,7 +185,7 @@ extension HNSWIndex {
     /// A new slot and graph node at a freshly drawn level.
     func _appendNode(_ source: UnsafePointer<Float>, scale: Double, id: UInt64) {
         let node = vectors.append(source, scale: scale)
-        metadataStore.extend(to: node + 1)
+        filtering.store.extend(to: node + 1)
         let level = _drawLevel(&rng, m: configuration.m, cap: LayeredGraph.maxLevel)
         graph.addNode(level: level)
         slots.append(id)

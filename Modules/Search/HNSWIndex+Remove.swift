@@ -52,10 +52,10 @@ extension HNSWIndex {
         guard slots.slot(for: id) != nil else { throw .unknownId(id) }
         try _Validation.checkRows(vector, dimension: dimension, metric: metric)
         try _reserve(adding: 1, removing: 1)
-        let metadata = metadataStore.isEmpty ? nil : metadataStore.metadata(at: slots.slot(for: id)!)
+        let metadata = filtering.store.isEmpty ? nil : filtering.store.metadata(at: slots.slot(for: id)!)
         _detach(id)
         _insertValidated(vector.baseAddress!, id: id)
-        if let metadata { metadataStore.set(metadata, at: slots.slot(for: id)!) }
+        if let metadata { filtering.store.set(metadata, at: slots.slot(for: id)!) }
         _compactIfNeeded()
     }
 
@@ -84,7 +84,7 @@ extension HNSWIndex {
     /// Forgets `id`; its node becomes a pending waypoint, unlinked with the
     /// rest of its batch.
     func _detach(_ id: UInt64) {
-        if let slot = slots.remove(id), slot < metadataStore.slotCount { metadataStore.clear(slot) }
+        if let slot = slots.remove(id), slot < filtering.store.slotCount { filtering.store.clear(slot) }
         if slots.pendingCount >= Swift.max(1, slotCount >> 6) { consolidate() }
     }
 
@@ -167,8 +167,8 @@ extension HNSWIndex {
         swap(&oldParents, &parents)
         swap(&oldChildren, &children)
         swap(&oldSlots, &slots)
-        let oldMetadata = metadataStore
-        metadataStore = MetadataStore()
+        let oldMetadata = filtering.store
+        filtering.store = MetadataStore()
         let (oldEntry, oldMaxLevel, oldRng) = (entryPoint, maxLevel, rng)
         entryPoint = -1
         maxLevel = 0
@@ -184,7 +184,7 @@ extension HNSWIndex {
             swap(&oldParents, &parents)
             swap(&oldChildren, &children)
             swap(&oldSlots, &slots)
-            metadataStore = oldMetadata
+            filtering.store = oldMetadata
             (entryPoint, maxLevel, rng) = (oldEntry, oldMaxLevel, oldRng)
             _roomNodes = 0
             throw error
@@ -195,7 +195,7 @@ extension HNSWIndex {
             _appendNode(oldVectors.pointer(at: s), scale: 1, id: oldSlots.id(at: s))
             if !oldMetadata.isEmpty { live.append(s) }
         }
-        if !oldMetadata.isEmpty { metadataStore = oldMetadata.compacted(keeping: live) }
+        if !oldMetadata.isEmpty { filtering.store = oldMetadata.compacted(keeping: live) }
         oldVectors.release(using: allocator)
         oldGraph.release(using: allocator)
         oldParents.release(using: allocator)
@@ -207,7 +207,7 @@ extension HNSWIndex {
     func _removeAll() {
         let next = slots.nextID
         _releaseStorage()
-        metadataStore = MetadataStore()
+        filtering.store = MetadataStore()
         slots.nextID = next
         entryPoint = -1
         maxLevel = 0

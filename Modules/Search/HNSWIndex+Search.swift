@@ -71,7 +71,7 @@ extension HNSWIndex {
             case .dot: _scanLive(_DotKernel.self, q, k: k)
             }
         }
-        return _drainResultsSorted()
+        return scratch.drainResults()
     }
 
     /// Exact search over the live slots into `scratch.results` (at most `k`).
@@ -234,18 +234,6 @@ extension HNSWIndex {
         scratch.results.removeAll()
         scratch.sortedCount = 0
         return scratch.candidates.count
-    }
-
-    /// Empties the results heap into `scratch.sorted`, ascending; returns the count.
-    func _drainResultsSorted() -> Int {
-        let n = scratch.results.count
-        let sorted = scratch.sorted.base.unsafelyUnwrapped
-        var i = n
-        while i > 0 {
-            i -= 1
-            sorted[i] = scratch.results.pop()
-        }
-        return n
     }
 }
 

@@ -33,11 +33,8 @@ public final class HNSWIndex {
     /// Slot ↔ id, removed slots, free slots.
     @usableFromInline var slots = SlotTable()
     @usableFromInline var rng: _SplitMix64
-    /// Metadata per slot, by field (Swift arrays, not the index allocator's memory).
-    var metadataStore = MetadataStore()
-    /// A filtered search's bitmap of matching live slots, and its evaluation buffers.
-    var filterBits: [UInt64] = []
-    var filterScratch = FilterScratch()
+    /// Metadata per slot, and what filtered searches reuse.
+    var filtering = _FilterState()
     /// What the last full reservation left room for (capacities only grow):
     /// nodes in every per-node buffer and the scratch, and upper-layer words.
     /// Lets a single insert skip re-checking each buffer.
@@ -102,7 +99,7 @@ public final class HNSWIndex {
             + scratch.results.storage.allocatedBytes + scratch.sorted.allocatedBytes
             + scratch.selected.allocatedBytes + scratch.ids.allocatedBytes + scratch.links.allocatedBytes
             + scratch.query.allocatedBytes + scratch.pending.allocatedBytes + slots.allocatedBytes
-            + metadataStore.allocatedBytes + filterBits.capacity * 8
+            + filtering.allocatedBytes
     }
 
     /// The level of graph node `node` (a slot: 0-based, in insertion order

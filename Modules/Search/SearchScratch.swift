@@ -224,6 +224,18 @@ struct _SearchScratch {
         }
     }
 
+    /// Empties the results heap into `sorted`, ascending; returns the count.
+    mutating func drainResults() -> Int {
+        let n = results.count
+        let out = sorted.base.unsafelyUnwrapped
+        var i = n
+        while i > 0 {
+            i -= 1
+            out[i] = results.pop()
+        }
+        return n
+    }
+
     /// The first `n` entries of `sorted` as public results, slots turned
     /// into ids through `slots` (nil: the slot is the id, a flat index).
     func sortedResults(_ n: Int, slots: SlotTable? = nil) -> [SearchResult] {

@@ -104,6 +104,46 @@ struct FilteredSearchTests {
         #expect(recall >= 0.95, "recall \(recall)")
     }
 
+    @Test("FlatIndex: filtered search is exact; metadata through remove, update and compaction")
+    func flat() throws {
+        let index = try FlatIndex(dimension: 16, metric: .l2)
+        index.compactionThreshold = 1
+        var model = Model()
+        var rng = TestRandom(seed: 5)
+        for row in 0..<Self.data.data.count {
+            let m = Self.metadata(row, &rng)
+            model.rows[try index.add(Self.data.data[row], metadata: m)] = (Self.data.data[row], m)
+        }
+        for id in stride(from: UInt64(0), to: 2_000, by: 5) {
+            #expect(index.remove(id))
+            model.rows[id] = nil
+        }
+        for id in stride(from: UInt64(1), to: 2_000, by: 10) {
+            try index.update(id, Self.data.data[0])
+            model.rows[id]!.vector = Self.data.data[0]
+        }
+        func checkAll() throws {
+            for text in Self.filters {
+                let filter = try Filter(text)
+                for q in 0..<10 {
+                    let query = Self.data.queries[q]
+                    let got = try index.search(query, k: 10, filter: filter)
+                    let exact = model.exact(filter, .l2, query, k: 10)
+                    #expect(got.count == min(10, exact.matches), "\(text)")
+                    for r in got { #expect(exact.distances[r.id].map { close(r.distance, $0) } == true, "\(text)") }
+                    if let last = got.last { #expect(close(last.distance, exact.radius), "\(text)") }
+                }
+            }
+            for (id, row) in model.rows {
+                #expect(index.metadata(for: id) == Self.reordered(row.metadata, index.filtering.store))
+            }
+        }
+        try checkAll()
+        try index.compact()
+        #expect(index.removedCount == 0)
+        try checkAll()
+    }
+
     @Test("k as large as the index returns exactly the matching set")
     func wholeMatchingSet() throws {
         let (index, model) = try Self.build(.l2)
@@ -214,6 +254,6 @@ struct FilteredSearchTests {
     }
 
     static func reordered(_ metadata: Metadata, _ index: HNSWIndex) -> Metadata {
-        reordered(metadata, index.metadataStore)
+        reordered(metadata, index.filtering.store)
     }
 }

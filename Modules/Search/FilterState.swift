@@ -1,0 +1,50 @@
+import EdgeVecFilter
+import EdgeVecStorage
+
+/// An index's metadata and what its filtered searches reuse: the bitmap of
+/// matching live slots and the evaluation buffers. Both index kinds keep one.
+struct _FilterState {
+    /// Metadata per slot, by field (Swift arrays, not the index allocator's memory).
+    var store = MetadataStore()
+    var bits: [UInt64] = []
+    var scratch = FilterScratch()
+
+    var allocatedBytes: Int { store.allocatedBytes + bits.capacity * 8 }
+
+    /// Sets `bits` to the live slots (of `slotCount`) whose metadata
+    /// satisfies `filter`; returns how many.
+    mutating func evaluate(_ filter: Filter, slots: SlotTable, slotCount: Int) -> Int {
+        store.extend(to: slotCount)
+        bits.removeAll(keepingCapacity: true)
+        bits.append(contentsOf: repeatElement(0, count: store.bitmapWords))
+        store.evaluate(filter, into: &bits, scratch: &scratch)
+        var matches = 0
+        bits.withUnsafeMutableBufferPointer { words in
+            slots.clearRemoved(in: words)
+            for w in words { matches &+= w.nonzeroBitCount }
+        }
+        return matches
+    }
+
+    /// Metadata checked against the limits, or the error to throw.
+    static func check(_ metadata: Metadata) throws(EdgeVecError) {
+        if let problem = metadata.validate() { throw .invalidMetadata(problem) }
+    }
+}
+
+/// Exact search over the slots whose bit is set, into `results` (at most `k`).
+func _scanMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int,
+                                       bits: UnsafeBufferPointer<UInt64>, vectors: VectorStorage,
+                                       results: inout _CandidateHeap<_FarthestFirst>) {
+    results.removeAll()
+    let stride = vectors.stride
+    for (w, word) in bits.enumerated() {
+        var rest = word
+        while rest != 0 {
+            let s = w &<< 6 | rest.trailingZeroBitCount
+            rest &= rest &- 1
+            let c = _Candidate(K.distance(q, vectors.pointer(at: s), stride), UInt32(truncatingIfNeeded: s))
+            if results.count < k { results.push(c) } else if c._key < results.top._key { results.replaceTop(c) }
+        }
+    }
+}
