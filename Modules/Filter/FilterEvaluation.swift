@@ -70,7 +70,7 @@ extension MetadataStore {
             let column = columns[c]
             // Strings: decide once per distinct string of the column.
             scratch.truth.removeAll(keepingCapacity: true)
-            for s in column.strings { scratch.truth.append(node.holds(.string(s))) }
+            for s in column.strings.values { scratch.truth.append(node.holds(.string(s))) }
             let truth = scratch.truth
             fill(&out) { slot in
                 let bits = column.payload[slot]

@@ -18,8 +18,7 @@ package struct MetadataStore: Sendable {
         package var tags: [UInt8] = []
         package var payload: [UInt64] = []
         /// The strings of this column, numbered in order of first use.
-        package var strings: [[UInt8]] = []
-        var numbers: [[UInt8]: UInt32] = [:]
+        package var strings = StringTable()
         /// Per slot, the string numbers of a list value (empty otherwise);
         /// sized only once the column holds a list.
         package var lists: [[UInt32]] = []
@@ -32,19 +31,12 @@ package struct MetadataStore: Sendable {
             payload = [UInt64](repeating: 0, count: slots)
         }
 
-        mutating func number(of string: [UInt8]) -> UInt32 {
-            if let n = numbers[string] { return n }
-            let n = UInt32(strings.count)
-            strings.append(string)
-            numbers[string] = n
-            return n
-        }
+        mutating func number(of string: [UInt8]) -> UInt32 { strings.number(of: string) }
 
-        package func number(ifPresent string: [UInt8]) -> UInt32? { numbers[string] }
+        package func number(ifPresent string: [UInt8]) -> UInt32? { strings.number(ifPresent: string) }
     }
 
     package private(set) var columns: [Column] = []
-    var columnOf: [[UInt8]: Int] = [:]
     package private(set) var slotCount = 0
     /// Slots with at least one field.
     package private(set) var slotsWithMetadata = 0
@@ -67,13 +59,13 @@ package struct MetadataStore: Sendable {
 
     /// The column of `name`, created (empty for every slot) if new.
     mutating func column(named name: [UInt8]) -> Int {
-        if let c = columnOf[name] { return c }
+        if let c = column(ifPresent: name) { return c }
         columns.append(Column(name: name, slots: slotCount))
-        columnOf[name] = columns.count - 1
         return columns.count - 1
     }
 
-    package func column(ifPresent name: [UInt8]) -> Int? { columnOf[name] }
+    /// Fields are few (at most 64 per vector): a linear search.
+    package func column(ifPresent name: [UInt8]) -> Int? { columns.firstIndex { $0.name == name } }
 
     /// Replaces the metadata of `slot` (< `slotCount`).
     /// - Precondition: `metadata.validate()` is nil.
@@ -130,12 +122,12 @@ package struct MetadataStore: Sendable {
             let value: MetadataValue
             switch Tag(rawValue: column.tags[slot]) ?? .missing {
             case .missing: continue
-            case .string: value = .string(String(decoding: column.strings[Int(bits)], as: UTF8.self))
+            case .string: value = .string(String(decoding: column.strings.values[Int(bits)], as: UTF8.self))
             case .integer: value = .integer(Int64(bitPattern: bits))
             case .double: value = .double(Double(bitPattern: bits))
             case .bool: value = .bool(bits != 0)
             case .strings:
-                value = .strings(column.lists[slot].map { String(decoding: column.strings[Int($0)], as: UTF8.self) })
+                value = .strings(column.lists[slot].map { String(decoding: column.strings.values[Int($0)], as: UTF8.self) })
             }
             fields.append((name: String(decoding: column.name, as: UTF8.self), value: value))
         }
@@ -156,10 +148,65 @@ package struct MetadataStore: Sendable {
         var total = 0
         for column in columns {
             total += column.tags.capacity + column.payload.capacity * 8 + column.name.count
-            for s in column.strings { total += s.count + 24 }
-            total += column.strings.count * 16           // the dictionary's entries
+            total += column.strings.allocatedBytes
             for list in column.lists { total += list.capacity * 4 + 8 }
         }
+        return total
+    }
+}
+
+/// Distinct strings numbered in order of first use, with a hash from bytes
+/// to number (open addressing, FNV-1a). Not `Dictionary`: in Embedded Swift
+/// its random hash seed makes the wasm module import WASI's `random_get`.
+package struct StringTable: Sendable {
+    package private(set) var values: [[UInt8]] = []
+    /// Number + 1 of the string hashed there, 0 when empty; a power of two, at most half full.
+    var index: [UInt32] = []
+
+    package var count: Int { values.count }
+
+    static func hash(_ bytes: [UInt8]) -> Int {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    package func number(ifPresent bytes: [UInt8]) -> UInt32? {
+        if index.isEmpty { return nil }
+        let mask = index.count - 1
+        var i = Self.hash(bytes) & mask
+        while index[i] != 0 {
+            let n = index[i] - 1
+            if values[Int(n)] == bytes { return n }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    mutating func number(of bytes: [UInt8]) -> UInt32 {
+        if let n = number(ifPresent: bytes) { return n }
+        if (values.count + 1) * 2 > index.count { grow() }
+        let n = UInt32(values.count)
+        values.append(bytes)
+        place(n)
+        return n
+    }
+
+    mutating func place(_ n: UInt32) {
+        let mask = index.count - 1
+        var i = Self.hash(values[Int(n)]) & mask
+        while index[i] != 0 { i = (i + 1) & mask }
+        index[i] = n + 1
+    }
+
+    mutating func grow() {
+        index = [UInt32](repeating: 0, count: Swift.max(16, index.count * 2))
+        for n in values.indices { place(UInt32(n)) }
+    }
+
+    var allocatedBytes: Int {
+        var total = index.capacity * 4 + values.capacity * 8
+        for s in values { total += s.capacity + 24 }
         return total
     }
 }

@@ -1,3 +1,4 @@
+import EdgeVecAllocators
 import EdgeVecFilter
 import EdgeVecStorage
 

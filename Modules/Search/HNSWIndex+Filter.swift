@@ -1,3 +1,4 @@
+import EdgeVecAllocators
 import EdgeVecFilter
 import EdgeVecGraph
 import EdgeVecStorage

@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecFilter
 import EdgeVecGraph
 import EdgeVecStorage
 
