@@ -98,15 +98,17 @@ static int same_results(int h1, int h2, const float *queries, int nq, int k, int
 }
 
 static void test_messages(void) {
-    const int32_t codes[] = {0, 5, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -20, -21, -22, -14, -99};
+    const int32_t codes[] = {0, 5, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -20, -21, -22, -16, -99};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *m = ev_error_message(codes[i]);
         CHECK(m != NULL && m[0] != '\0', "message for %d", codes[i]);
     }
     CHECK(strcmp(ev_error_message(0), "ok") == 0, "0 -> %s", ev_error_message(0));
     CHECK(strcmp(ev_error_message(-99), "unknown error") == 0, "-99 -> %s", ev_error_message(-99));
-    CHECK(strcmp(ev_error_message(EV_ERR_INVALID_HANDLE), ev_error_message(-14)) != 0, "-20 has its own message");
-    CHECK(strcmp(ev_error_message(-14), "unknown error") == 0, "-14 (reserved) -> %s", ev_error_message(-14));
+    CHECK(strcmp(ev_error_message(EV_ERR_INVALID_HANDLE), ev_error_message(-16)) != 0, "-20 has its own message");
+    CHECK(strcmp(ev_error_message(EV_ERR_INVALID_FILTER), "invalid filter") == 0, "-14 -> %s", ev_error_message(-14));
+    CHECK(strcmp(ev_error_message(EV_ERR_INVALID_METADATA), "invalid metadata") == 0, "-15 -> %s", ev_error_message(-15));
+    CHECK(strcmp(ev_error_message(-16), "unknown error") == 0, "-16 (reserved) -> %s", ev_error_message(-16));
 }
 
 static void test_create_errors(void) {
