@@ -343,8 +343,9 @@ bench-insert: bench-insert-build
 
 ## bench-churn: issue 20's churn on MiniLM-Debian (bench/churn/run.py): EdgeVec (libedgevec.so) and hnswlib
 ## (mark_deleted + replace_deleted) through 10 rounds of 5,000 removals and re-inserts, each against a fresh build
-## of the live set: recall@10 at ef 16 and 64, q/s (passes alternating), memory, remove ÷ insert cost (QUICK=1:
-## the smoke set, 3 rounds of 1,000; without the shared data a generated 128-d set). About 4 minutes.
+## of the same vectors (built once, loaded twice: one copy churns): recall@10 at ef 16 and 64, q/s (passes
+## alternating), memory, remove ÷ insert cost (QUICK=1: the smoke set, 3 rounds of 1,000; without the shared data
+## a generated 128-d set). About 3 minutes; `make report` runs it from the search experiment's indexes (2 minutes).
 BENCH_CHURN_OUT ?= $(WORK)/churn/churn.json
 bench-churn: native bench-insert-venv
 	@mkdir -p $(WORK)/churn
