@@ -67,19 +67,40 @@ extension MetadataStore {
                 fill(&out) { _ in false }
                 return
             }
-            let column = columns[c]
-            // Strings: decide once per distinct string of the column.
+            // Decide once per distinct string and per bool; numbers by a
+            // compiled test. The per-slot loop then only reads the tag and payload.
             scratch.truth.removeAll(keepingCapacity: true)
-            for s in column.strings.values { scratch.truth.append(node.holds(.string(s))) }
-            let truth = scratch.truth
-            fill(&out) { slot in
-                let bits = column.payload[slot]
-                switch column.tags[slot] {
-                case Tag.string.rawValue: return truth[Int(bits)]
-                case Tag.integer.rawValue: return node.holds(.integer(Int64(bitPattern: bits)))
-                case Tag.double.rawValue: return node.holds(.double(Double(bitPattern: bits)))
-                case Tag.bool.rawValue: return node.holds(.bool(bits != 0))
-                default: return false
+            for s in columns[c].strings.values { scratch.truth.append(node.holds(.string(s))) }
+            let ifFalse = node.holds(.bool(false)), ifTrue = node.holds(.bool(true))
+            let numbers = NumberTest(node)
+            let count = slotCount
+            columns[c].tags.withUnsafeBufferPointer { tags in
+                columns[c].payload.withUnsafeBufferPointer { payload in
+                    scratch.truth.withUnsafeBufferPointer { truth in
+                        out.withUnsafeMutableBufferPointer { words in
+                            var slot = 0
+                            for w in 0..<words.count {
+                                var word: UInt64 = 0
+                                let end = Swift.min(slot + 64, count)
+                                var bit: UInt64 = 1
+                                while slot < end {
+                                    let bits = payload[slot]
+                                    let hit: Bool
+                                    switch tags[slot] {
+                                    case Tag.string.rawValue: hit = truth[Int(bits)]
+                                    case Tag.integer.rawValue: hit = numbers.holds(Double(Int64(bitPattern: bits)))
+                                    case Tag.double.rawValue: hit = numbers.holds(Double(bitPattern: bits))
+                                    case Tag.bool.rawValue: hit = bits != 0 ? ifTrue : ifFalse
+                                    default: hit = false
+                                    }
+                                    if hit { word |= bit }
+                                    bit &<<= 1
+                                    slot += 1
+                                }
+                                words[w] = word
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -109,5 +130,51 @@ extension MetadataStore {
     func clearTail(_ out: inout [UInt64]) {
         let extra = slotCount & 63
         if extra != 0, !out.isEmpty { out[out.count - 1] &= (1 << UInt64(extra)) &- 1 }
+    }
+}
+
+/// A comparison, IN or BETWEEN condition compiled for numbers: the values
+/// that satisfy it form an interval, a set, or the complement of a set.
+/// Doubles compare exactly here: metadata integers and integer literals lie
+/// within ±(2⁵³ − 1), where every integer is a double, so this agrees with
+/// `FilterNode.holds` (the tests check it against the reference).
+struct NumberTest {
+    enum Kind { case never, interval, member, notMember }
+    var kind = Kind.never
+    var low = -Double.infinity, high = Double.infinity
+    var lowOpen = false, highOpen = false
+    var values: [Double] = []
+
+    init(_ node: FilterNode) {
+        switch node {
+        case .compare(_, let op, .number(let y)):
+            let v = y.doubleValue
+            switch op {
+            case .equal: kind = .member; values = [v]
+            case .notEqual: kind = .notMember; values = [v]
+            case .less: kind = .interval; high = v; highOpen = true
+            case .lessOrEqual: kind = .interval; high = v
+            case .greater: kind = .interval; low = v; lowOpen = true
+            case .greaterOrEqual: kind = .interval; low = v
+            }
+        case .between(_, .number(let a), .number(let b)):
+            kind = .interval
+            (low, high) = (a.doubleValue, b.doubleValue)
+        case .isIn(_, let literals, let negated):
+            for case .number(let x) in literals { values.append(x.doubleValue) }
+            if !values.isEmpty { kind = negated ? .notMember : .member }
+        default:
+            break
+        }
+    }
+
+    @inline(__always)
+    func holds(_ x: Double) -> Bool {
+        switch kind {
+        case .never: return false
+        case .interval: return (lowOpen ? x > low : x >= low) && (highOpen ? x < high : x <= high)
+        case .member: return values.contains(x)
+        case .notMember: return !values.contains(x)
+        }
     }
 }
