@@ -73,31 +73,17 @@ extension MetadataStore {
             for s in columns[c].strings.values { scratch.truth.append(node.holds(.string(s))) }
             let ifFalse = node.holds(.bool(false)), ifTrue = node.holds(.bool(true))
             let numbers = NumberTest(node)
-            let count = slotCount
             columns[c].tags.withUnsafeBufferPointer { tags in
                 columns[c].payload.withUnsafeBufferPointer { payload in
                     scratch.truth.withUnsafeBufferPointer { truth in
-                        out.withUnsafeMutableBufferPointer { words in
-                            var slot = 0
-                            for w in 0..<words.count {
-                                var word: UInt64 = 0
-                                let end = Swift.min(slot + 64, count)
-                                var bit: UInt64 = 1
-                                while slot < end {
-                                    let bits = payload[slot]
-                                    let hit: Bool
-                                    switch tags[slot] {
-                                    case Tag.string.rawValue: hit = truth[Int(bits)]
-                                    case Tag.integer.rawValue: hit = numbers.holds(Double(Int64(bitPattern: bits)))
-                                    case Tag.double.rawValue: hit = numbers.holds(Double(bitPattern: bits))
-                                    case Tag.bool.rawValue: hit = bits != 0 ? ifTrue : ifFalse
-                                    default: hit = false
-                                    }
-                                    if hit { word |= bit }
-                                    bit &<<= 1
-                                    slot += 1
-                                }
-                                words[w] = word
+                        fill(&out) { slot in
+                            let bits = payload[slot]
+                            switch tags[slot] {
+                            case Tag.string.rawValue: return truth[Int(bits)]
+                            case Tag.integer.rawValue: return numbers.holds(Double(Int64(bitPattern: bits)))
+                            case Tag.double.rawValue: return numbers.holds(Double(bitPattern: bits))
+                            case Tag.bool.rawValue: return bits != 0 ? ifTrue : ifFalse
+                            default: return false
                             }
                         }
                     }
