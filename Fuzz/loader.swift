@@ -20,6 +20,7 @@
 //       then round-trips through its bytes.
 // Any violation traps (a finding). `-write_seeds=DIR` writes the seed corpus and exits.
 import EdgeVecAllocators
+import EdgeVecFilter
 import EdgeVecSearch
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,7 @@ import Glibc
 /// What this target knows of each format version: where its checksums are (to re-seal
 /// mutated bytes) and where its vectors and ids are (for the brute-force model). When a
 /// format version is added, add a case to both and seed files of it (-write_seeds writes
-/// the current version; older versions' seed files stay in Fuzz/corpus/loader as v1-*).
+/// the current version; older versions' seed files stay in Fuzz/corpus/loader as v1-*, v2-*).
 enum KnownFormats {
     static func version(_ b: [UInt8]) -> UInt32? { b.count >= 12 ? b.u32(at: 8) : nil }
 
@@ -57,7 +58,8 @@ enum KnownFormats {
         switch version(b) {
         case 1:
             return Model(ids: (0..<n).map(UInt64.init), vectors: (0..<n).map(vector), nextID: UInt64(n))
-        case 2:
+        case 2, 3:
+            // (Version 3 adds a metadata section after these, checked through the API.)
             // Then levels (padded to 4), parents, layer-0 blocks, upper words; the next id,
             // n slot ids (all ones: removed), removed slot numbers.
             let m = Int(b.u32(at: 32)), upper = Int(b.u64(at: 72)), flat = b.u32(at: 12) == 1
@@ -179,6 +181,7 @@ func exercise(_ index: LoadedIndex, _ bytes: [UInt8]) {
 
     var random = FuzzRandom(seed: bytes.withUnsafeBytes { fnv1a($0) })
     searchChecks(index, model, metric, &random, "loaded")
+    metadataChecks(index, model, &random)
 
     // Inserts (reusing free slots first) and, for HNSW, a removal continue from the loaded
     // state (generator, graph, tree, free and pending slots).
@@ -308,6 +311,55 @@ func searchChecks(_ index: LoadedIndex, _ model: Model, _ metric: RefMetric, _ r
     }
 }
 
+/// Filtered searches over loaded metadata: filters built from the values found, checked
+/// against the reference evaluation (`Filter.matches`) of each live vector's metadata:
+/// exactly min(k, matches) results, each one matching.
+func metadataChecks(_ index: LoadedIndex, _ model: Model, _ random: inout FuzzRandom) {
+    let rows = model.ids.map { id -> Metadata in
+        guard let m = index.metadata(for: id) else { fail("metadata(for: \(id)) is nil for a live id") }
+        return m
+    }
+    var texts: [String] = ["x IS NULL"]
+    if let metadata = rows.first(where: { !$0.fields.isEmpty }) {
+        let field = metadata.fields[random.below(metadata.fields.count)]
+        texts.append(field.name + " IS NOT NULL")
+        switch field.value {
+        case .string(let s): texts.append(field.name + " >= " + quoted(s))
+        case .integer(let x): texts.append(field.name + " = " + String(x))
+        case .double(let x): texts.append(field.name + " <= " + String(x))
+        case .bool(let b): texts.append("NOT " + field.name + " = " + (b ? "true" : "false"))
+        case .strings(let list): texts.append(field.name + " CONTAINS " + quoted(list.first ?? ""))
+        }
+    }
+    let n = model.ids.count
+    let query = model.vectors.isEmpty ? [Float](repeating: 1, count: index.dimension) : model.vectors[random.below(n)]
+    for text in texts {
+        let filter: Filter
+        do throws(EdgeVecError) { filter = try Filter(text) } catch { fail("filter \(text) does not parse: \(error)") }
+        let matching = Set(zip(model.ids, rows).filter { filter.matches($0.1) }.map(\.0))
+        let k = 1 + random.below(n + 2)
+        do throws(EdgeVecError) {
+            let results = try index.search(query, k: k, filter: filter)
+            check(results.count == min(k, matching.count),
+                  "filter \(text): \(results.count) results, expected min(\(k), \(matching.count))")
+            for r in results { check(matching.contains(r.id), "filter \(text) returned \(r.id), which does not match") }
+        } catch {
+            if error == .outOfMemory { continue }
+            fail("filtered search (\(text)) failed: \(error)")
+        }
+    }
+}
+
+/// A filter-language string literal.
+func quoted(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+        if c == "\"" || c == "\\" { out.unicodeScalars.append("\\") }
+        out.unicodeScalars.append(c)
+    }
+    return out + "\""
+}
+
 // MARK: - Seeds
 
 @_cdecl("LLVMFuzzerInitialize")
@@ -357,6 +409,9 @@ func writeLoaderSeeds(_ dir: String) {
                 try index.addBatch(rows(count, dimension, metric, quarters: false), ids: ids)
                 for i in 0..<removals { index.remove(ids[(i * 7) % count]) }
                 try index.add(rows(1, dimension, metric, quarters: false))
+                for (i, id) in ids.enumerated() where i % 3 != 2 && index.contains(id) {
+                    try index.setMetadata(seedMetadata(i), for: id)
+                }
                 writeFile("\(dir)/hnsw-\(metric.name)-d\(dimension)-n\(count)-m\(m)-removed\(removals).evi",
                           index.serialized())
             } catch {
@@ -371,6 +426,7 @@ func writeLoaderSeeds(_ dir: String) {
                 if count == 9 {         // removed slots, one of them reused
                     for id: UInt64 in [1, 4, 6] { index.remove(id) }
                     try index.add(rows(1, dimension, metric, quarters: false), id: 1 << 40)
+                    for id: UInt64 in [0, 2, 3, 1 << 40] { try index.setMetadata(seedMetadata(Int(id % 7)), for: id) }
                 }
                 writeFile("\(dir)/flat-\(metric.name)-d\(dimension)-n\(count).evi", index.serialized())
             } catch {
@@ -378,4 +434,14 @@ func writeLoaderSeeds(_ dir: String) {
             }
         }
     }
+}
+
+/// Format 3's own: metadata of every type, in a few shapes.
+func seedMetadata(_ i: Int) -> Metadata {
+    var fields: [(name: String, value: MetadataValue)] = [(name: "s", value: .string(["a", "b\"q", "é"][i % 3]))]
+    if i % 2 == 0 { fields.append((name: "n", value: .integer(Int64(i) - 3))) }
+    if i % 3 == 1 { fields.append((name: "d", value: .double(Double(i) / 4))) }
+    if i % 4 == 3 { fields.append((name: "b", value: .bool(i % 8 == 3))) }
+    if i % 5 == 1 { fields.append((name: "l.t", value: .strings(["x", "y"].prefix(i % 3).map { $0 }))) }
+    return Metadata(fields)
 }

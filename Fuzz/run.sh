@@ -161,9 +161,9 @@ seeds() {
     local name
     for name in "${TARGETS[@]}"; do
         # Generated seeds are replaced; regress-* files (inputs of past findings) and
-        # v1-* files (format 1, which -write_seeds no longer writes) stay.
+        # v1-* and v2-* files (formats 1 and 2, which -write_seeds no longer writes) stay.
         mkdir -p "$ROOT/Fuzz/corpus/$name"
-        find "$ROOT/Fuzz/corpus/$name" -type f ! -name 'regress-*' ! -name 'v1-*' -delete
+        find "$ROOT/Fuzz/corpus/$name" -type f ! -name 'regress-*' ! -name 'v1-*' ! -name 'v2-*' -delete
         "$BIN/$name" -write_seeds="$ROOT/Fuzz/corpus/$name" >/dev/null
         echo "Fuzz/corpus/$name: $(ls "$ROOT/Fuzz/corpus/$name" | wc -l) files, $(cat "$ROOT/Fuzz/corpus/$name"/* | wc -c) bytes"
     done

@@ -360,7 +360,7 @@ int32_t ev_save_size(int32_t handle);
 
 /*
  * Serializes the index into the caller's buffer `out` of `capacity` bytes, in
- * the EdgeVec format (version 2, little-endian, CRC-32C checked): the same
+ * the EdgeVec format (version 3, little-endian, CRC-32C checked): the same
  * bytes `edgevec build` writes to a file, loadable by ev_load() and by the
  * CLI on any platform, wasm included.
  * Returns the number of bytes written (== ev_save_size()), or

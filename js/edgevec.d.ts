@@ -157,7 +157,7 @@ export class EdgeVec {
   /** The k nearest vectors by ascending distance (fewer when the index holds fewer). */
   search(query: Vector, k: number, options?: SearchOptions): SearchResult[];
 
-  /** The index as bytes (EdgeVec format v2, as native files). */
+  /** The index as bytes (EdgeVec format v3, as native files). */
   save(): Uint8Array;
   /**
    * Node.js only: writes `save()` to a file atomically (temporary file

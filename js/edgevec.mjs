@@ -807,7 +807,7 @@ export class EdgeVec {
   }
 
   /**
-   * The index as bytes: EdgeVec format version 2, the same bytes the Swift
+   * The index as bytes: EdgeVec format version 3, the same bytes the Swift
    * library and CLI write and read.
    * @returns {Uint8Array}
    */

@@ -89,7 +89,7 @@ public enum MetadataLimits {
 }
 
 /// Why metadata was refused.
-public enum MetadataProblem: Equatable, Sendable {
+public enum MetadataProblem: Error, Equatable, Sendable {
     /// A field name that is empty, longer than `MetadataLimits.nameBytes`,
     /// not `[A-Za-z_][A-Za-z0-9_.]*`, or a keyword of the filter grammar.
     case invalidFieldName(String)
@@ -101,6 +101,10 @@ public enum MetadataProblem: Equatable, Sendable {
     case invalidNumber(field: String)
     /// A string or list over its limit, or metadata over `totalBytes`.
     case tooLarge(field: String)
+    /// Binary metadata (`Metadata(encoded:)`) that stops making sense at
+    /// this byte offset: cut short, an unknown type, a bool not 0 or 1, or
+    /// a string that is not UTF-8.
+    case malformed(offset: Int)
 }
 
 extension MetadataProblem {
@@ -113,6 +117,7 @@ extension MetadataProblem {
             return String(n) + " fields, more than " + String(MetadataLimits.fieldsPerVector)
         case .invalidNumber(let name): return "field \"" + name + "\": a number beyond ±(2^53 − 1) or not finite"
         case .tooLarge(let name): return "field \"" + name + "\" is over its size limit"
+        case .malformed(let offset): return "malformed binary metadata at byte " + String(offset)
         }
     }
 }

@@ -45,6 +45,10 @@ public enum EdgeVecError: Error, Equatable, Sendable {
         case invalidID(slot: Int)
         /// The free-slot list names a live slot, a slot twice, or misses a removed one.
         case invalidFreeList
+        /// The metadata section (version 3) is wrong at this byte offset of
+        /// the file: a bad name, count or value, a record out of slot order
+        /// or for a removed slot, or metadata `add` would have refused.
+        case invalidMetadata(offset: Int)
     }
 
     /// The header fields a corrupt file can get wrong.
@@ -196,6 +200,7 @@ extension EdgeVecError.Corruption {
         case .invalidTree(let node): return "broken layer-0 tree link at node " + String(node)
         case .invalidID(let slot): return "invalid or repeated id at slot " + String(slot)
         case .invalidFreeList: return "the free-slot list disagrees with the removed slots"
+        case .invalidMetadata(let offset): return "invalid metadata at byte " + String(offset)
         }
     }
 }

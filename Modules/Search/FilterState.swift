@@ -27,6 +27,30 @@ struct _FilterState {
         return matches
     }
 
+    /// Bytes of the metadata section (format version 3).
+    var sectionByteCount: Int { store.encodedSectionByteCount }
+
+    /// Writes the metadata section (format version 3).
+    func writeSection(_ w: inout _ByteWriter) {
+        var section = MetadataRecordWriter(w.pointer)
+        store.encodeSection(into: &section)
+        w.skip(section.byteCount)
+    }
+
+    /// Reads the metadata section of a version-3 body (nothing before
+    /// version 3), whose slot ids are already loaded into `slots`.
+    mutating func loadSection(_ header: IndexFormat.Header, _ r: inout _ByteReader,
+                              slots: SlotTable) throws(EdgeVecError) {
+        if header.version < 3 { return }
+        let section = UnsafeRawBufferPointer(start: r.pointer, count: header.metadataBytes)
+        do throws(MetadataSectionError) {
+            store = try MetadataStore.decodeSection(section, slotCount: header.count) { !slots.isRemoved($0) }
+        } catch {
+            throw .corrupt(.invalidMetadata(offset: IndexFormat.headerSize + header.fixedBodyBytes! + error.offset))
+        }
+        r.skip(header.metadataBytes)
+    }
+
     /// Metadata checked against the limits, or the error to throw.
     static func check(_ metadata: Metadata) throws(EdgeVecError) {
         if let problem = metadata.validate() { throw .invalidMetadata(problem) }

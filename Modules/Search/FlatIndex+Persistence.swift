@@ -6,13 +6,13 @@ extension FlatIndex: _Serializable {
         IndexFormat.Header(version: IndexFormat.version, kind: .flat, metric: metric, dimension: dimension,
                            count: slotCount, m: 0, efConstruction: 0, efSearch: 0, maxLevel: 0, seed: 0, rngState: 0,
                            entryPoint: IndexFormat.noEntry, upperWords: 0, removedCount: slots.removedSlotCount,
-                           freeCount: slots.freeCount)
+                           freeCount: slots.freeCount, metadataBytes: filtering.sectionByteCount)
     }
 
     /// Bytes `serialize(into:)` writes.
     public var serializedByteCount: Int { _header.totalBytes! }
 
-    /// Writes the index in `IndexFormat` version 2 (kind flat); returns the byte count.
+    /// Writes the index in `IndexFormat` version 3 (kind flat); returns the byte count.
     /// - Precondition: `buffer.count >= serializedByteCount`.
     @discardableResult
     public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
@@ -55,5 +55,6 @@ extension FlatIndex: _Serializable {
         var r = _ByteReader(body)
         try _Validation.readStoredVectors(&r, into: &vectors, count: header.count, metric: metric)
         try slots._load(header, &r)
+        try filtering.loadSection(header, &r, slots: slots)
     }
 }

@@ -10,13 +10,13 @@ extension HNSWIndex: _Serializable {
                            maxLevel: maxLevel, seed: configuration.seed, rngState: rng.state,
                            entryPoint: entryPoint < 0 ? IndexFormat.noEntry : UInt32(entryPoint),
                            upperWords: graph.upperWords, removedCount: slots.removedSlotCount,
-                           freeCount: slots.freeCount)
+                           freeCount: slots.freeCount, metadataBytes: filtering.sectionByteCount)
     }
 
     /// Bytes `serialize(into:)` writes.
     public var serializedByteCount: Int { _header.totalBytes! }
 
-    /// Writes the index in `IndexFormat` version 2 and returns the byte count.
+    /// Writes the index in `IndexFormat` version 3 and returns the byte count.
     /// - Precondition: `buffer.count >= serializedByteCount`.
     /// - Complexity: O(size of the index).
     @discardableResult
@@ -37,7 +37,7 @@ extension HNSWIndex: _Serializable {
         slots._write(&w)
     }
 
-    /// The index as bytes in `IndexFormat` version 2.
+    /// The index as bytes in `IndexFormat` version 3.
     public func serialized() -> [UInt8] {
         _serializedArray()
     }
@@ -100,6 +100,7 @@ extension HNSWIndex: _Serializable {
         let up = graph.upperLayerWords
         if let p = up.baseAddress { r.words(into: p, up.count) }
         try slots._load(header, &r)
+        try filtering.loadSection(header, &r, slots: slots)
         rng = _SplitMix64(seed: header.rngState)
         if n > 0 {
             entryPoint = Int(header.entryPoint)

@@ -1,11 +1,12 @@
 import EdgeVecAllocators
 
-/// EdgeVec index format, version 2. Little-endian throughout; the same
-/// bytes on every target. Version 1 files load as ever, their ids 0…n−1.
+/// EdgeVec index format, version 3. Little-endian throughout; the same
+/// bytes on every target. Version 1 and 2 files load as ever (version 1's
+/// ids are 0…n−1; neither has metadata).
 ///
 ///     offset  size  field
 ///          0     8  magic "EDGEVEC\0"
-///          8     4  format version (1 or 2)
+///          8     4  format version (1, 2 or 3)
 ///         12     4  kind: 0 HNSW, 1 flat
 ///         16     4  metric: 0 l2, 1 cosine, 2 dot
 ///         20     4  dimension
@@ -17,10 +18,10 @@ import EdgeVecAllocators
 ///         48     8  seed
 ///         56     8  generator state (so inserts after a load continue the same sequence)
 ///         64     4  entry point (0xFFFFFFFF when empty)
-///         68     4  version 2: removed slots r (< n unless n = 0); version 1: reserved, 0
+///         68     4  version ≥ 2: removed slots r (< n unless n = 0); version 1: reserved, 0
 ///         72     8  upper-layer words U
 ///         80     8  body bytes B
-///         88     4  version 2: free slots f ≤ r (removed and unlinked, reused first); version 1: reserved, 0
+///         88     4  version ≥ 2: free slots f ≤ r (removed and unlinked, reused first); version 1: reserved, 0
 ///         92     4  CRC-32C of bytes 0..<92
 ///         96     B  body: n·dim float32 vectors (unpadded; cosine vectors normalised),
 ///                   then for HNSW: n level bytes padded to 4, n layer-0 tree parents
@@ -29,15 +30,17 @@ import EdgeVecAllocators
 ///                   version 2 adds (both kinds): the next id to assign (u64), n slot ids
 ///                   (u64; 0xFFFFFFFFFFFFFFFF for a removed slot), r removed
 ///                   slots (u32): the f free ones (the next to reuse last),
-///                   then the pending ones in removal order
+///                   then the pending ones in removal order;
+///                   version 3 adds (both kinds) the metadata section, the
+///                   rest of the body (MetadataStore+Encoding.swift: at least 8 bytes)
 ///     96 + B     4  CRC-32C of bytes 0..<96+B
 ///
 /// n counts slots, removed ones included: a removed vector's node stays in
 /// the graph until its slot is reused.
 public enum IndexFormat {
     public static let magic: [UInt8] = [0x45, 0x44, 0x47, 0x45, 0x56, 0x45, 0x43, 0x00]   // "EDGEVEC\0"
-    /// The version this build writes (it reads 1 and 2).
-    public static let version: UInt32 = 2
+    /// The version this build writes (it reads 1, 2 and 3).
+    public static let version: UInt32 = 3
     static let headerSize = 96
     static let trailerSize = 4
     static let noEntry: UInt32 = 0xFFFF_FFFF
@@ -62,9 +65,18 @@ public enum IndexFormat {
         /// Removed slots, and how many of them are free (version 2).
         var removedCount: Int
         var freeCount: Int
+        /// The metadata section's bytes (version 3; 0 before).
+        var metadataBytes = 0
 
         /// Body bytes these fields imply, or nil on overflow.
         var bodyBytes: Int? {
+            guard let fixed = fixedBodyBytes else { return nil }
+            let (b, o) = fixed.addingReportingOverflow(metadataBytes)
+            return o ? nil : b
+        }
+
+        /// Body bytes before the metadata section.
+        var fixedBodyBytes: Int? {
             guard let v1 = version1BodyBytes else { return nil }
             if version == 1 { return v1 }
             // The next id, one id per slot, one word per free slot.
@@ -155,7 +167,7 @@ public enum IndexFormat {
             let version = r.u32()
             let rawKind = r.u32(), rawMetric = r.u32()
             guard let kind = Kind(rawValue: rawKind) else { throw .corrupt(.invalidHeader(.kind, value: UInt64(rawKind))) }
-            if version != 1 && version != IndexFormat.version {
+            if version < 1 || version > IndexFormat.version {
                 throw .corrupt(.unsupportedVersion(version))
             }
             guard let metric = Metric(rawValue: rawMetric) else {
@@ -219,10 +231,18 @@ public enum IndexFormat {
             // Everything above is now in range for `Int`, even on wasm32
             // (upper words ≤ count · 255 · 129 may not be: bodyBytes decides).
             guard let upper = Int(exactly: upperWords) else { throw bad(.upperWords, upperWords) }
-            let header = Header(version: version, kind: kind, metric: metric, dimension: Int(dimension), count: Int(count), m: Int(m),
+            var header = Header(version: version, kind: kind, metric: metric, dimension: Int(dimension), count: Int(count), m: Int(m),
                                 efConstruction: Int(efConstruction), efSearch: Int(efSearch), maxLevel: Int(maxLevel),
                                 seed: seed, rngState: rngState, entryPoint: entryPoint, upperWords: upper,
                                 removedCount: Int(word68), freeCount: Int(word88))
+            guard let fixed = header.fixedBodyBytes else { throw bad(.bodyBytes, bodyBytes) }
+            if version >= 3 {
+                // The metadata section takes the rest: at least its two counts.
+                guard bodyBytes >= UInt64(fixed) + 8, let rest = Int(exactly: bodyBytes - UInt64(fixed)) else {
+                    throw bad(.bodyBytes, bodyBytes)
+                }
+                header.metadataBytes = rest
+            }
             guard let expected = header.bodyBytes, UInt64(expected) == bodyBytes,
                   header.totalBytes != nil else { throw bad(.bodyBytes, bodyBytes) }
             let total = header.totalBytes!
@@ -268,6 +288,9 @@ struct _ByteWriter {
         pointer.copyMemory(from: source, byteCount: n)
         pointer += n
     }
+
+    /// Moves past bytes written through the pointer by other code.
+    mutating func skip(_ n: Int) { pointer += n }
 }
 
 /// Sequential little-endian loads at unaligned offsets. Bounds are checked
@@ -321,6 +344,7 @@ func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Edg
 /// the framing (header, trailing checksum) is shared below.
 protocol _Serializable: AnyObject {
     var _header: IndexFormat.Header { get }
+    var filtering: _FilterState { get }
     /// Writes the body that follows the header.
     func _writeBody(_ w: inout _ByteWriter)
     var serializedByteCount: Int { get }
@@ -337,6 +361,7 @@ extension _Serializable {
         header.write(into: base)
         var w = _ByteWriter(base + IndexFormat.headerSize)
         _writeBody(&w)
+        filtering.writeSection(&w)
         w.u32(_CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: total - IndexFormat.trailerSize)))
         return total
     }

@@ -1,3 +1,4 @@
+import EdgeVecFilter
 import EdgeVecAllocators
 
 /// An index of either kind, as read from bytes or a file whose kind is not
@@ -85,6 +86,48 @@ public enum LoadedIndex {
         switch self {
         case .hnsw(let index): return try index.search(query, k: k, ef: ef, ids: ids, distances: distances)
         case .flat(let index): return try index.search(query, k: k, ef: ef, ids: ids, distances: distances)
+        }
+    }
+
+    /// See `HNSWIndex.search(_:k:ef:filter:)`.
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
+                       filter: Filter) throws(EdgeVecError) -> [SearchResult] {
+        switch self {
+        case .hnsw(let index): return try index.search(query, k: k, ef: ef, filter: filter)
+        case .flat(let index): return try index.search(query, k: k, ef: ef, filter: filter)
+        }
+    }
+
+    /// See `HNSWIndex.search(_:k:ef:filter:)`.
+    public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: Filter) throws(EdgeVecError) -> [SearchResult] {
+        switch self {
+        case .hnsw(let index): return try index.search(query, k: k, ef: ef, filter: filter)
+        case .flat(let index): return try index.search(query, k: k, ef: ef, filter: filter)
+        }
+    }
+
+    /// See `HNSWIndex.search(_:k:ef:filter:ids:distances:)`.
+    public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: Filter,
+                       ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        switch self {
+        case .hnsw(let index): return try index.search(query, k: k, ef: ef, filter: filter, ids: ids, distances: distances)
+        case .flat(let index): return try index.search(query, k: k, ef: ef, filter: filter, ids: ids, distances: distances)
+        }
+    }
+
+    /// See `HNSWIndex.metadata(for:)`.
+    public func metadata(for id: UInt64) -> Metadata? {
+        switch self {
+        case .hnsw(let index): return index.metadata(for: id)
+        case .flat(let index): return index.metadata(for: id)
+        }
+    }
+
+    /// The index as bytes (`IndexFormat`).
+    public func serialized() -> [UInt8] {
+        switch self {
+        case .hnsw(let index): return index.serialized()
+        case .flat(let index): return index.serialized()
         }
     }
 }

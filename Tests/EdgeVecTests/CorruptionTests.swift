@@ -172,7 +172,7 @@ struct CorruptionTests {
         let index = try Self.smallHNSW()
         let bytes = index.serialized()
         let n = UInt32(index.count)
-        #expect(Self.crafted(bytes, "version 3") { b, _ in b.setU32(3, at: 8) } == .unsupportedVersion(3))
+        #expect(Self.crafted(bytes, "version 4") { b, _ in b.setU32(4, at: 8) } == .unsupportedVersion(4))
         #expect(Self.crafted(bytes, "version 0") { b, _ in b.setU32(0, at: 8) } == .unsupportedVersion(0))
         let invalid: [(String, (inout [UInt8], FileLayout) -> Void)] = [
             ("kind 2", { b, _ in b.setU32(2, at: 12) }),

@@ -361,7 +361,7 @@ struct MutableIndexTests {
         index.remove(8)
         let bytes = index.serialized()
         let layout = FileLayout(bytes)
-        #expect(layout.version == 2 && layout.removedCount == 2)
+        #expect(layout.version == IndexFormat.version && layout.removedCount == 2)
         func load(_ edit: (inout [UInt8]) -> Void) -> EdgeVecError? {
             var b = bytes
             edit(&b)
@@ -437,7 +437,7 @@ struct MutableIndexTests {
             target.remove(5)
         }
         #expect(loaded.serialized() == fresh.serialized())
-        #expect(loaded.serialized().u32(at: 8) == 2)
+        #expect(loaded.serialized().u32(at: 8) == IndexFormat.version)
         // Format 1 kept offsets 68 and 88 reserved.
         for offset in [68, 88] {
             var reserved = bytes
@@ -457,7 +457,7 @@ struct MutableIndexTests {
         try fresh.addBatch(rows.values)
         #expect(Array(loaded.ids) == (0..<300).map(UInt64.init))
         #expect(loaded.serialized() == fresh.serialized())
-        #expect(loaded.serialized().u32(at: 8) == 2)
+        #expect(loaded.serialized().u32(at: 8) == IndexFormat.version)
     }
 
     // MARK: Flat

@@ -180,6 +180,8 @@ struct PersistenceTests {
         #expect(Int(bytes.u32(at: 64)) == index.entryPoint)
         #expect(Int(bytes.u64(at: 80)) == bytes.count - 100)
         #expect(layout.trailer == bytes.count - 4)
+        #expect(layout.metadata + 8 == layout.trailer)          // no metadata: two zero counts
+        #expect(bytes.u32(at: layout.metadata) == 0 && bytes.u32(at: layout.metadata + 4) == 0)
         // The stored vectors are the inserted ones (dot: not normalised).
         for id in [0, 57, 99] {
             let stored = (0..<16).map { Float(bitPattern: bytes.u32(at: layout.vector(id) + 4 * $0)) }

@@ -240,7 +240,7 @@ extension Array where Element == UInt8 {
     }
 }
 
-/// Offsets inside an EdgeVec v1 HNSW file, from the documented layout.
+/// Offsets inside an EdgeVec file (HNSW or flat, versions 1–3), from the documented layout.
 struct FileLayout {
     let count: Int
     let dimension: Int
@@ -249,6 +249,7 @@ struct FileLayout {
     let version: UInt32
     let removedCount: Int
     let flat: Bool
+    let bodyBytes: Int
 
     init(_ bytes: [UInt8]) {
         version = bytes.u32(at: 8)
@@ -258,6 +259,7 @@ struct FileLayout {
         m = Int(bytes.u32(at: 32))
         removedCount = version >= 2 ? Int(bytes.u32(at: 68)) : 0
         upperWords = Int(bytes.u64(at: 72))
+        bodyBytes = Int(bytes.u64(at: 80))
     }
 
     static let header = 96
@@ -274,7 +276,9 @@ struct FileLayout {
     var nextID: Int { flat ? levels : upper + upperWords * 4 }
     func id(_ slot: Int) -> Int { nextID + 8 + slot * 8 }
     var free: Int { id(count) }
-    var trailer: Int { version >= 2 ? free + removedCount * 4 : nextID }
+    /// Version 3: the metadata section, the rest of the body.
+    var metadata: Int { free + removedCount * 4 }
+    var trailer: Int { version >= 3 ? FileLayout.header + bodyBytes : version == 2 ? metadata : nextID }
 }
 
 // MARK: - A counting allocator that can be told to fail

@@ -55,12 +55,12 @@ for (const allocator of ALLOCATORS) {
 }
 
 describe('format and determinism', () => {
-  test('the header is the EdgeVec format v2 (the native file format)', async () => {
+  test('the header is the EdgeVec format v3 (the native file format)', async () => {
     const db = await build('cosine', 'dlmalloc');
     const bytes = db.save();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     assert.equal(new TextDecoder().decode(bytes.subarray(0, 8)), 'EDGEVEC\0');
-    assert.equal(view.getUint32(8, true), 2, 'format version');
+    assert.equal(view.getUint32(8, true), 3, 'format version');
     assert.equal(view.getUint32(12, true), 0, 'kind: HNSW');
     assert.equal(view.getUint32(16, true), 1, 'metric: cosine');
     assert.equal(view.getUint32(20, true), DIM, 'dimension');

@@ -1,0 +1,203 @@
+// The binary form of one vector's metadata: what the C ABI and JS pass
+// across the boundary and what an index file stores per vector. Bytes from
+// outside are hostile: `decode` checks every length against the buffer,
+// every tag, every string's UTF-8, then the names and limits (`validate`).
+//
+//     u8   field count (≤ 64)
+//     per field:
+//       u8   name length, name bytes
+//       u8   type: 1 string, 2 integer, 3 double, 4 bool, 5 list of strings
+//       string:  u32 byte length, UTF-8 bytes
+//       integer: i64
+//       double:  f64 (finite)
+//       bool:    u8, 0 or 1
+//       list:    u16 string count, then each string as above
+//
+// Little-endian throughout. The type numbers are `MetadataStore.Tag`'s.
+
+/// Writes the binary form, or only counts its bytes when `pointer` is nil:
+/// one routine sizes and writes, so the two never disagree.
+package struct MetadataRecordWriter {
+    package private(set) var pointer: UnsafeMutableRawPointer?
+    package private(set) var byteCount = 0
+
+    package init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
+
+    mutating func u8(_ v: UInt8) { put(v) }
+    mutating func u16(_ v: UInt16) { put(v.littleEndian) }
+    mutating func u32(_ v: UInt32) { put(v.littleEndian) }
+    mutating func u64(_ v: UInt64) { put(v.littleEndian) }
+
+    mutating func put<T: FixedWidthInteger>(_ v: T) {
+        if let p = pointer { p.storeBytes(of: v, toByteOffset: byteCount, as: T.self) }
+        byteCount += MemoryLayout<T>.size
+    }
+
+    /// Overwrites a u32 written earlier (a length known only afterwards).
+    package mutating func patch(_ v: UInt32, at offset: Int) {
+        pointer?.storeBytes(of: v.littleEndian, toByteOffset: offset, as: UInt32.self)
+    }
+
+    mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        if let p = pointer, let s = source.baseAddress { (p + byteCount).copyMemory(from: s, byteCount: source.count) }
+        byteCount += source.count
+    }
+
+    /// A length-prefixed string.
+    mutating func string(_ source: UnsafeRawBufferPointer) {
+        u32(UInt32(source.count))
+        bytes(source)
+    }
+
+    package mutating func fieldCount(_ n: Int) { u8(UInt8(n)) }
+
+    /// A field's name and type byte; its value follows.
+    package mutating func field(_ name: UnsafeRawBufferPointer, _ tag: MetadataStore.Tag) {
+        u8(UInt8(name.count))
+        bytes(name)
+        u8(tag.rawValue)
+    }
+
+    /// A value written as the store keeps it: `bits` is the integer's or
+    /// double's bit pattern or the bool; strings come through `string`.
+    package mutating func scalar(_ bits: UInt64, _ tag: MetadataStore.Tag) {
+        if tag == .bool { u8(UInt8(bits)) } else { u64(bits) }
+    }
+
+    package mutating func listCount(_ n: Int) { u16(UInt16(n)) }
+
+    package mutating func string(_ s: [UInt8]) { s.withUnsafeBytes { string($0) } }
+}
+
+extension Metadata {
+    /// Writes the binary form (see Metadata+Encoding.swift).
+    /// - Precondition: `validate()` is nil (it bounds every length).
+    package func encode(into w: inout MetadataRecordWriter) {
+        w.fieldCount(fields.count)
+        for field in fields {
+            var name = field.name
+            let tag: MetadataStore.Tag
+            switch field.value {
+            case .string: tag = .string
+            case .integer: tag = .integer
+            case .double: tag = .double
+            case .bool: tag = .bool
+            case .strings: tag = .strings
+            }
+            name.withUTF8 { w.field(UnsafeRawBufferPointer($0), tag) }
+            switch field.value {
+            case .string(var s): s.withUTF8 { w.string(UnsafeRawBufferPointer($0)) }
+            case .integer(let x): w.scalar(UInt64(bitPattern: x), tag)
+            case .double(let x): w.scalar(x.bitPattern, tag)
+            case .bool(let b): w.scalar(b ? 1 : 0, tag)
+            case .strings(let list):
+                w.listCount(list.count)
+                for var s in list { s.withUTF8 { w.string(UnsafeRawBufferPointer($0)) } }
+            }
+        }
+    }
+
+    /// The binary form as bytes.
+    /// - Precondition: `validate()` is nil.
+    public func encoded() -> [UInt8] {
+        var counter = MetadataRecordWriter(nil)
+        encode(into: &counter)
+        return [UInt8](unsafeUninitializedCapacity: counter.byteCount) { buffer, initialized in
+            var w = MetadataRecordWriter(UnsafeMutableRawPointer(buffer.baseAddress))
+            encode(into: &w)
+            initialized = w.byteCount
+        }
+    }
+
+    /// Decodes the binary form from the start of `bytes` and checks it as
+    /// `validate()` does.
+    /// - Returns: the metadata and the bytes its form took (trailing bytes
+    ///   are the caller's business).
+    /// - Throws: `.malformed(offset:)` where the bytes stop making sense
+    ///   (short, bad type, bool not 0/1, invalid UTF-8), else `validate()`'s problem.
+    /// - Complexity: O(bytes.count).
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws(MetadataProblem) -> (Metadata, Int) {
+        var r = _CheckedReader(bytes)
+        let count = try r.u8()
+        if Int(count) > MetadataLimits.fieldsPerVector { throw .tooManyFields(Int(count)) }
+        var fields: [(name: String, value: MetadataValue)] = []
+        fields.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            let name = try r.string(length: Int(try r.u8()))
+            let at = r.offset
+            let value: MetadataValue
+            switch MetadataStore.Tag(rawValue: try r.u8()) {
+            case .string?: value = .string(try r.string())
+            case .integer?: value = .integer(Int64(bitPattern: try r.u64()))
+            case .double?: value = .double(Double(bitPattern: try r.u64()))
+            case .bool?:
+                let b = try r.u8()
+                if b > 1 { throw .malformed(offset: r.offset - 1) }
+                value = .bool(b == 1)
+            case .strings?:
+                let n = Int(try r.u16())
+                if n > MetadataLimits.listCount { throw .tooLarge(field: name) }
+                var list: [String] = []
+                list.reserveCapacity(n)
+                for _ in 0..<n { list.append(try r.string()) }
+                value = .strings(list)
+            case .missing?, nil: throw .malformed(offset: at)
+            }
+            fields.append((name: name, value: value))
+        }
+        let metadata = Metadata(fields)
+        if let problem = metadata.validate() { throw problem }
+        return (metadata, r.offset)
+    }
+
+    /// Decodes a buffer that holds exactly one binary form.
+    public init(encoded bytes: UnsafeRawBufferPointer) throws(MetadataProblem) {
+        let (metadata, used) = try Metadata.decode(bytes)
+        if used != bytes.count { throw .malformed(offset: used) }
+        self = metadata
+    }
+}
+
+/// Little-endian reads that check the bounds first.
+struct _CheckedReader {
+    let bytes: UnsafeRawBufferPointer
+    private(set) var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    mutating func take(_ n: Int) throws(MetadataProblem) -> Int {
+        if n > bytes.count - offset { throw .malformed(offset: bytes.count) }
+        defer { offset += n }
+        return offset
+    }
+
+    mutating func load<T: FixedWidthInteger>(_: T.Type) throws(MetadataProblem) -> T {
+        let at = try take(MemoryLayout<T>.size)
+        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: T.self))
+    }
+
+    mutating func u8() throws(MetadataProblem) -> UInt8 { try load(UInt8.self) }
+    mutating func u16() throws(MetadataProblem) -> UInt16 { try load(UInt16.self) }
+    mutating func u64() throws(MetadataProblem) -> UInt64 { try load(UInt64.self) }
+
+    /// A u32-length-prefixed string; longer than a string may be is refused
+    /// before its bytes are touched.
+    mutating func string() throws(MetadataProblem) -> String {
+        let at = offset
+        let n = try load(UInt32.self)
+        if n > UInt32(MetadataLimits.stringBytes) { throw .malformed(offset: at) }
+        return try string(length: Int(n))
+    }
+
+    mutating func bytes(length n: Int) throws(MetadataProblem) -> [UInt8] {
+        let at = try take(n)
+        return [UInt8](UnsafeRawBufferPointer(rebasing: bytes[at ..< at + n]))
+    }
+
+    mutating func string(length n: Int) throws(MetadataProblem) -> String {
+        let at = try take(n)
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[at ..< at + n])
+        guard let s = String(validating: slice, as: UTF8.self) else { throw .malformed(offset: at) }
+        return s
+    }
+}
