@@ -9,6 +9,16 @@ struct BuildCommand: ParsableCommand {
         discussion: """
             Inserts the vectors one at a time, in file order (vector i gets id i), \
             then writes the index atomically. Prints one summary line on stdout.
+
+            --metadata META.tsv attaches metadata for filtered searches (`edgevec search \
+            --filter`): a tab-separated UTF-8 file whose first line names the fields \
+            ([A-Za-z_][A-Za-z0-9_.]*, not a keyword of the filter language) and whose \
+            line i + 2 holds the cells of vector i, as many as the header has (no \
+            quoting; an empty cell is a missing field). A column is integer if every \
+            non-empty cell is an integer within ±(2^53 - 1), double if every one is a \
+            number, bool if every one is true or false (any case), and string otherwise. \
+            The whole file is checked before anything is built; an error names its line \
+            and column.
             """
     )
 
@@ -17,6 +27,10 @@ struct BuildCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Where to write the index.", valueName: "index"))
     var output: String
+
+    @Option(help: ArgumentHelp("Metadata per vector: tab-separated, a header line of field names, then line "
+        + "i + 2 for vector i (see below).", valueName: "meta.tsv"))
+    var metadata: String?
 
     @Option(name: .customLong("metric"),
             help: "Distance: l2 (squared Euclidean), cosine (1 - cos) or dot (-inner product).")
@@ -53,10 +67,16 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         try checkReadable(input, what: "input")
+        if let metadata { try checkReadable(metadata, what: "metadata") }
         try checkWritable(output, what: "index")
         try checkDistinct(output: output, from: input, what: "input")
+        if let metadata { try checkDistinct(output: output, from: metadata, what: "metadata") }
         let base = try VecsFile.readFvecs(input)
         let dimension = base.dimension
+        // Every line and cell is checked before the (long) build starts.
+        let table = try metadata.map { (path) throws(CLIError) in
+            try MetadataTable.read(path, vectors: base.rows, base: input)
+        }
 
         let index: BuildTarget
         do {
@@ -83,7 +103,11 @@ struct BuildCommand: ParsableCommand {
             for row in 0..<base.rows {
                 let vector = UnsafeBufferPointer(start: pointer + row * dimension, count: dimension)
                 do throws(EdgeVecError) {
-                    try index.add(vector)
+                    if let table {
+                        try index.add(vector, metadata: table.rows[row])
+                    } else {
+                        try index.add(vector)
+                    }
                 } catch {
                     progress.finish(row)
                     throw CLIError("\(input): row \(row): " + rowMessage(error))
@@ -103,7 +127,8 @@ struct BuildCommand: ParsableCommand {
         let rate = seconds > 0 ? Double(base.rows) / seconds : 0
         print("built \(index.kind) index: \(base.rows) vectors, dimension \(dimension), metric \(metric.name), "
             + "\(fixed(seconds, 3)) s, \(fixed(rate, 1)) vectors/s, \(bytes) bytes -> \(output); "
-            + "index memory \(index.allocatedBytes) bytes")
+            + "index memory \(index.allocatedBytes) bytes"
+            + (table.map { "; metadata \($0.names.count) fields (\($0.summary))" } ?? ""))
     }
 }
 
@@ -137,6 +162,13 @@ private enum BuildTarget {
         switch self {
         case .hnsw(let index): _ = try index.add(vector)
         case .flat(let index): _ = try index.add(vector)
+        }
+    }
+
+    func add(_ vector: UnsafeBufferPointer<Float>, metadata: Metadata) throws(EdgeVecError) {
+        switch self {
+        case .hnsw(let index): _ = try index.add(vector, metadata: metadata)
+        case .flat(let index): _ = try index.add(vector, metadata: metadata)
         }
     }
 

@@ -7,7 +7,13 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Print the parameters of a saved index.",
-        discussion: "One `key: value` per line; HNSW-only fields are `-` for a flat index."
+        discussion: """
+            One `key: value` per line; HNSW-only fields are `-` for a flat index. Then \
+            `metadata fields: N` and, per metadata field, `field NAME: TYPE (C vectors)`, \
+            TYPE one of string, integer, double, bool, strings (a list of strings) and C \
+            the live vectors holding the field; a field whose values have several types \
+            lists each with its count, e.g. `field size: integer 90, double 10 (100 vectors)`.
+            """
     )
 
     @Option(help: ArgumentHelp("Index file written by `edgevec build`.", valueName: "index"))
@@ -54,6 +60,14 @@ struct InfoCommand: ParsableCommand {
                 ("file bytes", String(fileSize(index) ?? 0)),
                 ("allocator", allocatorName(flat.allocatorKind)),
             ]
+        }
+        let metadata = loaded.metadataFields
+        fields.append(("metadata fields", String(metadata.count)))
+        for field in metadata {
+            let types = field.types.count == 1
+                ? field.types[0].name
+                : field.types.map { "\($0.name) \(field.count(of: $0))" }.joined(separator: ", ")
+            fields.append(("field \(field.name)", "\(types) (\(field.count) \(field.count == 1 ? "vector" : "vectors"))"))
         }
         for (key, value) in fields { print("\(key): \(value)") }
     }

@@ -11,6 +11,22 @@ struct SearchCommand: ParsableCommand {
             prints queries/s, p50 and p99 latency and, with --groundtruth, recall@k: \
             the fraction of the first k ground-truth ids of each query found among \
             its k results, averaged over the queries.
+
+            --filter EXPR restricts every query to the vectors whose metadata (from \
+            `edgevec build --metadata`) satisfies EXPR, in the filter language of \
+            docs/FILTERS.md, e.g. 'section = "games" AND installed_size_kib < 200'; \
+            --filters FILE gives one expression per query, line i for query i. Each \
+            query then returns exactly min(k, matching vectors) results; rows with \
+            fewer are padded with -1 in --output. A filter that does not parse is an \
+            error naming its column (and, with --filters, its line). Timings include \
+            evaluating the filter.
+
+            --json prints one JSON object as the last line of standard output, after \
+            the summary line: {"queries", "k", "ef", "qps", "p50_us", "p99_us"} and \
+            "recall" (recall@k) with --groundtruth; qps is queries/s, p50_us and p99_us \
+            latencies in microseconds, ef is null for a flat (exact) index. With \
+            --ef-sweep the object is still one line: "ef", "qps", "p50_us", "p99_us" and \
+            "recall" are then arrays with one entry per swept ef, in order.
             """
     )
 
@@ -27,8 +43,8 @@ struct SearchCommand: ParsableCommand {
         + "Default: the efSearch stored in the index (64 unless set at build).", valueName: "ef"))
     var ef: Int?
 
-    @Option(help: ArgumentHelp("Write k ids per query here (.ivecs, 0-based; -1 pads rows when the index "
-        + "holds fewer than k vectors).", valueName: "results.ivecs"))
+    @Option(help: ArgumentHelp("Write k ids per query here (.ivecs, 0-based; -1 pads the rows of queries "
+        + "with fewer than k results: fewer vectors in the index, or fewer matching the filter).", valueName: "results.ivecs"))
     var output: String?
 
     @Option(help: ArgumentHelp("Exact neighbours (.ivecs, one row of at least k ids per query) to compute "
@@ -41,12 +57,23 @@ struct SearchCommand: ParsableCommand {
                 + "value. Not with --ef or --output.", valueName: "ef,ef,..."))
     var efSweep: EfList?
 
+    @Option(help: ArgumentHelp("Metadata filter applied to every query (see below).", valueName: "expr"))
+    var filter: String?
+
+    @Option(help: ArgumentHelp("One filter expression per query line (as many lines as queries). "
+        + "Not with --filter.", valueName: "filters.txt"))
+    var filters: String?
+
+    @Flag(help: "Also print one JSON object as the last line of standard output (see below).")
+    var json = false
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
     static let maxK = 65536
 
     func validate() throws {
+        if filter != nil && filters != nil { throw ValidationError("--filter and --filters exclude each other") }
         if k < 1 || k > Self.maxK { throw ValidationError("--k must be in 1...\(Self.maxK), got \(k)") }
         if let ef, ef < 1 || ef > 65536 { throw ValidationError("--ef must be in 1...65536, got \(ef)") }
         if let efSweep {
@@ -62,6 +89,7 @@ struct SearchCommand: ParsableCommand {
         try checkReadable(index, what: "index")
         try checkReadable(queries, what: "queries")
         if let groundtruth { try checkReadable(groundtruth, what: "ground truth") }
+        if let filters { try checkReadable(filters, what: "filters") }
         if let output {
             try checkWritable(output, what: "results")
             try checkDistinct(output: output, from: index, what: "index")
@@ -92,17 +120,68 @@ struct SearchCommand: ParsableCommand {
             }
             truth = gt
         }
+        let compiled = try compileFilters(queries: query.rows)
 
         if let efSweep {
-            try sweep(efSweep.values, loaded: loaded, query: query, truth: truth)
+            try sweep(efSweep.values, loaded: loaded, query: query, filters: compiled, truth: truth)
             return
         }
 
-        let pass = try runQueries(loaded, query, ef: ef, count: query.rows, label: "searching", quiet: quiet)
+        let pass = try runQueries(loaded, query, ef: ef, filters: compiled, count: query.rows, label: "searching",
+                                  quiet: quiet)
         if let output {
             try VecsFile.writeIvecs(output, values: pass.results, dimension: k)
         }
-        printSummary(pass, loaded: loaded, shownEf: effectiveEf(loaded), truth: truth)
+        let summary = printSummary(pass, loaded: loaded, shownEf: effectiveEf(loaded), truth: truth)
+        if json {
+            let efValue: String
+            switch loaded {
+            case .flat: efValue = "null"
+            case .hnsw(let hnsw): efValue = String(max(ef ?? hnsw.configuration.efSearch, k))
+            }
+            printJSON(queries: query.rows, ef: efValue, summaries: [summary], arrays: false)
+        }
+    }
+
+    /// The filter of each query: none, `--filter` once for all, or one
+    /// per line of `--filters` (compiled once per distinct line).
+    private func compileFilters(queries: Int) throws(CLIError) -> [Filter]? {
+        if let filter {
+            do {
+                return [try Filter(filter)]
+            } catch {
+                throw CLIError("--filter: " + filterMessage(error, text: filter))
+            }
+        }
+        guard let filters else { return nil }
+        let file = try VecsFile.readFile(filters)
+        defer { file.deallocate() }
+        let bytes = UnsafeBufferPointer(start: file.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                        count: file.count)
+        let lines = MetadataTable.splitLines(bytes)
+        if lines.count != queries {
+            throw CLIError("\(filters): \(lines.count) filter lines, but \(self.queries) holds \(queries) queries "
+                + "(line i is the filter of query i)")
+        }
+        var compiled: [Filter] = []
+        compiled.reserveCapacity(queries)
+        var seen: [[UInt8]: Filter] = [:]
+        for (i, line) in lines.enumerated() {
+            let text = Array(bytes[line])
+            if let known = seen[text] {
+                compiled.append(known)
+                continue
+            }
+            do {
+                let f = try text.withUnsafeBufferPointer { (b) throws(EdgeVecError) in try Filter(utf8: b) }
+                seen[text] = f
+                compiled.append(f)
+            } catch {
+                throw CLIError("\(filters): line \(i + 1): "
+                    + filterMessage(error, text: String(decoding: text, as: UTF8.self)))
+            }
+        }
+        return compiled
     }
 
     /// The beam width the searches used, for the report.
@@ -132,26 +211,49 @@ struct EfList: ExpressibleByArgument {
 extension SearchCommand {
     /// `--ef-sweep`: the index is loaded once; every query runs once per ef, each
     /// timed alone, one line per ef in the format of a plain search.
-    fileprivate func sweep(_ efs: [Int], loaded: LoadedIndex, query: VecsMatrix<Float>,
+    fileprivate func sweep(_ efs: [Int], loaded: LoadedIndex, query: VecsMatrix<Float>, filters: [Filter]?,
                            truth: VecsMatrix<Int32>?) throws(CLIError) {
         // Untimed warm-up: page in the index and the queries.
-        _ = try runQueries(loaded, query, ef: efs[0], count: min(query.rows, 100), label: "warm-up", quiet: true)
+        _ = try runQueries(loaded, query, ef: efs[0], filters: filters, count: min(query.rows, 100),
+                           label: "warm-up", quiet: true)
+        var summaries: [Summary] = []
+        var shownEfs: [String] = []
         for ef in efs {
-            let pass = try runQueries(loaded, query, ef: ef, count: query.rows, label: "searching ef \(ef)",
-                                      quiet: quiet)
+            let pass = try runQueries(loaded, query, ef: ef, filters: filters, count: query.rows,
+                                      label: "searching ef \(ef)", quiet: quiet)
             let shown: String
             switch loaded {
-            case .flat: shown = "exact"
-            case .hnsw: shown = String(max(ef, k))
+            case .flat: shown = "exact"; shownEfs.append("null")
+            case .hnsw: shown = String(max(ef, k)); shownEfs.append(shown)
             }
-            printSummary(pass, loaded: loaded, shownEf: shown, truth: truth)
+            summaries.append(printSummary(pass, loaded: loaded, shownEf: shown, truth: truth))
+        }
+        if json {
+            printJSON(queries: query.rows, ef: "[" + shownEfs.joined(separator: ", ") + "]", summaries: summaries,
+                      arrays: true)
         }
     }
 
+    /// The `--json` line: one object, scalars for one pass, arrays (one entry
+    /// per pass) for a sweep. `ef` is already JSON.
+    fileprivate func printJSON(queries: Int, ef: String, summaries: [Summary], arrays: Bool) {
+        func field(_ values: [String]) -> String { arrays ? "[" + values.joined(separator: ", ") + "]" : values[0] }
+        var line = "{\"queries\": \(queries), \"k\": \(k), \"ef\": \(ef), "
+            + "\"qps\": \(field(summaries.map { jsonNumber($0.qps) })), "
+            + "\"p50_us\": \(field(summaries.map { jsonNumber($0.p50) })), "
+            + "\"p99_us\": \(field(summaries.map { jsonNumber($0.p99) }))"
+        if truth(summaries) {
+            line += ", \"recall\": \(field(summaries.map { jsonNumber($0.recall ?? 0) }))"
+        }
+        print(line + "}")
+    }
+
+    private func truth(_ summaries: [Summary]) -> Bool { summaries.first?.recall != nil }
+
     /// One pass over the first `count` queries, each timed alone with the
     /// allocation-free search: k ids per query (-1 padded) and latencies.
-    fileprivate func runQueries(_ loaded: LoadedIndex, _ query: VecsMatrix<Float>, ef: Int?, count: Int,
-                                label: String, quiet: Bool) throws(CLIError) -> QueryPass {
+    fileprivate func runQueries(_ loaded: LoadedIndex, _ query: VecsMatrix<Float>, ef: Int?, filters: [Filter]?,
+                                count: Int, label: String, quiet: Bool) throws(CLIError) -> QueryPass {
         let dimension = query.dimension
         let k = self.k
         var pass = QueryPass(results: [Int32](repeating: -1, count: count * k),
@@ -170,7 +272,13 @@ extension SearchCommand {
                             let t0 = monotonicNanoseconds()
                             let n: Int
                             do throws(EdgeVecError) {
-                                n = try loaded.search(vector, k: k, ef: ef, ids: found.baseAddress!, distances: dist.baseAddress!)
+                                if let filters {
+                                    n = try loaded.search(vector, k: k, ef: ef, filter: filters[filters.count == 1 ? 0 : row],
+                                                          ids: found.baseAddress!, distances: dist.baseAddress!)
+                                } else {
+                                    n = try loaded.search(vector, k: k, ef: ef, ids: found.baseAddress!,
+                                                          distances: dist.baseAddress!)
+                                }
                             } catch {
                                 progress.finish(row)
                                 throw CLIError("\(queries): query \(row): " + rowMessage(error))
@@ -183,6 +291,7 @@ extension SearchCommand {
                                 }
                                 ids[row * k + i] = Int32(found[i])
                             }
+                            if n < k { pass.short += 1 }
                             pass.latencies[row] = t1 - t0
                             progress.update(row + 1, now: t1)
                         }
@@ -195,18 +304,27 @@ extension SearchCommand {
         return pass
     }
 
-    /// The one-line summary: queries/s, p50/p99 latency, recall@k with ground truth.
+    /// The one-line summary: queries/s, p50/p99 latency, recall@k with ground
+    /// truth, and how many queries had fewer than k results when any did.
+    @discardableResult
     fileprivate func printSummary(_ pass: QueryPass, loaded: LoadedIndex, shownEf: String,
-                                  truth: VecsMatrix<Int32>?) {
+                                  truth: VecsMatrix<Int32>?) -> Summary {
         let rows = pass.latencies.count
         let sorted = pass.latencies.sorted()
-        let qps = pass.seconds > 0 ? Double(rows) / pass.seconds : 0
-        var line = "\(rows) queries, k \(k), ef \(shownEf): \(fixed(qps, 1)) queries/s, "
-            + "p50 \(fixed(percentile(sorted, 0.50), 1)) µs, p99 \(fixed(percentile(sorted, 0.99), 1)) µs"
-        if let truth {
-            line += ", recall@\(k) \(fixed(recall(pass.results, truth, k: k, count: loaded.count), 4))"
+        let summary = Summary(
+            qps: pass.seconds > 0 ? Double(rows) / pass.seconds : 0,
+            p50: percentile(sorted, 0.50), p99: percentile(sorted, 0.99),
+            recall: truth.map { recall(pass.results, $0, k: k, count: loaded.count) })
+        var line = "\(rows) queries, k \(k), ef \(shownEf): \(fixed(summary.qps, 1)) queries/s, "
+            + "p50 \(fixed(summary.p50, 1)) µs, p99 \(fixed(summary.p99, 1)) µs"
+        if let value = summary.recall {
+            line += ", recall@\(k) \(fixed(value, 4))"
+        }
+        if pass.short > 0 {
+            line += ", \(pass.short) \(pass.short == 1 ? "query" : "queries") with fewer than \(k) results"
         }
         print(line)
+        return summary
     }
 }
 
@@ -215,6 +333,32 @@ struct QueryPass {
     var results: [Int32]
     var latencies: [UInt64]
     var seconds: Double
+    /// Queries that returned fewer than k results.
+    var short = 0
+}
+
+/// The figures of one pass, as printed.
+struct Summary {
+    var qps: Double
+    /// Latency percentiles, microseconds.
+    var p50: Double
+    var p99: Double
+    var recall: Double?
+}
+
+/// A finite number as JSON (Swift's shortest round-trip digits; non-finite as 0,
+/// which the figures never are).
+func jsonNumber(_ value: Double) -> String {
+    guard value.isFinite else { return "0" }
+    if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
+    return String(value)
+}
+
+/// An invalid filter's message, with the text and a caret under the column.
+func filterMessage(_ error: EdgeVecError, text: String) -> String {
+    guard case .invalidFilter(let column, _) = error else { return describe(error) }
+    let before = text.unicodeScalars.prefix(max(column - 1, 0)).map { $0 == "\t" ? "\t" : " " }.joined()
+    return describe(error) + "\n  " + text + "\n  " + before + "^"
 }
 
 /// Nearest-rank percentile of sorted nanosecond latencies, in microseconds.

@@ -112,7 +112,7 @@ enum VecsFile {
     }
 
     /// Reads a whole regular file into freshly allocated memory (caller frees).
-    private static func readFile(_ path: String) throws(CLIError) -> UnsafeMutableRawBufferPointer {
+    static func readFile(_ path: String) throws(CLIError) -> UnsafeMutableRawBufferPointer {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw CLIError.errno("cannot open \(path)") }
         defer { close(fd) }
