@@ -53,9 +53,14 @@ struct SearchCommand: ParsableCommand {
 
     @Option(name: .customLong("ef-sweep"),
             help: ArgumentHelp("Comma-separated beam widths, e.g. 10,16,32,64: loads the index once, runs an "
-                + "untimed warm-up of up to 100 queries, then all queries once per value, one output line per "
+                + "untimed warm-up of up to 100 queries (--warm-up), then all queries once per value, one output line per "
                 + "value. Not with --ef or --output.", valueName: "ef,ef,..."))
     var efSweep: EfList?
+
+    @Option(name: .customLong("warm-up"),
+            help: ArgumentHelp("Untimed searches over the first n queries before the timed pass (paging in the "
+                + "index; default 0, and 100 with --ef-sweep).", valueName: "n"))
+    var warmUp: Int?
 
     @Option(help: ArgumentHelp("Metadata filter applied to every query (see below).", valueName: "expr"))
     var filter: String?
@@ -74,6 +79,7 @@ struct SearchCommand: ParsableCommand {
 
     func validate() throws {
         if filter != nil && filters != nil { throw ValidationError("--filter and --filters exclude each other") }
+        if let warmUp, warmUp < 0 { throw ValidationError("--warm-up must be 0 or more, got \(warmUp)") }
         if k < 1 || k > Self.maxK { throw ValidationError("--k must be in 1...\(Self.maxK), got \(k)") }
         if let ef, ef < 1 || ef > 65536 { throw ValidationError("--ef must be in 1...65536, got \(ef)") }
         if let efSweep {
@@ -127,6 +133,10 @@ struct SearchCommand: ParsableCommand {
             return
         }
 
+        if let warmUp, warmUp > 0 {
+            _ = try runQueries(loaded, query, ef: ef, filters: compiled, count: min(query.rows, warmUp),
+                               label: "warm-up", quiet: true)
+        }
         let pass = try runQueries(loaded, query, ef: ef, filters: compiled, count: query.rows, label: "searching",
                                   quiet: quiet)
         if let output {
@@ -214,8 +224,11 @@ extension SearchCommand {
     fileprivate func sweep(_ efs: [Int], loaded: LoadedIndex, query: VecsMatrix<Float>, filters: [Filter]?,
                            truth: VecsMatrix<Int32>?) throws(CLIError) {
         // Untimed warm-up: page in the index and the queries.
-        _ = try runQueries(loaded, query, ef: efs[0], filters: filters, count: min(query.rows, 100),
-                           label: "warm-up", quiet: true)
+        let warmUp = self.warmUp ?? 100
+        if warmUp > 0 {
+            _ = try runQueries(loaded, query, ef: efs[0], filters: filters, count: min(query.rows, warmUp),
+                               label: "warm-up", quiet: true)
+        }
         var summaries: [Summary] = []
         var shownEfs: [String] = []
         for ef in efs {
