@@ -18,6 +18,7 @@
 #   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
 #   make bench-churn          remove/re-insert churn on MiniLM against fresh builds, EdgeVec and hnswlib (issue 20)
+#   make bench-filtered       MiniLM's five filtered workloads: EdgeVec filtered vs unfiltered, hnswlib filter, post-filtering (issue 21)
 #   make bench-insert         insert matrix: native/C/wasm (Node, Chromium) x allocators vs hnswlib, faiss, usearch (QUICK=1: N 1,000)
 #   make clean
 #
@@ -178,7 +179,8 @@ test-report:
 ## report: the benchmark report (scripts/report.sh), about 30 minutes on a fresh 2-core machine, builds included:
 ## the builds (make report-build), the insert matrix at N 1,000 and 10,000 (make bench-insert) with allocation
 ## counts, the paired search experiment (bench/search/run.py: EdgeVec native + wasm against hnswlib, faiss,
-## usearch on MiniLM-Debian and a synthetic 128-d set), then $(REPORT_OUT)/REPORT.md, SVG charts and results.json
+## usearch on MiniLM-Debian and a synthetic 128-d set), churn (bench-churn) and the filtered workloads (bench-filtered),
+## then $(REPORT_OUT)/REPORT.md, SVG charts and results.json
 ## (bench/report/make_report.py). A progress line per step with the time elapsed and an estimate of what remains.
 ## FULL=1 adds N 100,000, more repetitions and passes, and the malloc-interposer cross-check (hours).
 ## QUICK=1: smoke sizes, written to $(WORK)/report. Without the shared data the MiniLM part is skipped and said so.
@@ -351,6 +353,19 @@ bench-churn: native bench-insert-venv
 	@mkdir -p $(WORK)/churn
 	$(BENCH_VENV)/bin/python bench/churn/run.py $(if $(filter-out 0,$(QUICK)),--quick) --dist $(DIST) --data $(DATA) \
 	    --work $(WORK)/churn --out $(BENCH_CHURN_OUT)
+
+## bench-filtered: issue 21's filtered workloads on MiniLM-Debian (bench/filtered/run.py) at ef 64: EdgeVec
+## `search --filters --json` on an index built with --metadata, against the same search unfiltered, hnswlib's
+## `filter` argument (first 200 queries: a Python callback per visited node) and post-filtering (k x 10, drop):
+## recall@10, queries with fewer than 10 results, q/s, paired passes (QUICK=1: 2 passes). Uses the search
+## experiment's hnswlib index when it left one of the full set, else builds one. Without the data: skipped.
+## About 90 s (the EdgeVec build included).
+BENCH_FILTERED_OUT ?= $(WORK)/filtered/filtered.json
+bench-filtered: cli bench-insert-venv
+	@mkdir -p $(WORK)/filtered
+	$(BENCH_VENV)/bin/python bench/filtered/run.py $(if $(filter-out 0,$(QUICK)),--quick) --edgevec $(EDGEVEC) \
+	    --data $(DATA) --work $(WORK)/filtered --out $(BENCH_FILTERED_OUT) \
+	    $(if $(wildcard $(WORK)/search/minilm/minilm.hnswlib),--hnswlib-index $(WORK)/search/minilm/minilm.hnswlib)
 
 ## bench-insert-build: everything bench-insert runs: the CLI per allocator trait (system: `make cli`'s), libedgevec.so per trait,
 ## the wasm modules and their allocation-counter build, Chromium + Playwright, the peers' venv.

@@ -5,7 +5,9 @@ and results.json (every record plus the goals evaluation).
     python3 bench/report/make_report.py --in .build-work/report --out docs/benchmarks [--quick]
 
 Reads IN/search.jsonl (bench/search/run.py) and IN/insert.jsonl
-(bench/insert/run.py); either may be missing, and the report says so. Standard
+(bench/insert/run.py), IN/churn.json (bench/churn/run.py) and IN/filtered.json
+(bench/filtered/run.py; its section is bench/report/filtered_report.py); any
+may be missing, and the report says so. Standard
 library only, except the charts: bench/report/charts.py draws them with
 matplotlib; without matplotlib the report has no charts and says so. Also
 prints the main tables on stdout.
@@ -25,6 +27,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "search"))
 import paired  # noqa: E402  (bench/search/paired.py: per-pass ratios and their spread)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import filtered_report  # noqa: E402  (issue 21's filtered-search section)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -1156,6 +1160,11 @@ def main():
     if os.path.isfile(churn_path):
         with open(churn_path) as f:
             churn = json.load(f)
+    filtered_path = os.path.join(args.inp, "filtered.json")
+    filtered = None
+    if os.path.isfile(filtered_path):
+        with open(filtered_path) as f:
+            filtered = json.load(f)
     alloc_records = read_jsonl(allocs_path) or []
     allocs = [r for r in alloc_records if r.get("experiment") == "native-allocs"]
     interposer = [r for r in alloc_records if r.get("experiment") == "interposer-allocs"]
@@ -1172,6 +1181,7 @@ def main():
     ver = versions(meta)
     goals = evaluate_goals(insert, search, quick, allocs)
     goals_churn = churn_goals(churn)
+    goals_filtered = filtered_report.filtered_goals(filtered)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     os.makedirs(args.out, exist_ok=True)
 
@@ -1201,6 +1211,9 @@ def main():
     cross_md, cross_text = interposer_section(interposer, insert)
     allocs_md, allocs_text = allocs_md + cross_md, allocs_text + cross_text
     churn_md, churn_text = churn_section(churn, goals_churn)
+    filtered_md, filtered_text = filtered_report.filtered_section(filtered, goals_filtered, goals_section, md_table,
+                                                                  text_table)
+    filtered_line = filtered_report.filtered_summary(filtered, goals_filtered)
 
     md = [f"# EdgeVec benchmark report{' (QUICK smoke run)' if quick else ''}\n",
           f"Generated {now} by `make report{' QUICK=1' if quick else ''}` (`bench/report/make_report.py`). "
@@ -1212,7 +1225,7 @@ def main():
           *([f"Total wall time: {wall:.0f} s\n"] if wall is not None else []),
           *([charts_note] if charts_note else []),
           "## Conclusions\n",
-          summary(insert, search, goals, churn),
+          summary(insert, search, goals, churn) + (filtered_line + "\n" if filtered_line else ""),
           "## Machine\n",
           md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
                               ["SIMD", machine["simd"] or "?"],
@@ -1240,6 +1253,9 @@ def main():
           ".venv-bench/bin/python bench/churn/run.py --dist dist --data ../shared/data/minilm-debian"
           + (" --quick" if quick else "") + " \\\n    --edgevec-index .build-work/search/minilm/minilm-*.edgevec "
           "--hnswlib-index .build-work/search/minilm/minilm.hnswlib --out .build-work/report/churn.json\n"
+          ".venv-bench/bin/python bench/filtered/run.py --edgevec .build-cli/release/edgevec --data "
+          "../shared/data/minilm-debian" + (" --quick" if quick else "") + " \\\n    --hnswlib-index "
+          ".build-work/search/minilm/minilm.hnswlib --out .build-work/report/filtered.json   # or: make bench-filtered\n"
           ".venv-bench/bin/python bench/report/make_report.py --in .build-work/report --out "
           + (".build-work/report" + " --quick" if quick else "docs/benchmarks") + "\n```\n",
           "Every record in `results.json` carries the exact command that produced it (`command`).\n"
@@ -1263,6 +1279,7 @@ def main():
           "not mean the same recall).\n",
           search_md,
           "## Churn: remove and re-add\n", churn_md,
+          "## Filtered search\n", filtered_md,
           "## Insert matrix\n", insert_md,
           "### Native allocation calls per insert\n" if allocs_md else "", allocs_md,
           "## Analysis: the published 8.5× wasm slowdown\n",
@@ -1276,13 +1293,15 @@ def main():
         f.write(report)
 
     results = {"generated": now, "quick": quick, "wall_seconds": wall, "machine": machine, "versions": ver,
-               "goals": goals + goals_churn,
+               "goals": goals + goals_churn + goals_filtered,
                "notes": args.note, "sources": {"search": search_path if search is not None else None,
                                                "insert": insert_path if insert is not None else None,
                                                "allocs": allocs_path if allocs else None,
-                                               "churn": churn_path if churn else None},
+                                               "churn": churn_path if churn else None,
+                                               "filtered": filtered_path if filtered else None},
                "records": (search or []) + (insert or []) + allocs
-               + ([dict(churn, experiment="churn")] if churn else [])}
+               + ([dict(churn, experiment="churn")] if churn else [])
+               + ([filtered] if filtered and not filtered.get("skipped") else [])}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
         f.write("\n")
@@ -1293,8 +1312,9 @@ def main():
     if allocs_text:
         print(allocs_text)
     print(churn_text)
-    print("\ngoals (issues 4 and 20):")
-    for g in goals + goals_churn:
+    print(filtered_text)
+    print("\ngoals (issues 4, 20 and 21):")
+    for g in goals + goals_churn + goals_filtered:
         verdict = {True: "MET", False: "NOT MET", None: "not measured"}[g["met"]]
         print(f"  [{verdict}] {g['goal']}\n      {g['measured']}")
     print(f"\nwrote {os.path.join(args.out, 'REPORT.md')}, " + ", ".join(["results.json"] + charts))
