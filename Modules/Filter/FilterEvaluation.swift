@@ -46,66 +46,222 @@ extension MetadataStore {
             scratch.give(other)
         case .not(let inner):
             evaluate(inner, into: &out, scratch: &scratch)
-            for w in out.indices { out[w] = ~out[w] }
-            clearTail(&out)
+            invert(&out)
         case .isNull(let field, let negated):
             guard let c = column(ifPresent: field) else {
-                fill(&out) { _ in !negated }
+                fillAll(&out, !negated)
                 return
             }
-            let tags = columns[c].tags
-            fill(&out) { (tags[$0] == 0) != negated }
+            columns[c].tags.withUnsafeBufferPointer { fillMissing(&out, $0) }
+            if negated { invert(&out) }
         case .contains(let field, let string):
             guard let c = column(ifPresent: field), let number = columns[c].number(ifPresent: string) else {
-                fill(&out) { _ in false }
+                fillAll(&out, false)
                 return
             }
             let column = columns[c]
             fill(&out) { column.tags[$0] == Tag.strings.rawValue && column.lists[$0].contains(number) }
         case .compare(let field, _, _), .isIn(let field, _, _), .between(let field, _, _):
             guard let c = column(ifPresent: field) else {
-                fill(&out) { _ in false }
+                fillAll(&out, false)
                 return
             }
-            // Decide once per distinct string and per bool; numbers by a
-            // compiled test. The per-slot loop then only reads the tag and payload.
-            scratch.truth.removeAll(keepingCapacity: true)
-            for s in columns[c].strings.values { scratch.truth.append(node.holds(.string(s))) }
-            let ifFalse = node.holds(.bool(false)), ifTrue = node.holds(.bool(true))
+            evaluateCodes(node, columns[c], into: &out, scratch: &scratch)
             let numbers = NumberTest(node)
-            columns[c].tags.withUnsafeBufferPointer { tags in
-                columns[c].payload.withUnsafeBufferPointer { payload in
-                    scratch.truth.withUnsafeBufferPointer { truth in
-                        fill(&out) { slot in
-                            let bits = payload[slot]
-                            switch tags[slot] {
-                            case Tag.string.rawValue: return truth[Int(bits)]
-                            case Tag.integer.rawValue: return numbers.holds(Double(Int64(bitPattern: bits)))
-                            case Tag.double.rawValue: return numbers.holds(Double(bitPattern: bits))
-                            case Tag.bool.rawValue: return bits != 0 ? ifTrue : ifFalse
-                            default: return false
-                            }
-                        }
-                    }
+            if numbers.kind == .never { return }
+            var other = scratch.take(words: out.count)
+            columns[c].numbers.withUnsafeBufferPointer { fill(&other, numbers, $0) }
+            for w in out.indices { out[w] |= other[w] }
+            scratch.give(other)
+        }
+    }
+
+    /// The string and bool part of a comparison, IN or BETWEEN: decided once
+    /// per distinct string and per bool, then tested per slot on its code,
+    /// by comparisons when few codes hold (or all strings but a few).
+    func evaluateCodes(_ node: FilterNode, _ column: Column, into out: inout [UInt64], scratch: inout FilterScratch) {
+        let strings = column.strings.count
+        scratch.truth.removeAll(keepingCapacity: true)
+        var holding = _FewCodes(), failing = _FewCodes()
+        for (n, s) in column.strings.values.enumerated() {
+            let holds = node.holds(.string(s))
+            scratch.truth.append(holds)
+            if holds { holding.add(UInt32(n)) } else { failing.add(UInt32(n)) }
+        }
+        let ifFalse = node.holds(.bool(false)), ifTrue = node.holds(.bool(true))
+        if ifFalse { holding.add(Column.falseCode) }
+        if ifTrue { holding.add(Column.trueCode) }
+        column.codes.withUnsafeBufferPointer { codes in
+            if holding.count == 0 {
+                fillAll(&out, false)
+            } else if holding.count == 1 {
+                fillEqual(&out, codes, holding.codes.0)
+            } else if holding.count <= 4 {
+                fillEqual(&out, codes, anyOf: holding.codes)
+            } else if failing.count <= 4 && !ifFalse && !ifTrue {
+                // Every string but a few: `!=`, `NOT IN`.
+                fillString(&out, codes, below: UInt32(strings), noneOf: failing.codes)
+            } else {
+                scratch.truth.append(ifFalse)
+                scratch.truth.append(ifTrue)
+                scratch.truth.append(false)
+                scratch.truth.withUnsafeBufferPointer { truth in
+                    // Codes past the strings (false, true, none) index the last three entries.
+                    let past = UInt32(strings), falseCode = Column.falseCode
+                    fill(&out) { let x = codes[$0]; return truth[Int(x < past ? x : past &+ (x &- falseCode))] }
                 }
             }
         }
     }
 
+    /// `fill` with a compiled number test over the numbers column.
+    func fill(_ out: inout [UInt64], _ test: NumberTest, _ numbers: UnsafeBufferPointer<Double>) {
+        switch test.kind {
+        case .never: fillAll(&out, false)
+        case .interval:
+            fillInterval(&out, numbers, test.low, test.high)
+        case .member:
+            if test.values.count == 1 {
+                let v = test.values[0]
+                fill(&out) { numbers[$0] == v }
+            } else {
+                test.values.withUnsafeBufferPointer { values in fill(&out) { values.contains(numbers[$0]) } }
+            }
+        case .notMember:
+            test.values.withUnsafeBufferPointer { values in
+                fill(&out) { let x = numbers[$0]; return x == x && !values.contains(x) }
+            }
+        }
+    }
+
     /// Sets bit `slot` of `out` where `predicate(slot)`, for every slot.
+    /// Whole words run a fixed 64-step branch-free loop the compiler can
+    /// vectorise when the predicate is a plain comparison.
     @inline(__always)
     func fill(_ out: inout [UInt64], _ predicate: (Int) -> Bool) {
         let count = slotCount
         out.withUnsafeMutableBufferPointer { words in
-            var slot = 0
-            for w in 0..<words.count {
+            let full = count &>> 6
+            for w in 0..<full {
+                let base = w &<< 6
                 var word: UInt64 = 0
-                let end = Swift.min(slot + 64, count)
-                var bit: UInt64 = 1
-                while slot < end {
-                    if predicate(slot) { word |= bit }
-                    bit &<<= 1
-                    slot += 1
+                for i in 0..<64 { word |= UInt64(predicate(base &+ i) ? 1 : 0) &<< UInt64(i) }
+                words[w] = word
+            }
+            if full < words.count {
+                var word: UInt64 = 0
+                for slot in full &<< 6 ..< count { word |= UInt64(predicate(slot) ? 1 : 0) &<< UInt64(slot & 63) }
+                words[full] = word
+                for w in full + 1 ..< words.count { words[w] = 0 }
+            }
+        }
+    }
+
+    /// Every bit set (up to `slotCount`) or none.
+    func fillAll(_ out: inout [UInt64], _ value: Bool) {
+        for w in out.indices { out[w] = value ? ~0 : 0 }
+        clearTail(&out)
+    }
+
+    /// Flips every bit up to `slotCount`.
+    func invert(_ out: inout [UInt64]) {
+        for w in out.indices { out[w] = ~out[w] }
+        clearTail(&out)
+    }
+
+    /// `fill` 16 slots at a time: `lanes(first, weights)` compares the 16
+    /// slots from `first` in SIMD registers and returns their bits (the
+    /// mask's lanes `replacing` zeros by `weights`, bit i in lane i, then
+    /// added up); the last partial word goes slot by slot through `scalar`.
+    @inline(__always)
+    func fillLanes(_ out: inout [UInt64], _ lanes: (Int, SIMD16<UInt32>) -> UInt32, scalar: (Int) -> Bool) {
+        let weights = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+        let full = slotCount &>> 6
+        out.withUnsafeMutableBufferPointer { words in
+            for w in 0..<full {
+                var word: UInt64 = 0
+                for part in 0..<4 { word |= UInt64(lanes(w &* 64 &+ part &* 16, weights)) &<< UInt64(part &* 16) }
+                words[w] = word
+            }
+        }
+        fillTail(&out, from: full, scalar)
+    }
+
+    /// `fill` for `codes[slot] == code`.
+    func fillEqual(_ out: inout [UInt64], _ codes: UnsafeBufferPointer<UInt32>, _ code: UInt32) {
+        let key = SIMD16<UInt32>(repeating: code)
+        let raw = UnsafeRawPointer(codes.baseAddress!)
+        fillLanes(&out, { first, weights in
+            let v = raw.loadUnaligned(fromByteOffset: first &* 4, as: SIMD16<UInt32>.self)
+            return SIMD16<UInt32>().replacing(with: weights, where: v .== key).wrappedSum()
+        }, scalar: { codes[$0] == code })
+    }
+
+    /// `fill` for a code among four (repeated to fill the four).
+    func fillEqual(_ out: inout [UInt64], _ codes: UnsafeBufferPointer<UInt32>,
+                   anyOf few: (UInt32, UInt32, UInt32, UInt32)) {
+        let (a, b, c, d) = (SIMD16(repeating: few.0), SIMD16(repeating: few.1), SIMD16(repeating: few.2),
+                            SIMD16<UInt32>(repeating: few.3))
+        let raw = UnsafeRawPointer(codes.baseAddress!)
+        fillLanes(&out, { first, weights in
+            let v = raw.loadUnaligned(fromByteOffset: first &* 4, as: SIMD16<UInt32>.self)
+            return SIMD16<UInt32>().replacing(with: weights, where: (v .== a) .| (v .== b) .| (v .== c) .| (v .== d))
+                .wrappedSum()
+        }, scalar: { let x = codes[$0]; return x == few.0 || x == few.1 || x == few.2 || x == few.3 })
+    }
+
+    /// `fill` for a string code (below `bound`) other than four (repeated, or
+    /// `UInt32.max`, to fill the four).
+    func fillString(_ out: inout [UInt64], _ codes: UnsafeBufferPointer<UInt32>, below bound: UInt32,
+                    noneOf few: (UInt32, UInt32, UInt32, UInt32)) {
+        let (a, b, c, d) = (SIMD16(repeating: few.0), SIMD16(repeating: few.1), SIMD16(repeating: few.2),
+                            SIMD16<UInt32>(repeating: few.3))
+        let limit = SIMD16<UInt32>(repeating: bound)
+        let raw = UnsafeRawPointer(codes.baseAddress!)
+        fillLanes(&out, { first, weights in
+            let v = raw.loadUnaligned(fromByteOffset: first &* 4, as: SIMD16<UInt32>.self)
+            let hit = (v .< limit) .& (v .!= a) .& (v .!= b) .& (v .!= c) .& (v .!= d)
+            return SIMD16<UInt32>().replacing(with: weights, where: hit).wrappedSum()
+        }, scalar: { let x = codes[$0]; return x < bound && x != few.0 && x != few.1 && x != few.2 && x != few.3 })
+    }
+
+    /// `fill` for `low <= numbers[slot] <= high` (NaN, a slot without a number, never is).
+    func fillInterval(_ out: inout [UInt64], _ numbers: UnsafeBufferPointer<Double>, _ low: Double, _ high: Double) {
+        let lo = SIMD4<Double>(repeating: low), hi = SIMD4<Double>(repeating: high)
+        let weights = SIMD4<UInt64>(1, 2, 4, 8)
+        let raw = UnsafeRawPointer(numbers.baseAddress!)
+        @inline(__always) func four(_ first: Int) -> UInt64 {
+            let v = raw.loadUnaligned(fromByteOffset: first &* 8, as: SIMD4<Double>.self)
+            return SIMD4<UInt64>().replacing(with: weights, where: (v .>= lo) .& (v .<= hi)).wrappedSum()
+        }
+        fillLanes(&out, { first, _ in
+            UInt32(truncatingIfNeeded: four(first) | four(first &+ 4) &<< 4 | four(first &+ 8) &<< 8 | four(first &+ 12) &<< 12)
+        }, scalar: { numbers[$0] >= low && numbers[$0] <= high })
+    }
+
+    /// `fill` for `tags[slot] == 0`: slots without the field. Eight tags per
+    /// 64-bit word: the zero bytes' high bits, gathered by a multiplication.
+    func fillMissing(_ out: inout [UInt64], _ tags: UnsafeBufferPointer<UInt8>) {
+        let raw = UnsafeRawPointer(tags.baseAddress!)
+        @inline(__always) func eight(_ first: Int) -> UInt64 {
+            let x = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: first, as: UInt64.self))
+            let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            let zeroHighBits = ~(((x & low7) &+ low7) | x | low7)      // 0x80 in each zero byte
+            return ((zeroHighBits &>> 7) &* 0x0102_0408_1020_4080) &>> 56
+        }
+        fillLanes(&out, { first, _ in UInt32(truncatingIfNeeded: eight(first) | eight(first &+ 8) &<< 8) },
+                  scalar: { tags[$0] == 0 })
+    }
+
+    /// The words from `first` on, slot by slot.
+    @inline(__always)
+    func fillTail(_ out: inout [UInt64], from first: Int, _ predicate: (Int) -> Bool) {
+        let count = slotCount
+        out.withUnsafeMutableBufferPointer { words in
+            for w in first ..< words.count {
+                var word: UInt64 = 0
+                for slot in w &<< 6 ..< Swift.min(count, (w &+ 1) &<< 6) {
+                    word |= UInt64(predicate(slot) ? 1 : 0) &<< UInt64(slot & 63)
                 }
                 words[w] = word
             }
@@ -127,8 +283,8 @@ extension MetadataStore {
 struct NumberTest {
     enum Kind { case never, interval, member, notMember }
     var kind = Kind.never
+    /// A closed interval: `x < v` is `x <= v.nextDown`, exactly, for finite v.
     var low = -Double.infinity, high = Double.infinity
-    var lowOpen = false, highOpen = false
     var values: [Double] = []
 
     init(_ node: FilterNode) {
@@ -138,9 +294,9 @@ struct NumberTest {
             switch op {
             case .equal: kind = .member; values = [v]
             case .notEqual: kind = .notMember; values = [v]
-            case .less: kind = .interval; high = v; highOpen = true
+            case .less: kind = .interval; high = v.nextDown
             case .lessOrEqual: kind = .interval; high = v
-            case .greater: kind = .interval; low = v; lowOpen = true
+            case .greater: kind = .interval; low = v.nextUp
             case .greaterOrEqual: kind = .interval; low = v
             }
         case .between(_, .number(let a), .number(let b)):
@@ -153,14 +309,23 @@ struct NumberTest {
             break
         }
     }
+}
 
-    @inline(__always)
-    func holds(_ x: Double) -> Bool {
-        switch kind {
-        case .never: return false
-        case .interval: return (lowOpen ? x > low : x >= low) && (highOpen ? x < high : x <= high)
-        case .member: return values.contains(x)
-        case .notMember: return !values.contains(x)
+/// Up to four codes, the rest counted: the few strings a condition accepts
+/// (or rejects), kept without allocating. Unused places repeat the first,
+/// or hold `UInt32.max`, a code no string has, when there is none.
+struct _FewCodes {
+    var codes: (UInt32, UInt32, UInt32, UInt32) = (.max, .max, .max, .max)
+    var count = 0
+
+    mutating func add(_ code: UInt32) {
+        switch count {
+        case 0: codes = (code, code, code, code)
+        case 1: codes.1 = code
+        case 2: codes.2 = code
+        case 3: codes.3 = code
+        default: break
         }
+        count += 1
     }
 }

@@ -58,8 +58,8 @@ package struct MetadataRecordWriter {
         u8(tag.rawValue)
     }
 
-    /// A value written as the store keeps it: `bits` is the integer's or
-    /// double's bit pattern or the bool; strings come through `string`.
+    /// A number or bool: `bits` is the integer's or double's bit pattern, or
+    /// 0/1 for a bool; strings come through `string`.
     package mutating func scalar(_ bits: UInt64, _ tag: MetadataStore.Tag) {
         if tag == .bool { u8(UInt8(bits)) } else { u64(bits) }
     }

@@ -34,13 +34,15 @@ extension MetadataStore {
             for column in used {
                 guard let tag = Tag(rawValue: column.tags[slot]), tag != .missing else { continue }
                 column.name.withUnsafeBytes { w.field($0, tag) }
-                let bits = column.payload[slot]
                 switch tag {
-                case .string: w.string(column.strings.values[Int(bits)])
+                case .string: w.string(column.strings.values[Int(column.codes[slot])])
                 case .strings:
                     w.listCount(column.lists[slot].count)
                     for n in column.lists[slot] { w.string(column.strings.values[Int(n)]) }
-                default: w.scalar(bits, tag)
+                case .integer: w.scalar(UInt64(bitPattern: Int64(column.numbers[slot])), tag)
+                case .double: w.scalar(column.numbers[slot].bitPattern, tag)
+                case .bool: w.scalar(column.codes[slot] == Column.trueCode ? 1 : 0, tag)
+                case .missing: break
                 }
             }
             w.patch(UInt32(w.byteCount - lengthAt - 4), at: lengthAt)

@@ -2,12 +2,14 @@
 /// filters run against. A slot without metadata (or a removed one) has no
 /// value in any column.
 ///
-/// A column keeps per slot a type tag and an 8-byte payload: the integer,
-/// the double's bits, the bool, or the number of the string in the column's
-/// dictionary; lists of strings keep their dictionary numbers on the side.
-/// Filters then test strings through a truth table over the dictionary
-/// (one byte comparison per distinct string, not per slot) and scan the
-/// tags and payloads (FilterEvaluation.swift).
+/// A column keeps per slot a type tag and two flat arrays that filters scan
+/// without branching on the type (FilterEvaluation.swift): `numbers`, the
+/// value of an integer or double slot and NaN elsewhere (NaN fails every
+/// comparison), and `codes`, the number of a string slot's string in the
+/// column's dictionary, `Column.trueCode`/`falseCode` for a bool and
+/// `Column.noCode` elsewhere. A string condition is then decided once per
+/// distinct string and tested per slot as a code comparison. Lists of
+/// strings keep their dictionary numbers on the side.
 package struct MetadataStore: Sendable {
     package enum Tag: UInt8, Sendable {
         case missing = 0, string, integer, double, bool, strings
@@ -16,7 +18,8 @@ package struct MetadataStore: Sendable {
     package struct Column: Sendable {
         package let name: [UInt8]
         package var tags: [UInt8] = []
-        package var payload: [UInt64] = []
+        package var numbers: [Double] = []
+        package var codes: [UInt32] = []
         /// The strings of this column, numbered in order of first use.
         package var strings = StringTable()
         /// Per slot, the string numbers of a list value (empty otherwise);
@@ -25,10 +28,15 @@ package struct MetadataStore: Sendable {
         /// Slots holding a value.
         package var present = 0
 
+        /// The codes of bools and of slots without a string or bool; string
+        /// numbers stay below them (a dictionary holds fewer than 2³¹ strings).
+        package static let falseCode: UInt32 = 0xFFFF_FFFD, trueCode: UInt32 = 0xFFFF_FFFE, noCode: UInt32 = 0xFFFF_FFFF
+
         init(name: [UInt8], slots: Int) {
             self.name = name
             tags = [UInt8](repeating: 0, count: slots)
-            payload = [UInt64](repeating: 0, count: slots)
+            numbers = [Double](repeating: .nan, count: slots)
+            codes = [UInt32](repeating: Column.noCode, count: slots)
         }
 
         mutating func number(of string: [UInt8]) -> UInt32 { strings.number(of: string) }
@@ -51,7 +59,8 @@ package struct MetadataStore: Sendable {
         if count <= slotCount { return }
         for c in columns.indices {
             columns[c].tags += repeatElement(0, count: count - slotCount)
-            columns[c].payload += repeatElement(0, count: count - slotCount)
+            columns[c].numbers += repeatElement(.nan, count: count - slotCount)
+            columns[c].codes += repeatElement(Column.noCode, count: count - slotCount)
             if !columns[c].lists.isEmpty { columns[c].lists += repeatElement([], count: count - slotCount) }
         }
         slotCount = count
@@ -76,27 +85,25 @@ package struct MetadataStore: Sendable {
         for field in metadata.fields {
             let c = column(named: Array(field.name.utf8))
             var tag = Tag.missing
-            var bits: UInt64 = 0
             switch field.value {
             case .string(let s):
                 tag = .string
-                bits = UInt64(columns[c].number(of: Array(s.utf8)))
+                columns[c].codes[slot] = columns[c].number(of: Array(s.utf8))
             case .integer(let x):
                 tag = .integer
-                bits = UInt64(bitPattern: x)
+                columns[c].numbers[slot] = Double(x)     // exact: |x| ≤ 2⁵³ − 1
             case .double(let x):
                 tag = .double
-                bits = x.bitPattern
+                columns[c].numbers[slot] = x
             case .bool(let b):
                 tag = .bool
-                bits = b ? 1 : 0
+                columns[c].codes[slot] = b ? Column.trueCode : Column.falseCode
             case .strings(let list):
                 tag = .strings
                 if columns[c].lists.isEmpty { columns[c].lists = [[UInt32]](repeating: [], count: slotCount) }
                 columns[c].lists[slot] = list.map { columns[c].number(of: Array($0.utf8)) }
             }
             columns[c].tags[slot] = tag.rawValue
-            columns[c].payload[slot] = bits
             columns[c].present += 1
         }
     }
@@ -108,7 +115,8 @@ package struct MetadataStore: Sendable {
             had = true
             if columns[c].tags[slot] == Tag.strings.rawValue { columns[c].lists[slot] = [] }
             columns[c].tags[slot] = 0
-            columns[c].payload[slot] = 0
+            columns[c].numbers[slot] = .nan
+            columns[c].codes[slot] = Column.noCode
             columns[c].present -= 1
         }
         if had { slotsWithMetadata -= 1 }
@@ -118,14 +126,13 @@ package struct MetadataStore: Sendable {
     package func metadata(at slot: Int) -> Metadata {
         var fields: [(name: String, value: MetadataValue)] = []
         for column in columns {
-            let bits = column.payload[slot]
             let value: MetadataValue
             switch Tag(rawValue: column.tags[slot]) ?? .missing {
             case .missing: continue
-            case .string: value = .string(String(decoding: column.strings.values[Int(bits)], as: UTF8.self))
-            case .integer: value = .integer(Int64(bitPattern: bits))
-            case .double: value = .double(Double(bitPattern: bits))
-            case .bool: value = .bool(bits != 0)
+            case .string: value = .string(String(decoding: column.strings.values[Int(column.codes[slot])], as: UTF8.self))
+            case .integer: value = .integer(Int64(column.numbers[slot]))
+            case .double: value = .double(column.numbers[slot])
+            case .bool: value = .bool(column.codes[slot] == Column.trueCode)
             case .strings:
                 value = .strings(column.lists[slot].map { String(decoding: column.strings.values[Int($0)], as: UTF8.self) })
             }
@@ -147,7 +154,7 @@ package struct MetadataStore: Sendable {
     package var allocatedBytes: Int {
         var total = 0
         for column in columns {
-            total += column.tags.capacity + column.payload.capacity * 8 + column.name.count
+            total += column.tags.capacity + column.numbers.capacity * 8 + column.codes.capacity * 4 + column.name.count
             total += column.strings.allocatedBytes
             for list in column.lists { total += list.capacity * 4 + 8 }
         }

@@ -83,6 +83,10 @@ extension HNSWIndex {
         return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
     }
 
+    /// Matches one expansion of the filtered walk measures at most: a full
+    /// layer-0 list (also the room `scratch.pending` has).
+    var _twoHopBudget: Int { graph.maxDegree0 }
+
     /// Matches up to which a filtered search scans them exactly instead of
     /// walking the graph: about what an unfiltered walk at `ef` measures.
     func filterScanLimit(ef: Int) -> Int { ef * graph.maxDegree0 }
@@ -121,9 +125,11 @@ extension HNSWIndex {
 
     /// Beam search on layer 0 over matching nodes only (ACORN-1): a matching
     /// neighbour is measured; a non-matching one is marked visited and its
-    /// own matching neighbours are measured instead. Candidates and results
-    /// are then all matches (but the start), so the beam bound and the stop
-    /// rule of `_searchLayer` hold unchanged.
+    /// own matching neighbours are measured instead, until the expansion
+    /// has measured `_twoHopBudget` nodes (ACORN's truncation: without it, at
+    /// 26 % selectivity an expansion measured 3 × what an unfiltered one
+    /// does). Candidates and results are then all matches (but the start),
+    /// so the beam bound and the stop rule of `_searchLayer` hold unchanged.
     func _searchMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
                                              ef: Int, bits: UnsafePointer<UInt64>) {
         @inline(__always) func matches(_ e: UInt32) -> Bool { (bits[Int(e &>> 6)] &>> UInt64(e & 63)) & 1 != 0 }
@@ -137,28 +143,43 @@ extension HNSWIndex {
         visited[Int(start.id)] = epoch
         scratch.candidates.push(start)
         if matches(start.id) { scratch.results.push(start) }
-        @inline(__always) func consider(_ e: UInt32) {
-            let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
-            if scratch.results.count < ef || d < scratch.results.top.distance {
-                if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
-                let c = _Candidate(d, e)
-                scratch.candidates.push(c)
-                if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
-            }
-        }
+        let pending = scratch.pending.base.unsafelyUnwrapped
+        let lines = Swift.min(stride &>> 4, _maxPrefetchLines)
+        var touched: Float = 0
+        defer { scratch.touched = touched }
+        let budget = _twoHopBudget
         while let current = _nextCandidate(K.self, ef: ef) {
-            for e in graph.neighbors(of: Int(current.id), layer: 0) {
-                if visited[Int(e)] == epoch { continue }
+            // Gather the matches to measure, prefetching their vectors as
+            // `_searchLayer` does: the matching neighbours, then those
+            // through non-matching neighbours, nearest first, until the
+            // expansion has `budget` (ACORN's truncation).
+            let list = graph.neighbors(of: Int(current.id), layer: 0)
+            var fresh = 0
+            @inline(__always) func take(_ e: UInt32) {
                 visited[Int(e)] = epoch
-                if matches(e) {
-                    consider(e)
-                    continue
-                }
+                pending[fresh] = e
+                fresh &+= 1
+                touched += _prefetchVector(vectors.pointer(at: Int(e)), lines: lines)
+            }
+            for e in list where visited[Int(e)] != epoch && matches(e) { take(e) }
+            for e in list where fresh < budget && visited[Int(e)] != epoch {
+                visited[Int(e)] = epoch
                 for f in graph.neighbors(of: Int(e), layer: 0) where visited[Int(f)] != epoch && matches(f) {
-                    visited[Int(f)] = epoch
-                    consider(f)
+                    take(f)
+                    if fresh >= budget { break }
+                }
+            }
+            for j in 0 ..< fresh {
+                let e = pending[j]
+                let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
+                if scratch.results.count < ef || d < scratch.results.top.distance {
+                    if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
+                    let c = _Candidate(d, e)
+                    scratch.candidates.push(c)
+                    if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
                 }
             }
         }
     }
 }
+
