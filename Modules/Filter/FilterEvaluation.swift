@@ -3,6 +3,7 @@
 package struct FilterScratch: Sendable {
     var pool: [[UInt64]] = []
     var truth: [Bool] = []
+    var numbers: [Double] = []
 
     package init() {}
 
@@ -66,11 +67,20 @@ extension MetadataStore {
                 fillAll(&out, false)
                 return
             }
-            evaluateCodes(node, columns[c], into: &out, scratch: &scratch)
-            let numbers = NumberTest(node)
-            if numbers.kind == .never { return }
-            var other = scratch.take(words: out.count)
-            columns[c].numbers.withUnsafeBufferPointer { fill(&other, numbers, $0) }
+            let numbers = NumberTest(node, values: &scratch.numbers)
+            let anyCode = evaluateCodes(node, columns[c], into: &out, scratch: &scratch)
+            if numbers.kind == .never {
+                if !anyCode { fillAll(&out, false) }
+                return
+            }
+            // A condition on numbers alone (the usual case) fills `out` itself.
+            var other = anyCode ? scratch.take(words: out.count) : []
+            scratch.numbers.withUnsafeBufferPointer { values in
+                columns[c].numbers.withUnsafeBufferPointer { column in
+                    if anyCode { fill(&other, numbers, values, column) } else { fill(&out, numbers, values, column) }
+                }
+            }
+            if !anyCode { return }
             for w in out.indices { out[w] |= other[w] }
             scratch.give(other)
         }
@@ -79,7 +89,8 @@ extension MetadataStore {
     /// The string and bool part of a comparison, IN or BETWEEN: decided once
     /// per distinct string and per bool, then tested per slot on its code,
     /// by comparisons when few codes hold (or all strings but a few).
-    func evaluateCodes(_ node: FilterNode, _ column: Column, into out: inout [UInt64], scratch: inout FilterScratch) {
+    /// - Returns: whether any code holds; when none does, `out` is untouched.
+    func evaluateCodes(_ node: FilterNode, _ column: Column, into out: inout [UInt64], scratch: inout FilterScratch) -> Bool {
         let strings = column.strings.count
         scratch.truth.removeAll(keepingCapacity: true)
         var holding = _FewCodes(), failing = _FewCodes()
@@ -91,10 +102,9 @@ extension MetadataStore {
         let ifFalse = node.holds(.bool(false)), ifTrue = node.holds(.bool(true))
         if ifFalse { holding.add(Column.falseCode) }
         if ifTrue { holding.add(Column.trueCode) }
+        if holding.count == 0 { return false }
         column.codes.withUnsafeBufferPointer { codes in
-            if holding.count == 0 {
-                fillAll(&out, false)
-            } else if holding.count == 1 {
+            if holding.count == 1 {
                 fillEqual(&out, codes, holding.codes.0)
             } else if holding.count <= 4 {
                 fillEqual(&out, codes, anyOf: holding.codes)
@@ -112,25 +122,17 @@ extension MetadataStore {
                 }
             }
         }
+        return true
     }
 
     /// `fill` with a compiled number test over the numbers column.
-    func fill(_ out: inout [UInt64], _ test: NumberTest, _ numbers: UnsafeBufferPointer<Double>) {
+    func fill(_ out: inout [UInt64], _ test: NumberTest, _ values: UnsafeBufferPointer<Double>,
+              _ numbers: UnsafeBufferPointer<Double>) {
         switch test.kind {
         case .never: fillAll(&out, false)
-        case .interval:
-            fillInterval(&out, numbers, test.low, test.high)
-        case .member:
-            if test.values.count == 1 {
-                let v = test.values[0]
-                fill(&out) { numbers[$0] == v }
-            } else {
-                test.values.withUnsafeBufferPointer { values in fill(&out) { values.contains(numbers[$0]) } }
-            }
-        case .notMember:
-            test.values.withUnsafeBufferPointer { values in
-                fill(&out) { let x = numbers[$0]; return x == x && !values.contains(x) }
-            }
+        case .interval: fillInterval(&out, numbers, test.low, test.high)
+        case .member: fill(&out) { values.contains(numbers[$0]) }
+        case .notMember: fill(&out) { let x = numbers[$0]; return x == x && !values.contains(x) }
         }
     }
 
@@ -276,7 +278,8 @@ extension MetadataStore {
 }
 
 /// A comparison, IN or BETWEEN condition compiled for numbers: the values
-/// that satisfy it form an interval, a set, or the complement of a set.
+/// that satisfy it form an interval (`=`: one point), a set, or the
+/// complement of a set (the set's values in a reused scratch buffer).
 /// Doubles compare exactly here: metadata integers and integer literals lie
 /// within ±(2⁵³ − 1), where every integer is a double, so this agrees with
 /// `FilterNode.holds` (the tests check it against the reference).
@@ -285,15 +288,15 @@ struct NumberTest {
     var kind = Kind.never
     /// A closed interval: `x < v` is `x <= v.nextDown`, exactly, for finite v.
     var low = -Double.infinity, high = Double.infinity
-    var values: [Double] = []
 
-    init(_ node: FilterNode) {
+    init(_ node: FilterNode, values: inout [Double]) {
+        values.removeAll(keepingCapacity: true)
         switch node {
         case .compare(_, let op, .number(let y)):
             let v = y.doubleValue
             switch op {
-            case .equal: kind = .member; values = [v]
-            case .notEqual: kind = .notMember; values = [v]
+            case .equal: kind = .interval; (low, high) = (v, v)
+            case .notEqual: kind = .notMember; values.append(v)
             case .less: kind = .interval; high = v.nextDown
             case .lessOrEqual: kind = .interval; high = v
             case .greater: kind = .interval; low = v.nextUp
