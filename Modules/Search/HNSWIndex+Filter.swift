@@ -109,13 +109,7 @@ extension HNSWIndex {
                                              walk: Bool, matches: Int) {
         filtering.bits.withUnsafeBufferPointer { bits in
             if walk {
-                var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), vectors.stride), UInt32(entryPoint))
-                var layer = maxLevel
-                while layer > 0 {
-                    ep = _greedy(K.self, q, from: ep, layer: layer)
-                    layer -= 1
-                }
-                _searchMatching(K.self, q, from: ep, ef: ef, bits: bits.baseAddress!)
+                _searchMatching(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, bits: bits.baseAddress!)
                 while scratch.results.count > k { scratch.results.pop() }
                 if scratch.results.count >= Swift.min(k, matches) { return }
             }

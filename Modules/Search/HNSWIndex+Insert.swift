@@ -234,12 +234,8 @@ extension HNSWIndex {
         }
         let q = UnsafePointer(vectors.pointer(at: id))
         let stride = vectors.stride
-        var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), stride), UInt32(entryPoint))
-        var layer = maxLevel
-        while layer > level {
-            ep = _greedy(K.self, q, from: ep, layer: layer, excluding: reused ? UInt32(id) : .max)
-            layer -= 1
-        }
+        var ep = _descend(K.self, q, to: level, excluding: reused ? UInt32(id) : .max)
+        var layer = Swift.min(level, maxLevel)
         let m = configuration.m
         while layer >= 0 {
             _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer)

@@ -87,13 +87,20 @@ extension HNSWIndex {
     }
 
     func _searchGraph<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, ef: Int) {
+        _searchLayer(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, layer: 0)
+    }
+
+    /// From the entry point down to `layer` (exclusive of it), greedily on
+    /// each layer above: where a search of `layer` starts.
+    func _descend<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, to layer: Int,
+                                      excluding: UInt32 = .max) -> _Candidate {
         var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), vectors.stride), UInt32(entryPoint))
-        var layer = maxLevel
-        while layer > 0 {
-            ep = _greedy(K.self, q, from: ep, layer: layer)
-            layer -= 1
+        var current = maxLevel
+        while current > layer {
+            ep = _greedy(K.self, q, from: ep, layer: current, excluding: excluding)
+            current -= 1
         }
-        _searchLayer(K.self, q, from: ep, ef: ef, layer: 0)
+        return ep
     }
 
     /// Greedy walk on one layer: move to the closest neighbour until none is
