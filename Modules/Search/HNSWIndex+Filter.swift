@@ -163,16 +163,8 @@ extension HNSWIndex {
                     if fresh >= budget { break }
                 }
             }
-            for j in 0 ..< fresh {
-                let e = pending[j]
-                let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
-                if scratch.results.count < ef || d < scratch.results.top.distance {
-                    if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
-                    let c = _Candidate(d, e)
-                    scratch.candidates.push(c)
-                    if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
-                }
-            }
+            // Matches are live (the bitmap holds no removed slot).
+            _measurePending(K.self, q, count: fresh, ef: ef, limit: limit, skippingRemoved: false)
         }
     }
 }

@@ -169,17 +169,28 @@ extension HNSWIndex {
                 fresh &+= 1
                 touched += _prefetchVector(vectors.pointer(at: Int(e)), lines: lines)
             }
-            for j in 0 ..< fresh {
-                let e = pending[j]
-                let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
-                if scratch.results.count < ef || d < scratch.results.top.distance {
-                    if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
-                    let c = _Candidate(d, e)
-                    scratch.candidates.push(c)
-                    if filtering && slots.isRemoved(Int(e)) { continue }
-                    // Full: `d` is below the worst result, which leaves.
-                    if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
-                }
+            _measurePending(K.self, q, count: fresh, ef: ef, limit: limit, skippingRemoved: filtering)
+        }
+    }
+
+    /// Measures the `count` nodes gathered in `scratch.pending` (their
+    /// vectors prefetched): each nearer than the worst result becomes a
+    /// candidate, and a result unless it is a removed node.
+    @inline(__always)
+    func _measurePending<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, count: Int, ef: Int,
+                                             limit: Int, skippingRemoved: Bool) {
+        let pending = scratch.pending.base.unsafelyUnwrapped
+        let stride = vectors.stride
+        for j in 0 ..< count {
+            let e = pending[j]
+            let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
+            if scratch.results.count < ef || d < scratch.results.top.distance {
+                if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
+                let c = _Candidate(d, e)
+                scratch.candidates.push(c)
+                if skippingRemoved && slots.isRemoved(Int(e)) { continue }
+                // Full: `d` is below the worst result, which leaves.
+                if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
             }
         }
     }

@@ -77,26 +77,22 @@ struct MetadataPersistenceTests {
     @Test("Metadata survives save and load in both index kinds, byte for byte", arguments: [false, true])
     func roundTrip(flat: Bool) throws {
         let data = ClusteredData(count: 400, queries: 20, dimension: 8, clusters: 6, seed: 5)
+        let ids = (0..<400).map { UInt64($0 * 3) }
         let index: LoadedIndex
+        let setMetadata: (Metadata, UInt64) throws -> Void
+        let update: (UInt64, [Float]) throws -> Void
         if flat {
             let f = try FlatIndex(dimension: 8, metric: .l2)
-            for i in 0..<data.data.count {
-                let row = data.data[i]
-                if i % 6 == 5 { try f.add(row, id: UInt64(i * 3)) } else { try f.add(row, id: UInt64(i * 3), metadata: Self.sample(i)) }
-            }
-            for i in stride(from: 0, to: 400, by: 7) { f.remove(UInt64(i * 3)) }
-            try f.update(UInt64(3), data.data[9])
-            index = .flat(f)
+            try f.addBatch(data.data.values, ids: ids)
+            (index, setMetadata, update) = (.flat(f), { try f.setMetadata($0, for: $1) }, { try f.update($0, $1) })
         } else {
             let h = try HNSWIndex(dimension: 8, metric: .l2, configuration: HNSWConfiguration(m: 8, efConstruction: 40, seed: 3))
-            for i in 0..<data.data.count {
-                let row = data.data[i]
-                if i % 6 == 5 { try h.add(row, id: UInt64(i * 3)) } else { try h.add(row, id: UInt64(i * 3), metadata: Self.sample(i)) }
-            }
-            for i in stride(from: 0, to: 400, by: 7) { h.remove(UInt64(i * 3)) }
-            try h.update(UInt64(3), data.data[9])
-            index = .hnsw(h)
+            try h.addBatch(data.data.values, ids: ids)
+            (index, setMetadata, update) = (.hnsw(h), { try h.setMetadata($0, for: $1) }, { try h.update($0, $1) })
         }
+        for i in 0..<400 where i % 6 != 5 { try setMetadata(Self.sample(i), ids[i]) }
+        for i in stride(from: 0, to: 400, by: 7) { index.remove(ids[i]) }
+        try update(ids[1], data.data[9])
         let bytes = index.serialized()
         #expect(bytes.u32(at: 8) == 3)
         let loaded = try bytes.withUnsafeBytes { (raw) throws(EdgeVecError) in try LoadedIndex.load(serialized: raw) }

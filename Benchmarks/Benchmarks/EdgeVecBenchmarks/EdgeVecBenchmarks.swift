@@ -241,17 +241,11 @@ let benchmarks: @Sendable () -> Void = {
                                    thresholds: allocationThresholds(mallocTolerance: 0))) { benchmark in
         let index = searchIndex!
         let queries = queryRows!
-        var ids = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        var distances = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
-        withUnsafeMutableBytes(of: &ids) { idBytes in
-            withUnsafeMutableBytes(of: &distances) { distanceBytes in
-                let idPointer = idBytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
-                let distancePointer = distanceBytes.baseAddress!.assumingMemoryBound(to: Float.self)
-                for _ in benchmark.scaledIterations {
-                    blackHole(mustSucceed { () throws(EdgeVecError) in
-                        try index.search(queries.take(), k: 10, ef: 64, ids: idPointer, distances: distancePointer)
-                    })
-                }
+        withResultBuffers { idPointer, distancePointer in
+            for _ in benchmark.scaledIterations {
+                blackHole(mustSucceed { () throws(EdgeVecError) in
+                    try index.search(queries.take(), k: 10, ef: 64, ids: idPointer, distances: distancePointer)
+                })
             }
         }
     } setup: {
@@ -275,18 +269,11 @@ let benchmarks: @Sendable () -> Void = {
             let index = searchIndex!
             let queries = queryRows!
             let filter = benchFilter!
-            var ids = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-            var distances = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
-            withUnsafeMutableBytes(of: &ids) { idBytes in
-                withUnsafeMutableBytes(of: &distances) { distanceBytes in
-                    let idPointer = idBytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
-                    let distancePointer = distanceBytes.baseAddress!.assumingMemoryBound(to: Float.self)
-                    for _ in benchmark.scaledIterations {
-                        blackHole(mustSucceed { () throws(EdgeVecError) in
-                            try index.search(queries.take(), k: 10, ef: 64, filter: filter,
-                                             ids: idPointer, distances: distancePointer)
-                        })
-                    }
+            withResultBuffers { idPointer, distancePointer in
+                for _ in benchmark.scaledIterations {
+                    blackHole(mustSucceed { () throws(EdgeVecError) in
+                        try index.search(queries.take(), k: 10, ef: 64, filter: filter, ids: idPointer, distances: distancePointer)
+                    })
                 }
             }
         } setup: {
@@ -354,6 +341,18 @@ let benchmarks: @Sendable () -> Void = {
                 flatIndex = nil
                 flatQuery = nil
             }
+        }
+    }
+}
+
+/// Room for 10 results on the stack (no allocation in the measured region).
+func withResultBuffers(_ body: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<Float>) -> Void) {
+    var ids = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    var distances = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+    withUnsafeMutableBytes(of: &ids) { idBytes in
+        withUnsafeMutableBytes(of: &distances) { distanceBytes in
+            body(idBytes.baseAddress!.assumingMemoryBound(to: UInt64.self),
+                 distanceBytes.baseAddress!.assumingMemoryBound(to: Float.self))
         }
     }
 }
