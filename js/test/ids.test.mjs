@@ -263,7 +263,7 @@ describe('memory and format', () => {
     assert.equal(old.size, 300);
     assert.deepEqual([...old.ids()], Array.from({ length: 300 }, (_, i) => i));
     const saved = old.save();
-    assert.equal(new DataView(saved.buffer, saved.byteOffset).getUint32(8, true), 2, 'saves as format 2');
+    assert.equal(new DataView(saved.buffer, saved.byteOffset).getUint32(8, true), 3, 'saves as format 3');
     old.dispose();
   });
 });

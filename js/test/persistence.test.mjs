@@ -122,7 +122,7 @@ describe('format and determinism', () => {
   test('an empty index round-trips', async () => {
     const db = await EdgeVec.create({ dimensions: 5, metric: 'cosine' });
     const bytes = db.save();
-    assert.equal(bytes.length, 108, 'header, next id, trailer');
+    assert.equal(bytes.length, 116, 'header, next id, an empty metadata section (two u32 counts), trailer');
     const copy = await EdgeVec.load(bytes);
     assert.equal(copy.size, 0);
     assert.deepEqual(copy.search(new Float32Array([1, 0, 0, 0, 0]), 3), []);
