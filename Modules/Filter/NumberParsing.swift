@@ -55,7 +55,9 @@ extension ParsedNumber {
                 return
             }
             if significant < 19 {
-                mantissa = mantissa * 10 + UInt64(d)
+                // Wrapping: 19 digits stay below 10¹⁹ < 2⁶⁴, and a checked
+                // 64-bit multiply needs compiler-rt's __multi3 on wasm32.
+                mantissa = mantissa &* 10 &+ UInt64(d)
                 significant += 1
                 if fraction { exponent -= 1 }
             } else {
