@@ -76,7 +76,7 @@ let package = Package(
                                                      "EdgeVecFilter", "_EdgeVecSearchKernels"],
                 path: "Modules/Search", swiftSettings: coreSettings),
         // C-ABI exports for wasm32 and C hosts.
-        .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecAllocators", "_EdgeVecCShims"],
+        .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecFilter", "EdgeVecAllocators", "_EdgeVecCShims"],
                 path: "Modules/Bridge", swiftSettings: coreSettings),
         // The wasm module (`make wasm`, see docs/JAVASCRIPT.md): the Bridge exports
         // linked with --no-entry. Natively a harmless program that says what it is for.

@@ -37,13 +37,18 @@
  *   EV_METRIC_COSINE 1 - cos(a, b) (vectors and queries are normalised; the
  *   zero vector is rejected), EV_METRIC_DOT the negative inner product.
  * - A rejected call leaves the index exactly as it was.
+ * - Metadata (named fields per vector) crosses the ABI in its binary form
+ *   (see "Metadata" below); filters cross as UTF-8 text, compiled once into a
+ *   filter handle (ev_compile_filter) that any index's ev_search_filtered
+ *   takes. See docs/FILTERS.md for the filter language and the limits.
  *
  * Buffer ownership
  * ----------------
  * - Pointers passed in (vectors, queries, result buffers, serialized bytes)
  *   stay owned by the caller; they are only used during the call and never
  *   retained, so the caller may reuse or free them as soon as it returns.
- * - ev_input(), ev_input_ids(), ev_output() and ev_output_distances() return buffers owned
+ * - ev_input(), ev_input_ids(), ev_input_bytes(), ev_output(), ev_output_distances() and
+ *   ev_output_bytes() return buffers owned
  *   by the handle (see there); ev_alloc() returns memory owned by the caller,
  *   released with ev_dealloc().
  * - ev_error_message() returns static strings; never free them.
@@ -81,12 +86,22 @@ extern "C" {
 /* The largest id: 2^53 - 1. */
 #define EV_MAX_ID 9007199254740991ULL
 
-/* Error codes (stable; -14 ... -19 are reserved for the core). */
+/* ev_insert_with_metadata: assign the next id (as ev_insert does). */
+#define EV_NEXT_ID UINT64_MAX
+
+/* Metadata type bytes of the binary form (see "Metadata" below). */
+#define EV_META_STRING  1
+#define EV_META_INTEGER 2
+#define EV_META_DOUBLE  3
+#define EV_META_BOOL    4
+#define EV_META_STRINGS 5
+
+/* Error codes (stable; -16 ... -19 are reserved for the core). */
 #define EV_ERR_DIMENSION_MISMATCH  (-1)   /* wrong vector length (not returned here: the ABI always reads `dimension` floats) */
 #define EV_ERR_NON_FINITE          (-2)   /* NaN or infinity in a vector or query */
 #define EV_ERR_ZERO_VECTOR         (-3)   /* the zero vector under the cosine metric */
 #define EV_ERR_INVALID_K           (-4)   /* k < 1 */
-#define EV_ERR_INVALID_PARAMETER   (-5)   /* dimension, m, ef_construction, ef_search, ef or count out of range */
+#define EV_ERR_INVALID_PARAMETER   (-5)   /* dimension, m, ef_construction, ef_search, ef, count or a length out of range */
 #define EV_ERR_CAPACITY_EXCEEDED   (-6)   /* the index is full (4294967294 vectors) */
 #define EV_ERR_OUT_OF_MEMORY       (-7)   /* allocation failed, or a size beyond int32; the index is unchanged */
 #define EV_ERR_CORRUPT             (-8)   /* bytes given to ev_load are not a valid HNSW index */
@@ -97,7 +112,7 @@ extern "C" {
 #define EV_ERR_UNKNOWN_ID          (-13)  /* no vector has the id */
 #define EV_ERR_INVALID_FILTER      (-14)  /* filter text that does not parse (ev_last_error_message: column and what was expected) */
 #define EV_ERR_INVALID_METADATA    (-15)  /* metadata over a limit or with a bad field name (ev_last_error_message: which) */
-#define EV_ERR_INVALID_HANDLE      (-20)  /* unknown or freed handle, or a NULL pointer argument */
+#define EV_ERR_INVALID_HANDLE      (-20)  /* unknown or freed handle (index or filter), or a NULL pointer argument */
 #define EV_ERR_INVALID_METRIC      (-21)  /* metric is not 0, 1 or 2 */
 #define EV_ERR_BUFFER_TOO_SMALL    (-22)  /* ev_save: capacity < ev_save_size(); ev_ids: capacity < ev_size() */
 
@@ -143,9 +158,11 @@ int32_t ev_load(const void *bytes, int32_t length);
 
 /*
  * Frees an index and its staging and result buffers (pointers from ev_input,
- * ev_output and ev_output_distances become invalid); the handle becomes
+ * ev_input_ids, ev_input_bytes, ev_output, ev_output_distances and
+ * ev_output_bytes become invalid); the handle becomes
  * invalid for good (later calls with it return EV_ERR_INVALID_HANDLE, whatever
- * was created since). Unknown and already freed handles are ignored.
+ * was created since). Unknown and already freed handles (and filter handles,
+ * see ev_free_filter) are ignored.
  */
 void ev_free(int32_t handle);
 
@@ -325,6 +342,139 @@ int32_t ev_search(int32_t handle, const float *query, int32_t k, int32_t ef,
  * Returns 0, EV_ERR_INVALID_HANDLE or EV_ERR_INVALID_PARAMETER.
  */
 int32_t ev_set_ef_search(int32_t handle, int32_t ef);
+
+/* ------------------------------------------------------------------ metadata */
+
+/*
+ * Metadata: each vector may carry named fields, each a string, an integer
+ * within +-(2^53 - 1), a finite double, a bool, or a list of strings. Field
+ * names are [A-Za-z_][A-Za-z0-9_.]*, at most 64 bytes, not a keyword of the
+ * filter language (AND OR NOT IN BETWEEN CONTAINS IS NULL TRUE FALSE, any
+ * case), each at most once per vector. Limits: 64 fields per vector, 4,096
+ * bytes per string (and per string of a list), 256 strings per list, 65,536
+ * bytes per vector (names, strings, and 8 per number, bool or list entry).
+ * Metadata stays with its id through ev_update, slot reuse, ev_compact,
+ * ev_save and ev_load; ev_remove drops it.
+ *
+ * The binary form of one vector's metadata (little-endian):
+ *
+ *     u8   field count (<= 64; 0: no metadata)
+ *     per field:
+ *       u8   name length, then the name's bytes
+ *       u8   type: EV_META_STRING, EV_META_INTEGER, EV_META_DOUBLE, EV_META_BOOL, EV_META_STRINGS
+ *       EV_META_STRING:  u32 byte length (<= 4096), UTF-8 bytes
+ *       EV_META_INTEGER: i64 (within +-(2^53 - 1))
+ *       EV_META_DOUBLE:  f64 (finite)
+ *       EV_META_BOOL:    u8, 0 or 1
+ *       EV_META_STRINGS: u16 string count (<= 256), then each string as for EV_META_STRING
+ *
+ * e.g. { section: "games", size: 120 } is
+ *     02  07 "section" 01 05 00 00 00 "games"  04 "size" 02 78 00 00 00 00 00 00 00
+ * The library checks every byte before anything changes: a length that runs
+ * past the end, an unknown type, a bool other than 0 or 1, a string that is
+ * not UTF-8, a non-finite double, an integer out of range, a bad or repeated
+ * name, or a limit passed is EV_ERR_INVALID_METADATA, and
+ * ev_last_error_message() says which ("invalid metadata: malformed binary
+ * metadata at byte 12", "invalid metadata: invalid field name \"AND\"", ...).
+ */
+
+/*
+ * Returns the byte staging buffer with room for `count` bytes (16-byte
+ * aligned), owned by the handle, for metadata and filter text from hosts that
+ * cannot pass their own memory (wasm); the same rules as ev_input().
+ * Returns NULL for an unknown handle, count < 1, or when memory runs out.
+ */
+uint8_t *ev_input_bytes(int32_t handle, int32_t count);
+
+/*
+ * Inserts one vector with metadata: `length` bytes of one binary form (a
+ * single 0 byte for none). `id` is the vector's id (0 ... EV_MAX_ID), or
+ * EV_NEXT_ID for the next id, as ev_insert gives.
+ * Returns the id, or EV_ERR_INVALID_METADATA, EV_ERR_INVALID_HANDLE (also
+ * vector or metadata NULL), EV_ERR_INVALID_PARAMETER (length < 0), or the
+ * errors of ev_insert_with_id (ev_insert for EV_NEXT_ID). Nothing changes on
+ * any error.
+ */
+int64_t ev_insert_with_metadata(int32_t handle, const float *vector, uint64_t id, const void *metadata,
+                                int32_t length);
+
+/*
+ * Inserts `count` vectors row after row with metadata, all or nothing:
+ * `metadata` holds `count` binary forms back to back, `length` bytes in all,
+ * the i-th for row i (a single 0 byte for a row without metadata). Row i gets
+ * ids[i], or, with ids == NULL, consecutive ids from the next one. On any
+ * error (bad metadata in any row or bytes left over, a bad vector or id)
+ * nothing is added; for bad metadata ev_last_error_message() names the row
+ * ("invalid metadata in row 3: ...") and byte offsets count from the start
+ * of `metadata`. The same index as inserting the rows one by one with
+ * ev_insert_with_metadata.
+ * Returns the first id (count == 0: the next id), or EV_ERR_INVALID_METADATA,
+ * EV_ERR_INVALID_HANDLE (also vectors or metadata NULL), or the errors of
+ * ev_insert_batch_with_ids (ev_insert_batch with ids == NULL).
+ */
+int64_t ev_insert_batch_with_metadata(int32_t handle, const float *vectors, int32_t count, const uint64_t *ids,
+                                      const void *metadata, int32_t length);
+
+/*
+ * Replaces the metadata of `id` with `length` bytes of one binary form (a
+ * single 0 byte removes it).
+ * Returns 0, or EV_ERR_UNKNOWN_ID, EV_ERR_INVALID_METADATA, EV_ERR_INVALID_HANDLE
+ * (also metadata == NULL), EV_ERR_INVALID_PARAMETER (length < 0),
+ * EV_ERR_OUT_OF_MEMORY; the index is unchanged on any error.
+ */
+int32_t ev_set_metadata(int32_t handle, uint64_t id, const void *metadata, int32_t length);
+
+/*
+ * Writes the metadata of `id` in binary form (fields in the order the index
+ * first saw their names) to the handle's byte output buffer, ev_output_bytes().
+ * Returns its length (>= 1; a vector without metadata gives the single byte 0),
+ * 0 when no vector has `id`, or EV_ERR_INVALID_HANDLE, EV_ERR_OUT_OF_MEMORY.
+ */
+int32_t ev_get_metadata(int32_t handle, uint64_t id);
+
+/*
+ * The byte output buffer, owned by the handle: what the last successful
+ * ev_get_metadata() wrote. Valid until the next ev_get_metadata() on this
+ * handle or ev_free(); do not free it. NULL before the first ev_get_metadata()
+ * that found metadata, or for an unknown handle.
+ */
+uint8_t *ev_output_bytes(int32_t handle);
+
+/* ------------------------------------------------------------------ filters */
+
+/*
+ * Compiles `length` bytes of UTF-8 filter text (not NUL-terminated; see
+ * docs/FILTERS.md for the language), e.g.
+ *     section = "games" AND installed_size_kib < 200
+ * into a filter handle for ev_search_filtered(), usable with every index
+ * until ev_free_filter(). Compile once, search many times.
+ * Filter handles share the handle table with indexes (65,536 live handles in
+ * all) and carry a generation too: once freed they are refused for good, and
+ * an index handle is never a filter handle or the other way round.
+ * Returns a filter handle > 0, or EV_ERR_INVALID_FILTER (the text does not
+ * parse; ev_last_error_message() gives the 1-based column, counted in Unicode
+ * scalars, and what was expected there:
+ * "invalid filter at column 11: expected a value (a string, a number, TRUE or FALSE)"),
+ * EV_ERR_INVALID_HANDLE (text == NULL), EV_ERR_INVALID_PARAMETER (length < 0),
+ * EV_ERR_OUT_OF_MEMORY.
+ */
+int32_t ev_compile_filter(const char *text, int32_t length);
+
+/* Frees a filter handle; unknown and freed handles (and index handles) are ignored. */
+void ev_free_filter(int32_t filter);
+
+/*
+ * ev_search over the vectors whose metadata satisfies the compiled filter
+ * `filter` (from ev_compile_filter): writes min(k, matching vectors) results,
+ * nearest first, and returns how many. Every search evaluates the filter over
+ * the index's metadata columns (O(size)), then scans the matches exactly when
+ * they are few (at most ef * 2M) and otherwise walks the graph over matching
+ * nodes; either way the count is exact, never short (docs/FILTERS.md).
+ * Returns the count, or the errors of ev_search (EV_ERR_INVALID_HANDLE also
+ * for a filter handle that is not live).
+ */
+int32_t ev_search_filtered(int32_t handle, const float *query, int32_t k, int32_t ef, int32_t filter,
+                           uint64_t *out_ids, float *out_distances);
 
 /* ------------------------------------------------------------------ properties */
 

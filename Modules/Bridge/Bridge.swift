@@ -1,5 +1,6 @@
 import _EdgeVecCShims
 import EdgeVecAllocators
+import EdgeVecFilter
 import EdgeVecSearch
 
 // C-ABI exports over EdgeVecSearch, the same on wasm32 and native hosts.
@@ -33,12 +34,13 @@ enum BridgeError {
     static let bufferTooSmall: Int32 = -22
 }
 
-/// The state behind a handle: the index, its staging buffer (hosts write
-/// vectors into it directly: one copy, no marshalling layer), its result
-/// buffer (hosts read hits from it) and the per-handle default `ef`.
-/// Both buffers are owned here, reused across calls and grown only when a
-/// larger batch or k needs it; they come from the C allocator, not the
-/// index's (so a bump-arena index is not charged for host traffic).
+/// The state behind a handle: the index, its staging buffers (hosts write
+/// vectors, ids, metadata and filter text into them directly: one copy, no
+/// marshalling layer), its result buffers (hosts read hits and metadata from
+/// them) and the per-handle default `ef`. The buffers are owned here, reused
+/// across calls and grown only when a larger batch, k or metadata needs it;
+/// they come from the C allocator, not the index's (so a bump-arena index is
+/// not charged for host traffic).
 final class _Slot {
     let index: HNSWIndex
     var efSearch: Int
@@ -49,6 +51,10 @@ final class _Slot {
     var outputIds: UnsafeMutablePointer<UInt64>? = nil
     var outputDistances: UnsafeMutablePointer<Float>? = nil
     var outputCapacity = 0
+    var stagingBytes: UnsafeMutablePointer<UInt8>? = nil
+    var stagingByteCount = 0
+    var outputBytes: UnsafeMutablePointer<UInt8>? = nil
+    var outputByteCount = 0
 
     init(_ index: HNSWIndex) {
         self.index = index
@@ -59,11 +65,16 @@ final class _Slot {
         if let staging { _ev_free(staging) }
         if let stagingIds { _ev_free(stagingIds) }
         if let outputIds { _ev_free(outputIds) }
+        if let stagingBytes { _ev_free(stagingBytes) }
+        if let outputBytes { _ev_free(outputBytes) }
     }
 }
 
-/// The handle table. A handle is `generation << 16 | slot`: 16 bits of
-/// slot (at most 65,536 live indexes) and 15 of generation, so handles are
+/// The handle table, shared by indexes and compiled filters (an entry holds
+/// one or the other, so a handle names at most one thing, and a filter
+/// handle is refused where an index handle is expected and the other way
+/// round). A handle is `generation << 16 | slot`: 16 bits of
+/// slot (at most 65,536 live handles) and 15 of generation, so handles are
 /// positive int32 values (and never 0: generations start at 1). Freeing a
 /// slot bumps its generation, which turns every handle to it stale; a slot
 /// whose generation would wrap is retired for good, so no handle ever comes
@@ -77,44 +88,70 @@ enum _Handles {
 
     struct Entry {
         var slot: _Slot?
+        var filter: Filter?
         var generation: Int32
     }
 
     nonisolated(unsafe) static var table: [Entry] = []
 }
 
+/// The table entry `handle` names, if its generation matches.
 @inline(__always)
-func _slot(_ handle: Int32) -> _Slot? {
+func _entry(_ handle: Int32) -> Int? {
     guard handle > 0 else { return nil }
     let index = Int(handle & _Handles.slotMask)
     guard index < _Handles.table.count, _Handles.table[index].generation == handle >> _Handles.slotBits else {
         return nil
     }
+    return index
+}
+
+@inline(__always)
+func _slot(_ handle: Int32) -> _Slot? {
+    guard let index = _entry(handle) else { return nil }
     return _Handles.table[index].slot
 }
 
+/// The compiled filter of a live filter handle.
+func _filter(_ handle: Int32) -> Filter? {
+    guard let index = _entry(handle) else { return nil }
+    return _Handles.table[index].filter
+}
+
+/// A free entry of the table (appended if needed), or nil when every entry
+/// is live or retired (the table is at its size limit).
+func _freeEntry() -> Int? {
+    for i in _Handles.table.indices where _Handles.table[i].slot == nil && _Handles.table[i].filter == nil
+        && _Handles.table[i].generation <= _Handles.maxGeneration {
+        return i
+    }
+    guard _Handles.table.count < _Handles.maxSlots else { return nil }
+    _Handles.table.append(_Handles.Entry(slot: nil, filter: nil, generation: 1))
+    return _Handles.table.count - 1
+}
+
 /// A handle for a new slot holding `index`, or out of memory (−7) when every
-/// slot is live or retired (the table is at its size limit).
+/// slot is live or retired.
 func _register(_ index: HNSWIndex) -> Int32 {
-    var free = _Handles.table.count
-    for i in _Handles.table.indices
-    where _Handles.table[i].slot == nil && _Handles.table[i].generation <= _Handles.maxGeneration {
-        free = i
-        break
-    }
-    if free == _Handles.table.count {
-        guard free < _Handles.maxSlots else { return _fail(.outOfMemory) }
-        _Handles.table.append(_Handles.Entry(slot: nil, generation: 1))
-    }
+    guard let free = _freeEntry() else { return _fail(.outOfMemory) }
     _Handles.table[free].slot = _Slot(index)
     return _Handles.table[free].generation << _Handles.slotBits | Int32(free)
 }
 
-/// Frees the slot `handle` names, if it is live; returns whether it was.
+/// A handle for a compiled filter, or out of memory (−7) as `_register(_:)`.
+func _register(filter: Filter) -> Int32 {
+    guard let free = _freeEntry() else { return _fail(.outOfMemory) }
+    _Handles.table[free].filter = filter
+    return _Handles.table[free].generation << _Handles.slotBits | Int32(free)
+}
+
+/// Frees the entry `handle` names (an index or a filter), if it is live;
+/// returns whether it was.
 func _unregister(_ handle: Int32) -> Bool {
-    guard _slot(handle) != nil else { return false }
-    let index = Int(handle & _Handles.slotMask)
+    guard let index = _entry(handle),
+          _Handles.table[index].slot != nil || _Handles.table[index].filter != nil else { return false }
     _Handles.table[index].slot = nil
+    _Handles.table[index].filter = nil
     _Handles.table[index].generation += 1   // past maxGeneration: retired
     return true
 }
@@ -129,17 +166,22 @@ let _lastErrorCapacity = 512
 
 /// Records `error`'s message as the most recent failure's; returns its code.
 func _fail(_ error: EdgeVecError) -> Int32 {
+    _fail(error.code, error.message)
+}
+
+/// Records `message` as the most recent failure's; returns `code`.
+func _fail(_ code: Int32, _ message: String) -> Int32 {
     if _lastErrorText == nil {
         _lastErrorText = _ev_aligned_alloc(UInt(_lastErrorCapacity), 16)?.bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
     }
-    guard let text = _lastErrorText else { return error.code }
+    guard let text = _lastErrorText else { return code }
     var n = 0
-    for byte in error.message.utf8 where n < _lastErrorCapacity - 1 {
+    for byte in message.utf8 where n < _lastErrorCapacity - 1 {
         text[n] = byte
         n += 1
     }
     text[n] = 0
-    return error.code
+    return code
 }
 
 /// Records a failure known only by its code (the bridge's own): its message
@@ -416,7 +458,8 @@ func _serializedSizeFitsInt32(_ index: HNSWIndex) -> Bool {
     let upper = n &* Int64(index.maxLevel) &* (1 &+ m) &* 4
     // The next id, an id per slot, a word per removed slot.
     let ids = 8 &+ n &* 12
-    return 128 &+ vectors &+ levelsAndParents &+ layer0 &+ upper &+ ids <= Int64(Int32.max)
+    let fixed = 128 &+ vectors &+ levelsAndParents &+ layer0 &+ upper &+ ids
+    return fixed <= Int64(Int32.max) && fixed &+ Int64(index.metadataSectionByteCount) <= Int64(Int32.max)
 }
 
 /// Serializes into `out` (`capacity` bytes); returns the byte count or an error.
@@ -447,11 +490,11 @@ public func ev_load(_ bytes: UnsafeRawPointer?, _ length: Int32) -> Int32 {
 
 /// Releases an index and its buffers. The handle is stale from then on:
 /// every later call with it fails with −20, even after new indexes are
-/// created. Unknown and stale handles are ignored.
+/// created. Unknown and stale handles (and filter handles) are ignored.
 @_expose(wasm, "ev_free")
 @_cdecl("ev_free")
 public func ev_free(_ handle: Int32) {
-    _ = _unregister(handle)
+    if _slot(handle) != nil { _ = _unregister(handle) }
 }
 
 /// `bytes` bytes (16-byte aligned) from the C allocator for the host, e.g.

@@ -16,6 +16,10 @@ extension HNSWIndex: _Serializable {
     /// Bytes `serialize(into:)` writes.
     public var serializedByteCount: Int { _header.totalBytes! }
 
+    /// Bytes of the metadata section within `serializedByteCount` (the C ABI
+    /// bounds the total in 64-bit arithmetic before asking for it).
+    package var metadataSectionByteCount: Int { filtering.sectionByteCount }
+
     /// Writes the index in `IndexFormat` version 3 and returns the byte count.
     /// - Precondition: `buffer.count >= serializedByteCount`.
     /// - Complexity: O(size of the index).

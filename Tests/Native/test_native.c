@@ -153,6 +153,356 @@ static void test_invalid_handles(void) {
     }
 }
 
+
+/* ------------------------------------------------------------------ metadata and filters */
+
+/* A metadata encoder for the binary form documented in edgevec.h. */
+typedef struct { unsigned char b[512]; int n; } meta_t;
+static void m_u8(meta_t *m, unsigned v) { m->b[m->n++] = (unsigned char)v; }
+static void m_u32(meta_t *m, uint32_t v) { for (int i = 0; i < 4; i++) m_u8(m, (v >> (8 * i)) & 0xFF); }
+static void m_u64(meta_t *m, uint64_t v) { for (int i = 0; i < 8; i++) m_u8(m, (unsigned)(v >> (8 * i)) & 0xFF); }
+static void m_name(meta_t *m, const char *name, unsigned type) {
+    m_u8(m, (unsigned)strlen(name));
+    memcpy(m->b + m->n, name, strlen(name));
+    m->n += (int)strlen(name);
+    m_u8(m, type);
+}
+static void m_str(meta_t *m, const char *s) {
+    m_u32(m, (uint32_t)strlen(s));
+    memcpy(m->b + m->n, s, strlen(s));
+    m->n += (int)strlen(s);
+}
+static void m_string(meta_t *m, const char *name, const char *s) { m_name(m, name, EV_META_STRING); m_str(m, s); }
+static void m_int(meta_t *m, const char *name, int64_t v) { m_name(m, name, EV_META_INTEGER); m_u64(m, (uint64_t)v); }
+static void m_double(meta_t *m, const char *name, double v) {
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    m_name(m, name, EV_META_DOUBLE);
+    m_u64(m, bits);
+}
+static void m_bool(meta_t *m, const char *name, int v) { m_name(m, name, EV_META_BOOL); m_u8(m, (unsigned)v); }
+
+static const char *SECTIONS[] = {"games", "libs", "python", "perl", "web"};
+
+/* Row i's metadata: section (i % 5), size i, even (bool), ratio i / 4 (double), and for
+   i % 7 == 0 tags ["seven", "s<i%5>"]; every 50th row has none. */
+static void row_metadata(int i, meta_t *m) {
+    m->n = 0;
+    if (i % 50 == 49) { m_u8(m, 0); return; }
+    m_u8(m, i % 7 == 0 ? 5 : 4);
+    m_string(m, "section", SECTIONS[i % 5]);
+    m_int(m, "size", i);
+    m_bool(m, "even", i % 2 == 0);
+    m_double(m, "ratio", i / 4.0);
+    if (i % 7 == 0) {
+        m_name(m, "tags", EV_META_STRINGS);
+        m_u8(m, 2); m_u8(m, 0);
+        m_str(m, "seven");
+        m_str(m, SECTIONS[i % 5]);
+    }
+}
+
+/* The filters of the brute-force comparison and the rows they match. */
+static const char *FILTERS[] = {
+    "section = \"games\"",
+    "size < 3",
+    "size >= 100 AND even = true",
+    "tags CONTAINS \"seven\" AND section IN (\"libs\", \"perl\")",
+    "NOT section = \"web\" OR ratio BETWEEN 10 AND 20",
+    "size IS NULL",
+    "section = \"nothing\"",
+    "ratio >= 0",
+};
+static int filter_matches(int f, int i) {
+    int none = i % 50 == 49;
+    if (f == 5) return none;
+    if (none) return f == 4;   /* NOT section = "web" holds without the field */
+    switch (f) {
+    case 0: return i % 5 == 0;
+    case 1: return i < 3;
+    case 2: return i >= 100 && i % 2 == 0;
+    case 3: return i % 7 == 0 && (i % 5 == 1 || i % 5 == 3);
+    case 4: return i % 5 != 4 || (i / 4.0 >= 10 && i / 4.0 <= 20);
+    case 7: return 1;
+    default: return 0;
+    }
+}
+
+/* The saved bytes of `h` (malloc'd; *size set). */
+static unsigned char *saved(int32_t h, int32_t *size) {
+    *size = ev_save_size(h);
+    unsigned char *b = malloc((size_t)(*size > 0 ? *size : 1));
+    if (*size > 0) CHECK_EQ(ev_save(h, b, *size), *size, "save");
+    return b;
+}
+
+/* Whether `h` saves exactly `before` (size `n`). */
+static int unchanged(int32_t h, const unsigned char *before, int32_t n) {
+    int32_t m;
+    unsigned char *now = saved(h, &m);
+    int same = m == n && memcmp(now, before, (size_t)n) == 0;
+    free(now);
+    return same;
+}
+
+static void test_metadata(const float *base, const float *queries) {
+    enum { MN = 400 };
+    int32_t h = ev_create(DIM, EV_METRIC_L2, 8, 100, 5);
+    meta_t m;
+    /* Rows 0 ... 199 one by one (next ids), 200 ... 399 in one batch with ids. */
+    for (int i = 0; i < 200; i++) {
+        row_metadata(i, &m);
+        CHECK_EQ(ev_insert_with_metadata(h, base + (size_t)i * DIM, EV_NEXT_ID, m.b, m.n), i, "insert with metadata");
+    }
+    {
+        unsigned char *all = malloc(512 * 200);
+        int n = 0;
+        uint64_t ids[200];
+        for (int i = 200; i < MN; i++) {
+            row_metadata(i, &m);
+            memcpy(all + n, m.b, (size_t)m.n);
+            n += m.n;
+            ids[i - 200] = (uint64_t)i;
+        }
+        CHECK_EQ(ev_insert_batch_with_metadata(h, base + (size_t)200 * DIM, 200, ids, all, n), 200, "batch with metadata");
+        free(all);
+    }
+    CHECK_EQ(ev_size(h), MN, "size");
+
+    /* Read back: the bytes given, or the single 0 byte; 0 for an absent id. */
+    int same = 1;
+    for (int i = 0; i < MN; i++) {
+        row_metadata(i, &m);
+        int32_t n = ev_get_metadata(h, (uint64_t)i);
+        const uint8_t *out = ev_output_bytes(h);
+        same &= n == m.n && out != NULL && memcmp(out, m.b, (size_t)n) == 0;
+    }
+    CHECK(same, "ev_get_metadata returns each row's binary form");
+    CHECK_EQ(ev_get_metadata(h, 5000), 0, "no vector has id 5000");
+    CHECK_EQ(ev_get_metadata(-3, 1), EV_ERR_INVALID_HANDLE, "get_metadata on a bad handle");
+    CHECK(ev_output_bytes(-3) == NULL, "output_bytes of a bad handle");
+
+    /* Malformed and invalid metadata: -15, the index unchanged. */
+    int32_t n0;
+    unsigned char *before = saved(h, &n0);
+    struct { const char *what; meta_t m; } bad[16];
+    int nb = 0;
+#define BAD(label) (bad[nb].what = (label), bad[nb].m.n = 0, &bad[nb++].m)
+    { meta_t *b = BAD("empty bytes"); (void)b; }
+    { meta_t *b = BAD("truncated string"); m_u8(b, 1); m_name(b, "s", EV_META_STRING); m_u32(b, 10); m_u8(b, 'a'); }
+    { meta_t *b = BAD("unknown type 9"); m_u8(b, 1); m_name(b, "s", 9); m_u8(b, 0); }
+    { meta_t *b = BAD("type 0"); m_u8(b, 1); m_name(b, "s", 0); }
+    { meta_t *b = BAD("bool 2"); m_u8(b, 1); m_name(b, "b", EV_META_BOOL); m_u8(b, 2); }
+    { meta_t *b = BAD("invalid UTF-8"); m_u8(b, 1); m_name(b, "s", EV_META_STRING); m_u32(b, 2); m_u8(b, 0xC3); m_u8(b, 0x28); }
+    { meta_t *b = BAD("NaN"); m_u8(b, 1); m_double(b, "d", NAN); }
+    { meta_t *b = BAD("integer 2^53"); m_u8(b, 1); m_int(b, "i", (int64_t)1 << 53); }
+    { meta_t *b = BAD("keyword name"); m_u8(b, 1); m_int(b, "AND", 1); }
+    { meta_t *b = BAD("name with a space"); m_u8(b, 1); m_int(b, "a b", 1); }
+    { meta_t *b = BAD("duplicate field"); m_u8(b, 2); m_int(b, "x", 1); m_int(b, "x", 2); }
+    { meta_t *b = BAD("65 fields"); m_u8(b, 65); }
+    { meta_t *b = BAD("string of 4097 bytes"); m_u8(b, 1); m_name(b, "s", EV_META_STRING); m_u32(b, 4097); }
+    { meta_t *b = BAD("a trailing byte"); m_u8(b, 1); m_int(b, "x", 1); m_u8(b, 0); }
+    { meta_t *b = BAD("count past the fields"); m_u8(b, 2); m_int(b, "x", 1); }
+#undef BAD
+    float fresh[DIM];
+    for (int i = 0; i < DIM; i++) fresh[i] = 0.25f * (float)i;
+    for (int i = 0; i < nb; i++) {
+        CHECK_EQ(ev_insert_with_metadata(h, fresh, EV_NEXT_ID, bad[i].m.b, bad[i].m.n), EV_ERR_INVALID_METADATA, bad[i].what);
+        CHECK(strncmp(ev_last_error_message(), "invalid metadata: ", 18) == 0, "%s: message %s", bad[i].what,
+              ev_last_error_message());
+        CHECK_EQ(ev_insert_with_metadata(h, fresh, 9000, bad[i].m.b, bad[i].m.n), EV_ERR_INVALID_METADATA, bad[i].what);
+        CHECK_EQ(ev_set_metadata(h, 3, bad[i].m.b, bad[i].m.n), EV_ERR_INVALID_METADATA, bad[i].what);
+        /* The bad row last in a batch of three good ones: nothing is added. */
+        unsigned char batch[2048];
+        int n = 0;
+        for (int r = 0; r < 3; r++) { row_metadata(r, &m); memcpy(batch + n, m.b, (size_t)m.n); n += m.n; }
+        memcpy(batch + n, bad[i].m.b, (size_t)bad[i].m.n);
+        n += bad[i].m.n;
+        int64_t rc = ev_insert_batch_with_metadata(h, base, 4, NULL, batch, n);
+        CHECK_EQ(rc, EV_ERR_INVALID_METADATA, bad[i].what);
+        /* (A trailing byte after the last row is bytes left over, not row 3's.) */
+        const char *prefix = strcmp(bad[i].what, "a trailing byte") == 0 ? "invalid metadata: malformed binary metadata at byte"
+                                                                         : "invalid metadata in row 3: ";
+        CHECK(strncmp(ev_last_error_message(), prefix, strlen(prefix)) == 0, "%s: batch message %s",
+              bad[i].what, ev_last_error_message());
+    }
+    CHECK(strstr(ev_last_error_message(), "at byte") != NULL, "malformed bytes name the offset: %s", ev_last_error_message());
+    {   /* Offsets count from the start of the whole buffer: row 0 of 0 + bool 2 at byte 4 + its length. */
+        unsigned char batch[64];
+        batch[0] = 0;
+        meta_t b = { .n = 0 };
+        m_u8(&b, 1); m_name(&b, "b", EV_META_BOOL); m_u8(&b, 2);
+        memcpy(batch + 1, b.b, (size_t)b.n);
+        CHECK_EQ(ev_insert_batch_with_metadata(h, base, 2, NULL, batch, 1 + b.n), EV_ERR_INVALID_METADATA, "bool 2 in row 1");
+        CHECK(strcmp(ev_last_error_message(), "invalid metadata in row 1: malformed binary metadata at byte 5") == 0,
+              "offset within the batch: %s", ev_last_error_message());
+        /* Too few forms for the rows, or bytes left over. */
+        CHECK_EQ(ev_insert_batch_with_metadata(h, base, 3, NULL, batch, 1), EV_ERR_INVALID_METADATA, "2 forms short");
+        unsigned char two[2] = {0, 0};
+        CHECK_EQ(ev_insert_batch_with_metadata(h, base, 1, NULL, two, 2), EV_ERR_INVALID_METADATA, "a form left over");
+    }
+    row_metadata(0, &m);
+    CHECK_EQ(ev_insert_with_metadata(h, fresh, EV_NEXT_ID, NULL, 0), EV_ERR_INVALID_HANDLE, "NULL metadata");
+    CHECK_EQ(ev_insert_with_metadata(h, NULL, EV_NEXT_ID, m.b, m.n), EV_ERR_INVALID_HANDLE, "NULL vector");
+    CHECK_EQ(ev_insert_with_metadata(h, fresh, EV_NEXT_ID, m.b, -1), EV_ERR_INVALID_PARAMETER, "negative length");
+    CHECK_EQ(ev_insert_with_metadata(h, fresh, 3, m.b, m.n), EV_ERR_DUPLICATE_ID, "a present id");
+    CHECK_EQ(ev_insert_with_metadata(h, fresh, EV_MAX_ID + 1, m.b, m.n), EV_ERR_INVALID_ID, "an id past EV_MAX_ID");
+    fresh[2] = NAN;
+    CHECK_EQ(ev_insert_with_metadata(h, fresh, EV_NEXT_ID, m.b, m.n), EV_ERR_NON_FINITE, "NaN vector, good metadata");
+    fresh[2] = 0.5f;
+    CHECK_EQ(ev_insert_batch_with_metadata(h, base, 1, NULL, NULL, 0), EV_ERR_INVALID_HANDLE, "batch: NULL metadata");
+    CHECK_EQ(ev_insert_batch_with_metadata(h, base, -1, NULL, m.b, m.n), EV_ERR_INVALID_PARAMETER, "batch: count -1");
+    {
+        uint64_t dup[2] = {7, 9100};
+        unsigned char two[2] = {0, 0};
+        CHECK_EQ(ev_insert_batch_with_metadata(h, base, 2, dup, two, 2), EV_ERR_DUPLICATE_ID, "batch: a present id");
+    }
+    CHECK_EQ(ev_set_metadata(h, 5000, m.b, m.n), EV_ERR_UNKNOWN_ID, "set_metadata of an absent id");
+    CHECK_EQ(ev_set_metadata(h, 3, NULL, 1), EV_ERR_INVALID_HANDLE, "set_metadata NULL");
+    CHECK_EQ(ev_set_metadata(-1, 3, m.b, m.n), EV_ERR_INVALID_HANDLE, "set_metadata bad handle");
+    CHECK_EQ(ev_size(h), MN, "size unchanged by rejected calls");
+    CHECK(unchanged(h, before, n0), "rejected metadata calls leave the saved bytes as they were");
+    free(before);
+
+    /* Filters: compile errors. */
+    const char *syntax = "section = games";
+    CHECK_EQ(ev_compile_filter(syntax, (int32_t)strlen(syntax)), EV_ERR_INVALID_FILTER, "unquoted string");
+    CHECK(strcmp(ev_last_error_message(),
+                 "invalid filter at column 11: expected a value (a string, a number, TRUE or FALSE)") == 0,
+          "the column and what was expected: %s", ev_last_error_message());
+    CHECK_EQ(ev_compile_filter("x = 1", 0), EV_ERR_INVALID_FILTER, "empty text");
+    CHECK(strstr(ev_last_error_message(), "column 1:") != NULL, "empty text: column 1 (%s)", ev_last_error_message());
+    CHECK_EQ(ev_compile_filter("x = \"\xC3\xA9\xC3\xA9\" AND", 14), EV_ERR_INVALID_FILTER, "ends after AND");
+    CHECK(strstr(ev_last_error_message(), "column 13:") != NULL, "columns count Unicode scalars, not bytes (%s)",
+          ev_last_error_message());
+    CHECK_EQ(ev_compile_filter(NULL, 3), EV_ERR_INVALID_HANDLE, "NULL text");
+    CHECK_EQ(ev_compile_filter("x = 1", -1), EV_ERR_INVALID_PARAMETER, "negative length");
+    {
+        int32_t f = ev_compile_filter("x = 1 trailing", 5);
+        CHECK(f > 0, "only `length` bytes are read: %d", f);
+        ev_free_filter(f);
+    }
+
+    /* Filtered search against brute force. */
+    uint64_t ids[MN], truth[MN];
+    float dist[MN], tdist[MN];
+    for (int f = 0; f < (int)(sizeof FILTERS / sizeof FILTERS[0]); f++) {
+        int32_t fh = ev_compile_filter(FILTERS[f], (int32_t)strlen(FILTERS[f]));
+        CHECK(fh > 0, "compile %s: %d (%s)", FILTERS[f], fh, ev_last_error_message());
+        int matches = 0;
+        for (int i = 0; i < MN; i++) matches += filter_matches(f, i);
+        int exact = 1, all_match = 1, counts = 1, hits = 0, wanted = 0;
+        for (int q = 0; q < Q; q++) {
+            const float *query = queries + (size_t)q * DIM;
+            /* Brute force over the matching rows. */
+            int nt = 0;
+            for (int i = 0; i < MN; i++) {
+                if (!filter_matches(f, i)) continue;
+                float d = l2(base + (size_t)i * DIM, query);
+                int j = nt++;
+                while (j > 0 && tdist[j - 1] > d) { tdist[j] = tdist[j - 1]; truth[j] = truth[j - 1]; j--; }
+                tdist[j] = d; truth[j] = (uint64_t)i;
+            }
+            for (int k = 1; k <= 50; k += 49) {
+                int want = k < matches ? k : matches;
+                /* ef = MN: the matches are scanned exactly. */
+                int n = ev_search_filtered(h, query, k, MN, fh, ids, dist);
+                counts &= n == want;
+                for (int j = 0; j < n && j < want; j++) {
+                    all_match &= filter_matches(f, (int)ids[j]);
+                    exact &= fabsf(dist[j] - tdist[j]) <= 1e-4f * (1 + tdist[j]);
+                }
+                /* ef 10 (the beam is max(ef, k)): for k = 1 the graph walk when more than
+                   10 x 2M = 160 rows match; the default ef (ev_ef_search, 64) for k = 50. */
+                n = ev_search_filtered(h, query, k, k == 1 ? 10 : 0, fh, ids, dist);
+                counts &= n == want;
+                for (int j = 0; j < n && j < want; j++) {
+                    all_match &= filter_matches(f, (int)ids[j]);
+                    for (int t = 0; t < want; t++) hits += ids[j] == truth[t];
+                }
+                wanted += want;
+            }
+        }
+        CHECK(counts, "%s: min(k, %d matches) results", FILTERS[f], matches);
+        CHECK(all_match, "%s: every result matches", FILTERS[f]);
+        CHECK(exact, "%s: exact with ef >= size", FILTERS[f]);
+        CHECK(wanted == 0 || hits >= 0.9 * wanted, "%s: recall %d / %d with ef 10 or the default", FILTERS[f], hits, wanted);
+        ev_free_filter(fh);
+        CHECK_EQ(ev_search_filtered(h, queries, K, 0, fh, ids, dist), EV_ERR_INVALID_HANDLE, "a freed filter handle");
+    }
+
+    /* Filter handles against index handles, and errors of the search itself. */
+    int32_t fh = ev_compile_filter("size < 10", 9);
+    CHECK(fh > 0 && fh != h, "compile: %d", fh);
+    CHECK_EQ(ev_search_filtered(h, queries, K, 0, h, ids, dist), EV_ERR_INVALID_HANDLE, "an index handle as the filter");
+    CHECK_EQ(ev_search_filtered(fh, queries, K, 0, fh, ids, dist), EV_ERR_INVALID_HANDLE, "a filter handle as the index");
+    CHECK_EQ(ev_size(fh), EV_ERR_INVALID_HANDLE, "ev_size of a filter handle");
+    ev_free(fh);       /* not an index: ignored */
+    ev_free_filter(h); /* not a filter: ignored */
+    CHECK_EQ(ev_size(h), MN, "ev_free_filter(index handle) left the index");
+    CHECK_EQ(ev_search_filtered(h, queries, K, 0, fh, ids, dist), K, "ev_free(filter handle) left the filter");
+    CHECK_EQ(ev_search_filtered(h, queries, K, 0, fh + (1 << 16), ids, dist), EV_ERR_INVALID_HANDLE, "a forged filter generation");
+    CHECK_EQ(ev_search_filtered(h, queries, 0, 0, fh, ids, dist), EV_ERR_INVALID_K, "k 0");
+    CHECK_EQ(ev_search_filtered(h, queries, K, 65537, fh, ids, dist), EV_ERR_INVALID_PARAMETER, "ef 65537");
+    CHECK_EQ(ev_search_filtered(h, NULL, K, 0, fh, ids, dist), EV_ERR_INVALID_HANDLE, "NULL query");
+    CHECK_EQ(ev_search_filtered(h, queries, K, 0, fh, NULL, dist), EV_ERR_INVALID_HANDLE, "NULL ids");
+
+    /* Update keeps metadata, remove drops it, set replaces and the empty form clears. */
+    CHECK_EQ(ev_update(h, 4, queries), 0, "update 4");
+    row_metadata(4, &m);
+    CHECK(ev_get_metadata(h, 4) == m.n && memcmp(ev_output_bytes(h), m.b, (size_t)m.n) == 0, "update keeps the metadata");
+    CHECK_EQ(ev_search_filtered(h, queries, 1, 0, fh, ids, dist), 1, "search near the updated vector");
+    CHECK(ids[0] == 4 && dist[0] == 0.0f, "the updated vector is found under the filter (%llu)", (unsigned long long)ids[0]);
+    CHECK_EQ(ev_remove(h, 4), 1, "remove 4");
+    CHECK_EQ(ev_get_metadata(h, 4), 0, "a removed id has no metadata");
+    CHECK_EQ(ev_search_filtered(h, queries, 1, 0, fh, ids, dist), 1, "search after removal");
+    CHECK(ids[0] != 4, "the removed vector is not found");
+    {
+        meta_t s = { .n = 0 };
+        m_u8(&s, 1); m_int(&s, "size", 1000);
+        CHECK_EQ(ev_set_metadata(h, 2, s.b, s.n), 0, "set_metadata(2)");
+        CHECK(ev_get_metadata(h, 2) == s.n && memcmp(ev_output_bytes(h), s.b, (size_t)s.n) == 0, "replaced");
+        unsigned char none = 0;
+        CHECK_EQ(ev_set_metadata(h, 1, &none, 1), 0, "clear 1");
+        CHECK_EQ(ev_get_metadata(h, 1), 1, "cleared: the empty form");
+        CHECK(ev_output_bytes(h)[0] == 0, "cleared: byte 0");
+        int n = ev_search_filtered(h, queries, MN, MN, fh, ids, dist);
+        int ok = n == 7;   /* sizes 0 ... 9 but 1, 2 (changed) and 4 (removed) */
+        for (int j = 0; j < n; j++) ok &= ids[j] < 10 && ids[j] != 1 && ids[j] != 2 && ids[j] != 4;
+        CHECK(ok, "the filter sees the new metadata: %d results", n);
+    }
+
+    /* Save and load keep metadata; the loaded index answers the same. */
+    {
+        int32_t size;
+        unsigned char *bytes = saved(h, &size);
+        int32_t h2 = ev_load(bytes, size);
+        CHECK(h2 > 0, "load with metadata: %d (%s)", h2, ev_last_error_message());
+        int ok = 1;
+        for (int i = 0; i < MN; i++) {
+            int32_t a = ev_get_metadata(h, (uint64_t)i);
+            unsigned char copy[512];
+            if (a > 0) memcpy(copy, ev_output_bytes(h), (size_t)a);
+            int32_t b = ev_get_metadata(h2, (uint64_t)i);
+            ok &= a == b && (a <= 0 || memcmp(copy, ev_output_bytes(h2), (size_t)a) == 0);
+        }
+        CHECK(ok, "loaded metadata equals the original's");
+        uint64_t i2[K];
+        float d2[K];
+        int same_hits = 1;
+        for (int q = 0; q < Q; q++) {
+            int n1 = ev_search_filtered(h, queries + (size_t)q * DIM, K, 0, fh, ids, dist);
+            int n2 = ev_search_filtered(h2, queries + (size_t)q * DIM, K, 0, fh, i2, d2);
+            same_hits &= n1 == n2 && memcmp(ids, i2, sizeof(uint64_t) * (size_t)n1) == 0;
+        }
+        CHECK(same_hits, "a filter handle works on every index, same answers after load");
+        ev_free(h2);
+        free(bytes);
+    }
+    ev_free_filter(fh);
+    ev_free(h);
+}
+
 int main(void) {
     test_messages();
     test_create_errors();
@@ -417,6 +767,8 @@ int main(void) {
     int dot_ok = n == 201;
     for (int j = 1; j < n; j++) dot_ok &= all_dist[j] >= all_dist[j - 1];
     CHECK(dot_ok, "dot search sorted");
+
+    test_metadata(base, queries);
 
     /* Free, then the handle is stale for good: the next index takes the slot
        under a new generation, and the old handle never names it. */

@@ -198,7 +198,7 @@ C_TO_CTYPES = {
     "int32_t": ctypes.c_int32, "uint32_t": ctypes.c_uint32, "int64_t": ctypes.c_int64,
     "uint64_t": ctypes.c_uint64, "float": ctypes.c_float, "double": ctypes.c_double, "bool": ctypes.c_bool,
     "float *": F32P, "const float *": F32P, "int32_t *": I32P, "const int32_t *": I32P,
-    "uint64_t *": U64P, "const uint64_t *": U64P,
+    "uint64_t *": U64P, "const uint64_t *": U64P, "uint8_t *": ctypes.POINTER(ctypes.c_uint8),
     "void *": ctypes.c_void_p, "const void *": ctypes.c_void_p, "const char *": ctypes.c_char_p, "void": None,
 }
 
