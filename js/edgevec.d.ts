@@ -48,7 +48,29 @@ export interface LoadOptions {
 export interface SearchOptions {
   /** Beam width for this search, 1...65536 (raised to k when smaller). Default: `efSearch`. */
   ef?: number;
+  /**
+   * Only vectors whose metadata satisfies this filter (docs/FILTERS.md), e.g.
+   * `section = "games" AND size < 200`: filter text (the last one given is kept
+   * compiled) or a `compileFilter` result. The search then returns exactly
+   * min(k, matching vectors) results.
+   */
+  filter?: string | CompiledFilter;
+  /** Each result carries its `metadata` (`{}` for none). Default false. */
+  includeMetadata?: boolean;
 }
+
+/** One metadata value: a string, a number, a boolean or a list of strings. */
+export type MetadataValue = string | number | boolean | string[];
+
+/**
+ * A vector's metadata: a plain object of fields. Names are `[A-Za-z_][A-Za-z0-9_.]*`
+ * (at most 64 bytes, not a filter keyword); at most 64 fields, 4,096 UTF-8 bytes per
+ * string, 256 strings per list, 65,536 bytes in all. A number is stored as an integer
+ * when `Number.isInteger` and within ±(2^53 − 1), as a double otherwise (NaN and
+ * ±Infinity are refused). Anything else (null, undefined, objects, mixed arrays,
+ * bigints) is INVALID_METADATA.
+ */
+export type Metadata = { [field: string]: MetadataValue };
 
 /** A vector: a Float32Array or an array of numbers, `dimensions` long. */
 export type Vector = Float32Array | number[];
@@ -56,11 +78,15 @@ export type Vector = Float32Array | number[];
 export interface InsertOptions {
   /** The vector's id, an integer in 0...2^53 − 1. Default: one above every id the index has held. */
   id?: number;
+  /** The vector's metadata. Default: none. */
+  metadata?: Metadata;
 }
 
 export interface InsertBatchOptions {
   /** One id per row, integers in 0...2^53 − 1, none present and none twice. */
   ids?: ArrayLike<number>;
+  /** One entry per row (undefined: none); invalid metadata in any row rejects the whole batch. */
+  metadata?: ArrayLike<Metadata | undefined>;
 }
 
 export interface SearchResult {
@@ -68,6 +94,23 @@ export interface SearchResult {
   id: number;
   /** Distance under the index metric (l2: squared; cosine: 1 − cos; dot: −inner product). */
   distance: number;
+  /** The vector's metadata, with `includeMetadata: true` (`{}` when it has none). */
+  metadata?: Metadata;
+}
+
+/**
+ * A filter compiled by `db.compileFilter(text)`, for many searches of that
+ * index. It holds memory in the index's WebAssembly instance until `dispose()`
+ * (or the index's).
+ */
+export class CompiledFilter {
+  private constructor();
+  /** The filter text. */
+  readonly text: string;
+  /** Whether `dispose()` was called, or the index disposed. */
+  readonly disposed: boolean;
+  /** Frees the compiled filter; searches with it then throw DISPOSED. Idempotent. */
+  dispose(): void;
 }
 
 /** Stable error codes. */
@@ -97,10 +140,14 @@ export class EdgeVecError extends Error {
   readonly name: 'EdgeVecError';
   readonly code: EdgeVecErrorCode | string;
   /**
-   * The module's negative code (−1 … −13 as Swift's EdgeVecError.code, −20 … bridge codes);
+   * The module's negative code (−1 … −15 as Swift's EdgeVecError.code, −20 … bridge codes);
    * undefined for UNSUPPORTED and INTERNAL.
    */
   readonly wasmCode: number | undefined;
+  /** INVALID_FILTER: the 1-based column (in Unicode code points) where the filter stopped parsing. */
+  readonly column?: number;
+  /** INVALID_FILTER: what the parser expected there, e.g. 'a value (a string, a number, TRUE or FALSE)'. */
+  readonly expected?: string;
 }
 
 export class EdgeVec {
@@ -133,7 +180,10 @@ export class EdgeVec {
   /** Whether `dispose()` was called. */
   readonly disposed: boolean;
 
-  /** Adds one vector under `options.id` or the next id (0, 1, 2, … when ids are never given); returns the id. */
+  /**
+   * Adds one vector under `options.id` or the next id (0, 1, 2, … when ids are never given), with
+   * `options.metadata`; returns the id.
+   */
   insert(vector: Vector, options?: InsertOptions): number;
   /**
    * Adds n vectors, all or nothing: n × dimensions floats row after row, or n rows. Row i gets
@@ -154,8 +204,17 @@ export class EdgeVec {
   compact(): void;
   /** Reserves memory for `capacity` vectors in all (exact), so that inserts up to that count allocate nothing. */
   reserve(capacity: number): void;
-  /** The k nearest vectors by ascending distance (fewer when the index holds fewer). */
+  /**
+   * The k nearest vectors by ascending distance (fewer when the index holds fewer); with a
+   * filter, exactly min(k, matching vectors).
+   */
   search(query: Vector, k: number, options?: SearchOptions): SearchResult[];
+  /** Replaces the metadata of `id` (`{}` removes it); UNKNOWN_ID when absent, INVALID_METADATA. */
+  setMetadata(id: number, metadata: Metadata): void;
+  /** The metadata of `id` (`{}` when none), or undefined when no vector has `id`. */
+  getMetadata(id: number): Metadata | undefined;
+  /** Compiles filter text once for many searches of this index; INVALID_FILTER with `column` and `expected`. */
+  compileFilter(text: string): CompiledFilter;
 
   /** The index as bytes (EdgeVec format v3, as native files). */
   save(): Uint8Array;

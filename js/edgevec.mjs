@@ -6,6 +6,8 @@
 //   const db = await EdgeVec.create({ dimensions: 384, metric: 'cosine' })
 //   db.insert(vector)                       // → id (0, 1, 2, …)
 //   db.search(query, 10)                    // → [{ id, distance }, …] nearest first
+//   db.insert(vector, { metadata: { section: 'games', size: 120 } })
+//   db.search(query, 10, { filter: 'section = "games" AND size < 200', includeMetadata: true })
 //
 // Design. Each index lives in its own WebAssembly instance (its own linear
 // memory, freed with the instance); the compiled WebAssembly.Module is cached
@@ -24,9 +26,9 @@ const U64_MAX = (1n << 64n) - 1n;
 const DEFAULTS = Object.freeze({ m: 16, efConstruction: 200, efSearch: 64, seed: 42, allocator: 'dlmalloc' });
 const CREATE_KEYS = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'allocator', 'wasm']);
 const LOAD_KEYS = new Set(['efSearch', 'allocator', 'wasm']);
-const SEARCH_KEYS = new Set(['ef']);
-const INSERT_KEYS = new Set(['id']);
-const BATCH_KEYS = new Set(['ids']);
+const SEARCH_KEYS = new Set(['ef', 'filter', 'includeMetadata']);
+const INSERT_KEYS = new Set(['id', 'metadata']);
+const BATCH_KEYS = new Set(['ids', 'metadata']);
 const MAX_ID = Number.MAX_SAFE_INTEGER;   // 2^53 − 1: every id is an exact number
 const TWO_32 = 4294967296;
 const REQUIRED_EXPORTS = [
@@ -36,6 +38,8 @@ const REQUIRED_EXPORTS = [
   'ev_dealloc', 'ev_allocator_kind', 'ev_error_message', 'ev_last_error_message',
   'ev_insert_with_id', 'ev_input_ids', 'ev_insert_batch_with_ids', 'ev_remove', 'ev_update', 'ev_contains',
   'ev_get', 'ev_ids', 'ev_removed_count', 'ev_next_id', 'ev_compact',
+  'ev_input_bytes', 'ev_insert_with_metadata', 'ev_insert_batch_with_metadata', 'ev_set_metadata',
+  'ev_get_metadata', 'ev_output_bytes', 'ev_compile_filter', 'ev_free_filter', 'ev_search_filtered',
 ];
 
 /** Stable string codes for the module's negative return codes. */
@@ -62,14 +66,16 @@ const CODE_NAMES = {
 /** The module code that goes with a code raised on the JavaScript side. */
 const JS_CODES = {
   DIMENSION_MISMATCH: -1, INVALID_K: -4, INVALID_OPTION: -5, INVALID_ARGUMENT: -5, OUT_OF_MEMORY: -7,
-  CORRUPT: -8, IO: -9, INVALID_ID: -12, DISPOSED: -20,
+  CORRUPT: -8, IO: -9, INVALID_ID: -12, INVALID_FILTER: -14, INVALID_METADATA: -15, DISPOSED: -20,
 };
 
 /**
  * Every failure of the API. `code` is a stable string ('DIMENSION_MISMATCH',
  * 'NON_FINITE', …); `wasmCode` the module's negative code (the same numbers
  * as the Swift `EdgeVecError.code` and the C ABI), undefined for failures that
- * have none ('UNSUPPORTED', 'INTERNAL').
+ * have none ('UNSUPPORTED', 'INTERNAL'). INVALID_FILTER errors also carry
+ * `column` (1-based, in Unicode code points of the filter text) and
+ * `expected` (what the parser expected there, in words).
  */
 export class EdgeVecError extends Error {
   constructor(code, message, wasmCode = JS_CODES[code], options = undefined) {
@@ -278,7 +284,16 @@ function wasmError(x, code, context, detailed = true) {
   const name = CODE_NAMES[code] ?? 'INTERNAL';
   let message = detailed ? wasmString(x, x.ev_last_error_message() >>> 0) : '';
   if (message === '') message = wasmMessage(x, code);
-  return new EdgeVecError(name, context ? `${context}: ${message}` : message, code);
+  const error = new EdgeVecError(name, context ? `${context}: ${message}` : message, code);
+  if (code === -14) {
+    // "invalid filter at column 11: expected a value (…)", EdgeVecError.message in Swift.
+    const at = /^invalid filter at column (\d+): expected (.*)$/.exec(message);
+    if (at !== null) {
+      error.column = Number(at[1]);
+      error.expected = at[2];
+    }
+  }
+  return error;
 }
 
 function trapError(error) {
@@ -385,6 +400,203 @@ function toBytes(bytes, what) {
 }
 
 // ---------------------------------------------------------------------------
+// Metadata: JavaScript objects ↔ the binary form of include/edgevec.h
+//
+//   u8 field count; per field: u8 name length, name, u8 type, value:
+//   1 string (u32 length, UTF-8), 2 integer (i64), 3 double (f64), 4 bool (u8),
+//   5 list of strings (u16 count, then strings as for 1); little-endian.
+//
+// The wrapper checks the JavaScript types (and the sizes the encoding needs);
+// the module checks everything else (names, limits) and says which.
+
+const META_STRING = 1, META_INTEGER = 2, META_DOUBLE = 3, META_BOOL = 4, META_STRINGS = 5;
+const META_MAX_FIELDS = 64;
+const META_MAX_NAME_BYTES = 64;
+const META_MAX_STRING_BYTES = 4096;
+const META_MAX_LIST = 256;
+const textEncoder = new TextEncoder();
+
+/** A growable byte buffer the binary form is written into; one per module, reused. */
+class MetaWriter {
+  constructor() {
+    this.bytes = new Uint8Array(1024);
+    this.view = new DataView(this.bytes.buffer);
+    this.n = 0;
+  }
+
+  room(k) {
+    if (this.n + k <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.n + k) size *= 2;
+    const bytes = new Uint8Array(size);
+    bytes.set(this.bytes.subarray(0, this.n));
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
+  }
+
+  u8(v) { this.room(1); this.bytes[this.n++] = v; }
+
+  /** UTF-8 of `s` after a u8 (names) or u32 (strings) length; returns the byte length. */
+  text(s, wide) {
+    const head = wide ? 4 : 1;
+    this.room(head + 3 * s.length);
+    const { written } = textEncoder.encodeInto(s, this.bytes.subarray(this.n + head));
+    if (wide) this.view.setUint32(this.n, written, true); else this.bytes[this.n] = written;
+    this.n += head + written;
+    return written;
+  }
+}
+const metaWriter = new MetaWriter();
+
+/** Whether `s` is well-formed UTF-16 (no lone surrogates, which UTF-8 cannot carry). */
+function wellFormed(s) {
+  if (typeof s.isWellFormed === 'function') return s.isWellFormed();
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+function metaFail(what, message) {
+  return fail('INVALID_METADATA', `${what}: invalid metadata: ${message}`);
+}
+
+/**
+ * Appends the binary form of `metadata` (a plain object of fields) to `w`.
+ * Strings map to strings, numbers to integers when Number.isInteger and
+ * within ±(2^53 − 1) and to doubles otherwise, booleans to bools, arrays of
+ * strings to lists; anything else is INVALID_METADATA naming the field.
+ */
+function encodeMetadata(w, metadata, what) {
+  const proto = metadata !== null && typeof metadata === 'object' ? Object.getPrototypeOf(metadata) : undefined;
+  if (proto !== Object.prototype && proto !== null) {   // a plain object: not an array, a Map, a class instance
+    throw metaFail(what, `expected a plain object of fields, got ${describe(metadata)}`);
+  }
+  const names = Object.keys(metadata);
+  if (names.length > META_MAX_FIELDS) throw metaFail(what, `${names.length} fields, more than ${META_MAX_FIELDS}`);
+  w.u8(names.length);
+  for (const name of names) {
+    const value = metadata[name];
+    if (!wellFormed(name) || w.text(name, false) > META_MAX_NAME_BYTES) {
+      throw metaFail(what, `invalid field name ${JSON.stringify(name)}`);
+    }
+    const field = `field ${JSON.stringify(name)}`;
+    const string = (s) => {
+      if (!wellFormed(s)) throw metaFail(what, `${field}: a string with a lone surrogate (not UTF-8)`);
+      if (w.text(s, true) > META_MAX_STRING_BYTES) {
+        throw metaFail(what, `${field}: a string over ${META_MAX_STRING_BYTES} UTF-8 bytes`);
+      }
+    };
+    switch (typeof value) {
+      case 'string':
+        w.u8(META_STRING);
+        string(value);
+        break;
+      case 'number':
+        if (!Number.isFinite(value)) throw metaFail(what, `${field}: ${value} is not a finite number`);
+        w.room(9);
+        if (Number.isSafeInteger(value)) {
+          w.bytes[w.n] = META_INTEGER;
+          w.view.setBigInt64(w.n + 1, BigInt(value), true);
+        } else {
+          w.bytes[w.n] = META_DOUBLE;
+          w.view.setFloat64(w.n + 1, value, true);
+        }
+        w.n += 9;
+        break;
+      case 'boolean':
+        w.u8(META_BOOL);
+        w.u8(value ? 1 : 0);
+        break;
+      default:
+        if (Array.isArray(value) && value.every((s) => typeof s === 'string')) {
+          if (value.length > META_MAX_LIST) {
+            throw metaFail(what, `${field}: ${value.length} strings, more than ${META_MAX_LIST}`);
+          }
+          w.u8(META_STRINGS);
+          w.room(2);
+          w.view.setUint16(w.n, value.length, true);
+          w.n += 2;
+          for (const s of value) string(s);
+          break;
+        }
+        throw metaFail(what, `${field}: ${value === null ? 'null' : describe(value)} is not a string, a number, ` +
+          'a boolean or an array of strings');
+    }
+  }
+}
+
+/** The object of the binary form at `bytes` (a Uint8Array over wasm memory), fields in stored order. */
+function decodeMetadata(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = {};
+  let at = 0;
+  const text = (n) => {
+    const s = textDecoder.decode(bytes.subarray(at, at + n));
+    at += n;
+    return s;
+  };
+  const string = () => {
+    const n = view.getUint32(at, true);
+    at += 4;
+    return text(n);
+  };
+  const fields = bytes[at++];
+  for (let f = 0; f < fields; f++) {
+    const name = text(bytes[at++]);
+    const type = bytes[at++];
+    let value;
+    if (type === META_STRING) {
+      value = string();
+    } else if (type === META_INTEGER) {
+      value = Number(view.getBigInt64(at, true));
+      at += 8;
+    } else if (type === META_DOUBLE) {
+      value = view.getFloat64(at, true);
+      at += 8;
+    } else if (type === META_BOOL) {
+      value = bytes[at++] === 1;
+    } else {
+      const n = view.getUint16(at, true);
+      at += 2;
+      value = new Array(n);
+      for (let i = 0; i < n; i++) value[i] = string();
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Compiled filters
+
+const FILTER = Symbol('CompiledFilter.construct');
+
+/**
+ * A filter compiled once by `db.compileFilter(text)` for many searches of
+ * that index (`search(q, k, { filter })`). It holds a handle inside the
+ * index's WebAssembly instance: `dispose()` frees it (so does disposing the
+ * index).
+ */
+export class CompiledFilter {
+  /** Use `db.compileFilter(text)`. */
+  constructor(token, db, handle, text) {
+    if (token !== FILTER) throw new TypeError('use db.compileFilter(text)');
+    this._db = db;
+    this._h = handle;
+    this._text = text;
+  }
+
+  /** The filter text. */
+  get text() { return this._text; }
+  /** Whether `dispose()` was called (or its index disposed). */
+  get disposed() { return this._h === 0 || this._db._x === null; }
+
+  /** Frees the compiled filter; later searches with it throw DISPOSED. Calling it again does nothing. */
+  dispose() {
+    if (this._h !== 0 && this._db._x !== null) this._db._x.ev_free_filter(this._h);
+    this._h = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // The index
 
 const CONSTRUCT = Symbol('EdgeVec.construct');
@@ -421,6 +633,10 @@ export class EdgeVec {
     this._outIds = 0;      // result buffers (byte addresses) and their capacity in hits
     this._outDist = 0;
     this._outCap = 0;
+    this._inBytes = 0;     // byte staging buffer (metadata, filter text) and its capacity
+    this._inBytesCap = 0;
+    this._filterText = null;   // the last string filter of `search`, compiled, and its handle
+    this._filterHandle = 0;
     this._buf = null;      // memory.buffer the views below were made over
     this._f32 = null;
     this._u32 = null;
@@ -545,25 +761,39 @@ export class EdgeVec {
    * Adds one vector under `options.id` (an integer in 0...2^53 − 1), or,
    * without one, under the next id: one above every id the index has held
    * (0, 1, 2, … when ids are never given). Returns the id. A removed
-   * vector's slot is reused. Throws DUPLICATE_ID (the id is present) or
-   * INVALID_ID, with the index unchanged, like every failing call.
+   * vector's slot is reused. `options.metadata` gives the vector's fields
+   * (`{ section: 'games', size: 120 }`, see `setMetadata`). Throws
+   * DUPLICATE_ID (the id is present), INVALID_ID or INVALID_METADATA, with
+   * the index unchanged, like every failing call.
    * @param {Float32Array | number[]} vector `dimensions` floats
-   * @param {{ id?: number }} [options]
+   * @param {{ id?: number, metadata?: object }} [options]
    */
   insert(vector, options) {
     const x = live(this);
     this._checkVector(vector);
     let id;
+    let metaBytes = -1;
     if (options !== undefined) {
       const o = checkOptionsObject(options, INSERT_KEYS, 'insert options');
       if (o.id !== undefined) id = checkId(o.id, 'insert');
+      if (o.metadata !== undefined) {
+        metaWriter.n = 0;
+        encodeMetadata(metaWriter, o.metadata, 'insert');
+        metaBytes = metaWriter.n;
+      }
     }
     const p = this._inRows >= 1 ? this._in : this._stage(1);
+    const mp = metaBytes < 0 ? 0 : this._stageBytes(metaBytes);
     if (this._mem.buffer !== this._buf) this._views();
     this._f32.set(vector, p >>> 2);
     let r;
     try {
-      r = id === undefined ? x.ev_insert(this._h, p) : x.ev_insert_with_id(this._h, p, BigInt(id));
+      if (metaBytes >= 0) {
+        new Uint8Array(this._buf, mp, metaBytes).set(metaWriter.bytes.subarray(0, metaBytes));
+        r = x.ev_insert_with_metadata(this._h, p, id === undefined ? U64_MAX : BigInt(id), mp, metaBytes);
+      } else {
+        r = id === undefined ? x.ev_insert(this._h, p) : x.ev_insert_with_id(this._h, p, BigInt(id));
+      }
     } catch (error) {
       throw this._trap(error);
     }
@@ -578,15 +808,18 @@ export class EdgeVec {
    * Float32Array or number[]). Row `i` gets `options.ids[i]`, or, without
    * ids, consecutive ids from the next one. Returns the ids. A batch holding
    * a present id, an id twice, or an invalid one is rejected whole
-   * (DUPLICATE_ID, INVALID_ID).
+   * (DUPLICATE_ID, INVALID_ID); so is one with invalid metadata in any row
+   * (INVALID_METADATA). Row `i` gets the fields `options.metadata[i]`
+   * (undefined: none).
    * @param {Float32Array | number[] | Array<Float32Array | number[]>} vectors
-   * @param {{ ids?: ArrayLike<number> }} [options]
+   * @param {{ ids?: ArrayLike<number>, metadata?: ArrayLike<object | undefined> }} [options]
    * @returns {Float64Array} the ids, in row order
    */
   insertBatch(vectors, options) {
     const x = live(this);
     const { flat, n } = this._batch(vectors);
     let ids;
+    let metaBytes = -1;
     if (options !== undefined) {
       const o = checkOptionsObject(options, BATCH_KEYS, 'insertBatch options');
       if (o.ids !== undefined) {
@@ -599,6 +832,21 @@ export class EdgeVec {
         }
         for (let i = 0; i < n; i++) checkId(ids[i], `insertBatch: ids[${i}]`);
       }
+      const metadata = o.metadata;
+      if (metadata !== undefined) {
+        if (metadata === null || typeof metadata !== 'object' || !Number.isInteger(metadata.length)) {
+          throw fail('INVALID_ARGUMENT', `insertBatch: options.metadata must be an array, got ${describe(metadata)}`);
+        }
+        if (metadata.length !== n) {
+          throw fail('DIMENSION_MISMATCH', `insertBatch: ${metadata.length} metadata entries for ${n} vectors`);
+        }
+        metaWriter.n = 0;
+        for (let i = 0; i < n; i++) {
+          if (metadata[i] === undefined) metaWriter.u8(0);
+          else encodeMetadata(metaWriter, metadata[i], `insertBatch: metadata[${i}]`);
+        }
+        metaBytes = metaWriter.n;
+      }
     }
     if (n === 0) return new Float64Array(0);
     const p = this._inRows >= n ? this._in : this._stage(n);
@@ -607,7 +855,9 @@ export class EdgeVec {
       q = x.ev_input_ids(this._h, n) >>> 0;
       if (q === 0) throw wasmError(x, -7, `staging ${n} ids`, false);
     }
+    const mp = metaBytes < 0 ? 0 : this._stageBytes(metaBytes);
     if (this._mem.buffer !== this._buf) this._views();
+    if (metaBytes >= 0) new Uint8Array(this._buf, mp, metaBytes).set(metaWriter.bytes.subarray(0, metaBytes));
     if (flat !== null) {
       this._f32.set(flat, p >>> 2);
     } else {
@@ -622,7 +872,8 @@ export class EdgeVec {
     }
     let r;
     try {
-      r = ids === undefined ? x.ev_insert_batch(this._h, p, n) : x.ev_insert_batch_with_ids(this._h, p, n, q);
+      if (metaBytes >= 0) r = x.ev_insert_batch_with_metadata(this._h, p, n, q, mp, metaBytes);
+      else r = ids === undefined ? x.ev_insert_batch(this._h, p, n) : x.ev_insert_batch_with_ids(this._h, p, n, q);
     } catch (error) {
       throw this._trap(error);
     }
@@ -700,6 +951,62 @@ export class EdgeVec {
   }
 
   /**
+   * Replaces the metadata of `id` with the fields of `metadata`, a plain
+   * object: `{ section: 'games', size: 120, free: true, tags: ['2d'] }`.
+   * Strings stay strings; numbers become integers when `Number.isInteger`
+   * and within ±(2^53 − 1), doubles otherwise; booleans bools; arrays of
+   * strings lists. `{}` removes the metadata. Field names are
+   * `[A-Za-z_][A-Za-z0-9_.]*` and not a keyword of the filter language.
+   * Throws UNKNOWN_ID (no vector has `id`) or INVALID_METADATA (null,
+   * undefined, a nested object, a mixed array, a bigint, NaN, a bad name, a
+   * limit passed: docs/FILTERS.md), with the index unchanged.
+   * @param {number} id
+   * @param {object} metadata
+   */
+  setMetadata(id, metadata) {
+    const x = live(this);
+    checkId(id, 'setMetadata');
+    metaWriter.n = 0;
+    encodeMetadata(metaWriter, metadata, 'setMetadata');
+    const n = metaWriter.n;
+    const p = this._stageBytes(n);
+    let r;
+    try {
+      new Uint8Array(this._mem.buffer, p, n).set(metaWriter.bytes.subarray(0, n));
+      r = x.ev_set_metadata(this._h, BigInt(id), p, n);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (r < 0) throw wasmError(x, r, 'setMetadata');
+  }
+
+  /**
+   * The metadata of `id` as a fresh object (fields in the order the index
+   * first saw their names; `{}` when it has none), or undefined when no
+   * vector has `id`.
+   * @param {number} id
+   * @returns {object | undefined}
+   */
+  getMetadata(id) {
+    const x = live(this);
+    checkId(id, 'getMetadata');
+    return this._metadata(x, id);
+  }
+
+  /**
+   * Compiles a filter (docs/FILTERS.md) once for many searches of this
+   * index: `search(q, k, { filter: compiled })`. A string given to `search`
+   * works too (the wrapper keeps the last one compiled). Throws
+   * INVALID_FILTER with `column` (1-based, in code points) and `expected`.
+   * @param {string} text e.g. `section = "games" AND size < 200`
+   * @returns {CompiledFilter}
+   */
+  compileFilter(text) {
+    const x = live(this);
+    return new CompiledFilter(FILTER, this, this._compile(x, text, 'compileFilter'), text);
+  }
+
+  /**
    * An iterator over the ids of the vectors in the index (a snapshot taken
    * by this call, in slot order: insertion order until slots are reused).
    * @returns {IterableIterator<number>}
@@ -765,11 +1072,15 @@ export class EdgeVec {
   }
 
   /**
-   * The k nearest vectors, nearest first.
+   * The k nearest vectors, nearest first. With `filter` (filter text or a
+   * `compileFilter` result), only vectors whose metadata satisfies it:
+   * exactly min(k, matching vectors) of them. With `includeMetadata`, each
+   * result carries its `metadata` object.
    * @param {Float32Array | number[]} query `dimensions` floats
    * @param {number} k results wanted (≥ 1); fewer come back when the index holds fewer
-   * @param {{ ef?: number }} [options] beam width 1...65536 (default `efSearch`, raised to k)
-   * @returns {Array<{ id: number, distance: number }>}
+   * @param {{ ef?: number, filter?: string | CompiledFilter, includeMetadata?: boolean }} [options]
+   *   ef: beam width 1...65536 (default `efSearch`, raised to k)
+   * @returns {Array<{ id: number, distance: number, metadata?: object }>}
    */
   search(query, k, options) {
     const x = live(this);
@@ -778,9 +1089,18 @@ export class EdgeVec {
       throw fail('INVALID_K', `k must be an integer in 1...${INT32_MAX}, got ${describe(k)}`);
     }
     let ef = 0;
+    let filter = 0;
+    let includeMetadata = false;
     if (options !== undefined) {
       const o = checkOptionsObject(options, SEARCH_KEYS, 'search options');
       if (o.ef !== undefined) ef = intOption(o, 'ef', 1, MAX_EF);
+      if (o.includeMetadata !== undefined) {
+        if (typeof o.includeMetadata !== 'boolean') {
+          throw fail('INVALID_OPTION', `options.includeMetadata must be a boolean, got ${describe(o.includeMetadata)}`);
+        }
+        includeMetadata = o.includeMetadata;
+      }
+      if (o.filter !== undefined) filter = this._filter(x, o.filter);
     }
     // A search returns at most `size` hits: the result buffer needs no more.
     const wanted = Math.min(k, Math.max(this._size, 1));
@@ -790,7 +1110,8 @@ export class EdgeVec {
     this._f32.set(query, p >>> 2);
     let n;
     try {
-      n = x.ev_search(this._h, p, wanted, ef, this._outIds, this._outDist);
+      n = filter === 0 ? x.ev_search(this._h, p, wanted, ef, this._outIds, this._outDist)
+        : x.ev_search_filtered(this._h, p, wanted, ef, filter, this._outIds, this._outDist);
     } catch (error) {
       throw this._trap(error);
     }
@@ -803,6 +1124,7 @@ export class EdgeVec {
     for (let i = 0; i < n; i++) {
       results[i] = { id: u32[bi + 2 * i + 1] * TWO_32 + u32[bi + 2 * i], distance: distances[bd + i] };
     }
+    if (includeMetadata) for (const result of results) result.metadata = this._metadata(x, result.id);
     return results;
   }
 
@@ -976,6 +1298,69 @@ export class EdgeVec {
     this._in = p;
     this._inRows = rows;
     return p;
+  }
+
+  /** Grows the byte staging buffer to `n` bytes (at least 1); returns its address. */
+  _stageBytes(n) {
+    if (n <= this._inBytesCap && this._inBytes !== 0) return this._inBytes;
+    const size = Math.max(n, 64);
+    const p = this._x.ev_input_bytes(this._h, size) >>> 0;
+    if (p === 0) throw wasmError(this._x, -7, `staging ${n} bytes`, false);
+    this._inBytes = p;
+    this._inBytesCap = size;
+    return p;
+  }
+
+  /** The metadata object of `id`, or undefined when no vector has it. */
+  _metadata(x, id) {
+    let n;
+    try {
+      n = x.ev_get_metadata(this._h, BigInt(id));
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (n < 0) throw wasmError(x, n, 'getMetadata');
+    if (n === 0) return undefined;
+    const p = x.ev_output_bytes(this._h) >>> 0;
+    return decodeMetadata(new Uint8Array(this._mem.buffer, p, n));
+  }
+
+  /** Compiles filter text; returns the filter handle. */
+  _compile(x, text, what) {
+    if (typeof text !== 'string') throw fail('INVALID_ARGUMENT', `${what}: a filter is a string, got ${describe(text)}`);
+    const bytes = textEncoder.encode(text);
+    if (bytes.length > INT32_MAX) throw fail('INVALID_FILTER', `${what}: the filter text is too long`);
+    const p = this._stageBytes(bytes.length);
+    let h;
+    try {
+      new Uint8Array(this._mem.buffer, p, bytes.length).set(bytes);
+      h = x.ev_compile_filter(p, bytes.length);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (h < 0) throw wasmError(x, h, what);
+    return h;
+  }
+
+  /** The filter handle for a search's `filter` option: a string (the last one is kept compiled) or a CompiledFilter. */
+  _filter(x, filter) {
+    if (typeof filter === 'string') {
+      if (filter !== this._filterText) {
+        const h = this._compile(x, filter, 'search');
+        if (this._filterHandle !== 0) x.ev_free_filter(this._filterHandle);
+        this._filterHandle = h;
+        this._filterText = filter;
+      }
+      return this._filterHandle;
+    }
+    if (filter instanceof CompiledFilter) {
+      if (filter._db !== this) {
+        throw fail('INVALID_ARGUMENT', 'search: the filter was compiled by another index (compile it with this one)');
+      }
+      if (filter._h === 0) throw fail('DISPOSED', 'search: this compiled filter was disposed');
+      return filter._h;
+    }
+    throw fail('INVALID_OPTION', `options.filter must be filter text or a compiled filter, got ${describe(filter)}`);
   }
 
   /** Grows the result buffers to `k` hits. */
