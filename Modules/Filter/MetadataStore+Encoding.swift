@@ -79,11 +79,13 @@ extension MetadataStore {
         store.extend(to: slotCount)
         var r = _CheckedReader(bytes)
         let columnCount = try r.load(UInt32.self)
+        var nameOffsets: [Int] = []
         for _ in 0..<columnCount {
             let at = r.offset
             let name = try r.bytes(length: Int(try r.u8()))
             if !FilterLexer.isFieldName(name) || store.column(ifPresent: name) != nil { throw .malformed(offset: at) }
             _ = store.column(named: name)
+            nameOffsets.append(at)
         }
         let recordCount = try r.load(UInt32.self)
         if UInt64(recordCount) > UInt64(slotCount) { throw .malformed(offset: r.offset - 4) }
@@ -97,14 +99,27 @@ extension MetadataStore {
             }
             let start = try r.take(Int(length))
             let record = UnsafeRawBufferPointer(rebasing: bytes[start ..< start + Int(length)])
-            // A record names only declared fields, so the columns keep the saved order.
-            guard let metadata = try? Metadata(encoded: record), !metadata.fields.isEmpty,
-                  metadata.fields.allSatisfy({ store.column(ifPresent: Array($0.name.utf8)) != nil })
-            else { throw .malformed(offset: at) }
+            // A record names only declared fields, in column order (as `encodeSection`
+            // writes them), so the columns keep the saved order and a save gives the
+            // same bytes back.
+            guard let metadata = try? Metadata(encoded: record), !metadata.fields.isEmpty else {
+                throw .malformed(offset: at)
+            }
+            var lastColumn = -1
+            for field in metadata.fields {
+                guard let c = store.column(ifPresent: Array(field.name.utf8)), c > lastColumn else {
+                    throw .malformed(offset: at)
+                }
+                lastColumn = c
+            }
             store.set(metadata, at: Int(slot))
             previous = Int(slot)
         }
         if r.offset != bytes.count { throw .malformed(offset: r.offset) }
+        // Every declared field is used (`encodeSection` declares only those).
+        for (c, column) in store.columns.enumerated() where column.present == 0 {
+            throw .malformed(offset: nameOffsets[c])
+        }
         return store
     }
 }
