@@ -24,9 +24,24 @@
 //    present id, −12 above 2⁵³ − 1; ev_contains and ev_get agree with the model;
 //  - handles: positive, never issued twice, refused (−20) once freed;
 //  - ev_last_error_message: after a core error (−1 … −19) non-empty, after the
-//    bridge's own codes (−20 …) empty.
-// Every live index is freed at the end of an input. `-write_seeds=DIR` writes seeds.
+//    bridge's own codes (−20 …) empty;
+//  - metadata (issue 21): ev_insert_with_metadata, ev_insert_batch_with_metadata,
+//    ev_set_metadata with valid forms from a small vocabulary (the model encodes them
+//    itself), corrupted ones and raw hostile bytes: accepted exactly when
+//    `Metadata(encoded:)` accepts the bytes (each batch row and no bytes left over),
+//    −15 otherwise with the index's bytes unchanged (a batch all or nothing);
+//    ev_get_metadata gives back what the model holds (0 for an absent id); update
+//    keeps metadata, remove drops it, save/load keeps it;
+//  - filters: ev_compile_filter of templates over the same fields and of raw bytes
+//    succeeds exactly when the parser accepts the text (−14 otherwise); filter handles
+//    are never issued twice and are refused (−20) once freed, as an index handle, or
+//    forged; ev_search_filtered returns min(k, matches) hits, each matching by the
+//    reference evaluation (`Filter.matches`), checked like ev_search over the matching
+//    vectors, the k nearest when the matches are few enough for the exact scan.
+// Every live index and filter is freed at the end of an input. `-write_seeds=DIR` writes seeds.
 import EdgeVecBridge
+import EdgeVecFilter
+import EdgeVecSearch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,8 +63,9 @@ struct ModelIndex {
     var efSearchStored: Int32
     var handleEf: Int32
     var vectors: [[Float]] = []
-    /// `ids[i]` is the id of `vectors[i]`; `nextID` the one ev_insert assigns next.
+    /// `ids[i]` is the id of `vectors[i]`, `meta[i]` its metadata; `nextID` the one ev_insert assigns next.
     var ids: [UInt64] = []
+    var meta: [Metadata] = []
     var nextID: UInt64 = 0
     var hasOutput = false
 
@@ -64,10 +80,17 @@ struct ModelIndex {
         nextID > maxID || n > 0 && UInt64(n - 1) > maxID - nextID ? -12 : nil
     }
 
-    mutating func append(_ v: [Float], id: UInt64) {
+    mutating func append(_ v: [Float], id: UInt64, metadata: Metadata = Metadata()) {
         vectors.append(storedForm(v, metric: metric))
         ids.append(id)
+        meta.append(metadata)
         if id >= nextID { nextID = id + 1 }
+    }
+
+    mutating func remove(at row: Int) {
+        ids.remove(at: row)
+        vectors.remove(at: row)
+        meta.remove(at: row)
     }
 }
 
@@ -78,10 +101,11 @@ public func abiOpsTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     return 0
 }
 
-/// Operation codes (the first byte of each operation, modulo 16).
+/// Operation codes (the first byte of each operation, modulo 19).
 enum Op: UInt8 {
     case create = 0, insert, insertStaged, insertBatch, search, searchStaged, saveLoad, free,
-         setEfSearch, reserve, properties, twin, badHandle, nullPointers, remove, misc
+         setEfSearch, reserve, properties, twin, badHandle, nullPointers, remove, misc,
+         metadata, filtered, filterHandles
 }
 
 struct Session {
@@ -89,6 +113,10 @@ struct Session {
     var live: [Int32: ModelIndex] = [:]
     var order: [Int32] = []
     var stale: [Int32] = []
+    /// Live filter handles and their filters (the reference), and freed ones.
+    var filters: [Int32: Filter] = [:]
+    var filterOrder: [Int32] = []
+    var staleFilters: [Int32] = []
 
     init(_ r: FuzzBytes) { self.r = r }
 
@@ -96,7 +124,7 @@ struct Session {
         var steps = 0
         while !r.atEnd && steps < maxSteps {
             steps += 1
-            switch Op(rawValue: r.byte() % 16)! {
+            switch Op(rawValue: r.byte() % 19)! {
             case .create: create()
             case .insert: insert(staged: false)
             case .insertStaged: insert(staged: true)
@@ -113,12 +141,16 @@ struct Session {
             case .nullPointers: nullPointers()
             case .remove: mutate()
             case .misc: misc()
+            case .metadata: metadata()
+            case .filtered: filtered()
+            case .filterHandles: filterHandles()
             }
         }
         for h in order {
             ev_free(h)
             expect(ev_size(h), -20, "ev_size after the final ev_free")
         }
+        for f in filterOrder { ev_free_filter(f) }
         #if FUZZ_PLANTED_BUG
         // The self-check (Fuzz/run.sh): a bug that a comparison-guided build finds in
         // seconds and blind mutation practically never: a 32-bit magic error code given
@@ -545,10 +577,7 @@ struct Session {
         switch kind {
         case 0:
             expect(ev_remove(h, id), row == nil ? 0 : 1, "ev_remove(\(what))")
-            if let row {
-                model.ids.remove(at: row)
-                model.vectors.remove(at: row)
-            }
+            if let row { model.remove(at: row) }
         case 1:
             let v = floats(model.dimension)
             let expected: Int32? = row == nil ? -13 : validationError(v, dimension: model.dimension, metric: model.metric)
@@ -557,9 +586,9 @@ struct Session {
             if expected != nil {
                 check(savedBytes(h) == before, "a rejected ev_update changed the index bytes")
             } else if let row {
-                model.ids.remove(at: row)
-                model.vectors.remove(at: row)
-                model.append(v, id: id)
+                let kept = model.meta[row]   // update keeps the metadata
+                model.remove(at: row)
+                model.append(v, id: id, metadata: kept)
             }
         case 2:
             guard model.vectors.count < maxSize else { return }
@@ -697,6 +726,404 @@ struct Session {
     }
 }
 
+// MARK: - Metadata and filters (issue 21)
+
+/// Field names, values and filter templates over them (the seeds and the mutations
+/// recombine them; raw bytes cover everything else).
+let metaNames = ["a", "b", "size", "section", "tags", "x.y", "_z", "AND", "1a", "a b"]
+let metaStrings = ["", "games", "libs", "été", "a\"b"]
+let metaIntegers: [Int64] = [0, 1, -7, 120, MetadataValue.maxInteger, -MetadataValue.maxInteger, MetadataValue.maxInteger + 1]
+let metaDoubles: [Double] = [0.5, -1e300, 1e-3, 120, -0.0, .nan, .infinity]
+let filterTemplates = [
+    "size = 120", "section = \"games\"", "size > 0 AND b = TRUE", "tags CONTAINS \"libs\"", "a IS NULL",
+    "NOT section IN (\"games\", \"été\")", "size BETWEEN -7 AND 1e300", "x.y != 0.5 OR _z = FALSE",
+    "size >= 1 OR tags IS NOT NULL", "section < \"h\"", "a = \"a\\\"b\"", "NOT (size < 0 OR b = false)",
+    "section = ", "(a = 1", "size = games", "", "tags CONTAINS 1", "size IN ()",
+]
+
+/// The binary form (include/edgevec.h), written here independently of the library.
+struct MetaEncoder {
+    var bytes: [UInt8] = []
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) { for i in 0..<2 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+    mutating func string(_ s: String) { u32(UInt32(s.utf8.count)); bytes += Array(s.utf8) }
+}
+
+/// Whether two metadata hold the same fields (names unique), whatever their order:
+/// the index gives fields back in the order it first saw their names.
+func sameFields(_ a: Metadata, _ b: Metadata) -> Bool {
+    a.fields.count == b.fields.count && a.fields.allSatisfy { field in b[field.name] == field.value }
+}
+
+extension Session {
+    /// A metadata form: valid from the vocabulary (64 %), such a form corrupted (25 %), or
+    /// raw bytes (11 %); and the metadata it decodes to, or nil when it must be refused.
+    /// The oracle for corrupted and raw bytes is `Metadata(encoded:)`; a form written from
+    /// the vocabulary with valid parts must decode to exactly those parts.
+    mutating func metadataForm() -> ([UInt8], Metadata?) {
+        let kind = r.byte()
+        if kind >= 228 {
+            let bytes = (0 ..< Int(r.byte() % 24)).map { _ in r.byte() }
+            return (bytes, decoded(bytes))
+        }
+        var e = MetaEncoder()
+        var fields: [(name: String, value: MetadataValue)] = []
+        let n = Int(r.byte() % 5)
+        e.u8(UInt8(n))
+        for _ in 0..<n {
+            let name = metaNames[Int(r.byte()) % metaNames.count]
+            e.u8(UInt8(name.utf8.count))
+            e.bytes += Array(name.utf8)
+            let value: MetadataValue
+            switch r.byte() % 5 {
+            case 0:
+                value = .string(r.pick(metaStrings))
+                e.u8(1)
+                if case .string(let s) = value { e.string(s) }
+            case 1:
+                let x = r.pick(Array(metaIntegers.dropLast()), rare: [metaIntegers.last!])
+                value = .integer(x)
+                e.u8(2)
+                e.u64(UInt64(bitPattern: x))
+            case 2:
+                let x = r.pick(Array(metaDoubles.dropLast(2)), rare: Array(metaDoubles.suffix(2)))
+                value = .double(x)
+                e.u8(3)
+                e.u64(x.bitPattern)
+            case 3:
+                let b = r.byte() & 1
+                value = .bool(b == 1)
+                e.u8(4)
+                e.u8(b)
+            default:
+                let list = (0 ..< Int(r.byte() % 4)).map { _ in r.pick(metaStrings) }
+                value = .strings(list)
+                e.u8(5)
+                e.u16(UInt16(list.count))
+                for s in list { e.string(s) }
+            }
+            fields.append((name: name, value: value))
+        }
+        var bytes = e.bytes
+        if kind >= 164 && !bytes.isEmpty {
+            switch r.byte() % 4 {
+            case 0: bytes[Int(r.byte()) % bytes.count] = r.byte()
+            case 1: bytes.removeLast(1 + Int(r.byte()) % bytes.count)
+            case 2: bytes.append(r.byte())
+            default: bytes[Int(r.byte()) % bytes.count] ^= 1 << (r.byte() % 8)
+            }
+            return (bytes, decoded(bytes))
+        }
+        let metadata = Metadata(fields)
+        let oracle = decoded(bytes)
+        if metadata.validate() == nil {
+            check(oracle.map { $0 == metadata } ?? false, "a valid form from the vocabulary decodes differently: \(bytes)")
+        } else {
+            check(oracle == nil, "an invalid form from the vocabulary decodes: \(bytes)")
+        }
+        return (bytes, oracle)
+    }
+
+    func decoded(_ bytes: [UInt8]) -> Metadata? {
+        bytes.withUnsafeBytes { try? Metadata(encoded: $0) }
+    }
+
+    /// ev_insert_with_metadata, ev_set_metadata, ev_get_metadata and
+    /// ev_insert_batch_with_metadata against the model.
+    mutating func metadata() {
+        let h = pickHandle()
+        let kind = r.byte() % 4
+        guard var model = live[h] else {
+            var one: UInt8 = 0
+            var v = [Float](repeating: 0.5, count: 8)
+            expect(v.withUnsafeMutableBufferPointer { ev_insert_with_metadata(h, $0.baseAddress, UInt64.max, &one, 1) },
+                   Int64(-20), "ev_insert_with_metadata(bad handle \(h))")
+            expect(ev_set_metadata(h, 0, &one, 1), -20, "ev_set_metadata(bad handle \(h))")
+            expect(ev_get_metadata(h, 0), -20, "ev_get_metadata(bad handle \(h))")
+            check(ev_output_bytes(h) == nil && ev_input_bytes(h, 1) == nil, "byte buffers of a bad handle are not NULL")
+            return
+        }
+        guard model.dimension <= maxModelDimension else { return }
+        switch kind {
+        case 0:   // insert one, under the next id or a picked one, from the caller's bytes or staged
+            guard model.vectors.count < maxSize else { return }
+            let (bytes, metadata) = metadataForm()
+            let v = floats(model.dimension)
+            // UInt64.max (EV_NEXT_ID) picked as an id means the next id too.
+            let nextChoice = r.byte() < 128
+            let id = nextChoice ? UInt64.max : pickID(model)
+            let next = id == UInt64.max
+            let what = "ev_insert_with_metadata(id \(next ? "next" : String(id)), \(bytes))"
+            let expected: Int32? = metadata == nil ? -15
+                : next ? model.assignError(1) ?? validationError(v, dimension: model.dimension, metric: model.metric)
+                : id > maxID ? -12 : model.ids.contains(id) ? -11
+                : validationError(v, dimension: model.dimension, metric: model.metric)
+            let before = expected != nil ? savedBytes(h) : []
+            let got: Int64
+            if r.byte() & 1 == 0, !bytes.isEmpty {
+                guard let p = ev_input_bytes(h, Int32(bytes.count)) else { fail("ev_input_bytes(\(bytes.count)) is NULL") }
+                for i in bytes.indices { p[i] = bytes[i] }
+                got = v.withUnsafeBufferPointer { ev_insert_with_metadata(h, $0.baseAddress, id, p, Int32(bytes.count)) }
+            } else {
+                let buffer = bytes.isEmpty ? [0xEE] : bytes   // a real pointer for 0 bytes
+                got = v.withUnsafeBufferPointer { vp in
+                    buffer.withUnsafeBytes { ev_insert_with_metadata(h, vp.baseAddress, id, $0.baseAddress, Int32(bytes.count)) }
+                }
+            }
+            if let expected {
+                expect(got, Int64(expected), what)
+                check(savedBytes(h) == before, "a rejected \(what) changed the index bytes")
+            } else {
+                let key = next ? model.nextID : id
+                expect(got, Int64(key), what)
+                model.append(v, id: key, metadata: metadata!)
+            }
+        case 1:   // replace the metadata of an id
+            let id = pickID(model)
+            let row = model.ids.firstIndex(of: id)
+            let (bytes, metadata) = metadataForm()
+            let expected: Int32 = metadata == nil ? -15 : row == nil ? -13 : 0
+            let before = expected != 0 ? savedBytes(h) : []
+            let buffer = bytes.isEmpty ? [0xEE] : bytes
+            let got = buffer.withUnsafeBytes { ev_set_metadata(h, id, $0.baseAddress, Int32(bytes.count)) }
+            expect(got, expected, "ev_set_metadata(\(id), \(bytes))")
+            if expected != 0 {
+                check(savedBytes(h) == before, "a rejected ev_set_metadata changed the index bytes")
+            } else {
+                model.meta[row!] = metadata!
+            }
+        case 2:   // read back
+            let id = pickID(model)
+            let n = ev_get_metadata(h, id)
+            guard let row = model.ids.firstIndex(of: id) else { return expect(n, 0, "ev_get_metadata(absent \(id))") }
+            check(n >= 1, "ev_get_metadata(\(id)) returned \(n)")
+            guard let out = ev_output_bytes(h) else { fail("ev_output_bytes is NULL after ev_get_metadata") }
+            let got = decoded(Array(UnsafeBufferPointer(start: out, count: Int(n))))
+            check(got.map { sameFields($0, model.meta[row]) } ?? false,
+                  "ev_get_metadata(\(id)) gives \(String(describing: got)), the model holds \(model.meta[row])")
+        default:  // a batch, all or nothing
+            let cb = r.byte()
+            let count = cb < 240 ? Int32(cb % 4) : -1
+            guard model.vectors.count + Int(max(count, 0)) <= maxSize else { return }
+            // The rows' forms back to back; the oracle reads them as the library must
+            // (one form per row from where the previous one ended, nothing left over).
+            var forms: [UInt8] = []
+            for _ in 0 ..< max(count, 0) { forms += metadataForm().0 }
+            if r.byte() % 8 == 0 { forms.append(r.byte()) }
+            let oracle = decodedRows(forms, count: Int(max(count, 0)))
+            let withIds = r.byte() & 1 == 0
+            var keys: [UInt64] = []
+            for _ in 0 ..< max(count, 0) { keys.append(withIds ? pickID(model) : 0) }
+            let values = floats(model.dimension * Int(max(count, 0)))
+            // Ids are checked in order (out of range −12, present −11), then for repeats (−11).
+            var idError: Int32? = model.assignError(Int(max(count, 0)))
+            if withIds {
+                idError = keys.lazy.compactMap { $0 > maxID ? -12 : model.ids.contains($0) ? -11 : nil }.first
+                    ?? (Set(keys).count < keys.count ? -11 : nil)
+            }
+            let expected: Int32? = count < 0 ? -5 : oracle == nil ? -15
+                : idError ?? validationError(values, dimension: model.dimension, metric: model.metric)
+            let before = expected != nil ? savedBytes(h) : []
+            var buffer = values.isEmpty ? [Float](repeating: 0, count: 1) : values
+            let formBuffer = forms.isEmpty ? [0xEE] : forms
+            let first = buffer.withUnsafeMutableBufferPointer { vp in
+                formBuffer.withUnsafeBytes { fp in
+                    withIds ? keys.withUnsafeBufferPointer {
+                        ev_insert_batch_with_metadata(h, vp.baseAddress, count, $0.baseAddress, fp.baseAddress, Int32(forms.count))
+                    } : ev_insert_batch_with_metadata(h, vp.baseAddress, count, nil, fp.baseAddress, Int32(forms.count))
+                }
+            }
+            let what = "ev_insert_batch_with_metadata(count \(count), ids \(withIds ? "\(keys)" : "next"), \(forms))"
+            if let expected {
+                expect(first, Int64(expected), what)
+                check(savedBytes(h) == before, "a rejected \(what) changed the index bytes")
+            } else {
+                let start = model.nextID
+                expect(first, Int64(withIds ? (keys.first ?? start) : start), what)
+                for row in 0 ..< Int(count) {
+                    model.append(Array(values[row * model.dimension ..< (row + 1) * model.dimension]),
+                                 id: withIds ? keys[row] : start + UInt64(row), metadata: oracle![row])
+                }
+            }
+        }
+        live[h] = model
+        expect(ev_size(h), Int32(model.vectors.count), "ev_size after a metadata operation")
+    }
+
+    /// One form at the start of `bytes` and its length (`Metadata.decode`), or nil.
+    func decodedPrefix(_ bytes: [UInt8]) -> (Metadata, Int)? {
+        bytes.withUnsafeBytes { try? Metadata.decode($0) }
+    }
+
+    /// `count` forms back to back filling `bytes` exactly, or nil: what a batch must accept.
+    func decodedRows(_ bytes: [UInt8], count: Int) -> [Metadata]? {
+        var out: [Metadata] = [], offset = 0
+        for _ in 0..<count {
+            guard let (m, used) = decodedPrefix(Array(bytes[offset...])) else { return nil }
+            out.append(m)
+            offset += used
+        }
+        return offset == bytes.count ? out : nil
+    }
+
+    /// Filter text: a template (sometimes two joined by AND/OR) or raw bytes.
+    mutating func filterText() -> [UInt8] {
+        let b = r.byte()
+        if b >= 224 { return (0 ..< Int(r.byte() % 32)).map { _ in r.byte() } }
+        var text = Array(filterTemplates[Int(b) % filterTemplates.count].utf8)
+        if r.byte() % 4 == 0 { text += Array((r.byte() & 1 == 0 ? " AND " : " OR ").utf8) + Array(r.pick(filterTemplates).utf8) }
+        return text
+    }
+
+    /// Compiles filter text; checks the handle or the error against the parser.
+    mutating func compile(_ text: [UInt8]) -> Int32? {
+        let reference: Filter?
+        do throws(EdgeVecError) {
+            reference = try text.withUnsafeBufferPointer { (p) throws(EdgeVecError) in try Filter(utf8: p) }
+        } catch {
+            reference = nil
+        }
+        let buffer = text.isEmpty ? [0xEE] : text
+        let f = buffer.withUnsafeBufferPointer {
+            UnsafeRawPointer($0.baseAddress!).withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                ev_compile_filter($0, Int32(text.count))
+            }
+        }
+        let what = "ev_compile_filter(\(String(decoding: text, as: UTF8.self)))"
+        guard let reference else {
+            expect(f, -14, what)
+            return nil
+        }
+        check(f > 0 && !isLive(f) && filters[f] == nil, "\(what): handle \(f)")
+        check(issuedHandles.insert(f).inserted, "\(what): handle \(f) was issued before")
+        filters[f] = reference
+        filterOrder.append(f)
+        return f
+    }
+
+    /// Compiles a filter (or reuses a live one) and searches with it; the answer against
+    /// the model's matching vectors.
+    mutating func filtered() {
+        let h = pickHandle()
+        // (Every choice reads its bytes whether it applies or not, so that a seed's
+        // operations stay aligned whatever the state.)
+        var f: Int32
+        let reuse = r.byte(), which = r.byte()
+        if !filterOrder.isEmpty && reuse < 96 {
+            f = filterOrder[Int(which) % filterOrder.count]
+        } else {
+            guard let compiled = compile(filterText()) else { return }
+            f = compiled
+        }
+        if r.byte() >= 240 { f = staleFilters.last ?? -f }   // a freed or negative filter handle
+        let kb = r.byte(), eb = r.byte()
+        guard let model = live[h], let filter = filters[f] else {
+            var q = [Float](repeating: 0.5, count: 8), ids = [UInt64](repeating: 0, count: 8)
+            var distances = [Float](repeating: 0, count: 8)
+            let rc = q.withUnsafeMutableBufferPointer { qp in
+                ids.withUnsafeMutableBufferPointer { ip in
+                    distances.withUnsafeMutableBufferPointer { ev_search_filtered(h, qp.baseAddress, 1, 0, f, ip.baseAddress, $0.baseAddress) }
+                }
+            }
+            return expect(rc, -20, "ev_search_filtered(handle \(h), filter \(f)) of a bad handle")
+        }
+        guard model.dimension <= maxModelDimension else { return }
+        let matching = model.meta.indices.filter { filter.matches(model.meta[$0]) }
+        var query = floats(model.dimension)
+        let near = r.byte(), nearWhich = r.byte(), efChoice = r.byte()
+        if !matching.isEmpty && near < 64 { query = model.vectors[matching[Int(nearWhich) % matching.count]] }
+        let k: Int32 = kb < 248 ? Int32(1 + Int(kb) % (matching.count + 3)) : [0, -1, Int32.max, 65537][Int(kb % 4)]
+        let efs: [Int32] = [1, 2, 3, 8, 40, Int32(model.vectors.count), 65537, -1]
+        let ef: Int32 = eb < 128 ? 0 : efs[Int(efChoice) % efs.count]
+        let room = k >= 1 ? min(Int(k), matching.count) : 1
+        let ids = UnsafeMutablePointer<UInt64>.allocate(capacity: max(room, 1))
+        let distances = UnsafeMutablePointer<Float>.allocate(capacity: max(room, 1))
+        defer { ids.deallocate(); distances.deallocate() }
+        let n = query.withUnsafeBufferPointer { ev_search_filtered(h, $0.baseAddress, k, ef, f, ids, distances) }
+        let what = "ev_search_filtered(k \(k), ef \(ef), \(matching.count) of \(model.vectors.count) match, metric \(model.metric))"
+        if let expected = searchError(model, query, k: k, ef: ef) { return expect(n, expected, what) }
+        if model.vectors.count == 0 { return expect(n, 0, what) }
+        check(n >= 0, "\(what): returned \(n)")
+        let keys = Array(UnsafeBufferPointer(start: ids, count: Int(max(n, 0))))
+        let rows: [Int32] = keys.map { key in
+            guard let row = model.ids.firstIndex(of: key), let i = matching.firstIndex(of: row) else { return Int32.max }
+            return Int32(i)
+        }
+        // Exact when the matches are scanned: at most max(ef, k) × 2M of them.
+        let beam = max(Int(ef > 0 ? ef : model.handleEf), min(Int(k), 65536))
+        let exhaustive = matching.count <= beam * 2 * Int(model.m)
+        rows.withUnsafeBufferPointer { ip in
+            checkSearchAnswer(what, query: storedForm(query, metric: model.metric), vectors: matching.map { model.vectors[$0] },
+                              metric: model.metric, k: Int(k), n: Int(n), ids: ip.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                              distances: distances, exhaustive: exhaustive)
+        }
+        if r.byte() < 64 {
+            ev_free_filter(f)
+            filters[f] = nil
+            filterOrder.removeAll { $0 == f }
+            staleFilters.append(f)
+        }
+    }
+
+    /// Filter handles where index handles go and the other way round, freed and forged ones,
+    /// NULL text and negative lengths.
+    mutating func filterHandles() {
+        let h = pickHandle()
+        let which = r.byte()
+        let f = filterOrder.isEmpty ? compile(Array("size > 0".utf8)) : filterOrder[Int(which) % filterOrder.count]
+        guard let f else { return }
+        expect(ev_size(f), -20, "ev_size(filter handle \(f))")
+        ev_free(f)   // not an index: ignored
+        check(filters[f] != nil, "the model lost a filter")
+        var q = [Float](repeating: 0.5, count: 64), ids = [UInt64](repeating: 0, count: 64)
+        var distances = [Float](repeating: 0, count: 64)
+        q.withUnsafeMutableBufferPointer { qp in
+            ids.withUnsafeMutableBufferPointer { ip in
+                distances.withUnsafeMutableBufferPointer { dp in
+                    expect(ev_search_filtered(f, qp.baseAddress, 1, 0, f, ip.baseAddress, dp.baseAddress), -20,
+                           "ev_search_filtered with a filter handle as the index")
+                    if isLive(h) {
+                        expect(ev_search_filtered(h, qp.baseAddress, 1, 0, h, ip.baseAddress, dp.baseAddress), -20,
+                               "ev_search_filtered with an index handle as the filter")
+                        expect(ev_search_filtered(h, qp.baseAddress, 1, 0, f ^ (1 << 16), ip.baseAddress, dp.baseAddress), -20,
+                               "ev_search_filtered with a forged filter generation")
+                        if let s = staleFilters.last {
+                            expect(ev_search_filtered(h, qp.baseAddress, 1, 0, s, ip.baseAddress, dp.baseAddress), -20,
+                                   "ev_search_filtered with a freed filter")
+                        }
+                        expect(ev_search_filtered(h, qp.baseAddress, 1, 0, f, ip.baseAddress, nil), -20,
+                               "ev_search_filtered(distances NULL)")
+                    }
+                }
+            }
+        }
+        if isLive(h) {
+            ev_free_filter(h)   // not a filter: ignored
+            check(isLive(h) && ev_size(h) >= 0, "ev_free_filter(index handle) freed the index")
+        }
+        expect(ev_compile_filter(nil, 3), -20, "ev_compile_filter(NULL)")
+        expect(ev_compile_filter("a = 1", -1), -5, "ev_compile_filter(length -1)")
+        var one: UInt8 = 0
+        if let model = live[h] {
+            expect(ev_set_metadata(h, model.ids.first ?? 0, nil, 1), -20, "ev_set_metadata(NULL)")
+            expect(ev_set_metadata(h, model.ids.first ?? 0, &one, -1), -5, "ev_set_metadata(length -1)")
+            expect(ev_insert_with_metadata(h, nil, UInt64.max, &one, 1), Int64(-20), "ev_insert_with_metadata(vector NULL)")
+            expect(ev_insert_batch_with_metadata(h, q, 0, nil, nil, 0), Int64(-20), "ev_insert_batch_with_metadata(metadata NULL)")
+            check(ev_input_bytes(h, 0) == nil && ev_input_bytes(h, -1) == nil, "ev_input_bytes(count < 1) is not NULL")
+            expect(ev_size(h), Int32(model.vectors.count), "ev_size after filter handle misuse")
+        }
+        if r.byte() & 1 == 0 {
+            ev_free_filter(f)
+            ev_free_filter(f)   // twice: ignored
+            filters[f] = nil
+            filterOrder.removeAll { $0 == f }
+            staleFilters.append(f)
+        }
+    }
+}
+
 #if FUZZ_PLANTED_BUG
 /// A function of its own: SanitizerCoverage does not trace a comparison whose only use
 /// is a loop's back edge, and inlined into a loop this one could become one.
@@ -756,6 +1183,70 @@ func writeAbiSeeds(_ dir: String) {
             writeFile("\(dir)/ops-metric\(metric)-d\(dimension).bin", s)
         }
     }
+    // Metadata and filters (issue 21), per metric: inserts with metadata of every type
+    // (next ids, staged and not), a batch with ids and one without, set and get, filtered
+    // searches with several templates (exhaustive and default ef), handle misuse,
+    // updates and removals, then save/load and twin (which compare filtered answers
+    // through the copied model), and hostile forms.
+    for metric: UInt8 in 0...2 {
+        let dimension = 3
+        var s: [UInt8] = [op(.create), UInt8(dimension - 1), metric, 0, 4, 200, 5, 7]   // m 2: several layers
+        var value = 5
+        func vector() -> [UInt8] {
+            (0..<dimension).map { _ in value = (value * 37 + 11) % 224; return UInt8(value) }
+        }
+        // form: valid (kind 0), fields as (name index, type, value bytes)
+        func form(_ fields: [[UInt8]]) -> [UInt8] { [0, UInt8(fields.count)] + fields.flatMap { $0 } }
+        let forms: [[UInt8]] = [
+            form([[3, 0, 1], [2, 1, 3], [0, 3, 1], [4, 4, 2, 1, 2]]),   // section games, size 120, a true, tags [games, libs]
+            form([[3, 0, 2], [2, 2, 0], [5, 2, 2]]),                    // section libs, size 0.5, x.y 1e-3
+            form([[2, 1, 5], [6, 3, 0]]),                               // size -maxInteger, _z false
+            form([]),                                                   // none
+            form([[3, 0, 3], [2, 1, 1], [4, 4, 0]]),                    // section été, size 1, tags []
+        ]
+        for i in 0..<10 {
+            s += [op(.metadata), 0, 0] + forms[i % forms.count] + vector() + [0, UInt8(i & 1)]
+        }
+        // A batch of 3 with ids (one present: rejected), then without.
+        s += [op(.metadata), 0, 3, 3] + forms[0] + forms[1] + forms[2] + [1, 0, 200, 7, 200, 9, 0, 0] + vector() + vector() + vector()
+        s += [op(.metadata), 0, 3, 3] + forms[4] + forms[3] + forms[0] + [1, 1] + vector() + vector() + vector()
+        s += [op(.metadata), 0, 1, 0, 2] + forms[1]          // set id 2's metadata
+        s += [op(.metadata), 0, 2, 0, 4]                     // get id 4's
+        s += [op(.metadata), 0, 2, 200, 3]                   // get an absent id
+        for (t, ef) in [(0, 131), (1, 0), (3, 0), (5, 131), (6, 0), (9, 131), (11, 0), (12, 0), (14, 0)] as [(UInt8, UInt8)] {
+            s += [op(.filtered), 0, 200, 0, t, 1, 0, 9, ef] + vector() + [5, 4, 5, 200]
+        }
+        s += [op(.filterHandles), 0, 0, 1]
+        s += [op(.remove), 0, 0, 0, 2]                       // remove: its metadata goes
+        s += [op(.remove), 0, 1, 0, 3] + vector()            // update: its metadata stays
+        s += [op(.filtered), 0, 200, 0, 0, 1, 0, 12, 131] + vector() + [5, 4, 5, 200]
+        s += [op(.saveLoad), 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+        s += [op(.twin), 0, 1] + vector() + [0]
+        s += [op(.filtered), 0, 10, 0, 0, 0, 0, 20, 0] + vector() + [64, 0, 0, 0]
+        writeFile("\(dir)/ops-metadata-metric\(metric).bin", s)
+    }
+    // Hostile metadata: corrupted forms (byte set, cut, extended, bit flipped) and raw bytes,
+    // singly and in batches; filter text from raw bytes.
+    var hostile: [UInt8] = [op(.create), 1, 0, 0, 4, 200, 5, 7]   // l2, dimension 2
+    // Inserts of a valid two-field form (section "games", size 2^53 - 1) damaged: a byte set,
+    // the end cut, a byte appended, a bit flipped; then 7 raw bytes.
+    for (i, damage) in [[0, 5, 0x41], [1, 3], [2, 4], [3, 6, 3], [0, 9, 7], [3, 20, 6]].enumerated() {
+        hostile += [op(.metadata), 0, 0, 170, 2, 3, 0, 1, 2, 1, 3] + damage.map { UInt8($0) } + [8, 16, 0, UInt8(i & 1)]
+    }
+    hostile += [op(.metadata), 0, 0, 230, 7, 1, 3, 0, 0, 0, 0, 0, 8, 16, 0, 0]
+    // A batch of two: a valid form, then 5 raw bytes, then a byte left over.
+    hostile += [op(.metadata), 0, 3, 2, 0, 1, 2, 1, 3, 230, 5, 1, 2, 3, 4, 5, 8, 1, 1, 8, 16, 24, 32]
+    hostile += [op(.metadata), 0, 3, 2, 0, 1, 2, 1, 3, 0, 0, 8, 1, 1, 8, 16, 24, 32]
+    // Set from raw bytes; filters from raw text.
+    hostile += [op(.metadata), 0, 1, 0, 0, 230, 3, 2, 1, 0]
+    for (text, valid) in [("size = é", false), ("a IS N", false), ("a IS NULL  ", true), ("size > 1e400", false),
+                          ("(((a = 1", false), ("NOT a IS NULL OR size = 9007199254740991", true)] {
+        // (A text that does not compile ends the operation.)
+        hostile += [op(.filtered), 0, 200, 0, 230, UInt8(text.utf8.count)] + Array(text.utf8)
+        if valid { hostile += [0, 3, 0, 8, 16, 24, 0, 0, 0] }
+    }
+    writeFile("\(dir)/ops-metadata-hostile.bin", hostile)
+
     // Bad values: NaN, infinities, huge and zero vectors, bad parameters.
     var bad: [UInt8] = [op(.create), 2, 1, 0, 2, 0, 1]   // cosine, dim 3
     for special: UInt8 in 0..<UInt8(specialFloats.count) { bad += [op(.insert), 0, 248, special, 8, 8] }
