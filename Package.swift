@@ -17,8 +17,10 @@ let coreSettings: [SwiftSetting] = [
     // whatever the condition, and a native link in Embedded mode leaves out
     // swiftrt.o, which registers the image's type metadata and conformances with
     // the runtime (a debug libedgevec.so then crashed on its first generic type).
+    // -Osize: the wasm module's size is a goal (docs/PERFORMANCE.md, "wasm size"); the hot
+    // loops (graph walks, linking, filter evaluation, scans) are `@_optimize(speed)`.
     .unsafeFlags(["-enable-experimental-feature", "Embedded",
-                  "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128"],
+                  "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128", "-Osize"],
                  .when(traits: ["Wasm"])),
     // Internal consistency checks (`_checkInvariants`) in debug builds only.
     .define("EDGEVEC_INTERNAL_CHECKS", .when(configuration: .debug)),

@@ -14,6 +14,7 @@ struct _FilterState {
 
     /// Sets `bits` to the live slots (of `slotCount`) whose metadata
     /// satisfies `filter`; returns how many.
+    @_optimize(speed)
     mutating func evaluate(_ filter: Filter, slots: SlotTable, slotCount: Int) -> Int {
         store.extend(to: slotCount)
         bits.removeAll(keepingCapacity: true)
@@ -58,6 +59,7 @@ struct _FilterState {
 }
 
 /// Exact search over the slots whose bit is set, into `results` (at most `k`).
+@_optimize(speed)
 func _scanMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int,
                                        bits: UnsafeBufferPointer<UInt64>, vectors: VectorStorage,
                                        results: inout _CandidateHeap<_FarthestFirst>) {

@@ -124,6 +124,7 @@ extension HNSWIndex {
     /// 26 % selectivity an expansion measured 3 × what an unfiltered one
     /// does). Candidates and results are then all matches (but the start),
     /// so the beam bound and the stop rule of `_searchLayer` hold unchanged.
+    @_optimize(speed)
     func _searchMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
                                              ef: Int, bits: UnsafePointer<UInt64>) {
         @inline(__always) func matches(_ e: UInt32) -> Bool { (bits[Int(e &>> 6)] &>> UInt64(e & 63)) & 1 != 0 }

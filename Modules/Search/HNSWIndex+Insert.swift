@@ -226,6 +226,7 @@ extension HNSWIndex {
     /// removed meanwhile. It keeps its level and its tree edges (the tree
     /// is about reachability, which a slot's new vector does not change);
     /// other nodes may still list it, so links back are not doubled.
+    @_optimize(speed)
     func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int, reused: Bool) {
         if entryPoint < 0 {
             entryPoint = id
@@ -331,6 +332,7 @@ extension HNSWIndex {
     /// distance), pruning `node`'s list with the selection heuristic when it
     /// overflows. Tree edges of `node` (to its parent and its tree children)
     /// are pinned on layer 0: kept first, whatever the heuristic says.
+    @_optimize(speed)
     func _connect<K: _DistanceKernel>(_ kernel: K.Type, from node: Int, to link: _Candidate,
                                       newcomer: UInt32, layer: Int) {
         if graph.appendNeighbor(newcomer, to: node, layer: layer) { return }

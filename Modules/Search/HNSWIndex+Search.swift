@@ -76,6 +76,7 @@ extension HNSWIndex {
 
     /// Exact search over the live slots into `scratch.results` (at most `k`).
     @inline(never)
+    @_optimize(speed)
     func _scanLive<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int) {
         scratch.results.removeAll()
         for s in 0..<slotCount where !slots.isRemoved(s) {
@@ -86,6 +87,7 @@ extension HNSWIndex {
         }
     }
 
+    @_optimize(speed)
     func _searchGraph<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, ef: Int) {
         _searchLayer(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, layer: 0)
     }
@@ -107,6 +109,7 @@ extension HNSWIndex {
     /// closer. `excluding`: a node relinked at its new vector, which other
     /// nodes may still list; stepping onto it (distance 0) would end the walk
     /// among its old neighbours.
+    @_optimize(speed)
     func _greedy<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
                                      layer: Int, excluding: UInt32 = .max) -> _Candidate {
         var best = start
@@ -137,6 +140,7 @@ extension HNSWIndex {
     /// through like the others, so the graph stays navigable around them,
     /// but never enter the results. They break the bound above: see
     /// `_trimCandidates`.
+    @_optimize(speed)
     func _searchLayer<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
                                           ef: Int, layer: Int) {
         scratch.nextEpoch()

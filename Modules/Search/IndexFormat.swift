@@ -213,9 +213,12 @@ public enum IndexFormat {
                 } else {
                     if UInt64(entryPoint) >= count { throw bad(.entryPoint, UInt64(entryPoint)) }
                     if maxLevel > UInt32(255) { throw bad(.maxLevel, UInt64(maxLevel)) }
-                    // Each node holds at most `maxLevel` blocks of 1 + M words.
-                    let (most, o1) = count.multipliedReportingOverflow(by: UInt64(maxLevel) * UInt64(1 + m))
-                    if o1 || upperWords > most { throw bad(.upperWords, upperWords) }
+                    // Each node holds at most `maxLevel` blocks of 1 + M words. Wrapping
+                    // arithmetic: count < 2³², maxLevel ≤ 255 and M ≤ 128 keep it below
+                    // 2⁴⁸, and an overflow-checked 64-bit multiply needs compiler-rt's
+                    // __multi3, which the wasm module does not link.
+                    let most = count &* (UInt64(maxLevel) &* UInt64(1 + m))
+                    if upperWords > most { throw bad(.upperWords, upperWords) }
                 }
             case .flat:
                 // Fields a flat index does not use are written as zero (no entry: all ones).
