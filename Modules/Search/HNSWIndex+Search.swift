@@ -240,8 +240,8 @@ extension HNSWIndex {
     /// after the purge; dropping the farthest of them may cost a search some
     /// live results, which `_search` then completes by an exact scan.
     func _trimCandidates(to n: Int) {
-        var keys = UnsafeMutableBufferPointer(start: scratch.candidates.storage.base, count: scratch.candidates.count)
-        keys.sort()                                     // ascending keys: a valid nearest-first heap
+        // Ascending keys: a valid nearest-first heap.
+        _sortAscending(UnsafeMutableBufferPointer(start: scratch.candidates.storage.base, count: scratch.candidates.count))
         scratch.candidates.count = n
     }
 

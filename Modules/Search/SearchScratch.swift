@@ -271,3 +271,38 @@ struct _SearchScratch {
         pending.release(using: allocator)
     }
 }
+
+/// Sorts `a` ascending in place: heapsort, no allocation, O(n log n). The
+/// standard library's `sort()` is a merge sort with a scratch buffer, and its
+/// specialisations cost the wasm module 4.5 KB; the two callers (a purge of
+/// the candidate heap, duplicate ids in a batch) sort distinct 64-bit keys, so
+/// stability does not matter and the result is the same.
+func _sortAscending(_ a: UnsafeMutableBufferPointer<UInt64>) {
+    guard a.count > 1, let p = a.baseAddress else { return }
+    func siftDown(_ start: Int, _ end: Int) {
+        var root = start
+        while true {
+            var child = 2 &* root &+ 1
+            if child >= end { return }
+            if child &+ 1 < end && p[child] < p[child &+ 1] { child &+= 1 }
+            if p[root] >= p[child] { return }
+            let t = p[root]
+            p[root] = p[child]
+            p[child] = t
+            root = child
+        }
+    }
+    var start = a.count / 2
+    while start > 0 {
+        start -= 1
+        siftDown(start, a.count)
+    }
+    var end = a.count - 1
+    while end > 0 {
+        let t = p[0]
+        p[0] = p[end]
+        p[end] = t
+        siftDown(0, end)
+        end -= 1
+    }
+}

@@ -33,7 +33,7 @@ extension SlotTable {
         for id in ids { try _checkNew(id) }
         if ids.count < 2 { return }
         var sorted = Array(ids)
-        sorted.sort()
+        sorted.withUnsafeMutableBufferPointer { _sortAscending($0) }
         for i in 1..<sorted.count where sorted[i] == sorted[i - 1] { throw .duplicateId(sorted[i]) }
     }
 
