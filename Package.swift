@@ -17,8 +17,6 @@ let coreSettings: [SwiftSetting] = [
     // whatever the condition, and a native link in Embedded mode leaves out
     // swiftrt.o, which registers the image's type metadata and conformances with
     // the runtime (a debug libedgevec.so then crashed on its first generic type).
-    // -Osize: the wasm module's size is a goal (docs/PERFORMANCE.md, "wasm size"); the hot
-    // loops (graph walks, linking, filter evaluation, scans) are `@_optimize(speed)`.
     .unsafeFlags(["-enable-experimental-feature", "Embedded",
                   "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128", "-Osize"],
                  .when(traits: ["Wasm"])),
@@ -69,8 +67,9 @@ let package = Package(
                 path: "Modules/Storage", swiftSettings: coreSettings),
         .target(name: "EdgeVecGraph", dependencies: ["EdgeVecAllocators"],
                 path: "Modules/Graph", swiftSettings: coreSettings),
-        // Metadata values and the filter language (parser, reference evaluation); no dependencies.
-        .target(name: "EdgeVecFilter", path: "Modules/Filter", swiftSettings: coreSettings),
+        // Metadata values and the filter language (parser, reference evaluation); only Allocators' MessageBuffer.
+        .target(name: "EdgeVecFilter", dependencies: ["EdgeVecAllocators"], path: "Modules/Filter",
+                swiftSettings: coreSettings),
         // x86_64 distance kernels chosen at load time, and a prefetch hint (C: Swift
         // cannot pick an instruction set per function). Empty on other targets.
         .target(name: "_EdgeVecSearchKernels", path: "Modules/SearchKernels"),

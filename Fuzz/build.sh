@@ -95,7 +95,7 @@ c_module _EdgeVecSearchKernels Modules/SearchKernels
 swift_module EdgeVecAllocators "_EdgeVecCShims" "$ROOT/Allocators/EdgeVecAllocators"
 swift_module EdgeVecStorage "EdgeVecAllocators" "$ROOT/Modules/Storage"
 swift_module EdgeVecGraph "EdgeVecAllocators" "$ROOT/Modules/Graph"
-swift_module EdgeVecFilter "" "$ROOT/Modules/Filter"
+swift_module EdgeVecFilter "EdgeVecAllocators" "$ROOT/Modules/Filter"
 swift_module EdgeVecSearch "EdgeVecAllocators EdgeVecStorage EdgeVecGraph EdgeVecFilter _EdgeVecSearchKernels" "$ROOT/Modules/Search"
 swift_module EdgeVecBridge "EdgeVecSearch" "$ROOT/Modules/Bridge"
 

@@ -1,4 +1,5 @@
 import _EdgeVecCShims
+import EdgeVecAllocators
 import EdgeVecFilter
 import EdgeVecSearch
 
@@ -120,7 +121,12 @@ public func ev_insert_batch_with_metadata(_ handle: Int32, _ vectors: UnsafePoin
         return Int64(first)
     } catch {
         guard row >= 0, case .invalidMetadata(let problem) = error else { return Int64(_fail(error)) }
-        return Int64(_fail(error.code, "invalid metadata in row " + String(row) + ": " + problem.message))
+        return Int64(_fail(error.code) { m in
+            m.text("invalid metadata in row ")
+            m.number(row)
+            m.text(": ")
+            problem.write(to: &m)
+        })
     }
 }
 

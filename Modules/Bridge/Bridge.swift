@@ -166,21 +166,19 @@ let _lastErrorCapacity = 512
 
 /// Records `error`'s message as the most recent failure's; returns its code.
 func _fail(_ error: EdgeVecError) -> Int32 {
-    _fail(error.code, error.message)
+    _fail(error.code) { error.write(to: &$0) }
 }
 
-/// Records `message` as the most recent failure's; returns `code`.
-func _fail(_ code: Int32, _ message: String) -> Int32 {
+/// Records the message `write` writes as the most recent failure's (written
+/// straight into the message buffer, truncated to its size); returns `code`.
+func _fail(_ code: Int32, _ write: (inout MessageBuffer) -> Void) -> Int32 {
     if _lastErrorText == nil {
         _lastErrorText = _ev_aligned_alloc(UInt(_lastErrorCapacity), 16)?.bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
     }
     guard let text = _lastErrorText else { return code }
-    var n = 0
-    for byte in message.utf8 where n < _lastErrorCapacity - 1 {
-        text[n] = byte
-        n += 1
-    }
-    text[n] = 0
+    var m = MessageBuffer(text, capacity: _lastErrorCapacity - 1)
+    write(&m)
+    text[min(m.count, _lastErrorCapacity - 1)] = 0
     return code
 }
 

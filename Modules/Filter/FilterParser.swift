@@ -1,3 +1,5 @@
+import EdgeVecAllocators
+
 // The filter language: a recursive-descent parser over UTF-8 bytes.
 //
 //   expr    := or
@@ -31,26 +33,38 @@ public enum FilterExpectation: UInt8, Equatable, Sendable, CustomStringConvertib
          and, null, inAfterNot, andOrEnd, closingQuote, escape, digit, finiteNumber, shallowerNesting,
          shorterFilter, fewerValues
 
-    public var description: String {
+    public var description: String { String(writing: write) }
+
+    /// Writes `description`.
+    public func write(to m: inout MessageBuffer) {
         switch self {
-        case .condition: return "a condition (a field name, NOT or \"(\")"
-        case .comparison: return "=, !=, <, <=, >, >=, IN, NOT IN, BETWEEN, CONTAINS or IS"
-        case .value: return "a value (a string, a number, TRUE or FALSE)"
-        case .string: return "a string"
-        case .openingParenthesis: return "\"(\""
-        case .closingParenthesis: return "\")\""
-        case .commaOrClosingParenthesis: return "\",\" or \")\""
-        case .and: return "AND"
-        case .null: return "NULL or NOT NULL"
-        case .inAfterNot: return "IN"
-        case .andOrEnd: return "AND, OR or the end of the filter"
-        case .closingQuote: return "a closing '\"'"
-        case .escape: return "\\\" or \\\\ after a backslash"
-        case .digit: return "a digit"
-        case .finiteNumber: return "a number within the range of a double"
-        case .shallowerNesting: return "at most \(FilterLimits.nesting) nested NOTs and parentheses"
-        case .shorterFilter: return "a filter of at most \(FilterLimits.bytes) bytes"
-        case .fewerValues: return "at most \(FilterLimits.inValues) values in an IN list"
+        case .condition: m.text("a condition (a field name, NOT or \"(\")")
+        case .comparison: m.text("=, !=, <, <=, >, >=, IN, NOT IN, BETWEEN, CONTAINS or IS")
+        case .value: m.text("a value (a string, a number, TRUE or FALSE)")
+        case .string: m.text("a string")
+        case .openingParenthesis: m.text("\"(\"")
+        case .closingParenthesis: m.text("\")\"")
+        case .commaOrClosingParenthesis: m.text("\",\" or \")\"")
+        case .and: m.text("AND")
+        case .null: m.text("NULL or NOT NULL")
+        case .inAfterNot: m.text("IN")
+        case .andOrEnd: m.text("AND, OR or the end of the filter")
+        case .closingQuote: m.text("a closing '\"'")
+        case .escape: m.text("\\\" or \\\\ after a backslash")
+        case .digit: m.text("a digit")
+        case .finiteNumber: m.text("a number within the range of a double")
+        case .shallowerNesting:
+            m.text("at most ")
+            m.number(FilterLimits.nesting)
+            m.text(" nested NOTs and parentheses")
+        case .shorterFilter:
+            m.text("a filter of at most ")
+            m.number(FilterLimits.bytes)
+            m.text(" bytes")
+        case .fewerValues:
+            m.text("at most ")
+            m.number(FilterLimits.inValues)
+            m.text(" values in an IN list")
         }
     }
 }

@@ -1,3 +1,5 @@
+import EdgeVecAllocators
+
 // Metadata: named fields per vector, the values filters test.
 //
 // Strings are kept and compared as UTF-8 bytes, never as `String`: in
@@ -109,15 +111,37 @@ public enum MetadataProblem: Error, Equatable, Sendable {
 
 extension MetadataProblem {
     /// A sentence for people.
-    public var message: String {
+    public var message: String { String(writing: write) }
+
+    /// Writes `message`.
+    public func write(to m: inout MessageBuffer) {
+        func field(_ name: String) {
+            m.text("field \"")
+            var name = name
+            name.withUTF8 { m.bytes($0) }
+            m.text("\"")
+        }
         switch self {
-        case .invalidFieldName(let name): return "invalid field name \"" + name + "\""
-        case .duplicateField(let name): return "field \"" + name + "\" given twice"
+        case .invalidFieldName(var name):
+            m.text("invalid field name \"")
+            name.withUTF8 { m.bytes($0) }
+            m.text("\"")
+        case .duplicateField(let name):
+            field(name)
+            m.text(" given twice")
         case .tooManyFields(let n):
-            return String(n) + " fields, more than " + String(MetadataLimits.fieldsPerVector)
-        case .invalidNumber(let name): return "field \"" + name + "\": a number beyond ±(2^53 − 1) or not finite"
-        case .tooLarge(let name): return "field \"" + name + "\" is over its size limit"
-        case .malformed(let offset): return "malformed binary metadata at byte " + String(offset)
+            m.number(n)
+            m.text(" fields, more than ")
+            m.number(MetadataLimits.fieldsPerVector)
+        case .invalidNumber(let name):
+            field(name)
+            m.text(": a number beyond ±(2^53 − 1) or not finite")
+        case .tooLarge(let name):
+            field(name)
+            m.text(" is over its size limit")
+        case .malformed(let offset):
+            m.text("malformed binary metadata at byte ")
+            m.number(offset)
         }
     }
 }

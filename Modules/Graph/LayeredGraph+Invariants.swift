@@ -13,18 +13,29 @@ public enum GraphInvariantViolation: Equatable, Sendable {
 
 extension GraphInvariantViolation {
     /// A sentence for people (a corrupt file's reason names it).
-    public var message: String {
-        func list(_ node: Int, _ layer: Int, _ problem: String) -> String {
-            "neighbour list of node " + String(node) + " on layer " + String(layer) + ": " + problem
+    public var message: String { String(writing: write) }
+
+    /// Writes `message`.
+    public func write(to m: inout MessageBuffer) {
+        func list(_ node: Int, _ layer: Int, _ problem: StaticString) {
+            m.text("neighbour list of node ")
+            m.number(node)
+            m.text(" on layer ")
+            m.number(layer)
+            m.text(": ")
+            m.text(problem)
         }
         switch self {
-        case .degreeExceeded(let node, let layer): return list(node, layer, "more neighbours than the layer allows")
-        case .selfLoop(let node, let layer): return list(node, layer, "links to itself")
-        case .duplicateNeighbor(let node, let layer): return list(node, layer, "lists a neighbour twice")
-        case .neighborOutOfRange(let node, let layer): return list(node, layer, "links to a node that does not exist")
-        case .neighborBelowLayer(let node, let layer): return list(node, layer, "links to a node below this layer")
-        case .unreachable(let node): return "node " + String(node) + " is unreachable on layer 0"
-        case .badEntryPoint: return "the entry point is not a node on the top layer"
+        case .degreeExceeded(let node, let layer): list(node, layer, "more neighbours than the layer allows")
+        case .selfLoop(let node, let layer): list(node, layer, "links to itself")
+        case .duplicateNeighbor(let node, let layer): list(node, layer, "lists a neighbour twice")
+        case .neighborOutOfRange(let node, let layer): list(node, layer, "links to a node that does not exist")
+        case .neighborBelowLayer(let node, let layer): list(node, layer, "links to a node below this layer")
+        case .unreachable(let node):
+            m.text("node ")
+            m.number(node)
+            m.text(" is unreachable on layer 0")
+        case .badEntryPoint: m.text("the entry point is not a node on the top layer")
         }
     }
 }

@@ -1,3 +1,4 @@
+import EdgeVecAllocators
 import EdgeVecFilter
 import EdgeVecGraph
 
@@ -119,44 +120,79 @@ public enum EdgeVecError: Error, Equatable, Sendable {
     }
 
     /// A sentence for people.
-    public var message: String {
+    public var message: String { String(writing: write) }
+
+    /// Writes `message` (the C ABI writes it straight into its buffer).
+    public func write(to m: inout MessageBuffer) {
         switch self {
         case .dimensionMismatch(let expected, let actual):
-            return "dimension mismatch: expected " + String(expected) + " floats, got " + String(actual)
+            m.text("dimension mismatch: expected ")
+            m.number(expected)
+            m.text(" floats, got ")
+            m.number(actual)
         case .nonFiniteValue(let position):
-            return "non-finite value (NaN or infinity) at position " + String(position)
+            m.text("non-finite value (NaN or infinity) at position ")
+            m.number(position)
         case .zeroVector(let row):
-            return "zero vector at row " + String(row) + " has no direction under the cosine metric"
+            m.text("zero vector at row ")
+            m.number(row)
+            m.text(" has no direction under the cosine metric")
         case .vectorTooLarge(let row):
-            return "vector at row " + String(row) + " is too large: its distances would overflow float32"
+            m.text("vector at row ")
+            m.number(row)
+            m.text(" is too large: its distances would overflow float32")
         case .invalidK(let k):
-            return "k must be at least 1, got " + String(k)
+            m.text("k must be at least 1, got ")
+            m.number(k)
         case .invalidParameter(let parameter, let value):
-            return "invalid " + parameter.name + ": " + String(value) + " (" + parameter.range + ")"
+            m.text("invalid ")
+            m.text(parameter.nameText)
+            m.text(": ")
+            m.number(value)
+            m.text(" (")
+            m.text(parameter.rangeText)
+            m.text(")")
         case .capacityExceeded:
-            return "the index is full (at most 4294967294 vectors)"
+            m.text("the index is full (at most 4294967294 vectors)")
         case .outOfMemory:
-            return "out of memory; the index is unchanged"
+            m.text("out of memory; the index is unchanged")
         case .corrupt(let corruption):
-            return "corrupt index data: " + corruption.message
+            m.text("corrupt index data: ")
+            corruption.write(to: &m)
         case .io(let errno):
-            return "file operation failed (errno " + String(errno) + ")"
+            m.text("file operation failed (errno ")
+            m.number(Int(errno))
+            m.text(")")
         case .duplicateId(let id):
-            return "id " + String(id) + " is already in the index"
+            m.text("id ")
+            m.number(id)
+            m.text(" is already in the index")
         case .invalidId(let id):
-            return "invalid id " + String(id) + ": ids are integers in 0...9007199254740991"
+            m.text("invalid id ")
+            m.number(id)
+            m.text(": ids are integers in 0...9007199254740991")
         case .unknownId(let id):
-            return "no vector has id " + String(id)
+            m.text("no vector has id ")
+            m.number(id)
         case .invalidFilter(let column, let expected):
-            return "invalid filter at column " + String(column) + ": expected " + expected.description
+            m.text("invalid filter at column ")
+            m.number(column)
+            m.text(": expected ")
+            expected.write(to: &m)
         case .invalidMetadata(let problem):
-            return "invalid metadata: " + problem.message
+            m.text("invalid metadata: ")
+            problem.write(to: &m)
         }
     }
 }
 
 extension EdgeVecError.Parameter {
-    public var name: String {
+    public var name: String { String(writing: { $0.text(nameText) }) }
+
+    /// The accepted range, for messages.
+    public var range: String { String(writing: { $0.text(rangeText) }) }
+
+    var nameText: StaticString {
         switch self {
         case .dimension: return "dimension"
         case .m: return "m"
@@ -168,8 +204,7 @@ extension EdgeVecError.Parameter {
         }
     }
 
-    /// The accepted range, for messages.
-    public var range: String {
+    var rangeText: StaticString {
         switch self {
         case .dimension: return "1...65536"
         case .m: return "2...128"
@@ -182,31 +217,54 @@ extension EdgeVecError.Parameter {
 }
 
 extension EdgeVecError.Corruption {
-    public var message: String {
+    public var message: String { String(writing: write) }
+
+    /// Writes `message`.
+    public func write(to m: inout MessageBuffer) {
         switch self {
-        case .badMagic: return "not an EdgeVec index (bad magic)"
-        case .unsupportedVersion(let v): return "unsupported format version " + String(v)
-        case .truncated: return "truncated"
-        case .trailingBytes: return "unexpected bytes after the end"
-        case .checksumMismatch: return "checksum mismatch"
+        case .badMagic: m.text("not an EdgeVec index (bad magic)")
+        case .unsupportedVersion(let v):
+            m.text("unsupported format version ")
+            m.number(UInt64(v))
+        case .truncated: m.text("truncated")
+        case .trailingBytes: m.text("unexpected bytes after the end")
+        case .checksumMismatch: m.text("checksum mismatch")
         case .invalidHeader(let field, let value):
-            return "invalid header field " + field.name + " (" + String(value) + ")"
+            m.text("invalid header field ")
+            m.text(field.nameText)
+            m.text(" (")
+            m.number(value)
+            m.text(")")
         case .invalidVector(let row, let problem):
-            return "vector " + String(row) + " " + problem.message
-        case .invalidLevel(let node): return "level of node " + String(node) + " out of range"
-        case .upperWordsMismatch: return "node levels disagree with the upper-layer size"
-        case .entryPointNotOnTopLayer: return "the entry point is not on the top layer"
-        case .invalidGraph(let violation): return violation.message
-        case .invalidTree(let node): return "broken layer-0 tree link at node " + String(node)
-        case .invalidID(let slot): return "invalid or repeated id at slot " + String(slot)
-        case .invalidFreeList: return "the free-slot list disagrees with the removed slots"
-        case .invalidMetadata(let offset): return "invalid metadata at byte " + String(offset)
+            m.text("vector ")
+            m.number(row)
+            m.text(" ")
+            m.text(problem.messageText)
+        case .invalidLevel(let node):
+            m.text("level of node ")
+            m.number(node)
+            m.text(" out of range")
+        case .upperWordsMismatch: m.text("node levels disagree with the upper-layer size")
+        case .entryPointNotOnTopLayer: m.text("the entry point is not on the top layer")
+        case .invalidGraph(let violation): violation.write(to: &m)
+        case .invalidTree(let node):
+            m.text("broken layer-0 tree link at node ")
+            m.number(node)
+        case .invalidID(let slot):
+            m.text("invalid or repeated id at slot ")
+            m.number(slot)
+        case .invalidFreeList: m.text("the free-slot list disagrees with the removed slots")
+        case .invalidMetadata(let offset):
+            m.text("invalid metadata at byte ")
+            m.number(offset)
         }
     }
 }
 
 extension EdgeVecError.HeaderField {
-    public var name: String {
+    public var name: String { String(writing: { $0.text(nameText) }) }
+
+    var nameText: StaticString {
         switch self {
         case .kind: return "kind"
         case .metric: return "metric"
@@ -230,7 +288,9 @@ extension EdgeVecError.HeaderField {
 }
 
 extension EdgeVecError.VectorProblem {
-    public var message: String {
+    public var message: String { String(writing: { $0.text(messageText) }) }
+
+    var messageText: StaticString {
         switch self {
         case .nonFinite: return "has a non-finite value"
         case .tooLarge: return "is too large: its distances would overflow float32"
