@@ -108,7 +108,7 @@ enum FilterKeyword: UInt8 {
 
 /// Tokens and the byte classes of the grammar.
 enum FilterLexer {
-    static let keywords: [(String, FilterKeyword)] = [
+    static let keywords: [(StaticString, FilterKeyword)] = [
         ("and", .and), ("or", .or), ("not", .not), ("in", .in), ("between", .between), ("contains", .contains),
         ("is", .is), ("null", .null), ("true", .true), ("false", .false),
     ]
@@ -123,9 +123,18 @@ enum FilterLexer {
     }
 
     static func keyword<C: Collection>(_ word: C) -> FilterKeyword? where C.Element == UInt8 {
-        for (text, keyword) in keywords where text.utf8.count == word.count {
+        // (StaticString bytes, not `String.utf8`: the wasm module then needs
+        // no String views for it.)
+        let n = word.count
+        for (text, keyword) in keywords where text.utf8CodeUnitCount == n {
             // ASCII lower-casing: letters only reach here (field bytes).
-            if zip(text.utf8, word).allSatisfy({ $0 == ($1 | 0x20) }) { return keyword }
+            var i = 0
+            var same = true
+            for b in word where same {
+                same = text.utf8Start[i] == b | 0x20
+                i += 1
+            }
+            if same { return keyword }
         }
         return nil
     }
