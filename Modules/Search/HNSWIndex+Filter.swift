@@ -98,9 +98,15 @@ extension HNSWIndex {
         let q = UnsafePointer(scratch.query.base!)
         let walk = matches > filterScanLimit(ef: beam)
         switch metric {
+        #if hasFeature(Embedded)
+        default:
+            _MetricKernel.metric = metric
+            _searchFiltered(_MetricKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
+        #else
         case .l2: _searchFiltered(_L2Kernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
         case .cosine: _searchFiltered(_CosineKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
         case .dot: _searchFiltered(_DotKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
+        #endif
         }
         return scratch.drainResults()
     }

@@ -193,9 +193,15 @@ extension HNSWIndex {
         parents[node] = _noParent
         children[node] = 0
         switch metric {
+        #if hasFeature(Embedded)
+        default:
+            _MetricKernel.metric = metric
+            _link(_MetricKernel.self, id: node, level: level, reused: false)
+        #else
         case .l2: _link(_L2Kernel.self, id: node, level: level, reused: false)
         case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: false)
         case .dot: _link(_DotKernel.self, id: node, level: level, reused: false)
+        #endif
         }
     }
 
@@ -205,9 +211,15 @@ extension HNSWIndex {
     func _relink(_ node: Int) {
         let level = graph.level(of: node)
         switch metric {
+        #if hasFeature(Embedded)
+        default:
+            _MetricKernel.metric = metric
+            _link(_MetricKernel.self, id: node, level: level, reused: true)
+        #else
         case .l2: _link(_L2Kernel.self, id: node, level: level, reused: true)
         case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: true)
         case .dot: _link(_DotKernel.self, id: node, level: level, reused: true)
+        #endif
         }
     }
 

@@ -74,9 +74,15 @@ extension HNSWIndex {
         // memory for it the slots stay pending: waypoints, every search still correct.
         guard (try? _reserve(adding: 0)) != nil else { return }
         switch metric {
+        #if hasFeature(Embedded)
+        default:
+            _MetricKernel.metric = metric
+            _consolidate(_MetricKernel.self)
+        #else
         case .l2: _consolidate(_L2Kernel.self)
         case .cosine: _consolidate(_CosineKernel.self)
         case .dot: _consolidate(_DotKernel.self)
+        #endif
         }
         slots.freePending()
     }

@@ -57,18 +57,30 @@ extension HNSWIndex {
         guard let beam = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
         let q = scratch.query.base!
         switch metric {
+        #if hasFeature(Embedded)
+        default:
+            _MetricKernel.metric = metric
+            _searchGraph(_MetricKernel.self, q, ef: beam)
+        #else
         case .l2: _searchGraph(_L2Kernel.self, q, ef: beam)
         case .cosine: _searchGraph(_CosineKernel.self, q, ef: beam)
         case .dot: _searchGraph(_DotKernel.self, q, ef: beam)
+        #endif
         }
         while scratch.results.count > k { scratch.results.pop() }
         if scratch.results.count < min(k, count) {
             // Removed nodes hid live ones from the beam (see `_trimCandidates`):
             // a search still returns min(k, live vectors) results.
             switch metric {
+            #if hasFeature(Embedded)
+            default:
+                _MetricKernel.metric = metric
+                _scanLive(_MetricKernel.self, q, k: k)
+            #else
             case .l2: _scanLive(_L2Kernel.self, q, k: k)
             case .cosine: _scanLive(_CosineKernel.self, q, k: k)
             case .dot: _scanLive(_DotKernel.self, q, k: k)
+            #endif
             }
         }
         return scratch.drainResults()
