@@ -1,5 +1,6 @@
 import EdgeVecAllocators
 import EdgeVecFilter
+import _EdgeVecSearchKernels
 import EdgeVecGraph
 import EdgeVecStorage
 
@@ -83,6 +84,17 @@ extension HNSWIndex {
         return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
     }
 
+    /// Starts fetching node `id`'s layer-0 list (its first three cache lines).
+    @inline(__always)
+    func _prefetchList(_ id: UInt32) {
+        #if !arch(wasm32)
+        let block = UnsafeRawPointer(graph.block(of: Int(id), layer: 0))
+        _ev_prefetch(block)
+        _ev_prefetch(block + 64)
+        _ev_prefetch(block + 128)
+        #endif
+    }
+
     /// Matches one expansion of the filtered walk measures at most: a full
     /// layer-0 list (also the room `scratch.pending` has).
     var _twoHopBudget: Int { graph.maxDegree0 }
@@ -162,10 +174,13 @@ extension HNSWIndex {
                 fresh &+= 1
                 touched += _prefetchVector(vectors.pointer(at: Int(e)), lines: lines)
             }
-            for e in list where visited[Int(e)] != epoch && matches(e) { take(e) }
+            for e in list where visited[Int(e)] != epoch {
+                if matches(e) { take(e) } else { _prefetchList(e) }
+            }
             for e in list where fresh < budget && visited[Int(e)] != epoch {
                 visited[Int(e)] = epoch
-                for f in graph.neighbors(of: Int(e), layer: 0) where visited[Int(f)] != epoch && matches(f) {
+                // The bitmap (n/8 bytes) is likelier in cache than the visited stamps.
+                for f in graph.neighbors(of: Int(e), layer: 0) where matches(f) && visited[Int(f)] != epoch {
                     take(f)
                     if fresh >= budget { break }
                 }
