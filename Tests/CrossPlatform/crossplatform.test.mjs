@@ -17,6 +17,8 @@
 //     saved index returns (opened fresh, as the CLI opens it). Against the
 //     index object that did the building, ids must agree up to the order of
 //     hits at equal distance (see the tie test at the end).
+//   metadata: `edgevec build --metadata` and wasm's insertBatch with the same
+//     metadata write the same bytes; filtered searches agree on both files.
 //
 // Data: the "exact" sets use multiples of 1/4 in [-2, 2], so every l2 and dot
 // distance is exact in float32 whatever the kernel (native AVX/FMA or wasm
@@ -380,6 +382,75 @@ for (const c of cases) {
     }
   });
 }
+
+// Metadata and filters (issue 21): `edgevec build --metadata` and wasm's
+// insertBatch with the same rows' metadata write the same bytes (exact data);
+// each side loads the other's file and filtered searches (scan and walk)
+// return the same ids as `edgevec search --filter`.
+test('metadata and filters: the same bytes and filtered results natively and in wasm', async () => {
+  const c = { metric: 'l2', exact: true, rows: 2500, queries: 60, dim: 16, seed: 31 };
+  const dir = join(work, 'metadata');
+  mkdirSync(dir, { recursive: true });
+  const base = generate({ rows: c.rows, dim: c.dim, seed: c.seed, exact: true });
+  const queries = generate({ rows: c.queries, dim: c.dim, seed: c.seed + 1000, exact: true });
+  writeFvecs(join(dir, 'base.fvecs'), base, c.dim);
+  writeFvecs(join(dir, 'query.fvecs'), queries, c.dim);
+  // Columns the TSV typing and JS values agree on: strings (some cells empty),
+  // integers, non-integral doubles, bools. Field order is the header's.
+  const rand = prng(c.seed + 7);
+  const metadata = [];
+  const lines = ['group\tsize\tratio\tflag'];
+  for (let r = 0; r < c.rows; r++) {
+    const m = {};
+    const cells = ['', '', '', ''];
+    if (rand() < 0.9) { m.group = `g${Math.floor(rand() * rand() * 20)}`; cells[0] = m.group; }
+    m.size = Math.floor(rand() * 1000) - 200; cells[1] = String(m.size);
+    if (rand() < 0.5) { m.ratio = Math.floor(rand() * 100) + 0.25; cells[2] = String(m.ratio); }
+    if (rand() < 0.7) { m.flag = rand() < 0.5; cells[3] = String(m.flag); }
+    metadata.push(m);
+    lines.push(cells.join('\t'));
+  }
+  writeFileSync(join(dir, 'meta.tsv'), lines.join('\n') + '\n');
+  const cliIndex = join(dir, 'cli.edgevec');
+  run(['build', '--input', join(dir, 'base.fvecs'), '--metadata', join(dir, 'meta.tsv'), '--output', cliIndex,
+    '--metric', c.metric, '--m', String(params.m), '--ef-construction', String(params.efConstruction),
+    '--ef-search', String(params.efSearch), '--seed', String(params.seed), '--quiet']);
+  const cliBytes = new Uint8Array(readFileSync(cliIndex));
+
+  const db = await EdgeVec.create({ dimensions: c.dim, metric: c.metric, ...params });
+  try {
+    db.insertBatch(base, { metadata });
+    const wasmBytes = db.save();
+    assert.equal(wasmBytes.length, cliBytes.length, 'file sizes');
+    assert.ok(Buffer.from(wasmBytes).equals(Buffer.from(cliBytes)), 'wasm and the CLI write the same bytes');
+    writeFileSync(join(dir, 'wasm.edgevec'), wasmBytes);
+  } finally {
+    db.dispose();
+  }
+
+  const filters = ['group = "g0"', 'group IN ("g1", "g2") AND size < 300', 'size >= 0',
+    'flag = true OR ratio > 50', 'NOT group = "g0" AND flag IS NULL', 'group = "missing"'];
+  const loaded = await EdgeVec.load(new Uint8Array(readFileSync(join(dir, 'wasm.edgevec'))));
+  try {
+    for (let r = 0; r < c.rows; r += 97) assert.deepEqual(loaded.getMetadata(r), metadata[r], `metadata of ${r}`);
+    for (const filter of filters) {
+      for (const file of ['cli.edgevec', 'wasm.edgevec']) {
+        const out = join(dir, 'results.ivecs');
+        run(['search', '--index', join(dir, file), '--queries', join(dir, 'query.fvecs'), '--k', String(K),
+          '--ef', String(EF), '--filter', filter, '--output', out, '--quiet']);
+        const expected = readIvecs(out).map((row) => row.filter((id) => id >= 0));
+        const rows = [];
+        for (let q = 0; q < c.queries; q++) {
+          rows.push(loaded.search(queries.subarray(q * c.dim, (q + 1) * c.dim), K, { ef: EF, filter }));
+        }
+        compareRows(`${filter} (${file})`, expected, rows, { exact: true });
+        checkedRows += c.queries;
+      }
+    }
+  } finally {
+    loaded.dispose();
+  }
+});
 
 // With equal distances at the k-th place, which ids come back must depend on
 // the index and the query only, never on earlier searches (the core orders
