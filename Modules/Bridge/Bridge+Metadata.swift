@@ -40,18 +40,32 @@ func _bytes(_ pointer: UnsafeRawPointer?, _ length: Int32) throws(EdgeVecError) 
     return UnsafeRawBufferPointer(start: pointer, count: Int(length))
 }
 
-/// Decodes one binary form that fills `bytes` exactly.
-func _metadata(_ bytes: UnsafeRawBufferPointer) throws(EdgeVecError) -> Metadata {
-    do throws(MetadataProblem) {
-        return try Metadata(encoded: bytes)
-    } catch {
-        throw .invalidMetadata(error)
+/// A metadata problem, recorded as the most recent failure ("invalid
+/// metadata: …", or "invalid metadata in row N: …" in a batch); returns −15.
+func _fail(_ problem: MetadataBytesProblem, in form: UnsafeRawBufferPointer, row: Int? = nil) -> Int32 {
+    // (The code of `invalidMetadata`, whatever the problem: −15.)
+    _fail(EdgeVecError.invalidMetadata(.malformed(offset: 0)).code) { m in
+        if let row {
+            m.text("invalid metadata in row ")
+            m.number(row)
+            m.text(": ")
+        } else {
+            m.text("invalid metadata: ")
+        }
+        problem.write(to: &m, form: form)
     }
 }
 
-/// Swift objects for decoded metadata and the index's metadata columns come
-/// from the runtime, which traps when memory runs out; check first that the C
-/// allocator can still give a margin of `bytes` (at least 64 KiB) besides.
+/// Checks one binary form that must fill `bytes` exactly: its length, or
+/// the problem (bytes left over are malformed where they start).
+func _checkForm(_ bytes: UnsafeRawBufferPointer) throws(MetadataBytesProblem) {
+    let used = try MetadataBytes.check(bytes)
+    if used != bytes.count { throw MetadataBytesProblem(kind: .malformed, number: used) }
+}
+
+/// Swift objects for the index's metadata columns come from the runtime,
+/// which traps when memory runs out; check first that the C allocator can
+/// still give a margin of `bytes` (at least 64 KiB) besides.
 func _hasHeadroom(for bytes: Int) -> Bool {
     let probe = max(64 << 10, bytes)
     guard let p = _ev_aligned_alloc(UInt(probe), 16) else { return false }
@@ -70,11 +84,15 @@ public func ev_insert_with_metadata(_ handle: Int32, _ vector: UnsafePointer<Flo
                                     _ metadata: UnsafeRawPointer?, _ length: Int32) -> Int64 {
     guard let slot = _slot(handle), let vector else { return Int64(_fail(BridgeError.invalidHandle)) }
     do throws(EdgeVecError) {
-        guard let bytes = try _bytes(metadata, length) else { return Int64(_fail(BridgeError.invalidHandle)) }
-        guard _hasHeadroom(for: 4 * bytes.count) else { throw .outOfMemory }
-        let m = try _metadata(bytes)
+        guard let form = try _bytes(metadata, length) else { return Int64(_fail(BridgeError.invalidHandle)) }
+        do throws(MetadataBytesProblem) {
+            try _checkForm(form)
+        } catch {
+            return Int64(_fail(error, in: form))
+        }
+        guard _hasHeadroom(for: 4 * form.count) else { throw .outOfMemory }
         return Int64(try slot.index.add(UnsafeBufferPointer(start: vector, count: slot.index.dimension),
-                                        id: id == _nextIDSentinel ? nil : id, metadata: m))
+                                        id: id == _nextIDSentinel ? nil : id, checkedMetadata: form))
     } catch {
         return Int64(_fail(error))
     }
@@ -95,49 +113,38 @@ public func ev_insert_batch_with_metadata(_ handle: Int32, _ vectors: UnsafePoin
     guard count >= 0 else { return Int64(_fail(.invalidParameter(.count, value: Int(count)))) }
     let (floats, overflow) = Int(count).multipliedReportingOverflow(by: slot.index.dimension)
     guard !overflow else { return Int64(_fail(.outOfMemory)) }
-    var row = -1   // the row whose metadata is being checked, named in the message
     do throws(EdgeVecError) {
-        guard let bytes = try _bytes(metadata, length) else { return Int64(_fail(BridgeError.invalidHandle)) }
-        // Every row's metadata is checked before anything changes, one row at
-        // a time (decoded again to be set below: peak memory of one row).
+        guard let forms = try _bytes(metadata, length) else { return Int64(_fail(BridgeError.invalidHandle)) }
+        // Every row's metadata is checked before anything changes; offsets in
+        // messages count from the start of `metadata`.
         var offset = 0
-        for i in 0..<Int(count) {
-            row = i
-            guard _hasHeadroom(for: 4 * (bytes.count - offset)) else { throw .outOfMemory }
-            offset += try _decodeRow(bytes, at: offset).1
+        for row in 0..<Int(count) {
+            do throws(MetadataBytesProblem) {
+                offset += try MetadataBytes.check(UnsafeRawBufferPointer(rebasing: forms[offset...]))
+            } catch {
+                return Int64(_fail(error.shifted(by: offset), in: forms, row: row))
+            }
         }
-        row = -1
-        if offset != bytes.count { throw .invalidMetadata(.malformed(offset: offset)) }
+        if offset != forms.count {
+            return Int64(_fail(MetadataBytesProblem(kind: .malformed, number: offset), in: forms))
+        }
+        guard _hasHeadroom(for: 4 * forms.count) else { throw .outOfMemory }
         let keys = ids.map { UnsafeBufferPointer(start: $0, count: Int(count)) }
         let first = try slot.index.addBatch(UnsafeBufferPointer(start: vectors, count: floats), ids: keys)
         offset = 0
         for i in 0..<Int(count) {
-            let (m, used) = try _decodeRow(bytes, at: offset)
+            let rest = UnsafeRawBufferPointer(rebasing: forms[offset...])
+            let used = (try? MetadataBytes.check(rest)) ?? 1   // checked above
+            if rest[0] != 0 {
+                // Cannot fail: the id was just added and the form checked.
+                try slot.index.setMetadata(checked: UnsafeRawBufferPointer(rebasing: rest[..<used]),
+                                           for: keys.map { $0[i] } ?? first + UInt64(i))
+            }
             offset += used
-            if m.fields.isEmpty { continue }
-            // Cannot fail: the id was just added and `m` passed validation.
-            try slot.index.setMetadata(m, for: keys.map { $0[i] } ?? first + UInt64(i))
         }
         return Int64(first)
     } catch {
-        guard row >= 0, case .invalidMetadata(let problem) = error else { return Int64(_fail(error)) }
-        return Int64(_fail(error.code) { m in
-            m.text("invalid metadata in row ")
-            m.number(row)
-            m.text(": ")
-            problem.write(to: &m)
-        })
-    }
-}
-
-/// The binary form at `offset` of `bytes` and its length; offsets in errors
-/// count from the start of `bytes`.
-func _decodeRow(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EdgeVecError) -> (Metadata, Int) {
-    do throws(MetadataProblem) {
-        return try Metadata.decode(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-    } catch {
-        if case .malformed(let at) = error { throw .invalidMetadata(.malformed(offset: offset + at)) }
-        throw .invalidMetadata(error)
+        return Int64(_fail(error))
     }
 }
 
@@ -149,9 +156,14 @@ func _decodeRow(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EdgeVecE
 public func ev_set_metadata(_ handle: Int32, _ id: UInt64, _ metadata: UnsafeRawPointer?, _ length: Int32) -> Int32 {
     guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
     do throws(EdgeVecError) {
-        guard let bytes = try _bytes(metadata, length) else { return _fail(BridgeError.invalidHandle) }
-        guard _hasHeadroom(for: 4 * bytes.count) else { throw .outOfMemory }
-        try slot.index.setMetadata(try _metadata(bytes), for: id)
+        guard let form = try _bytes(metadata, length) else { return _fail(BridgeError.invalidHandle) }
+        do throws(MetadataBytesProblem) {
+            try _checkForm(form)
+        } catch {
+            return _fail(error, in: form)
+        }
+        guard _hasHeadroom(for: 4 * form.count) else { throw .outOfMemory }
+        try slot.index.setMetadata(checked: form, for: id)
         return 0
     } catch {
         return _fail(error)
@@ -166,18 +178,17 @@ public func ev_set_metadata(_ handle: Int32, _ id: UInt64, _ metadata: UnsafeRaw
 @_cdecl("ev_get_metadata")
 public func ev_get_metadata(_ handle: Int32, _ id: UInt64) -> Int32 {
     guard let slot = _slot(handle) else { return _fail(BridgeError.invalidHandle) }
-    guard _hasHeadroom() else { return _fail(.outOfMemory) }
-    guard let metadata = slot.index.metadata(for: id) else { return 0 }
-    let bytes = metadata.encoded()
-    let n = bytes.count
+    var counter = MetadataRecordWriter(nil)
+    guard slot.index.encodeMetadata(for: id, into: &counter) else { return 0 }
+    let n = counter.byteCount
     if n > slot.outputByteCount {
         guard let raw = _ev_aligned_alloc(UInt(n), 16) else { return _fail(.outOfMemory) }
         if let old = slot.outputBytes { _ev_free(old) }
         slot.outputBytes = raw.bindMemory(to: UInt8.self, capacity: n)
         slot.outputByteCount = n
     }
-    let out = slot.outputBytes!
-    for i in 0..<n { out[i] = bytes[i] }
+    var w = MetadataRecordWriter(UnsafeMutableRawPointer(slot.outputBytes!))
+    _ = slot.index.encodeMetadata(for: id, into: &w)
     return Int32(n)
 }
 

@@ -141,7 +141,7 @@ enum FilterLexer {
 
     /// A valid field name: the grammar's `field`, not a keyword, at most
     /// `MetadataLimits.nameBytes` bytes.
-    static func isFieldName(_ name: [UInt8]) -> Bool {
+    static func isFieldName<C: Collection>(_ name: C) -> Bool where C.Element == UInt8 {
         guard let first = name.first, isFieldStart(first), name.count <= MetadataLimits.nameBytes,
               name.allSatisfy(isFieldByte) else { return false }
         return keyword(name) == nil

@@ -109,45 +109,38 @@ extension Metadata {
         }
     }
 
-    /// Decodes the binary form from the start of `bytes` and checks it as
-    /// `validate()` does.
+    /// Decodes the binary form from the start of `bytes`, checked by
+    /// `MetadataBytes.check` (structure, then as `validate()` does).
     /// - Returns: the metadata and the bytes its form took (trailing bytes
     ///   are the caller's business).
     /// - Throws: `.malformed(offset:)` where the bytes stop making sense
     ///   (short, bad type, bool not 0/1, invalid UTF-8), else `validate()`'s problem.
     /// - Complexity: O(bytes.count).
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(MetadataProblem) -> (Metadata, Int) {
-        var r = _CheckedReader(bytes)
-        let count = try r.u8()
-        if Int(count) > MetadataLimits.fieldsPerVector { throw .tooManyFields(Int(count)) }
-        var fields: [(name: String, value: MetadataValue)] = []
-        fields.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            let name = try r.string(length: Int(try r.u8()))
-            let at = r.offset
-            let value: MetadataValue
-            switch MetadataStore.Tag(rawValue: try r.u8()) {
-            case .string?: value = .string(try r.string())
-            case .integer?: value = .integer(Int64(bitPattern: try r.u64()))
-            case .double?: value = .double(Double(bitPattern: try r.u64()))
-            case .bool?:
-                let b = try r.u8()
-                if b > 1 { throw .malformed(offset: r.offset - 1) }
-                value = .bool(b == 1)
-            case .strings?:
-                let n = Int(try r.u16())
-                if n > MetadataLimits.listCount { throw .tooLarge(field: name) }
-                var list: [String] = []
-                list.reserveCapacity(n)
-                for _ in 0..<n { list.append(try r.string()) }
-                value = .strings(list)
-            case .missing?, nil: throw .malformed(offset: at)
-            }
-            fields.append((name: name, value: value))
+        let length: Int
+        do throws(MetadataBytesProblem) {
+            length = try MetadataBytes.check(bytes)
+        } catch {
+            throw error.problem(form: bytes)
         }
-        let metadata = Metadata(fields)
-        if let problem = metadata.validate() { throw problem }
-        return (metadata, r.offset)
+        func string(_ b: UnsafeRawBufferPointer) -> String { String(decoding: b, as: UTF8.self) }   // checked UTF-8
+        var fields: [(name: String, value: MetadataValue)] = []
+        MetadataBytes.forEachField(UnsafeRawBufferPointer(rebasing: bytes[..<length])) { name, tag, value in
+            let v: MetadataValue
+            switch tag {
+            case .string: v = .string(string(value))
+            case .integer: v = .integer(Int64(bitPattern: value.loadUnaligned(as: UInt64.self).littleEndian))
+            case .double: v = .double(Double(bitPattern: value.loadUnaligned(as: UInt64.self).littleEndian))
+            case .bool: v = .bool(value[0] == 1)
+            case .strings:
+                var list: [String] = []
+                MetadataBytes.forEachString(inList: value) { list.append(string($0)) }
+                v = .strings(list)
+            case .missing: return
+            }
+            fields.append((name: string(name), value: v))
+        }
+        return (Metadata(fields), length)
     }
 
     /// Decodes a buffer that holds exactly one binary form.
@@ -180,24 +173,8 @@ struct _CheckedReader {
     mutating func u16() throws(MetadataProblem) -> UInt16 { try load(UInt16.self) }
     mutating func u64() throws(MetadataProblem) -> UInt64 { try load(UInt64.self) }
 
-    /// A u32-length-prefixed string; longer than a string may be is refused
-    /// before its bytes are touched.
-    mutating func string() throws(MetadataProblem) -> String {
-        let at = offset
-        let n = try load(UInt32.self)
-        if n > UInt32(MetadataLimits.stringBytes) { throw .malformed(offset: at) }
-        return try string(length: Int(n))
-    }
-
     mutating func bytes(length n: Int) throws(MetadataProblem) -> [UInt8] {
         let at = try take(n)
         return [UInt8](UnsafeRawBufferPointer(rebasing: bytes[at ..< at + n]))
-    }
-
-    mutating func string(length n: Int) throws(MetadataProblem) -> String {
-        let at = try take(n)
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[at ..< at + n])
-        guard let s = String(validating: slice, as: UTF8.self) else { throw .malformed(offset: at) }
-        return s
     }
 }

@@ -115,33 +115,57 @@ extension MetadataProblem {
 
     /// Writes `message`.
     public func write(to m: inout MessageBuffer) {
-        func field(_ name: String) {
-            m.text("field \"")
+        func name(_ kind: MetadataBytesProblem.Kind, _ name: String) {
+            #if hasFeature(Embedded)
+            // Not `withUTF8`: its copying path (for foreign strings) pulls the
+            // UTF-16 index machinery into the wasm module, 5 KB gzipped. Native
+            // and small strings, the only ones Embedded Swift has, are contiguous.
+            _ = name.utf8.withContiguousStorageIfAvailable { Self.write(kind, name: $0, number: 0, to: &m) }
+            #else
             var name = name
-            name.withUTF8 { m.bytes($0) }
-            m.text("\"")
+            name.withUTF8 { Self.write(kind, name: $0, number: 0, to: &m) }
+            #endif
         }
         switch self {
-        case .invalidFieldName(var name):
-            m.text("invalid field name \"")
-            name.withUTF8 { m.bytes($0) }
+        case .invalidFieldName(let field): name(.invalidFieldName, field)
+        case .duplicateField(let field): name(.duplicateField, field)
+        case .tooManyFields(let n): Self.write(.tooManyFields, name: UnsafeBufferPointer(start: nil, count: 0), number: n, to: &m)
+        case .invalidNumber(let field): name(.invalidNumber, field)
+        case .tooLarge(let field): name(.tooLarge, field)
+        case .malformed(let offset): Self.write(.malformed, name: UnsafeBufferPointer(start: nil, count: 0), number: offset, to: &m)
+        }
+    }
+
+    /// The sentences of both problem types (`MetadataBytesProblem` names
+    /// fields by their bytes).
+    package static func write(_ kind: MetadataBytesProblem.Kind, name: UnsafeBufferPointer<UInt8>, number: Int,
+                              to m: inout MessageBuffer) {
+        func field() {
+            m.text("field \"")
+            m.bytes(name)
             m.text("\"")
-        case .duplicateField(let name):
-            field(name)
+        }
+        switch kind {
+        case .invalidFieldName:
+            m.text("invalid field name \"")
+            m.bytes(name)
+            m.text("\"")
+        case .duplicateField:
+            field()
             m.text(" given twice")
-        case .tooManyFields(let n):
-            m.number(n)
+        case .tooManyFields:
+            m.number(number)
             m.text(" fields, more than ")
             m.number(MetadataLimits.fieldsPerVector)
-        case .invalidNumber(let name):
-            field(name)
+        case .invalidNumber:
+            field()
             m.text(": a number beyond ±(2^53 − 1) or not finite")
-        case .tooLarge(let name):
-            field(name)
+        case .tooLarge:
+            field()
             m.text(" is over its size limit")
-        case .malformed(let offset):
+        case .malformed:
             m.text("malformed binary metadata at byte ")
-            m.number(offset)
+            m.number(number)
         }
     }
 }

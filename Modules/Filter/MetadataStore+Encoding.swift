@@ -30,21 +30,7 @@ extension MetadataStore {
             w.u32(UInt32(slot))
             let lengthAt = w.byteCount
             w.u32(0)
-            w.fieldCount(fieldCount)
-            for column in used {
-                guard let tag = Tag(rawValue: column.tags[slot]), tag != .missing else { continue }
-                column.name.withUnsafeBytes { w.field($0, tag) }
-                switch tag {
-                case .string: w.string(column.strings.values[Int(column.codes[slot])])
-                case .strings:
-                    w.listCount(column.lists[slot].count)
-                    for n in column.lists[slot] { w.string(column.strings.values[Int(n)]) }
-                case .integer: w.scalar(UInt64(bitPattern: Int64(column.numbers[slot])), tag)
-                case .double: w.scalar(column.numbers[slot].bitPattern, tag)
-                case .bool: w.scalar(column.codes[slot] == Column.trueCode ? 1 : 0, tag)
-                case .missing: break
-                }
-            }
+            encode(slot: slot, into: &w)
             w.patch(UInt32(w.byteCount - lengthAt - 4), at: lengthAt)
         }
     }
@@ -102,17 +88,19 @@ extension MetadataStore {
             // A record names only declared fields, in column order (as `encodeSection`
             // writes them), so the columns keep the saved order and a save gives the
             // same bytes back.
-            guard let metadata = try? Metadata(encoded: record), !metadata.fields.isEmpty else {
+            guard let used = try? MetadataBytes.check(record), used == record.count, record[0] != 0 else {
                 throw .malformed(offset: at)
             }
             var lastColumn = -1
-            for field in metadata.fields {
-                guard let c = store.column(ifPresent: Array(field.name.utf8)), c > lastColumn else {
-                    throw .malformed(offset: at)
+            MetadataBytes.forEachField(record) { name, _, _ in
+                guard lastColumn >= -1, let c = store.column(ifPresent: [UInt8](name)), c > lastColumn else {
+                    lastColumn = -2
+                    return
                 }
                 lastColumn = c
             }
-            store.set(metadata, at: Int(slot))
+            if lastColumn == -2 { throw .malformed(offset: at) }
+            store.set(encoded: record, at: Int(slot))
             previous = Int(slot)
         }
         if r.offset != bytes.count { throw .malformed(offset: r.offset) }

@@ -79,32 +79,71 @@ package struct MetadataStore: Sendable {
     /// Replaces the metadata of `slot` (< `slotCount`).
     /// - Precondition: `metadata.validate()` is nil.
     package mutating func set(_ metadata: Metadata, at slot: Int) {
+        metadata.encoded().withUnsafeBytes { set(encoded: $0, at: slot) }
+    }
+
+    /// Replaces the metadata of `slot` (< `slotCount`) with a binary form
+    /// (the empty form clears it); no `String` is built.
+    /// - Precondition: `MetadataBytes.check` accepted `form`, all of it.
+    package mutating func set(encoded form: UnsafeRawBufferPointer, at slot: Int) {
         clear(slot)
-        if metadata.fields.isEmpty { return }
+        if form[0] == 0 { return }
         slotsWithMetadata += 1
-        for field in metadata.fields {
-            let c = column(named: Array(field.name.utf8))
-            var tag = Tag.missing
-            switch field.value {
-            case .string(let s):
-                tag = .string
-                columns[c].codes[slot] = columns[c].number(of: Array(s.utf8))
-            case .integer(let x):
-                tag = .integer
-                columns[c].numbers[slot] = Double(x)     // exact: |x| ≤ 2⁵³ − 1
-            case .double(let x):
-                tag = .double
-                columns[c].numbers[slot] = x
-            case .bool(let b):
-                tag = .bool
-                columns[c].codes[slot] = b ? Column.trueCode : Column.falseCode
-            case .strings(let list):
-                tag = .strings
+        MetadataBytes.forEachField(form) { name, tag, value in
+            let c = column(named: [UInt8](name))
+            switch tag {
+            case .string:
+                columns[c].codes[slot] = columns[c].number(of: [UInt8](value))
+            case .integer:
+                // Exact: |x| ≤ 2⁵³ − 1.
+                columns[c].numbers[slot] = Double(Int64(bitPattern: value.loadUnaligned(as: UInt64.self).littleEndian))
+            case .double:
+                columns[c].numbers[slot] = Double(bitPattern: value.loadUnaligned(as: UInt64.self).littleEndian)
+            case .bool:
+                columns[c].codes[slot] = value[0] == 1 ? Column.trueCode : Column.falseCode
+            case .strings:
                 if columns[c].lists.isEmpty { columns[c].lists = [[UInt32]](repeating: [], count: slotCount) }
-                columns[c].lists[slot] = list.map { columns[c].number(of: Array($0.utf8)) }
+                var list: [UInt32] = []
+                MetadataBytes.forEachString(inList: value) { list.append(columns[c].number(of: [UInt8]($0))) }
+                columns[c].lists[slot] = list
+            case .missing:
+                return
             }
             columns[c].tags[slot] = tag.rawValue
             columns[c].present += 1
+        }
+    }
+
+    /// Writes the binary form of `slot`'s metadata, its fields in column
+    /// order (what the metadata section stores per record).
+    package func encode(slot: Int, into w: inout MetadataRecordWriter) {
+        var fieldCount = 0
+        for column in columns where column.tags[slot] != 0 { fieldCount += 1 }
+        w.fieldCount(fieldCount)
+        for column in columns {
+            guard let tag = Tag(rawValue: column.tags[slot]), tag != .missing else { continue }
+            column.name.withUnsafeBytes { w.field($0, tag) }
+            switch tag {
+            case .string: w.string(column.strings.values[Int(column.codes[slot])])
+            case .strings:
+                w.listCount(column.lists[slot].count)
+                for n in column.lists[slot] { w.string(column.strings.values[Int(n)]) }
+            case .integer: w.scalar(UInt64(bitPattern: Int64(column.numbers[slot])), tag)
+            case .double: w.scalar(column.numbers[slot].bitPattern, tag)
+            case .bool: w.scalar(column.codes[slot] == Column.trueCode ? 1 : 0, tag)
+            case .missing: break
+            }
+        }
+    }
+
+    /// `slot`'s metadata in binary form.
+    package func encoded(slot: Int) -> [UInt8] {
+        var counter = MetadataRecordWriter(nil)
+        encode(slot: slot, into: &counter)
+        return [UInt8](unsafeUninitializedCapacity: counter.byteCount) { buffer, initialized in
+            var w = MetadataRecordWriter(UnsafeMutableRawPointer(buffer.baseAddress))
+            encode(slot: slot, into: &w)
+            initialized = w.byteCount
         }
     }
 
@@ -146,7 +185,7 @@ package struct MetadataStore: Sendable {
     package func compacted(keeping slots: [Int]) -> MetadataStore {
         var out = MetadataStore()
         out.extend(to: slots.count)
-        for (new, old) in slots.enumerated() { out.set(metadata(at: old), at: new) }
+        for (new, old) in slots.enumerated() { encoded(slot: old).withUnsafeBytes { out.set(encoded: $0, at: new) } }
         return out
     }
 

@@ -56,6 +56,32 @@ extension HNSWIndex {
         return filtering.store.metadata(at: slot)
     }
 
+    // MARK: Metadata as bytes (the C ABI: no `String` is built)
+
+    /// Adds a vector with metadata in binary form; see `add(_:id:metadata:)`.
+    /// - Precondition: `MetadataBytes.check` accepted `form`, all of it.
+    package func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64?,
+                     checkedMetadata form: UnsafeRawBufferPointer) throws(EdgeVecError) -> UInt64 {
+        let key = try add(vector, id: id)
+        filtering.store.set(encoded: form, at: slots.slot(for: key)!)
+        return key
+    }
+
+    /// Replaces the metadata of `id` with a binary form; see `setMetadata(_:for:)`.
+    /// - Precondition: `MetadataBytes.check` accepted `form`, all of it.
+    package func setMetadata(checked form: UnsafeRawBufferPointer, for id: UInt64) throws(EdgeVecError) {
+        guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
+        filtering.store.set(encoded: form, at: slot)
+    }
+
+    /// Writes the metadata of `id` in binary form (the empty form when it
+    /// has none) and returns true, or returns false when no vector has `id`.
+    package func encodeMetadata(for id: UInt64, into w: inout MetadataRecordWriter) -> Bool {
+        guard let slot = slots.slot(for: id) else { return false }
+        if slot < filtering.store.slotCount { filtering.store.encode(slot: slot, into: &w) } else { w.fieldCount(0) }
+        return true
+    }
+
     // MARK: Filtered search
 
     /// The `k` nearest vectors whose metadata satisfies `filter`, nearest

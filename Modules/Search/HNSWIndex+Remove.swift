@@ -52,10 +52,11 @@ extension HNSWIndex {
         guard slots.slot(for: id) != nil else { throw .unknownId(id) }
         try _Validation.checkRows(vector, dimension: dimension, metric: metric)
         try _reserve(adding: 1, removing: 1)
-        let metadata = filtering.store.isEmpty ? nil : filtering.store.metadata(at: slots.slot(for: id)!)
+        // The metadata moves with the id, as bytes (no `String`s in the wasm module).
+        let form = filtering.store.isEmpty ? nil : filtering.store.encoded(slot: slots.slot(for: id)!)
         _detach(id)
         _insertValidated(vector.baseAddress!, id: id)
-        if let metadata { filtering.store.set(metadata, at: slots.slot(for: id)!) }
+        if let form { form.withUnsafeBytes { filtering.store.set(encoded: $0, at: slots.slot(for: id)!) } }
         _compactIfNeeded()
     }
 
