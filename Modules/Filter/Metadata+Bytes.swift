@@ -66,6 +66,7 @@ package enum MetadataBytes {
     /// caller's business) as `Metadata(encoded:)` and `validate()` do.
     /// - Returns: the form's length.
     /// - Complexity: O(form length + fields²).
+    @inline(never)   // one copy: the C ABI, loading and decoding all call it
     package static func check(_ bytes: UnsafeRawBufferPointer) throws(MetadataBytesProblem) -> Int {
         let length = try checkStructure(bytes)
         let form = UnsafeRawBufferPointer(rebasing: bytes[..<length])
