@@ -11,18 +11,29 @@
 // `wasm32-unknown-none-wasm` (see docs/BUILDING.md); never enable it natively.
 import PackageDescription
 
-let coreSettings: [SwiftSetting] = [
-    // Embedded as an unsafe flag, not `.enableExperimentalFeature`: SwiftPM passes
-    // every `enableExperimentalFeature` of a product's targets to its link step
-    // whatever the condition, and a native link in Embedded mode leaves out
-    // swiftrt.o, which registers the image's type metadata and conformances with
-    // the runtime (a debug libedgevec.so then crashed on its first generic type).
-    .unsafeFlags(["-enable-experimental-feature", "Embedded",
-                  "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128", "-Osize"],
-                 .when(traits: ["Wasm"])),
-    // Internal consistency checks (`_checkInvariants`) in debug builds only.
-    .define("EDGEVEC_INTERNAL_CHECKS", .when(configuration: .debug)),
-]
+/// The settings of the core modules: natively none; with the `Wasm` trait,
+/// Embedded Swift for wasm32, optimised for `optimization` ("-Osize" or "-O").
+func embeddedSettings(_ optimization: String) -> [SwiftSetting] {
+    [
+        // Embedded as an unsafe flag, not `.enableExperimentalFeature`: SwiftPM passes
+        // every `enableExperimentalFeature` of a product's targets to its link step
+        // whatever the condition, and a native link in Embedded mode leaves out
+        // swiftrt.o, which registers the image's type metadata and conformances with
+        // the runtime (a debug libedgevec.so then crashed on its first generic type).
+        .unsafeFlags(["-enable-experimental-feature", "Embedded",
+                      "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128", optimization],
+                     .when(traits: ["Wasm"])),
+        // Internal consistency checks (`_checkInvariants`) in debug builds only.
+        .define("EDGEVEC_INTERNAL_CHECKS", .when(configuration: .debug)),
+    ]
+}
+
+// -Osize: the wasm module's size is a goal (docs/PERFORMANCE.md, "wasm size"); the hot
+// loops of Search (graph walks, linking, scans) are `@_optimize(speed)`. Filter stays
+// -O: its evaluation runs per slot through SIMD closures, which -Osize leaves as calls
+// (a closure does not inherit its function's `@_optimize`), and -O costs it no bytes.
+let coreSettings = embeddedSettings("-Osize")
+let filterSettings = embeddedSettings("-O")
 
 let package = Package(
     name: "EdgeVec",
@@ -69,7 +80,7 @@ let package = Package(
                 path: "Modules/Graph", swiftSettings: coreSettings),
         // Metadata values and the filter language (parser, reference evaluation); only Allocators' MessageBuffer.
         .target(name: "EdgeVecFilter", dependencies: ["EdgeVecAllocators"], path: "Modules/Filter",
-                swiftSettings: coreSettings),
+                swiftSettings: filterSettings),
         // x86_64 distance kernels chosen at load time, and a prefetch hint (C: Swift
         // cannot pick an instruction set per function). Empty on other targets.
         .target(name: "_EdgeVecSearchKernels", path: "Modules/SearchKernels"),

@@ -33,7 +33,6 @@ extension MetadataStore {
         evaluate(filter.root, into: &out, scratch: &scratch)
     }
 
-    @_optimize(speed)   // the per-slot loops (the wasm module is built for size)
     func evaluate(_ node: FilterNode, into out: inout [UInt64], scratch: inout FilterScratch) {
         switch node {
         case .and(let terms), .or(let terms):

@@ -36,6 +36,7 @@ public enum FilterExpectation: UInt8, Equatable, Sendable, CustomStringConvertib
     public var description: String { String(writing: write) }
 
     /// Writes `description`.
+    @_optimize(size)
     public func write(to m: inout MessageBuffer) {
         switch self {
         case .condition: m.text("a condition (a field name, NOT or \"(\")")
@@ -182,6 +183,7 @@ struct FilterParser {
         FilterSyntaxError(column: column(offset ?? position), expected: expected)
     }
 
+    @_optimize(size)
     static func parse(_ text: UnsafeBufferPointer<UInt8>) throws(FilterSyntaxError) -> FilterNode {
         var parser = FilterParser(text)
         if text.count > FilterLimits.bytes { throw parser.failure(.shorterFilter, at: FilterLimits.bytes) }
@@ -192,6 +194,7 @@ struct FilterParser {
     }
 
     /// Reads the token after the current one.
+    @_optimize(size)
     mutating func advance() throws(FilterSyntaxError) {
         var i = next
         while i < text.count, text[i] == 0x20 || text[i] == 0x09 || text[i] == 0x0A || text[i] == 0x0D { i += 1 }
@@ -260,6 +263,7 @@ struct FilterParser {
         }
     }
 
+    @_optimize(size)
     mutating func parseOr() throws(FilterSyntaxError) -> FilterNode {
         var terms = [try parseAnd()]
         while token == .keyword(.or) {
@@ -269,6 +273,7 @@ struct FilterParser {
         return terms.count == 1 ? terms[0] : .or(terms)
     }
 
+    @_optimize(size)
     mutating func parseAnd() throws(FilterSyntaxError) -> FilterNode {
         var terms = [try parseUnary()]
         while token == .keyword(.and) {
@@ -278,6 +283,7 @@ struct FilterParser {
         return terms.count == 1 ? terms[0] : .and(terms)
     }
 
+    @_optimize(size)
     mutating func parseUnary() throws(FilterSyntaxError) -> FilterNode {
         switch token {
         case .keyword(.not):
@@ -307,6 +313,7 @@ struct FilterParser {
         if depth > FilterLimits.nesting { throw failure(.shallowerNesting) }
     }
 
+    @_optimize(size)
     mutating func parseCondition(_ field: [UInt8]) throws(FilterSyntaxError) -> FilterNode {
         switch token {
         case .comparison(let op):
@@ -346,6 +353,7 @@ struct FilterParser {
         }
     }
 
+    @_optimize(size)
     mutating func parseValue() throws(FilterSyntaxError) -> FilterLiteral {
         let literal: FilterLiteral
         switch token {
@@ -359,6 +367,7 @@ struct FilterParser {
         return literal
     }
 
+    @_optimize(size)
     mutating func parseList() throws(FilterSyntaxError) -> [FilterLiteral] {
         guard token == .open else { throw failure(.openingParenthesis) }
         try advance()

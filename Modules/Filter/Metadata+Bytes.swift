@@ -32,6 +32,7 @@ package struct MetadataBytesProblem: Error, Equatable {
     }
 
     /// Writes the problem's sentence: the same as `MetadataProblem.write`.
+    @_optimize(size)
     package func write(to m: inout MessageBuffer, form: UnsafeRawBufferPointer) {
         let bytes = UnsafeRawBufferPointer(rebasing: form[name]).assumingMemoryBound(to: UInt8.self)
         MetadataProblem.write(kind, name: bytes, number: number, to: &m)
@@ -67,6 +68,7 @@ package enum MetadataBytes {
     /// - Returns: the form's length.
     /// - Complexity: O(form length + fields²).
     @inline(never)   // one copy: the C ABI, loading and decoding all call it
+    @_optimize(size)
     package static func check(_ bytes: UnsafeRawBufferPointer) throws(MetadataBytesProblem) -> Int {
         let length = try checkStructure(bytes)
         let form = UnsafeRawBufferPointer(rebasing: bytes[..<length])
@@ -115,6 +117,7 @@ package enum MetadataBytes {
     /// bytes, known types, bools 0 or 1, UTF-8 names and strings, at most 64
     /// fields and 256 strings per list. A read past the end is `malformed` at
     /// the end of the bytes, as `_CheckedReader` reports it.
+    @_optimize(size)
     static func checkStructure(_ bytes: UnsafeRawBufferPointer) throws(MetadataBytesProblem) -> Int {
         var at = 0
         func malformed(_ offset: Int) -> MetadataBytesProblem { MetadataBytesProblem(kind: .malformed, number: offset) }

@@ -114,6 +114,7 @@ extension MetadataProblem {
     public var message: String { String(writing: write) }
 
     /// Writes `message`.
+    @_optimize(size)
     public func write(to m: inout MessageBuffer) {
         func name(_ kind: MetadataBytesProblem.Kind, _ name: String) {
             #if hasFeature(Embedded)
@@ -138,6 +139,7 @@ extension MetadataProblem {
 
     /// The sentences of both problem types (`MetadataBytesProblem` names
     /// fields by their bytes).
+    @_optimize(size)
     package static func write(_ kind: MetadataBytesProblem.Kind, name: UnsafeBufferPointer<UInt8>, number: Int,
                               to m: inout MessageBuffer) {
         func field() {

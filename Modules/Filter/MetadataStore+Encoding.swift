@@ -17,6 +17,7 @@ package struct MetadataSectionError: Error, Equatable {
 extension MetadataStore {
     /// Writes the section, or counts its bytes when the writer's pointer is nil.
     /// - Complexity: O(slots × fields + bytes).
+    @_optimize(size)
     package func encodeSection(into w: inout MetadataRecordWriter) {
         let used = columns.filter { $0.present > 0 }
         w.u32(UInt32(used.count))
@@ -59,6 +60,7 @@ extension MetadataStore {
     }
 
     /// `decodeSection`, every failure a `.malformed(offset:)`.
+    @_optimize(size)
     static func _decodeSection(_ bytes: UnsafeRawBufferPointer, slotCount: Int,
                                holdsVector: (Int) -> Bool) throws(MetadataProblem) -> MetadataStore {
         var store = MetadataStore()

@@ -85,6 +85,7 @@ package struct MetadataStore: Sendable {
     /// Replaces the metadata of `slot` (< `slotCount`) with a binary form
     /// (the empty form clears it); no `String` is built.
     /// - Precondition: `MetadataBytes.check` accepted `form`, all of it.
+    @_optimize(size)
     package mutating func set(encoded form: UnsafeRawBufferPointer, at slot: Int) {
         clear(slot)
         if form[0] == 0 { return }
@@ -116,6 +117,7 @@ package struct MetadataStore: Sendable {
 
     /// Writes the binary form of `slot`'s metadata, its fields in column
     /// order (what the metadata section stores per record).
+    @_optimize(size)
     package func encode(slot: Int, into w: inout MetadataRecordWriter) {
         var fieldCount = 0
         for column in columns where column.tags[slot] != 0 { fieldCount += 1 }
@@ -182,6 +184,7 @@ package struct MetadataStore: Sendable {
 
     /// A store of the given slots, in that order (compaction): columns and
     /// dictionaries hold only what those slots use.
+    @_optimize(size)
     package func compacted(keeping slots: [Int]) -> MetadataStore {
         var out = MetadataStore()
         out.extend(to: slots.count)

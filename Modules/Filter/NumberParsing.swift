@@ -36,6 +36,7 @@ extension ParsedNumber {
     /// Reads a number starting at `start`; returns it and the offset after
     /// it. Reads the longest prefix that fits the grammar; the caller checks
     /// what follows.
+    @_optimize(size)
     package static func scan(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int)
         -> Result<(ParsedNumber, end: Int), Failure> {
         var i = start
@@ -111,6 +112,7 @@ extension ParsedNumber {
     }
 
     /// The whole of `bytes` as a number, or nil (the TSV loader's test).
+    @_optimize(size)
     package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedNumber? {
         guard case .success(let (number, end)) = scan(bytes, from: 0), end == bytes.count else { return nil }
         return number
