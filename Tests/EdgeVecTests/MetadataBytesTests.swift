@@ -7,19 +7,6 @@ import Testing
 /// the same problem, field for field, on random metadata and on damaged forms.
 @Suite("Metadata as bytes")
 struct MetadataBytesTests {
-    /// SplitMix64.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     static let names = ["a", "b", "size", "x.y", "_z", "AND", "null", "1a", "a b", "", "été",
                         String(repeating: "n", count: 64), String(repeating: "n", count: 65)]
     static let strings = ["", "games", "été", "日本", String(repeating: "s", count: 4096), String(repeating: "é", count: 2048)]
@@ -27,7 +14,7 @@ struct MetadataBytesTests {
                                     MetadataValue.maxInteger + 1, Int64.min]
     static let doubles: [Double] = [0.5, -0.0, 1e308, .nan, .infinity, -.infinity]
 
-    static func metadata(_ r: inout Random) -> Metadata {
+    static func metadata(_ r: inout TestRandom) -> Metadata {
         var fields: [(name: String, value: MetadataValue)] = []
         let count = r.below(8) == 0 ? 60 + r.below(8) : r.below(6)
         for _ in 0..<count {
@@ -58,7 +45,7 @@ struct MetadataBytesTests {
 
     @Test("Random metadata: the byte check finds what validate() finds")
     func randomMetadata() {
-        var r = Random(state: 21)
+        var r = TestRandom(seed: 21)
         var problems = Set<String>()
         for _ in 0..<3_000 {
             let m = Self.metadata(&r)
@@ -104,7 +91,7 @@ struct MetadataBytesTests {
 
     @Test("Damaged forms: malformed exactly when the structure breaks, else validate()'s problem")
     func damagedForms() {
-        var r = Random(state: 7)
+        var r = TestRandom(seed: 7)
         var sound = 0
         for _ in 0..<5_000 {
             let m = Self.metadata(&r)
@@ -140,7 +127,7 @@ struct MetadataBytesTests {
 
     @Test("UTF-8 validity agrees with String(validating:)")
     func utf8() {
-        var r = Random(state: 3)
+        var r = TestRandom(seed: 3)
         for _ in 0..<20_000 {
             let bytes = (0 ..< r.below(6)).map { _ in UInt8(r.below(4) == 0 ? r.below(256) : 0x80 + r.below(0x80)) }
             let expected = String(validating: bytes, as: UTF8.self) != nil
