@@ -81,11 +81,13 @@ let package = Package(
         // Metadata values and the filter language (parser, reference evaluation); only Allocators' MessageBuffer.
         .target(name: "EdgeVecFilter", dependencies: ["EdgeVecAllocators"], path: "Modules/Filter",
                 swiftSettings: filterSettings),
+        // Locks and threads for native hosts; empty stand-ins in the wasm module (one thread).
+        .target(name: "EdgeVecConcurrency", path: "Modules/Concurrency", swiftSettings: coreSettings),
         // x86_64 distance kernels chosen at load time, and a prefetch hint (C: Swift
         // cannot pick an instruction set per function). Empty on other targets.
         .target(name: "_EdgeVecSearchKernels", path: "Modules/SearchKernels"),
         .target(name: "EdgeVecSearch", dependencies: ["EdgeVecAllocators", "EdgeVecStorage", "EdgeVecGraph",
-                                                     "EdgeVecFilter", "_EdgeVecSearchKernels"],
+                                                     "EdgeVecFilter", "EdgeVecConcurrency", "_EdgeVecSearchKernels"],
                 path: "Modules/Search", swiftSettings: coreSettings),
         // C-ABI exports for wasm32 and C hosts.
         .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecFilter", "EdgeVecAllocators", "_EdgeVecCShims"],

@@ -69,11 +69,8 @@ public func ev_get(_ handle: Int32, _ id: UInt64, _ out: UnsafeMutablePointer<Fl
 @_cdecl("ev_ids")
 public func ev_ids(_ handle: Int32, _ out: UnsafeMutablePointer<UInt64>?, _ capacity: Int32) -> Int32 {
     guard let slot = _slot(handle), let out else { return _fail(BridgeError.invalidHandle) }
-    guard slot.index.count <= Int(capacity) else { return _fail(BridgeError.bufferTooSmall) }
-    var n = 0
-    for id in slot.index.ids {
-        out[n] = id
-        n += 1
+    guard let n = slot.index.copyIDs(into: out, capacity: Int(capacity)) else {
+        return _fail(BridgeError.bufferTooSmall)
     }
     return Int32(n)
 }

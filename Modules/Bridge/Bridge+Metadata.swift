@@ -130,19 +130,8 @@ public func ev_insert_batch_with_metadata(_ handle: Int32, _ vectors: UnsafePoin
         }
         guard _hasHeadroom(for: 4 * forms.count) else { throw .outOfMemory }
         let keys = ids.map { UnsafeBufferPointer(start: $0, count: Int(count)) }
-        let first = try slot.index.addBatch(UnsafeBufferPointer(start: vectors, count: floats), ids: keys)
-        offset = 0
-        for i in 0..<Int(count) {
-            let rest = UnsafeRawBufferPointer(rebasing: forms[offset...])
-            let used = (try? MetadataBytes.check(rest)) ?? 1   // checked above
-            if rest[0] != 0 {
-                // Cannot fail: the id was just added and the form checked.
-                try slot.index.setMetadata(checked: UnsafeRawBufferPointer(rebasing: rest[..<used]),
-                                           for: keys.map { $0[i] } ?? first + UInt64(i))
-            }
-            offset += used
-        }
-        return Int64(first)
+        return Int64(try slot.index.addBatch(UnsafeBufferPointer(start: vectors, count: floats), ids: keys,
+                                              checkedMetadata: forms))
     } catch {
         return Int64(_fail(error))
     }

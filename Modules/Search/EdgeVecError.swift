@@ -7,7 +7,7 @@ import EdgeVecGraph
 public enum EdgeVecError: Error, Equatable, Sendable {
     /// A parameter that can be wrong.
     public enum Parameter: UInt8, Sendable {
-        case dimension, m, efConstruction, efSearch, ef, count, capacity
+        case dimension, m, efConstruction, efSearch, ef, count, capacity, threads
     }
 
     /// What is wrong with serialized bytes: the reason a load was refused,
@@ -201,6 +201,7 @@ extension EdgeVecError.Parameter {
         case .ef: return "ef"
         case .count: return "count"
         case .capacity: return "capacity"
+        case .threads: return "threads"
         }
     }
 
@@ -212,6 +213,7 @@ extension EdgeVecError.Parameter {
         case .efSearch, .ef: return "1...65536"
         case .count: return "0...2147483647"
         case .capacity: return "0...4294967294"
+        case .threads: return "1...1024"
         }
     }
 }

@@ -2,26 +2,26 @@ import EdgeVecAllocators
 import EdgeVecFilter
 import EdgeVecStorage
 
-/// An index's metadata and what its filtered searches reuse: the bitmap of
-/// matching live slots and the evaluation buffers. Both index kinds keep one.
+/// An index's metadata, and the filter evaluation over it. Both index
+/// kinds keep one. Invariant: `store.slotCount` is the index's slot count
+/// (every write that adds slots extends it), so that evaluating, which
+/// concurrent searches do, changes nothing.
 struct _FilterState {
     /// Metadata per slot, by field (Swift arrays, not the index allocator's memory).
     var store = MetadataStore()
-    var bits: [UInt64] = []
-    var scratch = FilterScratch()
 
-    var allocatedBytes: Int { store.allocatedBytes + bits.capacity * 8 }
+    var allocatedBytes: Int { store.allocatedBytes }
 
-    /// Sets `bits` to the live slots (of `slotCount`) whose metadata
+    /// Sets `out.bits` to the live slots (of `slotCount`) whose metadata
     /// satisfies `filter`; returns how many.
     @_optimize(speed)
-    mutating func evaluate(_ filter: Filter, slots: SlotTable, slotCount: Int) -> Int {
-        store.extend(to: slotCount)
-        bits.removeAll(keepingCapacity: true)
-        bits.append(contentsOf: repeatElement(0, count: store.bitmapWords))
-        store.evaluate(filter, into: &bits, scratch: &scratch)
+    func evaluate(_ filter: Filter, slots: SlotTable, slotCount: Int, into out: inout _FilterScratch) -> Int {
+        assert(store.slotCount == slotCount, "metadata not extended to every slot")
+        out.bits.removeAll(keepingCapacity: true)
+        out.bits.append(contentsOf: repeatElement(0, count: store.bitmapWords))
+        store.evaluate(filter, into: &out.bits, scratch: &out.evaluation)
         var matches = 0
-        bits.withUnsafeMutableBufferPointer { words in
+        out.bits.withUnsafeMutableBufferPointer { words in
             slots.clearRemoved(in: words)
             for w in words { matches &+= w.nonzeroBitCount }
         }
@@ -42,6 +42,7 @@ struct _FilterState {
     /// version 3), whose slot ids are already loaded into `slots`.
     mutating func loadSection(_ header: IndexFormat.Header, _ r: inout _ByteReader,
                               slots: SlotTable) throws(EdgeVecError) {
+        defer { store.extend(to: header.count) }
         if header.version < 3 { return }
         let section = UnsafeRawBufferPointer(start: r.pointer, count: header.metadataBytes)
         do throws(MetadataSectionError) {
@@ -56,6 +57,15 @@ struct _FilterState {
     static func check(_ metadata: Metadata) throws(EdgeVecError) {
         if let problem = metadata.validate() { throw .invalidMetadata(problem) }
     }
+}
+
+/// What one filtered search works in: the bitmap of matching live slots
+/// and the evaluation's buffers. Reused, so steady-state searches allocate nothing.
+struct _FilterScratch {
+    var bits: [UInt64] = []
+    var evaluation = FilterScratch()
+
+    var allocatedBytes: Int { bits.capacity * 8 }
 }
 
 /// Exact search over the slots whose bit is set, into `results` (at most `k`).

@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecFilter
 import EdgeVecStorage
 
@@ -12,10 +13,11 @@ extension FlatIndex {
     public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil,
                     metadata: Metadata) throws(EdgeVecError) -> UInt64 {
         try _FilterState.check(metadata)
-        let key = try add(vector, id: id)
-        filtering.store.extend(to: slotCount)
-        filtering.store.set(metadata, at: slots.slot(for: key)!)
-        return key
+        return try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in
+            let key = try _add(vector, id: id)
+            filtering.store.set(metadata, at: slots.slot(for: key)!)
+            return key
+        }
     }
 
     @discardableResult
@@ -27,16 +29,19 @@ extension FlatIndex {
 
     /// Replaces the metadata of `id`; see `HNSWIndex.setMetadata(_:for:)`.
     public func setMetadata(_ metadata: Metadata, for id: UInt64) throws(EdgeVecError) {
-        guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
-        try _FilterState.check(metadata)
-        filtering.store.extend(to: slotCount)
-        filtering.store.set(metadata, at: slot)
+        try lock.withWriteLock { () throws(EdgeVecError) in
+            guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
+            try _FilterState.check(metadata)
+            filtering.store.set(metadata, at: slot)
+        }
     }
 
     /// The metadata of `id` (empty when it has none), or nil when no vector has `id`.
     public func metadata(for id: UInt64) -> Metadata? {
-        guard let slot = slots.slot(for: id) else { return nil }
-        return slot < filtering.store.slotCount ? filtering.store.metadata(at: slot) : Metadata()
+        lock.withReadLock {
+            guard let slot = slots.slot(for: id) else { return nil }
+            return filtering.store.metadata(at: slot)
+        }
     }
 
     /// The exact `k` nearest vectors whose metadata satisfies `filter`:
@@ -44,8 +49,7 @@ extension FlatIndex {
     /// - Complexity: O(n) to evaluate the filter, plus O(matches · dimension).
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
                        filter: Filter) throws(EdgeVecError) -> [SearchResult] {
-        let n = try _search(query, k: k, ef: ef, filter: filter)
-        return scratch.sortedResults(n, slots: slots)
+        try _searching(query, k: k, ef: ef, filter: filter) { s, n in s.sortedResults(n, slots: slots) }
     }
 
     public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: Filter) throws(EdgeVecError) -> [SearchResult] {
@@ -56,20 +60,8 @@ extension FlatIndex {
 
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: Filter,
                        ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
-        let n = try _search(query, k: k, ef: ef, filter: filter)
-        return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
-    }
-
-    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter) throws(EdgeVecError) -> Int {
-        guard let q = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
-        if filtering.evaluate(filter, slots: slots, slotCount: slotCount) == 0 { return 0 }
-        filtering.bits.withUnsafeBufferPointer { bits in
-            switch metric {
-            case .l2: _scanMatching(_L2Kernel.self, q, k: k, bits: bits, vectors: vectors, results: &scratch.results)
-            case .cosine: _scanMatching(_CosineKernel.self, q, k: k, bits: bits, vectors: vectors, results: &scratch.results)
-            case .dot: _scanMatching(_DotKernel.self, q, k: k, bits: bits, vectors: vectors, results: &scratch.results)
-            }
+        try _searching(query, k: k, ef: ef, filter: filter) { s, n in
+            s.copySortedResults(n, slots: slots, ids: ids, distances: distances)
         }
-        return scratch.drainResults()
     }
 }

@@ -10,13 +10,13 @@ extension FlatIndex: _Serializable {
     }
 
     /// Bytes `serialize(into:)` writes.
-    public var serializedByteCount: Int { _header.totalBytes! }
+    public var serializedByteCount: Int { _serializedByteCount() }
 
     /// Writes the index in `IndexFormat` version 3 (kind flat); returns the byte count.
     /// - Precondition: `buffer.count >= serializedByteCount`.
     @discardableResult
     public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        _serializeFramed(into: buffer)
+        _serialize(into: buffer)
     }
 
     func _writeBody(_ w: inout _ByteWriter) {

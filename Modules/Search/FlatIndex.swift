@@ -1,23 +1,32 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecFilter
 import EdgeVecStorage
 
 /// An exact index: every search compares the query with every stored vector.
 /// Same API, metrics, ids and errors as `HNSWIndex`; the ground truth it
 /// checks against. A removed vector's slot is skipped by searches and reused
-/// by the next insert. Not thread-safe: searches reuse shared scratch.
-public final class FlatIndex {
+/// by the next insert. Thread-safe like `HNSWIndex`: searches and reads run
+/// at once, changes alone.
+public final class FlatIndex: _SearchableIndex, @unchecked Sendable {
     public let dimension: Int
     public let metric: Metric
     @usableFromInline let allocator: RawAllocator
     @usableFromInline var vectors: VectorStorage
-    @usableFromInline var scratch = _SearchScratch()
+    /// Scratch for searches, which may run at once.
+    let searchScratch = _ScratchPool()
+    /// Searches hold it to read, changes to write.
+    let lock = ReadWriteLock()
     /// Slot ↔ id, removed and free slots.
     @usableFromInline var slots = SlotTable()
     /// Past this fraction of removed slots, `remove` compacts the index
     /// (¼ by default: a search then scans at most one removed slot in four).
     /// A value of 1 or more turns automatic compaction off.
-    public var compactionThreshold: Double = 0.25
+    public var compactionThreshold: Double {
+        get { lock.withReadLock { _compactionThreshold } }
+        set { lock.withWriteLock { _compactionThreshold = newValue } }
+    }
+    var _compactionThreshold = 0.25
     /// Metadata per slot, and what filtered searches reuse.
     var filtering = _FilterState()
 
@@ -33,16 +42,16 @@ public final class FlatIndex {
 
     deinit {
         vectors.release(using: allocator)
-        scratch.release(using: allocator)
+        searchScratch.release(using: allocator)
         slots.release(using: allocator)
         allocator.release()
     }
 
     /// Vectors in the index (removed ones not counted).
-    public var count: Int { slots.liveCount }
+    public var count: Int { lock.withReadLock { slots.liveCount } }
 
     /// Slots of removed vectors waiting to be reused (or dropped by `compact()`).
-    public var removedCount: Int { slots.removedSlotCount }
+    public var removedCount: Int { lock.withReadLock { slots.removedSlotCount } }
 
     /// Slots in use, live or removed.
     var slotCount: Int { vectors.count }
@@ -52,7 +61,9 @@ public final class FlatIndex {
 
     /// Bytes of memory the index holds.
     public var allocatedBytes: Int {
-        vectors.allocatedBytes + scratch.results.storage.allocatedBytes + slots.allocatedBytes + filtering.allocatedBytes
+        lock.withReadLock {
+            vectors.allocatedBytes + searchScratch.allocatedBytes + slots.allocatedBytes + filtering.allocatedBytes
+        }
     }
 
     /// Reserves memory for exactly `capacity` vectors in all (slots of
@@ -63,9 +74,11 @@ public final class FlatIndex {
     /// - Complexity: O(`count`) when the slab grows, O(1) otherwise.
     public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
         try _Validation.checkCapacity(capacity)
-        let total = slotCount + Swift.max(capacity - count - slots.freeCount, 0)
-        guard vectors.reserveExactly(total, using: allocator),
-              slots.reserve(slots: total, exactly: true, using: allocator) else { throw .outOfMemory }
+        try lock.withWriteLock { () throws(EdgeVecError) in
+            let total = slotCount + Swift.max(capacity - slots.liveCount - slots.freeCount, 0)
+            guard vectors.reserveExactly(total, using: allocator),
+                  slots.reserve(slots: total, exactly: true, using: allocator) else { throw .outOfMemory }
+        }
     }
 
     /// Adds one vector under `id`, or the next id; returns the id.
@@ -73,10 +86,14 @@ public final class FlatIndex {
     /// - Complexity: O(dimension) amortised.
     @discardableResult
     public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil) throws(EdgeVecError) -> UInt64 {
+        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in try _add(vector, id: id) }
+    }
+
+    func _add(_ vector: UnsafeBufferPointer<Float>, id: UInt64?) throws(EdgeVecError) -> UInt64 {
         guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
-        guard let id else { return try addBatch(vector) }
+        guard let id else { return try _addBatch(vector, ids: nil) }
         return try withUnsafePointer(to: id) { (key) throws(EdgeVecError) -> UInt64 in
-            try addBatch(vector, ids: UnsafeBufferPointer(start: key, count: 1))
+            try _addBatch(vector, ids: UnsafeBufferPointer(start: key, count: 1))
         }
     }
 
@@ -91,6 +108,10 @@ public final class FlatIndex {
     @discardableResult
     public func addBatch(_ values: UnsafeBufferPointer<Float>,
                          ids: UnsafeBufferPointer<UInt64>? = nil) throws(EdgeVecError) -> UInt64 {
+        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in try _addBatch(values, ids: ids) }
+    }
+
+    func _addBatch(_ values: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<UInt64>?) throws(EdgeVecError) -> UInt64 {
         guard values.count % dimension == 0 else { throw .dimensionMismatch(expected: dimension, actual: values.count) }
         let rows = values.count / dimension
         let first = try slots._firstID(rows: rows, ids: ids)
@@ -113,6 +134,7 @@ public final class FlatIndex {
                 slots.append(id)
             }
         }
+        filtering.store.extend(to: slotCount)
         return first
     }
 
@@ -131,6 +153,10 @@ public final class FlatIndex {
     /// - Complexity: O(1), plus a compaction past `compactionThreshold`.
     @discardableResult
     public func remove(_ id: UInt64) -> Bool {
+        lock.withWriteLock { _remove(id) }
+    }
+
+    func _remove(_ id: UInt64) -> Bool {
         guard let slot = slots.remove(id) else { return false }
         slots.freePending()         // nothing links to a slot: free at once
         if slot < filtering.store.slotCount { filtering.store.clear(slot) }
@@ -140,8 +166,8 @@ public final class FlatIndex {
             slots.release(using: allocator)
             filtering.store = MetadataStore()
             slots.nextID = next
-        } else if Double(slots.removedSlotCount) > compactionThreshold * Double(slotCount) {
-            try? compact()
+        } else if Double(slots.removedSlotCount) > _compactionThreshold * Double(slotCount) {
+            try? _compact()
         }
         return true
     }
@@ -149,10 +175,12 @@ public final class FlatIndex {
     /// Replaces the vector of `id` in place.
     /// - Throws: `unknownId`, or as `add`; the index is unchanged on any throw.
     public func update(_ id: UInt64, _ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) {
-        guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
-        guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
-        try _Validation.checkRows(vector, dimension: dimension, metric: metric)
-        vectors.replace(at: slot, vector.baseAddress!, scale: _Validation.scale(vector.baseAddress!, dimension, metric))
+        try lock.withWriteLock { () throws(EdgeVecError) in
+            guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
+            guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
+            try _Validation.checkRows(vector, dimension: dimension, metric: metric)
+            vectors.replace(at: slot, vector.baseAddress!, scale: _Validation.scale(vector.baseAddress!, dimension, metric))
+        }
     }
 
     public func update(_ id: UInt64, _ vector: [Float]) throws(EdgeVecError) {
@@ -162,7 +190,12 @@ public final class FlatIndex {
     /// Copies the live vectors into dense slots; ids do not change.
     /// - Throws: `outOfMemory` (the index is unchanged).
     public func compact() throws(EdgeVecError) {
+        try lock.withWriteLock { () throws(EdgeVecError) in try _compact() }
+    }
+
+    func _compact() throws(EdgeVecError) {
         if slots.removedSlotCount == 0 { return }
+        let count = slots.liveCount
         var dense = VectorStorage(dimension: dimension)
         var table = SlotTable()
         guard dense.reserveExactly(count, using: allocator), table.reserve(slots: count, exactly: true, using: allocator)
@@ -186,26 +219,28 @@ public final class FlatIndex {
     }
 
     /// Whether a vector has `id`.
-    public func contains(_ id: UInt64) -> Bool { slots.slot(for: id) != nil }
+    public func contains(_ id: UInt64) -> Bool { lock.withReadLock { slots.slot(for: id) != nil } }
 
     /// A copy of the vector of `id` (cosine: normalised, as stored), or nil.
     public func vector(for id: UInt64) -> [Float]? {
-        guard let s = slots.slot(for: id) else { return nil }
-        return Array(UnsafeBufferPointer(start: vectors.pointer(at: s), count: dimension))
+        lock.withReadLock {
+            guard let s = slots.slot(for: id) else { return nil }
+            return Array(UnsafeBufferPointer(start: vectors.pointer(at: s), count: dimension))
+        }
     }
 
     /// The live ids, in slot order; see `HNSWIndex.ids`.
-    public var ids: LiveIDs { LiveIDs(count: count) { self.slots } }
+    public var ids: LiveIDs { lock.withReadLock { LiveIDs(slots) } }
 
     /// The id the next `add` without one assigns.
-    public var nextID: UInt64 { slots.nextID }
+    public var nextID: UInt64 { lock.withReadLock { slots.nextID } }
 
     /// The exact `k` nearest vectors, nearest first (ties: lower id first not guaranteed).
-    /// `ef` is accepted for API symmetry, validated, and ignored.
+    /// `ef` is accepted for API symmetry, validated, and ignored. Searches
+    /// run at once, like `HNSWIndex`'s.
     /// - Complexity: O(n · dimension + n · log k).
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
-        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.sortedResults(n, slots: slots)
+        try _searching(query, k: k, ef: ef, filter: nil) { s, n in s.sortedResults(n, slots: slots) }
     }
 
     public func search(_ query: [Float], k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
@@ -217,47 +252,62 @@ public final class FlatIndex {
     /// Allocation-free search into caller buffers with room for `k`; returns the count.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
                        ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
-        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
+        try _searching(query, k: k, ef: ef, filter: nil) { s, n in
+            s.copySortedResults(n, slots: slots, ids: ids, distances: distances)
+        }
     }
 
-    /// Validates, sizes the scratch for min(k, count) results and copies the
-    /// query into it (normalised for cosine); nil when the index is empty.
-    func _prepareSearch(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> UnsafePointer<Float>? {
-        guard query.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: query.count) }
+    /// Validates `k` and `ef` (which a flat search ignores); returns `k`.
+    func _checkSearch(k: Int, ef: Int?) throws(EdgeVecError) -> Int {
         try _Validation.checkK(k)
         if let ef { try _Validation.checkEf(ef, .ef) }
-        try _Validation.checkRows(query, dimension: dimension, metric: metric)
-        if count == 0 { return nil }
-        guard scratch.reserve(nodes: 0, ef: min(k, count), degree: 0, stride: vectors.stride, allocator: allocator)
-        else { throw .outOfMemory }
-        let q = scratch.query.base!
-        _Validation.prepareQuery(query, into: q, metric: metric)
-        return UnsafePointer(q)
+        return k
     }
 
-    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
-        guard let q = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
-        let keep = min(k, count)
-        switch metric {
-        case .l2: _scan(_L2Kernel.self, q, keep: keep)
-        case .cosine: _scan(_CosineKernel.self, q, keep: keep)
-        case .dot: _scan(_DotKernel.self, q, keep: keep)
+    /// Sizes `s` for min(`beam`, count) results.
+    func _reserve(_ s: inout _SearchScratch, beam: Int) -> Bool {
+        s.reserve(nodes: 0, ef: min(beam, slots.liveCount), degree: 0, stride: vectors.stride, allocator: allocator)
+    }
+
+    /// Searches a validated query, through `filter` if any, in `s`; leaves
+    /// the results in `s.sorted` and returns how many.
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, beam: Int, filter: Filter?,
+                 in s: inout _SearchScratch) -> Int {
+        if slots.liveCount == 0 { return 0 }
+        let q = UnsafePointer(s.query.base!)
+        _Validation.prepareQuery(query, into: s.query.base!, metric: metric)
+        if let filter {
+            if filtering.evaluate(filter, slots: slots, slotCount: slotCount, into: &s.filter) == 0 { return 0 }
+            let bits = s.filter.bits
+            bits.withUnsafeBufferPointer { bits in
+                switch metric {
+                case .l2: _scanMatching(_L2Kernel.self, q, k: k, bits: bits, vectors: vectors, results: &s.results)
+                case .cosine: _scanMatching(_CosineKernel.self, q, k: k, bits: bits, vectors: vectors, results: &s.results)
+                case .dot: _scanMatching(_DotKernel.self, q, k: k, bits: bits, vectors: vectors, results: &s.results)
+                }
+            }
+            return s.drainResults()
         }
-        return scratch.drainResults()
+        let keep = min(k, slots.liveCount)
+        switch metric {
+        case .l2: _scan(_L2Kernel.self, q, keep: keep, in: &s)
+        case .cosine: _scan(_CosineKernel.self, q, keep: keep, in: &s)
+        case .dot: _scan(_DotKernel.self, q, keep: keep, in: &s)
+        }
+        return s.drainResults()
     }
 
-    func _scan<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, keep: Int) {
-        scratch.results.removeAll()
+    func _scan<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, keep: Int, in s: inout _SearchScratch) {
+        s.results.removeAll()
         let stride = vectors.stride
         let skipping = slots.removedCount > 0
         for id in 0..<slotCount {
             if skipping && slots.isRemoved(id) { continue }
             let d = K.distance(q, vectors.pointer(at: id), stride)
-            if scratch.results.count < keep {
-                scratch.results.push(_Candidate(d, UInt32(id)))
-            } else if d < scratch.results.top.distance {
-                scratch.results.replaceTop(_Candidate(d, UInt32(id)))
+            if s.results.count < keep {
+                s.results.push(_Candidate(d, UInt32(id)))
+            } else if d < s.results.top.distance {
+                s.results.replaceTop(_Candidate(d, UInt32(id)))
             }
         }
     }

@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecFilter
 import _EdgeVecSearchKernels
 import EdgeVecGraph
@@ -27,9 +28,11 @@ extension HNSWIndex {
     public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil,
                     metadata: Metadata) throws(EdgeVecError) -> UInt64 {
         try _FilterState.check(metadata)
-        let key = try add(vector, id: id)
-        filtering.store.set(metadata, at: slots.slot(for: key)!)
-        return key
+        return try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in
+            let key = try _add(vector, id: id)
+            filtering.store.set(metadata, at: slots.slot(for: key)!)
+            return key
+        }
     }
 
     /// Adds a vector with metadata; see `add(_:id:metadata:)` taking a buffer.
@@ -44,16 +47,20 @@ extension HNSWIndex {
     /// - Throws: `unknownId`, `invalidMetadata`; the index is unchanged on any throw.
     /// - Complexity: O(fields of the index + fields given).
     public func setMetadata(_ metadata: Metadata, for id: UInt64) throws(EdgeVecError) {
-        guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
-        try _FilterState.check(metadata)
-        filtering.store.set(metadata, at: slot)
+        try lock.withWriteLock { () throws(EdgeVecError) in
+            guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
+            try _FilterState.check(metadata)
+            filtering.store.set(metadata, at: slot)
+        }
     }
 
     /// The metadata of `id` (empty when it has none), or nil when no vector
     /// has `id`. Fields come in the order the index first saw them.
     public func metadata(for id: UInt64) -> Metadata? {
-        guard let slot = slots.slot(for: id) else { return nil }
-        return filtering.store.metadata(at: slot)
+        lock.withReadLock {
+            guard let slot = slots.slot(for: id) else { return nil }
+            return filtering.store.metadata(at: slot)
+        }
     }
 
     // MARK: Metadata as bytes (the C ABI: no `String` is built)
@@ -62,24 +69,52 @@ extension HNSWIndex {
     /// - Precondition: `MetadataBytes.check` accepted `form`, all of it.
     package func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64?,
                      checkedMetadata form: UnsafeRawBufferPointer) throws(EdgeVecError) -> UInt64 {
-        let key = try add(vector, id: id)
-        filtering.store.set(encoded: form, at: slots.slot(for: key)!)
-        return key
+        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in
+            let key = try _add(vector, id: id)
+            filtering.store.set(encoded: form, at: slots.slot(for: key)!)
+            return key
+        }
+    }
+
+    /// Adds a batch with metadata in binary form, one form per row back to
+    /// back, under one lock (no search sees the rows without their
+    /// metadata); see `addBatch(_:ids:)`.
+    /// - Precondition: `MetadataBytes.check` accepted each form, and they fill `forms`.
+    package func addBatch(_ vectors: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<UInt64>?,
+                          checkedMetadata forms: UnsafeRawBufferPointer) throws(EdgeVecError) -> UInt64 {
+        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in
+            let first = try _addBatch(vectors, ids: ids)
+            var offset = 0
+            for row in 0 ..< vectors.count / dimension {
+                let rest = UnsafeRawBufferPointer(rebasing: forms[offset...])
+                let used = (try? MetadataBytes.check(rest)) ?? 1       // checked by the caller
+                if rest[0] != 0 {
+                    let slot = slots.slot(for: ids?[row] ?? first &+ UInt64(row))!
+                    filtering.store.set(encoded: UnsafeRawBufferPointer(rebasing: rest[..<used]), at: slot)
+                }
+                offset += used
+            }
+            return first
+        }
     }
 
     /// Replaces the metadata of `id` with a binary form; see `setMetadata(_:for:)`.
     /// - Precondition: `MetadataBytes.check` accepted `form`, all of it.
     package func setMetadata(checked form: UnsafeRawBufferPointer, for id: UInt64) throws(EdgeVecError) {
-        guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
-        filtering.store.set(encoded: form, at: slot)
+        try lock.withWriteLock { () throws(EdgeVecError) in
+            guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
+            filtering.store.set(encoded: form, at: slot)
+        }
     }
 
     /// Writes the metadata of `id` in binary form (the empty form when it
     /// has none) and returns true, or returns false when no vector has `id`.
     package func encodeMetadata(for id: UInt64, into w: inout MetadataRecordWriter) -> Bool {
-        guard let slot = slots.slot(for: id) else { return false }
-        if slot < filtering.store.slotCount { filtering.store.encode(slot: slot, into: &w) } else { w.fieldCount(0) }
-        return true
+        lock.withReadLock {
+            guard let slot = slots.slot(for: id) else { return false }
+            if slot < filtering.store.slotCount { filtering.store.encode(slot: slot, into: &w) } else { w.fieldCount(0) }
+            return true
+        }
     }
 
     // MARK: Filtered search
@@ -92,8 +127,7 @@ extension HNSWIndex {
     ///   matches when they are few, else a graph walk over matching nodes.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
                        filter: Filter) throws(EdgeVecError) -> [SearchResult] {
-        let n = try _search(query, k: k, ef: ef, filter: filter)
-        return scratch.sortedResults(n, slots: slots)
+        try _searching(query, k: k, ef: ef, filter: filter) { s, n in s.sortedResults(n, slots: slots) }
     }
 
     /// Filtered search; see the buffer variant.
@@ -106,8 +140,9 @@ extension HNSWIndex {
     /// Filtered search into the caller's buffers (room for `k` each); returns how many.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: Filter,
                        ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
-        let n = try _search(query, k: k, ef: ef, filter: filter)
-        return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
+        try _searching(query, k: k, ef: ef, filter: filter) { s, n in
+            s.copySortedResults(n, slots: slots, ids: ids, distances: distances)
+        }
     }
 
     /// Starts fetching node `id`'s layer-0 list (its first three cache lines).
@@ -129,35 +164,36 @@ extension HNSWIndex {
     /// walking the graph: about what an unfiltered walk at `ef` measures.
     func filterScanLimit(ef: Int) -> Int { ef * graph.maxDegree0 }
 
-    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter) throws(EdgeVecError) -> Int {
-        guard let beam = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
-        let matches = filtering.evaluate(filter, slots: slots, slotCount: slotCount)
+    /// The filtered part of `_search`: the query is in `s.query`.
+    func _searchFiltered(k: Int, ef: Int, filter: Filter, in s: inout _SearchScratch) -> Int {
+        let matches = filtering.evaluate(filter, slots: slots, slotCount: slotCount, into: &s.filter)
         if matches == 0 { return 0 }
-        let q = UnsafePointer(scratch.query.base!)
-        let walk = matches > filterScanLimit(ef: beam)
+        let q = UnsafePointer(s.query.base!)
+        let walk = matches > filterScanLimit(ef: ef)
         switch metric {
         #if hasFeature(Embedded)
         default:
             _MetricKernel.metric = metric
-            _searchFiltered(_MetricKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
+            _searchFiltered(_MetricKernel.self, q, k: k, ef: ef, walk: walk, matches: matches, in: &s)
         #else
-        case .l2: _searchFiltered(_L2Kernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
-        case .cosine: _searchFiltered(_CosineKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
-        case .dot: _searchFiltered(_DotKernel.self, q, k: k, ef: beam, walk: walk, matches: matches)
+        case .l2: _searchFiltered(_L2Kernel.self, q, k: k, ef: ef, walk: walk, matches: matches, in: &s)
+        case .cosine: _searchFiltered(_CosineKernel.self, q, k: k, ef: ef, walk: walk, matches: matches, in: &s)
+        case .dot: _searchFiltered(_DotKernel.self, q, k: k, ef: ef, walk: walk, matches: matches, in: &s)
         #endif
         }
-        return scratch.drainResults()
+        return s.drainResults()
     }
 
     func _searchFiltered<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int, ef: Int,
-                                             walk: Bool, matches: Int) {
-        filtering.bits.withUnsafeBufferPointer { bits in
+                                             walk: Bool, matches: Int, in s: inout _SearchScratch) {
+        let bits = s.filter.bits
+        bits.withUnsafeBufferPointer { bits in
             if walk {
-                _searchMatching(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, bits: bits.baseAddress!)
-                while scratch.results.count > k { scratch.results.pop() }
-                if scratch.results.count >= Swift.min(k, matches) { return }
+                _searchMatching(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, bits: bits.baseAddress!, in: &s)
+                while s.results.count > k { s.results.pop() }
+                if s.results.count >= Swift.min(k, matches) { return }
             }
-            _scanMatching(K.self, q, k: k, bits: bits, vectors: vectors, results: &scratch.results)
+            _scanMatching(K.self, q, k: k, bits: bits, vectors: vectors, results: &s.results)
         }
     }
 
@@ -170,24 +206,24 @@ extension HNSWIndex {
     /// so the beam bound and the stop rule of `_searchLayer` hold unchanged.
     @_optimize(speed)
     func _searchMatching<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
-                                             ef: Int, bits: UnsafePointer<UInt64>) {
+                                             ef: Int, bits: UnsafePointer<UInt64>, in s: inout _SearchScratch) {
         @inline(__always) func matches(_ e: UInt32) -> Bool { (bits[Int(e &>> 6)] &>> UInt64(e & 63)) & 1 != 0 }
-        scratch.nextEpoch()
-        let epoch = scratch.epoch
-        let visited = scratch.visited.base.unsafelyUnwrapped
+        s.nextEpoch()
+        let epoch = s.epoch
+        let visited = s.visited.base.unsafelyUnwrapped
         let stride = vectors.stride
         let limit = _SearchScratch.candidateLimit(ef: ef, degree: graph.maxDegree0)
-        scratch.candidates.removeAll()
-        scratch.results.removeAll()
+        s.candidates.removeAll()
+        s.results.removeAll()
         visited[Int(start.id)] = epoch
-        scratch.candidates.push(start)
-        if matches(start.id) { scratch.results.push(start) }
-        let pending = scratch.pending.base.unsafelyUnwrapped
+        s.candidates.push(start)
+        if matches(start.id) { s.results.push(start) }
+        let pending = s.pending.base.unsafelyUnwrapped
         let lines = Swift.min(stride &>> 4, _maxPrefetchLines)
         var touched: Float = 0
-        defer { scratch.touched = touched }
+        defer { s.touched = touched }
         let budget = _twoHopBudget
-        while let current = _nextCandidate(K.self, ef: ef) {
+        while let current = _nextCandidate(K.self, ef: ef, in: &s) {
             // Gather the matches to measure, prefetching their vectors as
             // `_searchLayer` does: the matching neighbours, then those
             // through non-matching neighbours, nearest first, until the
@@ -212,7 +248,7 @@ extension HNSWIndex {
                 }
             }
             // Matches are live (the bitmap holds no removed slot).
-            _measurePending(K.self, q, count: fresh, ef: ef, limit: limit, skippingRemoved: false)
+            _measurePending(K.self, q, count: fresh, ef: ef, limit: limit, skippingRemoved: false, in: &s)
         }
     }
 }

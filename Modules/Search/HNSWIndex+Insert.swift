@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecFilter
 import EdgeVecGraph
 import EdgeVecStorage
@@ -15,6 +16,10 @@ extension HNSWIndex {
     /// - Complexity: O(efConstruction · M · log n) distance computations expected.
     @discardableResult
     public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil) throws(EdgeVecError) -> UInt64 {
+        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in try _add(vector, id: id) }
+    }
+
+    func _add(_ vector: UnsafeBufferPointer<Float>, id: UInt64?) throws(EdgeVecError) -> UInt64 {
         guard vector.count == dimension else {
             throw .dimensionMismatch(expected: dimension, actual: vector.count)
         }
@@ -47,6 +52,10 @@ extension HNSWIndex {
     @discardableResult
     public func addBatch(_ vectors: UnsafeBufferPointer<Float>,
                          ids: UnsafeBufferPointer<UInt64>? = nil) throws(EdgeVecError) -> UInt64 {
+        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in try _addBatch(vectors, ids: ids) }
+    }
+
+    func _addBatch(_ vectors: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<UInt64>?) throws(EdgeVecError) -> UInt64 {
         guard vectors.count % dimension == 0 else {
             throw .dimensionMismatch(expected: dimension, actual: vectors.count)
         }
@@ -78,8 +87,10 @@ extension HNSWIndex {
     /// usearch's `reserve` do). Sizes are exact, not rounded up: the coming
     /// vectors' levels are drawn ahead on a copy of the generator, so the
     /// graph built afterwards is the same as without the reservation.
-    /// Searches with `ef` up to `efConstruction` need no more memory either
-    /// (the buffer-filling `search`; the array-returning one makes its array).
+    /// Searches with `ef` up to `efConstruction`, one at a time, need no more
+    /// memory either (the buffer-filling `search`; the array-returning one
+    /// makes its array); each further search running at once sizes its own
+    /// scratch the first time.
     /// Slots of removed vectors count as room. Adding beyond `capacity` grows
     /// geometrically again.
     ///
@@ -92,8 +103,16 @@ extension HNSWIndex {
     ///   what the buffers that grow already hold. O(1) when `capacity` ≤ `count`.
     public func reserveCapacity(_ capacity: Int) throws(EdgeVecError) {
         try _Validation.checkCapacity(capacity)
-        if capacity <= count { return }
-        try _reserveAll(adding: Swift.max(capacity - count - slots.freeCount, 0), exactly: true)
+        try lock.withWriteLock { () throws(EdgeVecError) in
+            let count = slots.liveCount
+            if capacity <= count { return }
+            try _reserveAll(adding: Swift.max(capacity - count - slots.freeCount, 0), exactly: true)
+            // And one search scratch, so a search after the adds allocates nothing either.
+            let (nodes, ef, degree, stride) = (_roomNodes, configuration.efConstruction, graph.maxDegree0, vectors.stride)
+            guard searchScratch.prepare({
+                $0.reserve(nodes: nodes, ef: ef, degree: degree, stride: stride, allocator: allocator)
+            }) else { throw .outOfMemory }
+        }
     }
 
     /// Reserves everything `rows` more inserts need, so that the inserts
@@ -109,7 +128,7 @@ extension HNSWIndex {
         if fresh > 0 && pending > 0 && slotCount + fresh > vectors.capacity {
             if slots.pendingCount > 0 && slots.pendingCount >= slotCount >> 8 {
                 // Unlink the pending removals rather than grow: their slots make room.
-                consolidate()
+                _consolidatePending()
                 fresh = rows - Swift.min(rows, slots.freeCount)
             } else {
                 // A pass over the whole graph to free a handful of slots made each insert
@@ -196,11 +215,11 @@ extension HNSWIndex {
         #if hasFeature(Embedded)
         default:
             _MetricKernel.metric = metric
-            _link(_MetricKernel.self, id: node, level: level, reused: false)
+            _link(_MetricKernel.self, id: node, level: level, reused: false, in: &scratch)
         #else
-        case .l2: _link(_L2Kernel.self, id: node, level: level, reused: false)
-        case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: false)
-        case .dot: _link(_DotKernel.self, id: node, level: level, reused: false)
+        case .l2: _link(_L2Kernel.self, id: node, level: level, reused: false, in: &scratch)
+        case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: false, in: &scratch)
+        case .dot: _link(_DotKernel.self, id: node, level: level, reused: false, in: &scratch)
         #endif
         }
     }
@@ -214,11 +233,11 @@ extension HNSWIndex {
         #if hasFeature(Embedded)
         default:
             _MetricKernel.metric = metric
-            _link(_MetricKernel.self, id: node, level: level, reused: true)
+            _link(_MetricKernel.self, id: node, level: level, reused: true, in: &scratch)
         #else
-        case .l2: _link(_L2Kernel.self, id: node, level: level, reused: true)
-        case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: true)
-        case .dot: _link(_DotKernel.self, id: node, level: level, reused: true)
+        case .l2: _link(_L2Kernel.self, id: node, level: level, reused: true, in: &scratch)
+        case .cosine: _link(_CosineKernel.self, id: node, level: level, reused: true, in: &scratch)
+        case .dot: _link(_DotKernel.self, id: node, level: level, reused: true, in: &scratch)
         #endif
         }
     }
@@ -239,25 +258,25 @@ extension HNSWIndex {
     /// is about reachability, which a slot's new vector does not change);
     /// other nodes may still list it, so links back are not doubled.
     @_optimize(speed)
-    func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int, reused: Bool) {
-        if entryPoint < 0 {
-            entryPoint = id
-            maxLevel = level
+    func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int, reused: Bool, in s: inout _SearchScratch) {
+        if _entryPoint < 0 {
+            _entryPoint = id
+            _maxLevel = level
             return
         }
         let q = UnsafePointer(vectors.pointer(at: id))
         let stride = vectors.stride
         var ep = _descend(K.self, q, to: level, excluding: reused ? UInt32(id) : .max)
-        var layer = Swift.min(level, maxLevel)
+        var layer = Swift.min(level, _maxLevel)
         let m = configuration.m
         while layer >= 0 {
-            _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer)
-            let found = _beginAscending()
+            _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer, in: &s)
+            let found = _beginAscending(in: &s)
             if found > 0 {
-                scratch.ensureSorted(1)
-                ep = scratch.sorted[0]
+                s.ensureSorted(1)
+                ep = s.sorted[0]
             }
-            let links = scratch.links.base!
+            let links = s.links.base!
             var chosen = 0
             if reused && layer == 0 {
                 // The tree edges stay, first; the heuristic fills what is left.
@@ -269,14 +288,14 @@ extension HNSWIndex {
             let pinned = chosen
             let picked = found == 0 ? 0
                 : _selectHeuristic(K.self, base: q, count: found, limit: Swift.min(m, graph.capacity(layer: layer) - pinned),
-                                   owner: -1)
+                                   owner: -1, in: &s)
             // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
-            for i in 0..<picked where !_isTreeEdge(scratch.selected[i].id, of: id) || pinned == 0 {
-                links[chosen] = scratch.selected[i]
+            for i in 0..<picked where !_isTreeEdge(s.selected[i].id, of: id) || pinned == 0 {
+                links[chosen] = s.selected[i]
                 chosen += 1
             }
             if layer == 0 && !reused {
-                let parent = _chooseParent(newcomer: id)
+                let parent = _chooseParent(newcomer: id, in: &s)
                 parents[id] = parent.id
                 children[Int(parent.id)] &+= 1
                 var listed = false
@@ -286,19 +305,19 @@ extension HNSWIndex {
                     chosen += 1
                 }
             }
-            let ids = scratch.ids.base!
+            let ids = s.ids.base!
             for i in 0..<chosen { ids[i] = links[i].id }
             graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: chosen))
             for i in pinned..<chosen {
                 let node = Int(links[i].id)
                 if reused && graph.neighbors(of: node, layer: layer).contains(UInt32(id)) { continue }
-                _connect(K.self, from: node, to: links[i], newcomer: UInt32(id), layer: layer)
+                _connect(K.self, from: node, to: links[i], newcomer: UInt32(id), layer: layer, in: &s)
             }
             layer -= 1
         }
-        if level > maxLevel {
-            maxLevel = level
-            entryPoint = id
+        if level > _maxLevel {
+            _maxLevel = level
+            _entryPoint = id
         }
     }
 
@@ -308,11 +327,11 @@ extension HNSWIndex {
     /// The soft limit spreads the pinned edges, which hold slots the heuristic
     /// would give to other neighbours: with M − 1, a few hubs held up to 16
     /// pinned slots (see docs/ARCHITECTURE.md for the recall it cost).
-    func _chooseParent(newcomer: Int) -> _Candidate {
+    func _chooseParent(newcomer: Int, in s: inout _SearchScratch) -> _Candidate {
         let soft = UInt32(min(2, max(configuration.m - 1, 1)))
         let hard = UInt32(graph.maxDegree0 - 1)
-        if let parent = _nearestFound(withChildrenBelow: soft) { return parent }
-        if let parent = _nearestFound(withChildrenBelow: hard) { return parent }
+        if let parent = _nearestFound(withChildrenBelow: soft, in: &s) { return parent }
+        if let parent = _nearestFound(withChildrenBelow: hard, in: &s) { return parent }
         let previous = UInt32(newcomer - 1)
         let stride = vectors.stride
         let distance: Float
@@ -328,12 +347,12 @@ extension HNSWIndex {
     /// first such in the sorted prefix, else the smallest key among those
     /// still in the heap (all farther than the prefix). A scan, not pops: on
     /// duplicate-heavy data the parent often sits deep in the results.
-    func _nearestFound(withChildrenBelow limit: UInt32) -> _Candidate? {
-        let sorted = scratch.sorted.base!
-        for i in 0..<scratch.sortedCount where children[Int(sorted[i].id)] < limit { return sorted[i] }
-        let keys = scratch.candidates.storage.base!
+    func _nearestFound(withChildrenBelow limit: UInt32, in s: inout _SearchScratch) -> _Candidate? {
+        let sorted = s.sorted.base!
+        for i in 0..<s.sortedCount where children[Int(sorted[i].id)] < limit { return sorted[i] }
+        let keys = s.candidates.storage.base!
         var best = UInt64.max           // no key is: ids stop below UInt32.max
-        for i in 0..<scratch.candidates.count {
+        for i in 0..<s.candidates.count {
             let key = keys[i]
             if key < best && children[Int(UInt32(truncatingIfNeeded: key))] < limit { best = key }
         }
@@ -346,23 +365,23 @@ extension HNSWIndex {
     /// are pinned on layer 0: kept first, whatever the heuristic says.
     @_optimize(speed)
     func _connect<K: _DistanceKernel>(_ kernel: K.Type, from node: Int, to link: _Candidate,
-                                      newcomer: UInt32, layer: Int) {
+                                      newcomer: UInt32, layer: Int, in s: inout _SearchScratch) {
         if graph.appendNeighbor(newcomer, to: node, layer: layer) { return }
         let stride = vectors.stride
         let base = UnsafePointer(vectors.pointer(at: node))
         let list = graph.neighbors(of: node, layer: layer)
         let capacity = list.count
         // Candidates: the current list plus the newcomer, sorted by distance to `node`.
-        let sorted = scratch.sorted.base!
+        let sorted = s.sorted.base!
         var n = 0
         for e in list {
             _insertSorted(_Candidate(K.distance(base, vectors.pointer(at: Int(e)), stride), e), into: sorted, count: &n)
         }
         _insertSorted(_Candidate(link.distance, newcomer), into: sorted, count: &n)
-        scratch.sortedCount = n
-        let kept = _selectHeuristic(K.self, base: base, count: n, limit: capacity, owner: layer == 0 ? node : -1)
-        let ids = scratch.ids.base!
-        for i in 0..<kept { ids[i] = scratch.selected[i].id }
+        s.sortedCount = n
+        let kept = _selectHeuristic(K.self, base: base, count: n, limit: capacity, owner: layer == 0 ? node : -1, in: &s)
+        let ids = s.ids.base!
+        for i in 0..<kept { ids[i] = s.selected[i].id }
         graph.setNeighbors(of: node, layer: layer, UnsafeBufferPointer(start: ids, count: kept))
     }
 
@@ -393,12 +412,12 @@ extension HNSWIndex {
     }
 
     /// Algorithm 4 of the paper (no extension, no pruned fill): walks the
-    /// `count` candidates of `scratch.sorted` (read through `ensureSorted`;
+    /// `count` candidates of `s.sorted` (read through `ensureSorted`;
     /// all in place when `owner ≥ 0`) in ascending distance to `base` and
     /// keeps one only if it is strictly closer to the base than to every
     /// neighbour kept so far. With `owner ≥ 0`, the owner's tree edges among
     /// the candidates are kept first (and count as kept for the comparison).
-    /// Writes the kept ones to `scratch.selected` and returns how many.
+    /// Writes the kept ones to `s.selected` and returns how many.
     ///
     /// Once a kept neighbour is a bit-for-bit copy of the base, every later
     /// candidate is rejected (its distance to the copy is the very float
@@ -410,9 +429,9 @@ extension HNSWIndex {
     /// grew it: as a call it cost 0.5% more instructions per insert.
     @inline(__always)
     func _selectHeuristic<K: _DistanceKernel>(_ kernel: K.Type, base: UnsafePointer<Float>,
-                                              count: Int, limit: Int, owner: Int) -> Int {
-        let candidates = scratch.sorted.base!
-        let selected = scratch.selected.base!
+                                              count: Int, limit: Int, owner: Int, in s: inout _SearchScratch) -> Int {
+        let candidates = s.sorted.base!
+        let selected = s.selected.base!
         let stride = vectors.stride
         var kept = 0
         var keptCopy = false
@@ -427,7 +446,7 @@ extension HNSWIndex {
         let pinned = kept
         for i in 0..<count {
             if kept >= limit { break }
-            scratch.ensureSorted(i &+ 1)
+            s.ensureSorted(i &+ 1)
             let c = candidates[i]
             if pinned > 0 && _isTreeEdge(c.id, of: owner) { continue }
             let cv = UnsafePointer(vectors.pointer(at: Int(c.id)))

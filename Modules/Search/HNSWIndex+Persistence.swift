@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecGraph
 import EdgeVecStorage
 
@@ -7,25 +8,25 @@ extension HNSWIndex: _Serializable {
         IndexFormat.Header(version: IndexFormat.version, kind: .hnsw, metric: metric, dimension: dimension,
                            count: slotCount, m: configuration.m,
                            efConstruction: configuration.efConstruction, efSearch: configuration.efSearch,
-                           maxLevel: maxLevel, seed: configuration.seed, rngState: rng.state,
-                           entryPoint: entryPoint < 0 ? IndexFormat.noEntry : UInt32(entryPoint),
+                           maxLevel: _maxLevel, seed: configuration.seed, rngState: rng.state,
+                           entryPoint: _entryPoint < 0 ? IndexFormat.noEntry : UInt32(_entryPoint),
                            upperWords: graph.upperWords, removedCount: slots.removedSlotCount,
                            freeCount: slots.freeCount, metadataBytes: filtering.sectionByteCount)
     }
 
     /// Bytes `serialize(into:)` writes.
-    public var serializedByteCount: Int { _header.totalBytes! }
+    public var serializedByteCount: Int { _serializedByteCount() }
 
     /// Bytes of the metadata section within `serializedByteCount` (the C ABI
     /// bounds the total in 64-bit arithmetic before asking for it).
-    package var metadataSectionByteCount: Int { filtering.sectionByteCount }
+    package var metadataSectionByteCount: Int { lock.withReadLock { filtering.sectionByteCount } }
 
     /// Writes the index in `IndexFormat` version 3 and returns the byte count.
     /// - Precondition: `buffer.count >= serializedByteCount`.
     /// - Complexity: O(size of the index).
     @discardableResult
     public func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        _serializeFramed(into: buffer)
+        _serialize(into: buffer)
     }
 
     func _writeBody(_ w: inout _ByteWriter) {
@@ -107,10 +108,10 @@ extension HNSWIndex: _Serializable {
         try filtering.loadSection(header, &r, slots: slots)
         rng = _SplitMix64(seed: header.rngState)
         if n > 0 {
-            entryPoint = Int(header.entryPoint)
-            maxLevel = header.maxLevel
-            if graph.level(of: entryPoint) != maxLevel { throw .corrupt(.entryPointNotOnTopLayer) }
-            if let violation = graph.checkInvariants(entryPoint: entryPoint, checkReachability: false) {
+            _entryPoint = Int(header.entryPoint)
+            _maxLevel = header.maxLevel
+            if graph.level(of: _entryPoint) != _maxLevel { throw .corrupt(.entryPointNotOnTopLayer) }
+            if let violation = graph.checkInvariants(entryPoint: _entryPoint, checkReachability: false) {
                 throw .corrupt(.invalidGraph(violation))
             }
         }

@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecFilter
 import EdgeVecGraph
 import EdgeVecStorage
@@ -30,6 +31,10 @@ extension HNSWIndex {
     ///   fraction passes `compactionThreshold`.
     @discardableResult
     public func remove(_ id: UInt64) -> Bool {
+        lock.withWriteLock { _remove(id) }
+    }
+
+    func _remove(_ id: UInt64) -> Bool {
         guard slots.slot(for: id) != nil else { return false }
         if slots.liveCount == 1 {
             _removeAll()
@@ -48,6 +53,10 @@ extension HNSWIndex {
     ///   `outOfMemory`. The index is unchanged on any throw.
     /// - Complexity: a removal plus an insert.
     public func update(_ id: UInt64, _ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) {
+        try lock.withWriteLock { () throws(EdgeVecError) in try _update(id, vector) }
+    }
+
+    func _update(_ id: UInt64, _ vector: UnsafeBufferPointer<Float>) throws(EdgeVecError) {
         guard vector.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: vector.count) }
         guard slots.slot(for: id) != nil else { throw .unknownId(id) }
         try _Validation.checkRows(vector, dimension: dimension, metric: metric)
@@ -70,6 +79,10 @@ extension HNSWIndex {
     /// - Complexity: O(n · M) to scan the lists, plus a selection among
     ///   ≤ 2M + 2M·(removed neighbours) candidates for each list that named one.
     public func consolidate() {
+        lock.withWriteLock { _consolidatePending() }
+    }
+
+    func _consolidatePending() {
         if slots.pendingCount == 0 { return }
         // The repair needs the scratch (not yet sized after a load). Without
         // memory for it the slots stay pending: waypoints, every search still correct.
@@ -78,11 +91,11 @@ extension HNSWIndex {
         #if hasFeature(Embedded)
         default:
             _MetricKernel.metric = metric
-            _consolidate(_MetricKernel.self)
+            _consolidate(_MetricKernel.self, in: &scratch)
         #else
-        case .l2: _consolidate(_L2Kernel.self)
-        case .cosine: _consolidate(_CosineKernel.self)
-        case .dot: _consolidate(_DotKernel.self)
+        case .l2: _consolidate(_L2Kernel.self, in: &scratch)
+        case .cosine: _consolidate(_CosineKernel.self, in: &scratch)
+        case .dot: _consolidate(_DotKernel.self, in: &scratch)
         #endif
         }
         slots.freePending()
@@ -92,12 +105,12 @@ extension HNSWIndex {
     /// rest of its batch.
     func _detach(_ id: UInt64) {
         if let slot = slots.remove(id), slot < filtering.store.slotCount { filtering.store.clear(slot) }
-        if slots.pendingCount >= Swift.max(1, slotCount >> 6) { consolidate() }
+        if slots.pendingCount >= Swift.max(1, slotCount >> 6) { _consolidatePending() }
     }
 
     func _compactIfNeeded() {
-        if Double(slots.removedSlotCount) > compactionThreshold * Double(slotCount) {
-            try? compact()      // out of memory: stay as is, still correct
+        if Double(slots.removedSlotCount) > _compactionThreshold * Double(slotCount) {
+            try? _compact()     // out of memory: stay as is, still correct
         }
     }
 
@@ -106,10 +119,10 @@ extension HNSWIndex {
     /// live neighbours of its removed members, by the selection heuristic
     /// (tree edges pinned), then filled with the nearest of the rest to the
     /// length it had.
-    func _consolidate<K: _DistanceKernel>(_ kernel: K.Type) {
+    func _consolidate<K: _DistanceKernel>(_ kernel: K.Type, in s: inout _SearchScratch) {
         let stride = vectors.stride
-        let sorted = scratch.sorted.base!
-        let room = scratch.sorted.capacity
+        let sorted = s.sorted.base!
+        let room = s.sorted.capacity
         for p in 0..<slotCount where !slots.isRemoved(p) {
             for layer in 0...graph.level(of: p) {
                 let own = graph.neighbors(of: p, layer: layer)
@@ -129,12 +142,12 @@ extension HNSWIndex {
                 for e in own where slots.isRemoved(Int(e)) {
                     for f in graph.neighbors(of: Int(e), layer: layer) { consider(f) }
                 }
-                scratch.sortedCount = count
+                s.sortedCount = count
                 let before = own.count
                 var kept = _selectHeuristic(K.self, base: base, count: count, limit: graph.capacity(layer: layer),
-                                            owner: layer == 0 ? p : -1)
-                let ids = scratch.ids.base!
-                for j in 0..<kept { ids[j] = scratch.selected[j].id }
+                                            owner: layer == 0 ? p : -1, in: &s)
+                let ids = s.ids.base!
+                for j in 0..<kept { ids[j] = s.selected[j].id }
                 // Keep the list as long as it was, with the nearest candidates the heuristic
                 // left out (hnswlib's keepPrunedConnections): with only the heuristic's choice
                 // lists shrank at every repair, and on MiniLM, 10 rounds of 10% churn cost
@@ -163,6 +176,10 @@ extension HNSWIndex {
     /// - Throws: `outOfMemory` (the index is unchanged).
     /// - Complexity: an insert per live vector.
     public func compact() throws(EdgeVecError) {
+        try lock.withWriteLock { () throws(EdgeVecError) in try _compact() }
+    }
+
+    func _compact() throws(EdgeVecError) {
         if slots.removedSlotCount == 0 { return }
         var oldVectors = VectorStorage(dimension: dimension)
         var oldGraph = LayeredGraph(maxDegree: graph.maxDegree)
@@ -176,9 +193,9 @@ extension HNSWIndex {
         swap(&oldSlots, &slots)
         let oldMetadata = filtering.store
         filtering.store = MetadataStore()
-        let (oldEntry, oldMaxLevel, oldRng) = (entryPoint, maxLevel, rng)
-        entryPoint = -1
-        maxLevel = 0
+        let (oldEntry, oldMaxLevel, oldRng) = (_entryPoint, _maxLevel, rng)
+        _entryPoint = -1
+        _maxLevel = 0
         _roomNodes = 0
         _roomUpperWords = 0
         slots.nextID = oldSlots.nextID
@@ -192,7 +209,7 @@ extension HNSWIndex {
             swap(&oldChildren, &children)
             swap(&oldSlots, &slots)
             filtering.store = oldMetadata
-            (entryPoint, maxLevel, rng) = (oldEntry, oldMaxLevel, oldRng)
+            (_entryPoint, _maxLevel, rng) = (oldEntry, oldMaxLevel, oldRng)
             _roomNodes = 0
             throw error
         }
@@ -216,8 +233,8 @@ extension HNSWIndex {
         _releaseStorage()
         filtering.store = MetadataStore()
         slots.nextID = next
-        entryPoint = -1
-        maxLevel = 0
+        _entryPoint = -1
+        _maxLevel = 0
         _roomNodes = 0
         _roomUpperWords = 0
     }
@@ -235,29 +252,40 @@ extension HNSWIndex {
 
     /// Whether a vector has `id`.
     /// - Complexity: O(1) expected.
-    public func contains(_ id: UInt64) -> Bool { slots.slot(for: id) != nil }
+    public func contains(_ id: UInt64) -> Bool { lock.withReadLock { slots.slot(for: id) != nil } }
 
     /// A copy of the vector stored under `id`, or nil. Cosine indexes store
     /// vectors normalised to unit length, and return them so.
     /// - Complexity: O(dimension).
     public func vector(for id: UInt64) -> [Float]? {
-        guard let s = slots.slot(for: id) else { return nil }
-        return Array(UnsafeBufferPointer(start: vectors.pointer(at: s), count: dimension))
+        lock.withReadLock {
+            guard let s = slots.slot(for: id) else { return nil }
+            return Array(UnsafeBufferPointer(start: vectors.pointer(at: s), count: dimension))
+        }
     }
 
     /// Copies the stored vector of `id` (see `vector(for:)`) to `destination`,
     /// which has room for `dimension` floats; false (nothing written) when
     /// no vector has `id`.
     public func copyVector(for id: UInt64, into destination: UnsafeMutablePointer<Float>) -> Bool {
-        guard let s = slots.slot(for: id) else { return false }
-        _copyElements(dimension, from: vectors.pointer(at: s), to: destination)
-        return true
+        lock.withReadLock {
+            guard let s = slots.slot(for: id) else { return false }
+            _copyElements(dimension, from: vectors.pointer(at: s), to: destination)
+            return true
+        }
     }
 
     /// The id the next `add` without one assigns: one above every id the index has held.
-    public var nextID: UInt64 { slots.nextID }
+    public var nextID: UInt64 { lock.withReadLock { slots.nextID } }
 
     /// The ids of the live vectors, in slot order (insertion order until
-    /// slots are reused). Iterate before changing the index.
-    public var ids: LiveIDs { LiveIDs(count: count) { self.slots } }
+    /// slots are reused): a copy, which later changes do not affect.
+    /// - Complexity: O(n).
+    public var ids: LiveIDs { lock.withReadLock { LiveIDs(slots) } }
+
+    /// Writes the live ids, in slot order, to `out` (room for `capacity`)
+    /// and returns how many, or nil (nothing written) when they are more.
+    package func copyIDs(into out: UnsafeMutablePointer<UInt64>, capacity: Int) -> Int? {
+        lock.withReadLock { slots.copyLiveIDs(into: out, capacity: capacity) }
+    }
 }

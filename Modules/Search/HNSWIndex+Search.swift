@@ -1,10 +1,15 @@
 import _EdgeVecSearchKernels
+import EdgeVecConcurrency
+import EdgeVecFilter
 import EdgeVecAllocators
 import EdgeVecGraph
 import EdgeVecStorage
 
-extension HNSWIndex {
+extension HNSWIndex: _SearchableIndex {
     /// The `k` nearest stored vectors to `query`, nearest first.
+    ///
+    /// Any number of threads may search at once (each in its own pooled
+    /// scratch); a search waits while a change to the index runs.
     ///
     /// - Parameters:
     ///   - k: results wanted, ≥ 1; fewer come back when the index holds fewer.
@@ -16,8 +21,7 @@ extension HNSWIndex {
     ///   `invalidK`, `invalidParameter(.ef)`, `outOfMemory`.
     /// - Complexity: O(ef · M · log n) distance computations expected.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil) throws(EdgeVecError) -> [SearchResult] {
-        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.sortedResults(n, slots: slots)
+        try _searching(query, k: k, ef: ef, filter: nil) { s, n in s.sortedResults(n, slots: slots) }
     }
 
     /// Searches; see the buffer variant.
@@ -31,85 +35,87 @@ extension HNSWIndex {
     /// given buffers (each with room for `k`) and returns how many.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil,
                        ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
-        let n = try _search(query, k: k, ef: ef)   // first: it may regrow the scratch
-        return scratch.copySortedResults(n, slots: slots, ids: ids, distances: distances)
+        try _searching(query, k: k, ef: ef, filter: nil) { s, n in
+            s.copySortedResults(n, slots: slots, ids: ids, distances: distances)
+        }
     }
 
-    /// Validates the arguments, sizes the scratch and copies the query into
-    /// it (normalised for cosine); returns the beam width, or nil when the
-    /// index is empty.
-    func _prepareSearch(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int? {
-        guard query.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: query.count) }
+    /// Validates `k` and `ef` (default `efSearch`); returns the beam width.
+    func _checkSearch(k: Int, ef: Int?) throws(EdgeVecError) -> Int {
         try _Validation.checkK(k)
         let ef = ef ?? configuration.efSearch
         try _Validation.checkEf(ef, .ef)
-        try _Validation.checkRows(query, dimension: dimension, metric: metric)
-        if count == 0 { return nil }
-        let beam = max(ef, min(k, Limits.maxEf))
-        guard scratch.reserve(nodes: slotCount, ef: beam, degree: graph.maxDegree0, stride: vectors.stride,
-                              allocator: allocator) else { throw .outOfMemory }
-        _Validation.prepareQuery(query, into: scratch.query.base!, metric: metric)
-        return beam
+        return max(ef, min(k, Limits.maxEf))
     }
 
-    /// Validates, searches, and leaves the results in `scratch.sorted`.
-    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(EdgeVecError) -> Int {
-        guard let beam = try _prepareSearch(query, k: k, ef: ef) else { return 0 }
-        let q = scratch.query.base!
+    /// Sizes `s` for a search with a beam of `beam` over every slot.
+    func _reserve(_ s: inout _SearchScratch, beam: Int) -> Bool {
+        s.reserve(nodes: slotCount, ef: beam, degree: graph.maxDegree0, stride: vectors.stride, allocator: allocator)
+    }
+
+    /// Searches a validated query with a beam of `beam`, through `filter`
+    /// if any, in `s`; leaves the results in `s.sorted` and returns how many.
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, beam: Int, filter: Filter?,
+                 in s: inout _SearchScratch) -> Int {
+        let live = slots.liveCount
+        if live == 0 { return 0 }
+        _Validation.prepareQuery(query, into: s.query.base!, metric: metric)
+        if let filter { return _searchFiltered(k: k, ef: beam, filter: filter, in: &s) }
+        let q = UnsafePointer(s.query.base!)
         switch metric {
         #if hasFeature(Embedded)
         default:
             _MetricKernel.metric = metric
-            _searchGraph(_MetricKernel.self, q, ef: beam)
+            _searchGraph(_MetricKernel.self, q, ef: beam, in: &s)
         #else
-        case .l2: _searchGraph(_L2Kernel.self, q, ef: beam)
-        case .cosine: _searchGraph(_CosineKernel.self, q, ef: beam)
-        case .dot: _searchGraph(_DotKernel.self, q, ef: beam)
+        case .l2: _searchGraph(_L2Kernel.self, q, ef: beam, in: &s)
+        case .cosine: _searchGraph(_CosineKernel.self, q, ef: beam, in: &s)
+        case .dot: _searchGraph(_DotKernel.self, q, ef: beam, in: &s)
         #endif
         }
-        while scratch.results.count > k { scratch.results.pop() }
-        if scratch.results.count < min(k, count) {
+        while s.results.count > k { s.results.pop() }
+        if s.results.count < min(k, live) {
             // Removed nodes hid live ones from the beam (see `_trimCandidates`):
             // a search still returns min(k, live vectors) results.
             switch metric {
             #if hasFeature(Embedded)
             default:
                 _MetricKernel.metric = metric
-                _scanLive(_MetricKernel.self, q, k: k)
+                _scanLive(_MetricKernel.self, q, k: k, in: &s)
             #else
-            case .l2: _scanLive(_L2Kernel.self, q, k: k)
-            case .cosine: _scanLive(_CosineKernel.self, q, k: k)
-            case .dot: _scanLive(_DotKernel.self, q, k: k)
+            case .l2: _scanLive(_L2Kernel.self, q, k: k, in: &s)
+            case .cosine: _scanLive(_CosineKernel.self, q, k: k, in: &s)
+            case .dot: _scanLive(_DotKernel.self, q, k: k, in: &s)
             #endif
             }
         }
-        return scratch.drainResults()
+        return s.drainResults()
     }
 
-    /// Exact search over the live slots into `scratch.results` (at most `k`).
+    /// Exact search over the live slots into `s.results` (at most `k`).
     @inline(never)
     @_optimize(speed)
-    func _scanLive<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int) {
-        scratch.results.removeAll()
-        for s in 0..<slotCount where !slots.isRemoved(s) {
-            let c = _Candidate(K.distance(q, vectors.pointer(at: s), vectors.stride), UInt32(truncatingIfNeeded: s))
-            if scratch.results.count < k { scratch.results.push(c) } else if c._key < scratch.results.top._key {
-                scratch.results.replaceTop(c)
+    func _scanLive<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, k: Int, in s: inout _SearchScratch) {
+        s.results.removeAll()
+        for slot in 0..<slotCount where !slots.isRemoved(slot) {
+            let c = _Candidate(K.distance(q, vectors.pointer(at: slot), vectors.stride), UInt32(truncatingIfNeeded: slot))
+            if s.results.count < k { s.results.push(c) } else if c._key < s.results.top._key {
+                s.results.replaceTop(c)
             }
         }
     }
 
     @_optimize(speed)
-    func _searchGraph<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, ef: Int) {
-        _searchLayer(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, layer: 0)
+    func _searchGraph<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, ef: Int, in s: inout _SearchScratch) {
+        _searchLayer(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, layer: 0, in: &s)
     }
 
     /// From the entry point down to `layer` (exclusive of it), greedily on
     /// each layer above: where a search of `layer` starts.
     func _descend<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, to layer: Int,
                                       excluding: UInt32 = .max) -> _Candidate {
-        var ep = _Candidate(K.distance(q, vectors.pointer(at: entryPoint), vectors.stride), UInt32(entryPoint))
-        var current = maxLevel
+        var ep = _Candidate(K.distance(q, vectors.pointer(at: _entryPoint), vectors.stride), UInt32(_entryPoint))
+        var current = _maxLevel
         while current > layer {
             ep = _greedy(K.self, q, from: ep, layer: current, excluding: excluding)
             current -= 1
@@ -141,7 +147,7 @@ extension HNSWIndex {
     }
 
     /// Beam search on one layer (Algorithm 2). Leaves up to `ef` nearest
-    /// found in the `scratch.results` max-heap.
+    /// found in the `s.results` max-heap.
     ///
     /// The candidate heap is bounded: when full, candidates no closer than the
     /// current worst result are purged. Such candidates would be skipped
@@ -154,23 +160,23 @@ extension HNSWIndex {
     /// `_trimCandidates`.
     @_optimize(speed)
     func _searchLayer<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
-                                          ef: Int, layer: Int) {
-        scratch.nextEpoch()
-        let epoch = scratch.epoch
-        let visited = scratch.visited.base.unsafelyUnwrapped
+                                          ef: Int, layer: Int, in s: inout _SearchScratch) {
+        s.nextEpoch()
+        let epoch = s.epoch
+        let visited = s.visited.base.unsafelyUnwrapped
         let stride = vectors.stride
         let limit = _SearchScratch.candidateLimit(ef: ef, degree: graph.maxDegree0)
-        let pending = scratch.pending.base.unsafelyUnwrapped
+        let pending = s.pending.base.unsafelyUnwrapped
         let lines = Swift.min(stride &>> 4, _maxPrefetchLines)
         var touched: Float = 0
-        defer { scratch.touched = touched }
+        defer { s.touched = touched }
         let filtering = slots.removedCount > 0
-        scratch.candidates.removeAll()
-        scratch.results.removeAll()
+        s.candidates.removeAll()
+        s.results.removeAll()
         visited[Int(start.id)] = epoch
-        scratch.candidates.push(start)
-        if !filtering || !slots.isRemoved(Int(start.id)) { scratch.results.push(start) }
-        while let current = _nextCandidate(K.self, ef: ef) {
+        s.candidates.push(start)
+        if !filtering || !slots.isRemoved(Int(start.id)) { s.results.push(start) }
+        while let current = _nextCandidate(K.self, ef: ef, in: &s) {
             // Two passes over the neighbour list: first mark the unvisited
             // ones and prefetch their vectors, so that their cache misses
             // overlap; then compute the distances.
@@ -185,28 +191,28 @@ extension HNSWIndex {
                 fresh &+= 1
                 touched += _prefetchVector(vectors.pointer(at: Int(e)), lines: lines)
             }
-            _measurePending(K.self, q, count: fresh, ef: ef, limit: limit, skippingRemoved: filtering)
+            _measurePending(K.self, q, count: fresh, ef: ef, limit: limit, skippingRemoved: filtering, in: &s)
         }
     }
 
-    /// Measures the `count` nodes gathered in `scratch.pending` (their
+    /// Measures the `count` nodes gathered in `s.pending` (their
     /// vectors prefetched): each nearer than the worst result becomes a
     /// candidate, and a result unless it is a removed node.
     @inline(__always)
     func _measurePending<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, count: Int, ef: Int,
-                                             limit: Int, skippingRemoved: Bool) {
-        let pending = scratch.pending.base.unsafelyUnwrapped
+                                             limit: Int, skippingRemoved: Bool, in s: inout _SearchScratch) {
+        let pending = s.pending.base.unsafelyUnwrapped
         let stride = vectors.stride
         for j in 0 ..< count {
             let e = pending[j]
             let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
-            if scratch.results.count < ef || d < scratch.results.top.distance {
-                if scratch.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef) }
+            if s.results.count < ef || d < s.results.top.distance {
+                if s.candidates.count >= limit { _purgeCandidates(limit: limit, ef: ef, in: &s) }
                 let c = _Candidate(d, e)
-                scratch.candidates.push(c)
+                s.candidates.push(c)
                 if skippingRemoved && slots.isRemoved(Int(e)) { continue }
                 // Full: `d` is below the worst result, which leaves.
-                if scratch.results.count < ef { scratch.results.push(c) } else { scratch.results.replaceTop(c) }
+                if s.results.count < ef { s.results.push(c) } else { s.results.replaceTop(c) }
             }
         }
     }
@@ -218,14 +224,14 @@ extension HNSWIndex {
     /// distance enters. Stopping there changes no result, only skips
     /// expansions that cannot improve them.
     @inline(__always)
-    func _nextCandidate<K: _DistanceKernel>(_ kernel: K.Type, ef: Int) -> _Candidate? {
-        guard scratch.candidates.count > 0 else { return nil }
-        let current = scratch.candidates.top
-        if scratch.results.count >= ef {
-            let worst = scratch.results.top.distance
+    func _nextCandidate<K: _DistanceKernel>(_ kernel: K.Type, ef: Int, in s: inout _SearchScratch) -> _Candidate? {
+        guard s.candidates.count > 0 else { return nil }
+        let current = s.candidates.top
+        if s.results.count >= ef {
+            let worst = s.results.top.distance
             if current.distance > worst || worst <= K.floor { return nil }
         }
-        scratch.candidates.pop()
+        s.candidates.pop()
         return current
     }
 
@@ -236,38 +242,38 @@ extension HNSWIndex {
     /// the ones after the worst result in (distance, id) order go too.
     /// Depends only on the search's own state, so results stay deterministic.
     @inline(never)
-    func _purgeCandidates(limit: Int, ef: Int) {
-        if scratch.results.count >= ef {
-            let worst = scratch.results.top
-            scratch.candidates.filter { $0.distance <= worst.distance }
-            if scratch.candidates.count >= limit {
-                scratch.candidates.filter { $0.distance < worst.distance || $0.id <= worst.id }
+    func _purgeCandidates(limit: Int, ef: Int, in s: inout _SearchScratch) {
+        if s.results.count >= ef {
+            let worst = s.results.top
+            s.candidates.filter { $0.distance <= worst.distance }
+            if s.candidates.count >= limit {
+                s.candidates.filter { $0.distance < worst.distance || $0.id <= worst.id }
             }
         }
-        if scratch.candidates.count >= limit { _trimCandidates(to: limit / 2) }
+        if s.candidates.count >= limit { _trimCandidates(to: limit / 2, in: &s) }
     }
 
     /// Keeps the `n` nearest candidates. Only removed nodes, which take a
     /// candidate's place without taking a result's, can leave the heap full
     /// after the purge; dropping the farthest of them may cost a search some
     /// live results, which `_search` then completes by an exact scan.
-    func _trimCandidates(to n: Int) {
+    func _trimCandidates(to n: Int, in s: inout _SearchScratch) {
         // Ascending keys: a valid nearest-first heap.
-        _sortAscending(UnsafeMutableBufferPointer(start: scratch.candidates.storage.base, count: scratch.candidates.count))
-        scratch.candidates.count = n
+        _sortAscending(UnsafeMutableBufferPointer(start: s.candidates.storage.base, count: s.candidates.count))
+        s.candidates.count = n
     }
 
-    /// Hands the layer results to `scratch.ensureSorted`, which takes them
+    /// Hands the layer results to `s.ensureSorted`, which takes them
     /// out in ascending order only as far as they are read; returns the count.
     /// An insert reads a few (the selection stops after M kept, or at a copy
     /// of the new vector), and popping all `ef` of them first cost a fifth of
     /// the instructions of an insert of duplicate-heavy data. The candidate
     /// heap, done with, holds them meanwhile.
-    func _beginAscending() -> Int {
-        scratch.candidates.assign(scratch.results)
-        scratch.results.removeAll()
-        scratch.sortedCount = 0
-        return scratch.candidates.count
+    func _beginAscending(in s: inout _SearchScratch) -> Int {
+        s.candidates.assign(s.results)
+        s.results.removeAll()
+        s.sortedCount = 0
+        return s.candidates.count
     }
 }
 

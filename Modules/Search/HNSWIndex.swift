@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecFilter
 import EdgeVecGraph
 import EdgeVecStorage
@@ -7,16 +8,21 @@ import EdgeVecStorage
 /// over float32 vectors.
 ///
 /// Vectors live in one contiguous slab, neighbour lists in fixed-size blocks,
-/// and every search reuses the index's scratch, so inserts and searches do
-/// not allocate once capacity is reached. Not thread-safe: one writer or
-/// searcher at a time (searches reuse shared scratch).
+/// and inserts and searches reuse scratch buffers, so they do not allocate
+/// once capacity is reached.
+///
+/// Thread safety: an index may be shared by any number of threads and tasks
+/// (it is `Sendable`). Searches and other reads run at once, each search in
+/// its own scratch from a pool; a change (add, remove, update, compact, …)
+/// waits for the searches under way and runs alone (a reader–writer lock,
+/// writers first). In the wasm module, which has one thread, there is no lock.
 ///
 /// Vectors carry ids of the caller's choosing (0...2⁵³ − 1, or assigned
 /// 0, 1, 2, …). Inside, each vector and its graph node sit in a *slot*; a
 /// removed vector's node stays in the graph as a waypoint that searches walk
 /// through but never return until its batch is unlinked, and a later insert
 /// reuses the slot (see `HNSWIndex+Remove.swift`).
-public final class HNSWIndex {
+public final class HNSWIndex: @unchecked Sendable {
     /// Floats per vector.
     public let dimension: Int
     public let metric: Metric
@@ -29,7 +35,12 @@ public final class HNSWIndex {
     /// its number of tree children. Tree edges are never pruned.
     @usableFromInline var parents = _UnsafeGrowableBuffer<UInt32>()
     @usableFromInline var children = _UnsafeGrowableBuffer<UInt32>()
+    /// The scratch of changes (inserts, removals), which hold the write lock.
     @usableFromInline var scratch = _SearchScratch()
+    /// Scratch for searches, which may run at once.
+    let searchScratch = _ScratchPool()
+    /// Searches hold it to read, changes to write.
+    let lock = ReadWriteLock()
     /// Slot ↔ id, removed slots, free slots.
     @usableFromInline var slots = SlotTable()
     @usableFromInline var rng: _SplitMix64
@@ -44,11 +55,15 @@ public final class HNSWIndex {
     /// `compact()`). 0.25 by default: searches then walk through at most one
     /// removed node in four, and memory is at most 4/3 of the live set's.
     /// A value of 1 or more turns automatic compaction off.
-    public var compactionThreshold: Double = 0.25
+    public var compactionThreshold: Double {
+        get { lock.withReadLock { _compactionThreshold } }
+        set { lock.withWriteLock { _compactionThreshold = newValue } }
+    }
+    var _compactionThreshold = 0.25
     /// The node searches start from, or -1 when empty.
-    public internal(set) var entryPoint: Int = -1
+    var _entryPoint = -1
     /// The highest layer in the graph (0 when empty).
-    public internal(set) var maxLevel: Int = 0
+    var _maxLevel = 0
 
     /// Creates an empty index.
     ///
@@ -76,15 +91,22 @@ public final class HNSWIndex {
     deinit {
         _releaseStorage()
         scratch.release(using: allocator)
+        searchScratch.release(using: allocator)
         allocator.release()
     }
 
     /// Vectors in the index (live: removed ones are not counted).
-    public var count: Int { slots.liveCount }
+    public var count: Int { lock.withReadLock { slots.liveCount } }
 
     /// Slots of removed vectors: waiting to be unlinked (`consolidate()`),
     /// then to be reused by inserts, or dropped by `compact()`.
-    public var removedCount: Int { slots.removedSlotCount }
+    public var removedCount: Int { lock.withReadLock { slots.removedSlotCount } }
+
+    /// The node searches start from, or -1 when empty.
+    public var entryPoint: Int { lock.withReadLock { _entryPoint } }
+
+    /// The highest layer in the graph (0 when empty).
+    public var maxLevel: Int { lock.withReadLock { _maxLevel } }
 
     /// Slots in use: graph nodes, live or removed.
     @usableFromInline var slotCount: Int { vectors.count }
@@ -94,29 +116,33 @@ public final class HNSWIndex {
 
     /// Bytes of memory the index holds (vectors, graph, scratch, metadata).
     public var allocatedBytes: Int {
+        lock.withReadLock { _allocatedBytes }
+    }
+
+    var _allocatedBytes: Int {
         vectors.allocatedBytes + graph.allocatedBytes + parents.allocatedBytes + children.allocatedBytes
-            + scratch.visited.allocatedBytes + scratch.candidates.storage.allocatedBytes
-            + scratch.results.storage.allocatedBytes + scratch.sorted.allocatedBytes
-            + scratch.selected.allocatedBytes + scratch.ids.allocatedBytes + scratch.links.allocatedBytes
-            + scratch.query.allocatedBytes + scratch.pending.allocatedBytes + slots.allocatedBytes
-            + filtering.allocatedBytes
+            + scratch.allocatedBytes + searchScratch.allocatedBytes + slots.allocatedBytes + filtering.allocatedBytes
     }
 
     /// The level of graph node `node` (a slot: 0-based, in insertion order
     /// until a vector is removed; tests and tools).
     /// - Precondition: `0 <= node < slotCount`.
     public func level(of node: Int) -> Int {
-        precondition(node >= 0 && node < slotCount, "node out of range")
-        return graph.level(of: node)
+        lock.withReadLock {
+            precondition(node >= 0 && node < slotCount, "node out of range")
+            return graph.level(of: node)
+        }
     }
 
     /// The neighbours (nodes) of graph node `node` on `layer`.
     /// - Precondition: `0 <= node < slotCount`, `0 <= layer <= level(of: node)`.
     /// - Complexity: O(M).
     public func neighbors(of node: Int, layer: Int) -> [Int] {
-        precondition(node >= 0 && node < slotCount && layer >= 0 && layer <= graph.level(of: node),
-                     "no such node or layer")
-        return graph.neighbors(of: node, layer: layer).map { Int($0) }
+        lock.withReadLock {
+            precondition(node >= 0 && node < slotCount && layer >= 0 && layer <= graph.level(of: node),
+                         "no such node or layer")
+            return graph.neighbors(of: node, layer: layer).map { Int($0) }
+        }
     }
 
     /// Checks degree bounds, self-loops, duplicate neighbours, dangling ids and
@@ -124,8 +150,10 @@ public final class HNSWIndex {
     /// - Returns: the first violation, or `nil` for a sound graph.
     /// - Complexity: O(n · M²).
     public func checkInvariants() -> GraphInvariantViolation? {
-        if slotCount > 0 && graph.level(of: entryPoint) != maxLevel { return .badEntryPoint }
-        return graph.checkInvariants(entryPoint: entryPoint)
+        lock.withReadLock {
+            if slotCount > 0 && graph.level(of: _entryPoint) != _maxLevel { return .badEntryPoint }
+            return graph.checkInvariants(entryPoint: _entryPoint)
+        }
     }
 }
 

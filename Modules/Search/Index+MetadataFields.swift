@@ -1,4 +1,5 @@
 import EdgeVecFilter
+import EdgeVecConcurrency
 
 // Read-only summaries of an index's metadata: which fields it holds, of
 // which types, in how many live vectors (`edgevec info`).
@@ -8,14 +9,14 @@ extension HNSWIndex {
     /// the index first saw them, each with its types and the number of
     /// vectors holding it.
     /// - Complexity: O(fields × slots).
-    public var metadataFields: [MetadataField] { filtering.store.fields }
+    public var metadataFields: [MetadataField] { lock.withReadLock { filtering.store.fields } }
 }
 
 extension FlatIndex {
     /// The metadata fields held by at least one live vector; see
     /// `HNSWIndex.metadataFields`.
     /// - Complexity: O(fields × slots).
-    public var metadataFields: [MetadataField] { filtering.store.fields }
+    public var metadataFields: [MetadataField] { lock.withReadLock { filtering.store.fields } }
 }
 
 extension LoadedIndex {

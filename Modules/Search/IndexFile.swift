@@ -7,6 +7,7 @@ import Glibc
 import Darwin
 #endif
 import EdgeVecAllocators
+import EdgeVecConcurrency
 
 #if canImport(Glibc)
 private let _sysWrite = Glibc.write
@@ -187,6 +188,16 @@ enum _IndexFile {
     }
 }
 
+extension _Serializable {
+    /// `save(toFile:)`: the bytes of one moment (the read lock is held while they are written).
+    func _save(toFile path: String) throws(EdgeVecError) {
+        try lock.withReadLock { () throws(EdgeVecError) in
+            let header = _header
+            try _IndexFile.write(path: path, byteCount: header.totalBytes!) { _ = _serializeFramed(into: $0, header: header) }
+        }
+    }
+}
+
 extension HNSWIndex {
     /// Saves the index to `path` atomically: a temporary file
     /// `<basename>.tmp-<pid>-<hex>` in the same directory, fsync, rename,
@@ -194,7 +205,7 @@ extension HNSWIndex {
     /// whose process is gone (killed mid-save) are removed first.
     /// - Throws: `io(errno:)`.
     public func save(toFile path: String) throws(EdgeVecError) {
-        try _IndexFile.write(path: path, byteCount: serializedByteCount) { serialize(into: $0) }
+        try _save(toFile: path)
     }
 
     /// Loads an index saved with `save(toFile:)`. Temporary files of saves
@@ -214,7 +225,7 @@ extension FlatIndex {
     /// Saves the index to `path` atomically, like `HNSWIndex.save(toFile:)`
     /// (stale temporary files of `path` removed first). - Throws: `io(errno:)`.
     public func save(toFile path: String) throws(EdgeVecError) {
-        try _IndexFile.write(path: path, byteCount: serializedByteCount) { serialize(into: $0) }
+        try _save(toFile: path)
     }
 }
 

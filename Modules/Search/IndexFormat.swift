@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 
 /// EdgeVec index format, version 3. Little-endian throughout; the same
 /// bytes on every target. Version 1 and 2 files load as ever (version 1's
@@ -344,20 +345,20 @@ func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Edg
 }
 
 /// What both index kinds provide to be written out: their header and body;
-/// the framing (header, trailing checksum) is shared below.
+/// the framing (header, trailing checksum) and the locking are shared below.
 protocol _Serializable: AnyObject {
     var _header: IndexFormat.Header { get }
     var filtering: _FilterState { get }
+    var lock: ReadWriteLock { get }
     /// Writes the body that follows the header.
     func _writeBody(_ w: inout _ByteWriter)
-    var serializedByteCount: Int { get }
-    func serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int
 }
 
 extension _Serializable {
     /// Header, body, then the CRC-32C of both; returns the byte count.
-    func _serializeFramed(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let header = _header
+    /// `header` is `_header`, computed once by the caller (it sizes the
+    /// metadata section, a walk over every record).
+    func _serializeFramed(into buffer: UnsafeMutableRawBufferPointer, header: IndexFormat.Header) -> Int {
         let total = header.totalBytes!
         precondition(buffer.count >= total, "buffer too small for the serialized index")
         let base = buffer.baseAddress!
@@ -369,10 +370,21 @@ extension _Serializable {
         return total
     }
 
-    /// The serialized bytes as an array.
+    /// `serializedByteCount`, under the read lock.
+    func _serializedByteCount() -> Int { lock.withReadLock { _header.totalBytes! } }
+
+    /// `serialize(into:)`, under the read lock.
+    func _serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        lock.withReadLock { _serializeFramed(into: buffer, header: _header) }
+    }
+
+    /// The serialized bytes as an array, under the read lock.
     func _serializedArray() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: serializedByteCount) { buffer, initialized in
-            initialized = serialize(into: UnsafeMutableRawBufferPointer(buffer))
+        lock.withReadLock {
+            let header = _header
+            return [UInt8](unsafeUninitializedCapacity: header.totalBytes!) { buffer, initialized in
+                initialized = _serializeFramed(into: UnsafeMutableRawBufferPointer(buffer), header: header)
+            }
         }
     }
 }

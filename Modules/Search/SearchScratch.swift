@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecConcurrency
 import EdgeVecStorage
 
 /// A candidate: a node id and its distance to the query.
@@ -149,10 +150,11 @@ struct _CandidateHeap<Order: _HeapOrder> {
     }
 }
 
-/// Per-index scratch reused by every insert and search: an epoch-stamped
-/// visited set, the two beam-search heaps, a padded query buffer and
-/// buffers for neighbour selection. Sized before each operation, so the hot
-/// loops never allocate.
+/// What one search or insert works in: an epoch-stamped visited set, the two
+/// beam-search heaps, a padded query buffer, buffers for neighbour selection
+/// and a filtered search's bitmap. Sized before each operation, so the hot
+/// loops never allocate. An index keeps one for its changes and a pool of
+/// them for searches (`_ScratchPool`), so searches can run at once.
 @usableFromInline
 struct _SearchScratch {
     @usableFromInline var visited = _UnsafeGrowableBuffer<UInt32>()
@@ -175,8 +177,17 @@ struct _SearchScratch {
     @usableFromInline var pending = _UnsafeGrowableBuffer<UInt32>()
     /// Keeps the loads that fetch vectors ahead on wasm (see `_prefetchVector`).
     @usableFromInline var touched: Float = 0
+    /// A filtered search's bitmap and evaluation buffers.
+    var filter = _FilterScratch()
 
     @usableFromInline init() {}
+
+    /// Bytes held by the buffers.
+    var allocatedBytes: Int {
+        visited.allocatedBytes + candidates.storage.allocatedBytes + results.storage.allocatedBytes
+            + sorted.allocatedBytes + selected.allocatedBytes + ids.allocatedBytes + links.allocatedBytes
+            + query.allocatedBytes + pending.allocatedBytes + filter.allocatedBytes
+    }
 
     /// Candidate-heap entries a beam of `ef` may hold before it purges the
     /// ones that can no longer improve the results (see `_searchLayer`).
@@ -271,6 +282,100 @@ struct _SearchScratch {
         pending.release(using: allocator)
     }
 }
+
+#if hasFeature(Embedded)
+/// The wasm module's `_ScratchPool`: one thread, so one scratch, lent to
+/// each search in turn.
+final class _ScratchPool {
+    private var scratch: UnsafeMutablePointer<_SearchScratch>? = nil
+
+    func take(_ reserve: (inout _SearchScratch) -> Bool) -> UnsafeMutablePointer<_SearchScratch>? {
+        let s: UnsafeMutablePointer<_SearchScratch>
+        if let scratch { s = scratch } else {
+            s = .allocate(capacity: 1)
+            s.initialize(to: _SearchScratch())
+            scratch = s
+        }
+        return reserve(&s.pointee) ? s : nil
+    }
+
+    func give(_ s: UnsafeMutablePointer<_SearchScratch>) {}
+
+    func prepare(_ reserve: (inout _SearchScratch) -> Bool) -> Bool { take(reserve) != nil }
+
+    var allocatedBytes: Int { scratch?.pointee.allocatedBytes ?? 0 }
+
+    func release(using allocator: RawAllocator) {
+        guard let s = scratch else { return }
+        s.pointee.release(using: allocator)
+        s.deinitialize(count: 1)
+        s.deallocate()
+        scratch = nil
+    }
+}
+#else
+/// Scratch for searches that run at once: each search takes one, works in
+/// it and gives it back. The pool grows to the most searches that ever ran
+/// at once, and each scratch to the largest search it served, so searches
+/// in steady state allocate nothing. (hnswlib's visited-list pool, for the
+/// whole scratch.)
+final class _ScratchPool {
+    private let lock = Lock()
+    private var free: [UnsafeMutablePointer<_SearchScratch>] = []
+    private var all: [UnsafeMutablePointer<_SearchScratch>] = []
+
+    /// A scratch for the caller's use alone, sized by `reserve` (which runs
+    /// under the pool's lock, so the index allocator is never called from
+    /// two searches at once), or nil when memory is exhausted.
+    func take(_ reserve: (inout _SearchScratch) -> Bool) -> UnsafeMutablePointer<_SearchScratch>? {
+        lock.withLock {
+            let s: UnsafeMutablePointer<_SearchScratch>
+            if let last = free.popLast() {
+                s = last
+            } else {
+                s = .allocate(capacity: 1)
+                s.initialize(to: _SearchScratch())
+                all.append(s)
+                free.reserveCapacity(all.count)     // `give` never allocates
+            }
+            if reserve(&s.pointee) { return s }
+            free.append(s)
+            return nil
+        }
+    }
+
+    /// Sizes one scratch with `reserve` ahead of the searches, so that the
+    /// next search (one at a time) allocates nothing; false when memory is exhausted.
+    func prepare(_ reserve: (inout _SearchScratch) -> Bool) -> Bool {
+        guard let s = take(reserve) else { return false }
+        give(s)
+        return true
+    }
+
+    /// Gives back a scratch that `take` returned.
+    func give(_ s: UnsafeMutablePointer<_SearchScratch>) {
+        lock.withLock { free.append(s) }
+    }
+
+    /// Bytes held by the pool's scratch buffers.
+    var allocatedBytes: Int {
+        lock.withLock { all.reduce(0) { $0 + $1.pointee.allocatedBytes } }
+    }
+
+    /// Frees every scratch; none may be taken.
+    func release(using allocator: RawAllocator) {
+        lock.withLock {
+            for s in all {
+                s.pointee.release(using: allocator)
+                s.deinitialize(count: 1)
+                s.deallocate()
+            }
+            all.removeAll()
+            free.removeAll()
+        }
+    }
+}
+#endif
 
 /// Sorts `a` ascending in place: heapsort, no allocation, O(n log n). The
 /// standard library's `sort()` is a merge sort with a scratch buffer, and its

@@ -70,25 +70,31 @@ extension SlotTable {
 }
 
 /// The live ids of an index (`HNSWIndex.ids`, `FlatIndex.ids`), in slot
-/// order. Reads the index as it iterates: iterate before changing it.
-public struct LiveIDs: Sequence {
-    let count: Int
-    let slots: () -> SlotTable
+/// order, as they were when taken: a copy, so the index may change while
+/// it is iterated (from any thread).
+public struct LiveIDs: Sequence, Sendable {
+    let ids: [UInt64]
 
-    public struct Iterator: IteratorProtocol {
-        let slots: () -> SlotTable
-        var slot = 0
-
-        public mutating func next() -> UInt64? {
-            let table = slots()
-            while slot < table.slotCount {
-                defer { slot += 1 }
-                if !table.isRemoved(slot) { return table.id(at: slot) }
-            }
-            return nil
+    init(_ slots: SlotTable) {
+        ids = [UInt64](unsafeUninitializedCapacity: slots.liveCount) { buffer, initialized in
+            initialized = slots.copyLiveIDs(into: buffer.baseAddress!, capacity: buffer.count) ?? 0
         }
     }
 
-    public func makeIterator() -> Iterator { Iterator(slots: slots) }
-    public var underestimatedCount: Int { count }
+    public func makeIterator() -> IndexingIterator<[UInt64]> { ids.makeIterator() }
+    public var underestimatedCount: Int { ids.count }
+}
+
+extension SlotTable {
+    /// Writes the live ids, in slot order, to `out` (room for `capacity`)
+    /// and returns how many, or nil (nothing written) when they are more.
+    func copyLiveIDs(into out: UnsafeMutablePointer<UInt64>, capacity: Int) -> Int? {
+        guard liveCount <= capacity else { return nil }
+        var n = 0
+        for slot in 0..<slotCount where !isRemoved(slot) {
+            out[n] = id(at: slot)
+            n &+= 1
+        }
+        return n
+    }
 }

@@ -1,3 +1,4 @@
+import EdgeVecConcurrency
 import EdgeVecAllocators
 import EdgeVecStorage
 
@@ -144,6 +145,14 @@ enum _Validation {
     }
 
     /// A `reserveCapacity` argument: not negative, at most the index limit.
+    /// The thread count `threads` asks for (nil: every core), at most one per item of `work`.
+    static func threads(_ threads: Int?, work: Int) throws(EdgeVecError) -> Int {
+        if let threads {
+            guard threads >= 1 && threads <= Limits.maxThreads else { throw .invalidParameter(.threads, value: threads) }
+        }
+        return threadCount(threads ?? 0, work: work)
+    }
+
     static func checkCapacity(_ capacity: Int) throws(EdgeVecError) {
         guard capacity >= 0 else { throw .invalidParameter(.capacity, value: capacity) }
         guard capacity <= Limits.maxCount else { throw .capacityExceeded }

@@ -1,0 +1,173 @@
+import EdgeVecConcurrency
+import EdgeVecFilter
+import EdgeVecStorage
+
+/// What both index kinds give the shared search entry points: validation,
+/// scratch sizing and the search itself, each run under `lock`.
+protocol _SearchableIndex: AnyObject {
+    var dimension: Int { get }
+    var metric: Metric { get }
+    var slots: SlotTable { get }
+    var lock: ReadWriteLock { get }
+    var searchScratch: _ScratchPool { get }
+    /// Validates `k` and `ef`; returns the beam width a search uses.
+    func _checkSearch(k: Int, ef: Int?) throws(EdgeVecError) -> Int
+    /// Sizes `s` for a search with a beam of `beam`; false when memory is exhausted.
+    func _reserve(_ s: inout _SearchScratch, beam: Int) -> Bool
+    /// Searches a validated query in `s`, through `filter` if any; leaves
+    /// the results in `s.sorted` and returns how many: min(k, live vectors
+    /// that match).
+    func _search(_ query: UnsafeBufferPointer<Float>, k: Int, beam: Int, filter: Filter?,
+                 in s: inout _SearchScratch) -> Int
+}
+
+extension _SearchableIndex {
+    /// One search under the read lock, in a pooled scratch: validates,
+    /// searches, and hands `finish` the scratch with the `n` results in `sorted`.
+    func _searching<R>(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter?,
+                       _ finish: (inout _SearchScratch, Int) -> R) throws(EdgeVecError) -> R {
+        try lock.withReadLock { () throws(EdgeVecError) -> R in
+            guard query.count == dimension else { throw .dimensionMismatch(expected: dimension, actual: query.count) }
+            let beam = try _checkSearch(k: k, ef: ef)
+            try _Validation.checkRows(query, dimension: dimension, metric: metric)
+            guard let s = searchScratch.take({ _reserve(&$0, beam: beam) }) else { throw .outOfMemory }
+            defer { searchScratch.give(s) }
+            return finish(&s.pointee, _search(query, k: k, beam: beam, filter: filter, in: &s.pointee))
+        }
+    }
+
+    /// Searches every row of `queries` on up to `threads` threads (nil:
+    /// every core) under one read lock, calling `finish(row, scratch, n)`
+    /// from the thread that searched the row. Every row is validated and
+    /// every thread's scratch sized before the first search, so an error
+    /// leaves `finish` uncalled.
+    func _searchingBatch(_ queries: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter?, threads: Int?,
+                         _ finish: (Int, inout _SearchScratch, Int) -> Void) throws(EdgeVecError) {
+        try lock.withReadLock { () throws(EdgeVecError) in
+            guard queries.count % dimension == 0 else {
+                throw .dimensionMismatch(expected: dimension, actual: queries.count)
+            }
+            let rows = queries.count / dimension
+            let beam = try _checkSearch(k: k, ef: ef)
+            let workers = try _Validation.threads(threads, work: rows)
+            try _Validation.checkRows(queries, dimension: dimension, metric: metric)
+            if rows == 0 { return }
+            try withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<_SearchScratch>.self, capacity: workers) {
+                (scratch) throws(EdgeVecError) in
+                var taken = 0
+                defer { for w in 0..<taken { searchScratch.give(scratch[w]) } }
+                while taken < workers {
+                    guard let s = searchScratch.take({ _reserve(&$0, beam: beam) }) else { throw .outOfMemory }
+                    scratch[taken] = s
+                    taken += 1
+                }
+                // Chunks of 4 rows: a thread's share follows the time each row takes.
+                let queue = WorkQueue(count: rows, chunk: 4)
+                let base = queries.baseAddress!
+                let dimension = dimension
+                runInParallel(threads: workers) { worker in
+                    let s = scratch[worker]
+                    while let chunk = queue.next() {
+                        for row in chunk {
+                            let query = UnsafeBufferPointer(start: base + row * dimension, count: dimension)
+                            finish(row, &s.pointee, _search(query, k: k, beam: beam, filter: filter, in: &s.pointee))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The batch search of both kinds into caller buffers; see `HNSWIndex.searchBatch(_:k:ef:filter:threads:ids:distances:)`.
+    func _searchBatch(_ queries: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter?, threads: Int?,
+                      ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        // Every search returns min(k, matching live vectors): the same count for each row.
+        var found = 0
+        try _searchingBatch(queries, k: k, ef: ef, filter: filter, threads: threads) { row, s, n in
+            if row == 0 { found = n }
+            _ = s.copySortedResults(n, slots: slots, ids: ids + row &* k, distances: distances + row &* k)
+        }
+        return found
+    }
+
+    /// The batch search of both kinds as arrays.
+    func _searchBatch(_ queries: [[Float]], k: Int, ef: Int?, filter: Filter?,
+                      threads: Int?) throws(EdgeVecError) -> [[SearchResult]] {
+        for query in queries where query.count != dimension {
+            throw .dimensionMismatch(expected: dimension, actual: query.count)
+        }
+        let rows = queries.flatMap { $0 }
+        var results = [[SearchResult]](repeating: [], count: queries.count)
+        try rows.withUnsafeBufferPointer { (rows) throws(EdgeVecError) in
+            try results.withUnsafeMutableBufferPointer { (results) throws(EdgeVecError) in
+                try _searchingBatch(rows, k: k, ef: ef, filter: filter, threads: threads) { row, s, n in
+                    results[row] = s.sortedResults(n, slots: slots)
+                }
+            }
+        }
+        return results
+    }
+}
+
+extension HNSWIndex {
+    /// The `k` nearest vectors to each of many queries, searched on several
+    /// threads at once (one in the wasm module) under one read lock.
+    ///
+    /// - Parameters:
+    ///   - queries: rows of `dimension` floats, back to back.
+    ///   - k, ef, filter: as `search(_:k:ef:filter:)`, the same for every row.
+    ///   - threads: threads to search on, 1...1024; nil: every core. Never
+    ///     more than the rows.
+    ///   - ids, distances: room for rows × `k` each; row `i`'s results go to
+    ///     `[i·k, i·k + n)`, nearest first.
+    /// - Returns: n, the results of each row: min(k, live vectors that match
+    ///   the filter), the same for every row.
+    /// - Throws: as `search(_:k:ef:)` (a non-finite value's position counts
+    ///   across the whole batch; a zero vector names its row), and
+    ///   `invalidParameter(.threads)`. Nothing is written on a throw.
+    /// - Complexity: rows × a search, shared among the threads.
+    @discardableResult
+    public func searchBatch(_ queries: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: Filter? = nil,
+                            threads: Int? = nil, ids: UnsafeMutablePointer<UInt64>,
+                            distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        try _searchBatch(queries, k: k, ef: ef, filter: filter, threads: threads, ids: ids, distances: distances)
+    }
+
+    /// Searches many queries at once; see the buffer variant. Returns each
+    /// query's results, in the order of `queries`.
+    public func searchBatch(_ queries: [[Float]], k: Int, ef: Int? = nil, filter: Filter? = nil,
+                            threads: Int? = nil) throws(EdgeVecError) -> [[SearchResult]] {
+        try _searchBatch(queries, k: k, ef: ef, filter: filter, threads: threads)
+    }
+}
+
+extension FlatIndex {
+    /// Exact searches of many queries at once; see `HNSWIndex.searchBatch(_:k:ef:filter:threads:ids:distances:)`.
+    @discardableResult
+    public func searchBatch(_ queries: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: Filter? = nil,
+                            threads: Int? = nil, ids: UnsafeMutablePointer<UInt64>,
+                            distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        try _searchBatch(queries, k: k, ef: ef, filter: filter, threads: threads, ids: ids, distances: distances)
+    }
+
+    /// Exact searches of many queries at once; see `HNSWIndex.searchBatch(_:k:ef:filter:threads:)`.
+    public func searchBatch(_ queries: [[Float]], k: Int, ef: Int? = nil, filter: Filter? = nil,
+                            threads: Int? = nil) throws(EdgeVecError) -> [[SearchResult]] {
+        try _searchBatch(queries, k: k, ef: ef, filter: filter, threads: threads)
+    }
+}
+
+extension LoadedIndex {
+    /// See `HNSWIndex.searchBatch(_:k:ef:filter:threads:ids:distances:)`.
+    @discardableResult
+    public func searchBatch(_ queries: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: Filter? = nil,
+                            threads: Int? = nil, ids: UnsafeMutablePointer<UInt64>,
+                            distances: UnsafeMutablePointer<Float>) throws(EdgeVecError) -> Int {
+        switch self {
+        case .hnsw(let index): return try index._searchBatch(queries, k: k, ef: ef, filter: filter, threads: threads,
+                                                             ids: ids, distances: distances)
+        case .flat(let index): return try index._searchBatch(queries, k: k, ef: ef, filter: filter, threads: threads,
+                                                             ids: ids, distances: distances)
+        }
+    }
+}
