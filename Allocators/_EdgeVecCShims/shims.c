@@ -10,15 +10,17 @@
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
 #define EV_HUGE_PAGE ((size_t)2 << 20)
 
-// -1 unknown, 0 off, 1 on. A benign race: every thread computes the same value.
+// -1 unknown, 0 off, 1 on. Threads may race to set it, but every thread
+// computes the same value; relaxed atomics make that race defined (and quiet
+// under ThreadSanitizer).
 static int ev_huge_pages = -1;
 
 static int ev_huge_pages_on(void) {
-    int on = ev_huge_pages;
+    int on = __atomic_load_n(&ev_huge_pages, __ATOMIC_RELAXED);
     if (on < 0) {
         const char *value = getenv("EDGEVEC_HUGEPAGES");
         on = !(value && strcmp(value, "0") == 0);
-        ev_huge_pages = on;
+        __atomic_store_n(&ev_huge_pages, on, __ATOMIC_RELAXED);
     }
     return on;
 }
@@ -35,6 +37,21 @@ void _ev_advise_huge_pages(void *pointer, uintptr_t bytes) {
 #else
 uintptr_t _ev_huge_page_alignment(uintptr_t bytes) { (void)bytes; return 0; }
 void _ev_advise_huge_pages(void *pointer, uintptr_t bytes) { (void)pointer; (void)bytes; }
+#endif
+
+#if !defined(__wasm__)
+#include <pthread.h>
+
+static pthread_mutex_t ev_handles_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void _ev_handles_lock(void) { pthread_mutex_lock(&ev_handles_mutex); }
+void _ev_handles_unlock(void) { pthread_mutex_unlock(&ev_handles_mutex); }
+
+// Thread-local, so each thread reads its own failure's message; static
+// storage, so recording a failure allocates nothing.
+static _Thread_local unsigned char ev_error_text[_EV_ERROR_TEXT_BYTES];
+
+unsigned char *_ev_thread_error_text(void) { return ev_error_text; }
 #endif
 
 #if defined(__wasm__)

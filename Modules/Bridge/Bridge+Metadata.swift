@@ -211,7 +211,7 @@ public func ev_compile_filter(_ text: UnsafePointer<CChar>?, _ length: Int32) ->
 @_expose(wasm, "ev_free_filter")
 @_cdecl("ev_free_filter")
 public func ev_free_filter(_ filter: Int32) {
-    if _filter(filter) != nil { _ = _unregister(filter) }
+    _ = _unregister(filter, filter: true)
 }
 
 /// `ev_search` restricted to the vectors whose metadata satisfies the

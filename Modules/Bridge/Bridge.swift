@@ -22,7 +22,10 @@ import EdgeVecSearch
 // unchanged. Swift objects are only created by `ev_create`/`ev_load`, after
 // checking that some headroom is left (see `_hasHeadroom`).
 //
-// Not thread-safe: hosts call from one thread (wasm modules are single-threaded).
+// Threads (native hosts; the wasm module is single-threaded): the handle table
+// and the error message are safe to use from any number of threads (see
+// "Threads" below); what may overlap on one handle is in edgevec.h, "Thread
+// safety".
 
 /// Bridge-only error codes (the core's are −1 … −19).
 enum BridgeError {
@@ -43,7 +46,7 @@ enum BridgeError {
 /// not charged for host traffic).
 final class _Slot {
     let index: HNSWIndex
-    var efSearch: Int
+    var _efSearch: Int
     var staging: UnsafeMutablePointer<Float>? = nil
     var stagingFloats = 0
     var stagingIds: UnsafeMutablePointer<UInt64>? = nil
@@ -58,7 +61,22 @@ final class _Slot {
 
     init(_ index: HNSWIndex) {
         self.index = index
-        self.efSearch = index.configuration.efSearch
+        self._efSearch = index.configuration.efSearch
+    }
+
+    /// The handle's default `ef`. Under the table lock: `ev_set_ef_search`
+    /// may change it while other threads search with it.
+    var efSearch: Int {
+        get {
+            _lockHandles()
+            defer { _unlockHandles() }
+            return _efSearch
+        }
+        set {
+            _lockHandles()
+            _efSearch = newValue
+            _unlockHandles()
+        }
     }
 
     deinit {
@@ -92,10 +110,29 @@ enum _Handles {
         var generation: Int32
     }
 
+    /// Read and written only between `_lockHandles()` and `_unlockHandles()`.
     nonisolated(unsafe) static var table: [Entry] = []
 }
 
-/// The table entry `handle` names, if its generation matches.
+// MARK: Threads
+//
+// Natively, hosts may call from several threads: every access to the handle
+// table holds one mutex, and lookups hand out a strong reference to the slot
+// or filter, so `ev_free` on one thread never frees an index another thread
+// is inside of (it goes when that call returns; the handle is stale at once).
+// The error message buffer is per thread. The wasm module is single-threaded
+// (no shared memory): the lock compiles to nothing and the buffer is a global.
+
+#if arch(wasm32)
+@inline(__always) func _lockHandles() {}
+@inline(__always) func _unlockHandles() {}
+#else
+@inline(__always) func _lockHandles() { _ev_handles_lock() }
+@inline(__always) func _unlockHandles() { _ev_handles_unlock() }
+#endif
+
+/// The table entry `handle` names, if its generation matches. Call with the
+/// table locked.
 @inline(__always)
 func _entry(_ handle: Int32) -> Int? {
     guard handle > 0 else { return nil }
@@ -106,20 +143,27 @@ func _entry(_ handle: Int32) -> Int? {
     return index
 }
 
+/// The slot of a live index handle: a strong reference, which keeps the
+/// index alive for the caller even if another thread frees the handle.
 @inline(__always)
 func _slot(_ handle: Int32) -> _Slot? {
+    _lockHandles()
+    defer { _unlockHandles() }
     guard let index = _entry(handle) else { return nil }
     return _Handles.table[index].slot
 }
 
 /// The compiled filter of a live filter handle.
 func _filter(_ handle: Int32) -> Filter? {
+    _lockHandles()
+    defer { _unlockHandles() }
     guard let index = _entry(handle) else { return nil }
     return _Handles.table[index].filter
 }
 
 /// A free entry of the table (appended if needed), or nil when every entry
-/// is live or retired (the table is at its size limit).
+/// is live or retired (the table is at its size limit). Call with the table
+/// locked.
 func _freeEntry() -> Int? {
     for i in _Handles.table.indices where _Handles.table[i].slot == nil && _Handles.table[i].filter == nil
         && _Handles.table[i].generation <= _Handles.maxGeneration {
@@ -133,36 +177,70 @@ func _freeEntry() -> Int? {
 /// A handle for a new slot holding `index`, or out of memory (−7) when every
 /// slot is live or retired.
 func _register(_ index: HNSWIndex) -> Int32 {
+    let slot = _Slot(index)
+    _lockHandles()
+    defer { _unlockHandles() }
     guard let free = _freeEntry() else { return _fail(.outOfMemory) }
-    _Handles.table[free].slot = _Slot(index)
+    _Handles.table[free].slot = slot
     return _Handles.table[free].generation << _Handles.slotBits | Int32(free)
 }
 
 /// A handle for a compiled filter, or out of memory (−7) as `_register(_:)`.
 func _register(filter: Filter) -> Int32 {
+    _lockHandles()
+    defer { _unlockHandles() }
     guard let free = _freeEntry() else { return _fail(.outOfMemory) }
     _Handles.table[free].filter = filter
     return _Handles.table[free].generation << _Handles.slotBits | Int32(free)
 }
 
-/// Frees the entry `handle` names (an index or a filter), if it is live;
-/// returns whether it was.
-func _unregister(_ handle: Int32) -> Bool {
+/// Frees the entry `handle` names if it is a live index (`filter` false) or
+/// filter (`filter` true); returns whether it was. The table's references
+/// are dropped after unlocking: an index's memory is given back outside the
+/// lock (or later, by a call on another thread still using it).
+func _unregister(_ handle: Int32, filter: Bool) -> Bool {
+    _lockHandles()
     guard let index = _entry(handle),
-          _Handles.table[index].slot != nil || _Handles.table[index].filter != nil else { return false }
+          filter ? _Handles.table[index].filter != nil : _Handles.table[index].slot != nil else {
+        _unlockHandles()
+        return false
+    }
+    let slot = _Handles.table[index].slot
+    let compiled = _Handles.table[index].filter
     _Handles.table[index].slot = nil
     _Handles.table[index].filter = nil
     _Handles.table[index].generation += 1   // past maxGeneration: retired
+    _unlockHandles()
+    withExtendedLifetime((slot, compiled)) {}
     return true
 }
 
 // MARK: The most recent failure's message
 
+let _lastErrorCapacity = Int(_EV_ERROR_TEXT_BYTES)
+
+#if arch(wasm32)
 /// Bytes for `ev_last_error_message`: allocated on the first failure, from
 /// the C allocator (so that a failure under memory pressure costs nothing
 /// that can trap); without it the message is the code's generic one.
-nonisolated(unsafe) var _lastErrorText: UnsafeMutablePointer<UInt8>? = nil
-let _lastErrorCapacity = 512
+nonisolated(unsafe) var _lastErrorBuffer: UnsafeMutablePointer<UInt8>? = nil
+
+/// The message buffer, allocated first if `allocating`; nil if it could not be.
+@inline(__always)
+func _lastErrorText(allocating: Bool) -> UnsafeMutablePointer<UInt8>? {
+    if allocating && _lastErrorBuffer == nil {
+        _lastErrorBuffer = _ev_aligned_alloc(UInt(_lastErrorCapacity), 16)?
+            .bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
+    }
+    return _lastErrorBuffer
+}
+#else
+/// This thread's message buffer (thread-local static storage in the C shims).
+@inline(__always)
+func _lastErrorText(allocating: Bool) -> UnsafeMutablePointer<UInt8>? {
+    _ev_thread_error_text()
+}
+#endif
 
 /// Records `error`'s message as the most recent failure's; returns its code.
 func _fail(_ error: EdgeVecError) -> Int32 {
@@ -172,10 +250,7 @@ func _fail(_ error: EdgeVecError) -> Int32 {
 /// Records the message `write` writes as the most recent failure's (written
 /// straight into the message buffer, truncated to its size); returns `code`.
 func _fail(_ code: Int32, _ write: (inout MessageBuffer) -> Void) -> Int32 {
-    if _lastErrorText == nil {
-        _lastErrorText = _ev_aligned_alloc(UInt(_lastErrorCapacity), 16)?.bindMemory(to: UInt8.self, capacity: _lastErrorCapacity)
-    }
-    guard let text = _lastErrorText else { return code }
+    guard let text = _lastErrorText(allocating: true) else { return code }
     var m = MessageBuffer(text, capacity: _lastErrorCapacity - 1)
     write(&m)
     text[min(m.count, _lastErrorCapacity - 1)] = 0
@@ -185,7 +260,7 @@ func _fail(_ code: Int32, _ write: (inout MessageBuffer) -> Void) -> Int32 {
 /// Records a failure known only by its code (the bridge's own): its message
 /// is empty, so no earlier failure's detail is left standing.
 func _fail(_ code: Int32) -> Int32 {
-    _lastErrorText?[0] = 0
+    _lastErrorText(allocating: false)?[0] = 0
     return code
 }
 
@@ -492,7 +567,7 @@ public func ev_load(_ bytes: UnsafeRawPointer?, _ length: Int32) -> Int32 {
 @_expose(wasm, "ev_free")
 @_cdecl("ev_free")
 public func ev_free(_ handle: Int32) {
-    if _slot(handle) != nil { _ = _unregister(handle) }
+    _ = _unregister(handle, filter: false)
 }
 
 /// `bytes` bytes (16-byte aligned) from the C allocator for the host, e.g.
@@ -556,7 +631,7 @@ public func ev_error_message(_ code: Int32) -> UnsafePointer<CChar> {
 @_expose(wasm, "ev_last_error_message")
 @_cdecl("ev_last_error_message")
 public func ev_last_error_message() -> UnsafePointer<CChar> {
-    if let text = _lastErrorText {
+    if let text = _lastErrorText(allocating: false) {
         return UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self)
     }
     let empty: StaticString = ""

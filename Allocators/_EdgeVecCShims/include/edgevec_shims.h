@@ -1,6 +1,7 @@
-// The few libc entry points the allocators need, declared so that the same
-// header serves native builds and Embedded Swift on wasm32-unknown-none-wasm
-// (where no Glibc module exists; wasi-libc's libc.a supplies the symbols).
+// The few libc entry points the allocators (and the bridge) need, declared so
+// that the same header serves native builds and Embedded Swift on
+// wasm32-unknown-none-wasm (where no Glibc module exists; wasi-libc's libc.a
+// supplies the symbols).
 #ifndef EDGEVEC_SHIMS_H
 #define EDGEVEC_SHIMS_H
 #include <stddef.h>
@@ -43,5 +44,19 @@ uintptr_t _ev_huge_page_alignment(uintptr_t bytes);
 // Asks the kernel to back [pointer, pointer + bytes) with huge pages; a hint
 // that may be refused. Call before the memory is first touched.
 void _ev_advise_huge_pages(void *pointer, uintptr_t bytes);
+
+// Bytes of the C ABI's per-thread error message buffer (ev_last_error_message).
+#define _EV_ERROR_TEXT_BYTES 512
+
+#if !defined(__wasm__)
+// Native hosts may call the C ABI from many threads (the wasm module has one,
+// so the bridge compiles these out there). A statically initialised mutex
+// guards the bridge's handle table: nothing to build lazily, nothing to race on.
+void _ev_handles_lock(void);
+void _ev_handles_unlock(void);
+// This thread's ev_last_error_message() buffer, _EV_ERROR_TEXT_BYTES bytes
+// (zeroed: an empty message before the thread's first failure).
+unsigned char *_ev_thread_error_text(void);
+#endif
 
 #endif
