@@ -288,7 +288,8 @@ endef
 ## TSan runs them 5-15 times slower, and a race shows in a few hundred iterations.
 TSAN_NATIVE := $(B)-tsan-native
 SWIFT_LIBS  := $(abspath $(dir $(realpath $(shell command -v $(SWIFT))))../lib/swift/linux)
-TSAN_ENV    := SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+TSAN_ENV    := SWIFT_BACKTRACE=enable=no \
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp
 test-sanitizers-threads: deps
 	$(SWIFT) build -c release --product EdgeVecNative --scratch-path $(TSAN_NATIVE) --sanitize=thread -Xswiftc -static-stdlib \
 	    -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so

@@ -8,7 +8,8 @@
  *
  * PARTS is any of the letters below (default: all of them):
  *   f  first use: the lazily built tables (CRC-32C, the file magic, the filter
- *      parser's keyword and number tables) are first used by three threads at once.
+ *      parser's keyword and number tables) are first used by three threads at once
+ *      (all three compute a CRC-32C, two of them parse filters).
  *   a  concurrent searches of ONE index: 2 threads x S searches (default 10,000),
  *      every result equal to the same query's serial result; R runs (default 10).
  *      Needs HNSWIndex's concurrent-search change (issue 22, point 1): before it,
@@ -203,10 +204,12 @@ static void *first_use(void *arg) {
         CHECK(h > 0, "load of the small index: %d (%s)", h, ev_error_message(h));
         CHECK(ev_size(h) == 50, "size of the loaded small index: %d", ev_size(h));
         ev_free(h);
+        int32_t f = compile("g IN (1, 2) OR NOT g >= 4.25");
+        ev_free_filter(f);
     } else {
         int32_t f = compile("g = 3 AND g < 2.5e0 AND g BETWEEN -1 AND 7");
         ev_free_filter(f);
-        unsigned char junk[200] = "EDGEVEC";
+        unsigned char junk[200] = "EDGEVEC";   /* the magic and 96+ bytes: reaches the header CRC */
         int32_t h = ev_load(junk, sizeof junk);
         CHECK(h == EV_ERR_CORRUPT, "load of junk: %d", h);
     }
