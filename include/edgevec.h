@@ -21,7 +21,8 @@
  * - Every `int32_t` and `int64_t` result is >= 0 on success or a negative
  *   EV_ERR_* code.
  *   ev_error_message() turns a code into a sentence; ev_last_error_message()
- *   gives the most recent failure's detailed one (for EV_ERR_CORRUPT, why).
+ *   gives the calling thread's most recent failure's detailed one (for
+ *   EV_ERR_CORRUPT, why).
  * - An index is named by a handle, a positive integer returned by ev_create()
  *   or ev_load() and valid until ev_free(). A handle carries a generation:
  *   once freed it is refused (EV_ERR_INVALID_HANDLE) for good, even when a
@@ -52,17 +53,42 @@
  *   by the handle (see there); ev_alloc() returns memory owned by the caller,
  *   released with ev_dealloc().
  * - ev_error_message() returns static strings; never free them.
- *   ev_last_error_message() returns library-owned text, valid until the next
- *   failing call; never free it.
+ *   ev_last_error_message() returns library-owned text, valid until the
+ *   calling thread's next failing call; never free it.
  * - Nothing returned by the library is to be passed to free().
  *
  * Thread safety
  * -------------
- * None. All indexes live in one process-wide handle table that ev_create,
- * ev_load and ev_free modify, and each index reuses its own scratch memory
- * even for searches. Make all calls from one thread, or hold one
- * process-wide lock around every call (a per-index lock is NOT enough).
- * Only ev_error_message() and ev_allocator_kind() may be called concurrently.
+ * The native library may be called from any number of threads (the wasm
+ * module is single-threaded: one thread per instance).
+ * - Process-wide state is safe to share: the handle table (every call looks
+ *   its handle up under one short internal lock; ev_create, ev_load,
+ *   ev_compile_filter, ev_free and ev_free_filter change it under that lock)
+ *   and the tables built on first use (CRC-32C, the filter parser's). Calls
+ *   on different handles never interfere, and a compiled filter may serve
+ *   any number of threads' ev_search_filtered at once.
+ * - ev_last_error_message() is per thread: it returns the message of the
+ *   calling thread's own most recent failed call, never another thread's.
+ * - Freeing a handle while another thread is inside a call on it is safe:
+ *   that call keeps the index (or filter) alive and completes normally, with
+ *   the result it would have had; calls that start after ev_free (or
+ *   ev_free_filter) fail with EV_ERR_INVALID_HANDLE. The handle's own buffers
+ *   (below) must not be used after ev_free.
+ * - On one index handle, any calls may overlap, with one exception: the
+ *   handle's own staging and result buffers. The index orders overlapping
+ *   calls itself (searches and other reads run side by side; inserts,
+ *   removes, updates, ev_reserve, ev_compact and ev_set_metadata run one at
+ *   a time, never beside a search), and ev_set_ef_search may change the
+ *   default ef while other threads search. (This needs HNSWIndex's internal
+ *   reader-writer lock, issue 22 point 1; until it lands, calls on ONE index
+ *   handle must not overlap, except ev_free and ev_set_ef_search.)
+ * - The handle's own buffers are the host's to guard: calls that hand out or
+ *   grow them (ev_input, ev_input_ids, ev_input_bytes, ev_output,
+ *   ev_output_distances, ev_output_bytes), ev_get_metadata (which fills one),
+ *   and any call the host passes one of these buffers to must not overlap
+ *   another such call on the same handle. Threads that search one index
+ *   concurrently pass their own query and result buffers.
+ * ev_error_message() and ev_allocator_kind() touch no state at all.
  */
 #ifndef EDGEVEC_H
 #define EDGEVEC_H
@@ -543,17 +569,18 @@ int32_t ev_allocator_kind(void);
 /*
  * A static, NUL-terminated English sentence for an error code: "ok" for
  * codes >= 0, "unknown error" for unknown negative codes. Never NULL; never
- * free it. Thread-safe.
+ * free it.
  */
 const char *ev_error_message(int32_t code);
 
 /*
- * The message of the most recent failed call, NUL-terminated, with the
- * details ev_error_message() leaves out: for EV_ERR_CORRUPT the reason (e.g.
- * "corrupt index data: invalid header field dimension (70000)"), for
- * EV_ERR_NON_FINITE the position, and so on. Empty for the bridge's own codes
- * (-20 ...) and before any failure. Valid until the next failing call; never
- * NULL; never free it. Not thread-safe (one process-wide slot).
+ * The message of the calling thread's most recent failed call (each thread
+ * has its own), NUL-terminated, with the details ev_error_message() leaves
+ * out: for EV_ERR_CORRUPT the reason (e.g. "corrupt index data: invalid
+ * header field dimension (70000)"), for EV_ERR_NON_FINITE the position, and
+ * so on. Empty for the bridge's own codes (-20 ...) and before the thread's
+ * first failure. Valid until the thread's next failing call (or its exit);
+ * never NULL; never free it.
  */
 const char *ev_last_error_message(void);
 
