@@ -502,6 +502,33 @@ void ev_free_filter(int32_t filter);
 int32_t ev_search_filtered(int32_t handle, const float *query, int32_t k, int32_t ef, int32_t filter,
                            uint64_t *out_ids, float *out_distances);
 
+/* ------------------------------------------------------------------ batch search */
+
+/*
+ * Searches `count` queries at once (one boundary crossing; natively on several threads).
+ *   queries        count * dimension floats, row after row
+ *   count          >= 0 (0 returns 0 and writes nothing)
+ *   k, ef          as ev_search, the same for every query (ef <= 0: the handle's default)
+ *   filter         0, or a compiled filter handle as in ev_search_filtered
+ *   threads        native hosts: threads to use, 0 = all cores; the wasm module runs one thread and ignores it
+ *   out_ids        room for count * k ids: query i's hits at [i*k, i*k + out_counts[i])
+ *   out_distances  room for count * k distances, the same layout
+ *   out_counts     room for count int32: hits per query, each min(k, size) (fewer for a filter that matches fewer)
+ * Each query's hits are exactly what ev_search (ev_search_filtered with a
+ * filter) returns for it with the same k and ef, nearest first; entries past
+ * a query's count are left untouched.
+ * Every query is validated before any search runs; on an error nothing is written.
+ * Returns count, EV_ERR_INVALID_HANDLE (unknown handle, a NULL pointer, a filter handle that is not one),
+ * EV_ERR_INVALID_K, EV_ERR_INVALID_PARAMETER (ef > 65536, negative count or threads, count * k overflowing int32),
+ * EV_ERR_NON_FINITE, EV_ERR_ZERO_VECTOR (cosine), EV_ERR_VECTOR_TOO_LARGE, EV_ERR_OUT_OF_MEMORY.
+ * For a bad query ev_last_error_message() names its row ("query row 3: non-finite value (NaN or
+ * infinity) at position 5", "zero vector at row 3 has no direction under the cosine metric").
+ * Today every build searches the queries one after another on the calling thread (`threads` is
+ * checked, then unused); see "Thread safety" above, which applies to this call too.
+ */
+int32_t ev_search_batch(int32_t handle, const float *queries, int32_t count, int32_t k, int32_t ef,
+                        int32_t filter, int32_t threads, uint64_t *out_ids, float *out_distances, int32_t *out_counts);
+
 /* ------------------------------------------------------------------ properties */
 
 /* Number of vectors in the index (removed ones not counted), or EV_ERR_INVALID_HANDLE. */

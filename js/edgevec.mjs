@@ -39,7 +39,7 @@ const REQUIRED_EXPORTS = [
   'ev_insert_with_id', 'ev_input_ids', 'ev_insert_batch_with_ids', 'ev_remove', 'ev_update', 'ev_contains',
   'ev_get', 'ev_ids', 'ev_removed_count', 'ev_next_id', 'ev_compact',
   'ev_input_bytes', 'ev_insert_with_metadata', 'ev_insert_batch_with_metadata', 'ev_set_metadata',
-  'ev_get_metadata', 'ev_output_bytes', 'ev_compile_filter', 'ev_free_filter', 'ev_search_filtered',
+  'ev_get_metadata', 'ev_output_bytes', 'ev_compile_filter', 'ev_free_filter', 'ev_search_filtered', 'ev_search_batch',
 ];
 
 /** Stable string codes for the module's negative return codes. */

@@ -20,7 +20,8 @@ required=(memory __wasm_call_ctors ev_create ev_create_with_ef_search ev_input e
           ev_output ev_output_distances ev_search ev_size ev_dimension ev_metric ev_m ev_ef_construction
           ev_ef_search ev_set_ef_search ev_save_size ev_save ev_load ev_free ev_alloc ev_dealloc
           ev_allocator_kind ev_error_message ev_input_bytes ev_insert_with_metadata ev_insert_batch_with_metadata
-          ev_set_metadata ev_get_metadata ev_output_bytes ev_compile_filter ev_free_filter ev_search_filtered)
+          ev_set_metadata ev_get_metadata ev_output_bytes ev_compile_filter ev_free_filter ev_search_filtered
+          ev_search_batch)
 
 mkdir -p "$dist"
 for pair in "$dlmalloc:edgevec.wasm:0" "$arena:edgevec-arena.wasm:2"; do

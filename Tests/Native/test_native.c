@@ -503,6 +503,195 @@ static void test_metadata(const float *base, const float *queries) {
     ev_free(h);
 }
 
+/* ------------------------------------------------------------------ batch search */
+
+enum { BQ = 40, BK = 10, BPAD = 0xAB };
+
+/* Batch output buffers for `count` queries of `k`, filled with BPAD so that writes show. */
+typedef struct { uint64_t *ids; float *dist; int32_t *counts; size_t nk, n; } batch_out_t;
+static batch_out_t batch_out(size_t count, size_t k) {
+    batch_out_t o = {malloc(sizeof(uint64_t) * count * k + 1), malloc(sizeof(float) * count * k + 1),
+                     malloc(sizeof(int32_t) * count + 1), count * k, count};
+    memset(o.ids, BPAD, sizeof(uint64_t) * o.nk);
+    memset(o.dist, BPAD, sizeof(float) * o.nk);
+    memset(o.counts, BPAD, sizeof(int32_t) * o.n);
+    return o;
+}
+static int batch_untouched(const batch_out_t *o) {
+    const unsigned char *p;
+    p = (const unsigned char *)o->ids;
+    for (size_t i = 0; i < sizeof(uint64_t) * o->nk; i++) if (p[i] != BPAD) return 0;
+    p = (const unsigned char *)o->dist;
+    for (size_t i = 0; i < sizeof(float) * o->nk; i++) if (p[i] != BPAD) return 0;
+    p = (const unsigned char *)o->counts;
+    for (size_t i = 0; i < sizeof(int32_t) * o->n; i++) if (p[i] != BPAD) return 0;
+    return 1;
+}
+static void batch_free(batch_out_t *o) { free(o->ids); free(o->dist); free(o->counts); }
+
+/* Whether query i's part of `o` (stride k) holds exactly what ev_search(_filtered) returns for
+   it, and nothing was written past its count. */
+static int batch_matches(int32_t h, const float *queries, int count, int k, int ef, int32_t filter,
+                         const batch_out_t *o) {
+    uint64_t *ids = malloc(sizeof(uint64_t) * (size_t)k);
+    float *dist = malloc(sizeof(float) * (size_t)k);
+    int ok = 1;
+    for (int q = 0; q < count && ok; q++) {
+        const float *query = queries + (size_t)q * DIM;
+        int n = filter ? ev_search_filtered(h, query, k, ef, filter, ids, dist) : ev_search(h, query, k, ef, ids, dist);
+        if (n < 0 || o->counts[q] != n) { ok = 0; break; }
+        const uint64_t *bi = o->ids + (size_t)q * k;
+        const float *bd = o->dist + (size_t)q * k;
+        ok = memcmp(bi, ids, sizeof(uint64_t) * (size_t)n) == 0 && memcmp(bd, dist, sizeof(float) * (size_t)n) == 0;
+        for (int j = n; j < k && ok; j++) {   /* past the count: untouched */
+            const unsigned char *a = (const unsigned char *)(bi + j), *b = (const unsigned char *)(bd + j);
+            for (size_t t = 0; t < 8; t++) ok &= a[t] == BPAD;
+            for (size_t t = 0; t < 4; t++) ok &= b[t] == BPAD;
+        }
+    }
+    free(ids);
+    free(dist);
+    return ok;
+}
+
+static void test_search_batch(const float *base, const float *queries) {
+    const char *metric_names[] = {"l2", "cosine", "dot"};
+    meta_t m;
+    for (int metric = 0; metric < 3; metric++) {
+        const char *mn = metric_names[metric];
+        int32_t h = ev_create(DIM, metric, 8, 100, 11);
+        for (int i = 0; i < 300; i++) {
+            row_metadata(i, &m);
+            ev_insert_with_metadata(h, base + (size_t)i * DIM, EV_NEXT_ID, m.b, m.n);
+        }
+        CHECK_EQ(ev_size(h), 300, mn);
+
+        /* Unfiltered: the default ef, a wider one, k above the size; any thread count gives the same. */
+        const int ks[] = {BK, BK, 1, 350};
+        const int efs[] = {0, 120, 0, 0};
+        for (int c = 0; c < 4; c++) {
+            for (int threads = 0; threads <= 2; threads++) {
+                batch_out_t o = batch_out(BQ, (size_t)ks[c]);
+                CHECK_EQ(ev_search_batch(h, queries, BQ, ks[c], efs[c], 0, threads, o.ids, o.dist, o.counts), BQ,
+                         "search_batch returns the count");
+                CHECK(batch_matches(h, queries, BQ, ks[c], efs[c], 0, &o),
+                      "%s, k %d, ef %d, threads %d: every query's hits equal ev_search's", mn, ks[c], efs[c], threads);
+                int all = 1;
+                for (int q = 0; q < BQ; q++) all &= o.counts[q] == (ks[c] < 300 ? ks[c] : 300);
+                CHECK(all, "%s, k %d: min(k, size) hits per query", mn, ks[c]);
+                batch_free(&o);
+            }
+        }
+
+        /* Filtered: every filter of the brute-force comparison, hits equal ev_search_filtered's. */
+        for (size_t f = 0; f < sizeof FILTERS / sizeof FILTERS[0]; f++) {
+            int32_t fh = ev_compile_filter(FILTERS[f], (int32_t)strlen(FILTERS[f]));
+            int matches = 0;
+            for (int i = 0; i < 300; i++) matches += filter_matches((int)f, i);
+            batch_out_t o = batch_out(BQ, BK);
+            CHECK_EQ(ev_search_batch(h, queries, BQ, BK, 0, fh, 1, o.ids, o.dist, o.counts), BQ, FILTERS[f]);
+            CHECK(batch_matches(h, queries, BQ, BK, 0, fh, &o), "%s, filter %s: hits equal ev_search_filtered's",
+                  mn, FILTERS[f]);
+            CHECK(o.counts[0] == (matches < BK ? matches : BK), "%s, filter %s: %d hits for %d matches", mn,
+                  FILTERS[f], o.counts[0], matches);
+            batch_free(&o);
+            ev_free_filter(fh);
+        }
+        ev_free(h);
+    }
+
+    /* Count 0 writes nothing; an empty index gives 0 hits per query. */
+    int32_t h = ev_create(DIM, EV_METRIC_L2, 8, 100, 11);
+    {
+        batch_out_t o = batch_out(BQ, BK);
+        CHECK_EQ(ev_search_batch(h, queries, 0, BK, 0, 0, 0, o.ids, o.dist, o.counts), 0, "count 0");
+        CHECK(batch_untouched(&o), "count 0 writes nothing");
+        CHECK_EQ(ev_search_batch(h, queries, 3, BK, 0, 0, 0, o.ids, o.dist, o.counts), 3, "an empty index");
+        CHECK(o.counts[0] == 0 && o.counts[1] == 0 && o.counts[2] == 0, "no hits in an empty index");
+        batch_free(&o);
+    }
+    CHECK_EQ(ev_insert_batch(h, base, 200), 0, "insert");
+
+    /* Every error writes nothing and leaves the index unchanged. */
+    int32_t saved_size;
+    unsigned char *before = saved(h, &saved_size);
+    int32_t fh = ev_compile_filter("size < 3", 8);
+    int32_t freed = ev_compile_filter("size < 4", 8);
+    ev_free_filter(freed);
+    float *bad = malloc(sizeof(float) * BQ * DIM);
+    memcpy(bad, queries, sizeof(float) * BQ * DIM);
+    batch_out_t o = batch_out(BQ, BK);
+    struct { const char *what; int32_t got, expected; const char *message; } cases[32];
+    int nc = 0;
+#define BATCH_ERR(label, call, code, text)                                                  \
+    do {                                                                                    \
+        cases[nc].what = (label);                                                           \
+        cases[nc].got = (call);                                                             \
+        cases[nc].expected = (code);                                                        \
+        cases[nc].message = (text);                                                         \
+        CHECK(cases[nc].message == NULL || strstr(ev_last_error_message(), cases[nc].message) != NULL, \
+              "%s: the message names it: \"%s\"", (label), ev_last_error_message());         \
+        nc++;                                                                               \
+    } while (0)
+    BATCH_ERR("unknown handle", ev_search_batch(12345, queries, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("NULL queries", ev_search_batch(h, NULL, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("NULL ids", ev_search_batch(h, queries, BQ, BK, 0, 0, 0, NULL, o.dist, o.counts),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("NULL distances", ev_search_batch(h, queries, BQ, BK, 0, 0, 0, o.ids, NULL, o.counts),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("NULL counts", ev_search_batch(h, queries, BQ, BK, 0, 0, 0, o.ids, o.dist, NULL),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("a freed filter", ev_search_batch(h, queries, BQ, BK, 0, freed, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("an index handle as the filter", ev_search_batch(h, queries, BQ, BK, 0, h, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("a filter handle as the index", ev_search_batch(fh, queries, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_HANDLE, NULL);
+    BATCH_ERR("k 0", ev_search_batch(h, queries, BQ, 0, 0, 0, 0, o.ids, o.dist, o.counts), EV_ERR_INVALID_K, "k must");
+    BATCH_ERR("k -1", ev_search_batch(h, queries, BQ, -1, 0, fh, 0, o.ids, o.dist, o.counts), EV_ERR_INVALID_K, NULL);
+    BATCH_ERR("ef 65537", ev_search_batch(h, queries, BQ, BK, 65537, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_PARAMETER, "invalid ef: 65537");
+    BATCH_ERR("count -1", ev_search_batch(h, queries, -1, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_PARAMETER, "invalid count: -1");
+    BATCH_ERR("threads -1", ev_search_batch(h, queries, BQ, BK, 0, 0, -1, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_PARAMETER, "invalid threads: -1");
+    BATCH_ERR("count * k past int32", ev_search_batch(h, queries, 65536, 32768, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_INVALID_PARAMETER, "invalid count * k: 2147483648");
+    bad[(BQ - 1) * DIM + 7] = NAN;   /* the last row: found before any search runs */
+    BATCH_ERR("NaN in the last row", ev_search_batch(h, bad, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_NON_FINITE, "query row 39: non-finite value (NaN or infinity) at position 7");
+    BATCH_ERR("NaN, filtered", ev_search_batch(h, bad, BQ, BK, 0, fh, 0, o.ids, o.dist, o.counts),
+              EV_ERR_NON_FINITE, "query row 39");
+    bad[(BQ - 1) * DIM + 7] = queries[(BQ - 1) * DIM + 7];
+    bad[17 * DIM] = INFINITY;
+    BATCH_ERR("infinity in row 17", ev_search_batch(h, bad, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_NON_FINITE, "query row 17: non-finite value (NaN or infinity) at position 0");
+    bad[17 * DIM] = 1e30f;
+    BATCH_ERR("1e30 in row 17", ev_search_batch(h, bad, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_VECTOR_TOO_LARGE, "vector at row 17 is too large");
+    int32_t hc = ev_create(DIM, EV_METRIC_COSINE, 8, 100, 11);
+    CHECK_EQ(ev_insert_batch(hc, base, 50), 0, "cosine insert");
+    memcpy(bad, queries, sizeof(float) * BQ * DIM);
+    memset(bad + 5 * DIM, 0, sizeof(float) * DIM);
+    BATCH_ERR("a zero row under cosine", ev_search_batch(hc, bad, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts),
+              EV_ERR_ZERO_VECTOR, "zero vector at row 5");
+    for (int i = 0; i < nc; i++) CHECK_EQ(cases[i].got, cases[i].expected, cases[i].what);
+    CHECK(batch_untouched(&o), "no error wrote to the output buffers");
+    CHECK(unchanged(h, before, saved_size), "no error changed the index");
+    /* ...and the same buffers then take a good batch. */
+    CHECK_EQ(ev_search_batch(h, queries, BQ, BK, 0, 0, 0, o.ids, o.dist, o.counts), BQ, "a good batch after errors");
+    CHECK(batch_matches(h, queries, BQ, BK, 0, 0, &o), "its hits equal ev_search's");
+
+    batch_free(&o);
+    free(bad);
+    free(before);
+    ev_free_filter(fh);
+    ev_free(hc);
+    ev_free(h);
+}
+
 int main(void) {
     test_messages();
     test_create_errors();
@@ -769,6 +958,7 @@ int main(void) {
     CHECK(dot_ok, "dot search sorted");
 
     test_metadata(base, queries);
+    test_search_batch(base, queries);
 
     /* Free, then the handle is stale for good: the next index takes the slot
        under a new generation, and the old handle never names it. */

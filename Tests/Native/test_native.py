@@ -358,6 +358,16 @@ def ctypes_tests(path, header):
     check(bool(out) and bool(out_dist), "ev_output")
     check(lib.ev_search(h, floats(queries[0]), k, 0, out, out_dist) == k, "search into the result buffer")
     check((out[:k], out_dist[:k]) == idx.search(queries[0], k), "the result buffer holds the same hits")
+    # Batch search: one call, the same hits as one search per query.
+    b_ids, b_dist, b_counts = (ctypes.c_uint64 * (nq * k))(), (ctypes.c_float * (nq * k))(), (ctypes.c_int32 * nq)()
+    flat_q = floats([x for q in queries for x in q])
+    check(lib.ev_search_batch(h, flat_q, nq, k, 0, 0, 0, b_ids, b_dist, b_counts) == nq, "search_batch returns the count")
+    check(all(b_counts[i] == k and (b_ids[i * k:(i + 1) * k], b_dist[i * k:(i + 1) * k]) == idx.search(q, k)
+              for i, q in enumerate(queries)), "search_batch: every query's hits equal ev_search's")
+    bad_q = [x for q in queries for x in q]
+    bad_q[3 * dim + 2] = float("nan")
+    check(lib.ev_search_batch(h, floats(bad_q), nq, k, 0, 0, 0, b_ids, b_dist, b_counts) == EV_ERR["NON_FINITE"]
+          and b"query row 3" in lib.ev_last_error_message(), "search_batch: a NaN names its row")
     ids_tests(lib, base, queries, l2)
     check(lib.ev_set_ef_search(h, 0) == EV_ERR["INVALID_PARAMETER"], "set_ef_search(0)")
     check(lib.ev_set_ef_search(h, 300) == 0 and lib.ev_ef_search(h) == 300, "set_ef_search(300)")
