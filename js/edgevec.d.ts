@@ -209,6 +209,12 @@ export class EdgeVec {
    * filter, exactly min(k, matching vectors).
    */
   search(query: Vector, k: number, options?: SearchOptions): SearchResult[];
+  /**
+   * `search` for many queries in one call into the module: n queries (rows), or n × dimensions floats row
+   * after row. One result array per query, in order, each what `search` returns for it. Every query is
+   * checked first: a bad one throws (the message names its row) and nothing is searched.
+   */
+  searchBatch(queries: Float32Array | number[] | Vector[], k: number, options?: SearchOptions): SearchResult[][];
   /** Replaces the metadata of `id` (`{}` removes it); UNKNOWN_ID when absent, INVALID_METADATA. */
   setMetadata(id: number, metadata: Metadata): void;
   /** The metadata of `id` (`{}` when none), or undefined when no vector has `id`. */

@@ -6,6 +6,7 @@
 //   const db = await EdgeVec.create({ dimensions: 384, metric: 'cosine' })
 //   db.insert(vector)                       // → id (0, 1, 2, …)
 //   db.search(query, 10)                    // → [{ id, distance }, …] nearest first
+//   db.searchBatch(queries, 10)             // → one such array per query, in one call
 //   db.insert(vector, { metadata: { section: 'games', size: 120 } })
 //   db.search(query, 10, { filter: 'section = "games" AND size < 200', includeMetadata: true })
 //
@@ -364,6 +365,15 @@ function isVectorLike(value) {
   for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'number') return false;
   return true;
 }
+
+/** k of a search: an integer in 1...2^31 − 1, or INVALID_K. */
+function checkK(k) {
+  if (!Number.isInteger(k) || k < 1 || k > INT32_MAX) {
+    throw fail('INVALID_K', `k must be an integer in 1...${INT32_MAX}, got ${describe(k)}`);
+  }
+}
+
+const NO_SEARCH_OPTIONS = Object.freeze({ ef: 0, filter: 0, includeMetadata: false });
 
 /** An id: an integer in 0...2^53 − 1, or INVALID_ID. */
 function checkId(id, what) {
@@ -1085,23 +1095,8 @@ export class EdgeVec {
   search(query, k, options) {
     const x = live(this);
     this._checkVector(query);
-    if (!Number.isInteger(k) || k < 1 || k > INT32_MAX) {
-      throw fail('INVALID_K', `k must be an integer in 1...${INT32_MAX}, got ${describe(k)}`);
-    }
-    let ef = 0;
-    let filter = 0;
-    let includeMetadata = false;
-    if (options !== undefined) {
-      const o = checkOptionsObject(options, SEARCH_KEYS, 'search options');
-      if (o.ef !== undefined) ef = intOption(o, 'ef', 1, MAX_EF);
-      if (o.includeMetadata !== undefined) {
-        if (typeof o.includeMetadata !== 'boolean') {
-          throw fail('INVALID_OPTION', `options.includeMetadata must be a boolean, got ${describe(o.includeMetadata)}`);
-        }
-        includeMetadata = o.includeMetadata;
-      }
-      if (o.filter !== undefined) filter = this._filter(x, o.filter);
-    }
+    checkK(k);
+    const { ef, filter, includeMetadata } = this._searchOptions(x, options, 'search');
     // A search returns at most `size` hits: the result buffer needs no more.
     const wanted = Math.min(k, Math.max(this._size, 1));
     if (this._outCap < wanted) this._output(wanted);
@@ -1126,6 +1121,61 @@ export class EdgeVec {
     }
     if (includeMetadata) for (const result of results) result.metadata = this._metadata(x, result.id);
     return results;
+  }
+
+  /**
+   * `search` for many queries in one call into the module: an array of
+   * queries (each a Float32Array or number[]), or one Float32Array (or
+   * number[]) of `n · dimensions` floats row after row. Returns one result
+   * array per query, in order, each exactly what `search(query, k, options)`
+   * returns. Every query is checked before any is searched: a bad one throws
+   * (its message names the row) and nothing else happens.
+   * @param {Float32Array | number[] | Array<Float32Array | number[]>} queries
+   * @param {number} k results wanted per query (≥ 1)
+   * @param {{ ef?: number, filter?: string | CompiledFilter, includeMetadata?: boolean }} [options]
+   * @returns {Array<Array<{ id: number, distance: number, metadata?: object }>>}
+   */
+  searchBatch(queries, k, options) {
+    const x = live(this);
+    const { flat, n } = this._batch(queries, 'searchBatch');
+    checkK(k);
+    const { ef, filter, includeMetadata } = this._searchOptions(x, options, 'searchBatch');
+    if (n === 0) return [];
+    // As in `search`: at most `size` hits per query, so the results need no more room.
+    const wanted = Math.min(k, Math.max(this._size, 1));
+    if (n * wanted > INT32_MAX) {
+      throw fail('OUT_OF_MEMORY', `searchBatch: ${n} queries × ${wanted} results do not fit in wasm32 memory`);
+    }
+    const p = this._inRows >= n ? this._in : this._stage(n);
+    if (this._outCap < n * wanted) this._output(n * wanted);
+    const pc = this._stageBytes(4 * n);   // out_counts (the byte buffer is free once a filter is compiled)
+    if (this._mem.buffer !== this._buf) this._views();
+    if (flat !== null) {
+      this._f32.set(flat, p >>> 2);
+    } else {
+      for (let i = 0; i < n; i++) this._f32.set(queries[i], (p >>> 2) + i * this._dim);
+    }
+    let r;
+    try {
+      r = x.ev_search_batch(this._h, p, n, wanted, ef, filter, 0, this._outIds, this._outDist, pc);
+    } catch (error) {
+      throw this._trap(error);
+    }
+    if (r < 0) throw wasmError(x, r, 'searchBatch');
+    if (this._mem.buffer !== this._buf) this._views();
+    const u32 = this._u32, distances = this._f32;
+    const out = new Array(n);
+    for (let q = 0; q < n; q++) {
+      const count = u32[(pc >>> 2) + q];
+      const bi = (this._outIds >>> 2) + 2 * q * wanted, bd = (this._outDist >>> 2) + q * wanted;
+      const results = new Array(count);
+      for (let i = 0; i < count; i++) {
+        results[i] = { id: u32[bi + 2 * i + 1] * TWO_32 + u32[bi + 2 * i], distance: distances[bd + i] };
+      }
+      if (includeMetadata) for (const result of results) result.metadata = this._metadata(x, result.id);
+      out[q] = results;
+    }
+    return out;
   }
 
   /**
@@ -1262,28 +1312,28 @@ export class EdgeVec {
    * A batch's rows: `flat` (a Float32Array or number[] of n · dimensions
    * floats) or null for an array of rows (checked here, copied by the caller).
    */
-  _batch(vectors) {
+  _batch(vectors, what = 'insertBatch') {
     if (isFloat32Array(vectors) || (Array.isArray(vectors) && (vectors.length === 0 || typeof vectors[0] === 'number'))) {
       if (!isVectorLike(vectors)) {
-        throw fail('INVALID_ARGUMENT', `insertBatch expects numbers or rows, got ${describe(vectors)}`);
+        throw fail('INVALID_ARGUMENT', `${what} expects numbers or rows, got ${describe(vectors)}`);
       }
       const n = vectors.length / this._dim;
       if (!Number.isInteger(n)) {
         throw fail('DIMENSION_MISMATCH',
-          `insertBatch: ${vectors.length} floats is not a multiple of the dimension ${this._dim}`);
+          `${what}: ${vectors.length} floats is not a multiple of the dimension ${this._dim}`);
       }
       return { flat: vectors, n };
     }
     if (!Array.isArray(vectors)) {
       throw fail('INVALID_ARGUMENT',
-        `insertBatch expects a Float32Array, an array of numbers or an array of rows, got ${describe(vectors)}`);
+        `${what} expects a Float32Array, an array of numbers or an array of rows, got ${describe(vectors)}`);
     }
     for (let i = 0; i < vectors.length; i++) {
       if (!isVectorLike(vectors[i])) {
-        throw fail('INVALID_ARGUMENT', `insertBatch: row ${i} is not a Float32Array or an array of numbers`);
+        throw fail('INVALID_ARGUMENT', `${what}: row ${i} is not a Float32Array or an array of numbers`);
       }
       if (vectors[i].length !== this._dim) {
-        throw fail('DIMENSION_MISMATCH', `insertBatch: row ${i} has ${vectors[i].length} floats, expected ${this._dim}`);
+        throw fail('DIMENSION_MISMATCH', `${what}: row ${i} has ${vectors[i].length} floats, expected ${this._dim}`);
       }
     }
     return { flat: null, n: vectors.length };
@@ -1343,10 +1393,10 @@ export class EdgeVec {
   }
 
   /** The filter handle for a search's `filter` option: a string (the last one is kept compiled) or a CompiledFilter. */
-  _filter(x, filter) {
+  _filter(x, filter, what) {
     if (typeof filter === 'string') {
       if (filter !== this._filterText) {
-        const h = this._compile(x, filter, 'search');
+        const h = this._compile(x, filter, what);
         if (this._filterHandle !== 0) x.ev_free_filter(this._filterHandle);
         this._filterHandle = h;
         this._filterText = filter;
@@ -1355,12 +1405,28 @@ export class EdgeVec {
     }
     if (filter instanceof CompiledFilter) {
       if (filter._db !== this) {
-        throw fail('INVALID_ARGUMENT', 'search: the filter was compiled by another index (compile it with this one)');
+        throw fail('INVALID_ARGUMENT', `${what}: the filter was compiled by another index (compile it with this one)`);
       }
-      if (filter._h === 0) throw fail('DISPOSED', 'search: this compiled filter was disposed');
+      if (filter._h === 0) throw fail('DISPOSED', `${what}: this compiled filter was disposed`);
       return filter._h;
     }
     throw fail('INVALID_OPTION', `options.filter must be filter text or a compiled filter, got ${describe(filter)}`);
+  }
+
+  /** The options of `search`/`searchBatch`: ef (0: the default), the filter handle (0: none), includeMetadata. */
+  _searchOptions(x, options, what) {
+    if (options === undefined) return NO_SEARCH_OPTIONS;
+    const o = checkOptionsObject(options, SEARCH_KEYS, `${what} options`);
+    let ef = 0, filter = 0, includeMetadata = false;
+    if (o.ef !== undefined) ef = intOption(o, 'ef', 1, MAX_EF);
+    if (o.includeMetadata !== undefined) {
+      if (typeof o.includeMetadata !== 'boolean') {
+        throw fail('INVALID_OPTION', `options.includeMetadata must be a boolean, got ${describe(o.includeMetadata)}`);
+      }
+      includeMetadata = o.includeMetadata;
+    }
+    if (o.filter !== undefined) filter = this._filter(x, o.filter, what);
+    return { ef, filter, includeMetadata };
   }
 
   /** Grows the result buffers to `k` hits. */
