@@ -239,3 +239,82 @@ export class EdgeVec {
   /** Frees the index and its WebAssembly instance; later calls throw DISPOSED. Idempotent. */
   dispose(): void;
 }
+
+// ---------------------------------------------------------------------------
+// EdgeVecWorker: the runtime class is in edgevec-worker.mjs (typed by
+// edgevec-worker.d.ts, which re-exports these declarations).
+
+/** `transfer: true` moves the typed arrays' buffers to the worker (detached here) instead of copying them. */
+export interface TransferOption {
+  transfer?: boolean;
+}
+
+/** A filter compiled in the worker by `EdgeVecWorker.compileFilter`, for that index's searches. */
+export class WorkerCompiledFilter {
+  private constructor();
+  readonly text: string;
+  readonly disposed: boolean;
+  /** Frees it in the worker; searches with it then reject with DISPOSED. */
+  dispose(): Promise<void>;
+}
+
+export interface WorkerSearchOptions extends Omit<SearchOptions, 'filter'>, TransferOption {
+  filter?: string | WorkerCompiledFilter;
+}
+
+/**
+ * An EdgeVec index in a Web Worker (browsers) or a worker_threads Worker
+ * (Node): the methods of EdgeVec, returning promises that settle in call
+ * order; failures reject with the same EdgeVecError (code, wasmCode,
+ * message, column/expected). One worker per index.
+ */
+export class EdgeVecWorker {
+  private constructor();
+
+  static create(options: CreateOptions): Promise<EdgeVecWorker>;
+  static load(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: LoadOptions & TransferOption): Promise<EdgeVecWorker>;
+  /** Node.js only: the file is read in the worker. */
+  static loadFile(path: string | URL, options?: LoadOptions): Promise<EdgeVecWorker>;
+  /** Browsers: read in the worker. */
+  static loadFromIndexedDB(name: string, options?: LoadOptions): Promise<EdgeVecWorker>;
+
+  /** As of the last completed call. */
+  readonly size: number;
+  /** As of the last completed call. */
+  readonly memoryBytes: number;
+  /** As of the last completed call; change it with `setEfSearch`. */
+  readonly efSearch: number;
+  readonly dimensions: number;
+  readonly metric: Metric;
+  readonly m: number;
+  readonly efConstruction: number;
+  readonly allocator: Allocator;
+  /** Whether `dispose()`/`terminate()` was called or the worker ended. */
+  readonly disposed: boolean;
+
+  insert(vector: Vector, options?: InsertOptions & TransferOption): Promise<number>;
+  insertBatch(vectors: Float32Array | number[] | Vector[], options?: InsertBatchOptions & TransferOption): Promise<Float64Array>;
+  remove(id: number): Promise<boolean>;
+  update(id: number, vector: Vector): Promise<void>;
+  has(id: number): Promise<boolean>;
+  get(id: number): Promise<Float32Array | undefined>;
+  ids(): Promise<IterableIterator<number>>;
+  compact(): Promise<void>;
+  reserve(capacity: number): Promise<void>;
+  setEfSearch(value: number): Promise<void>;
+  search(query: Vector, k: number, options?: WorkerSearchOptions): Promise<SearchResult[]>;
+  searchBatch(queries: Float32Array | number[] | Vector[], k: number, options?: WorkerSearchOptions): Promise<SearchResult[][]>;
+  setMetadata(id: number, metadata: Metadata): Promise<void>;
+  getMetadata(id: number): Promise<Metadata | undefined>;
+  compileFilter(text: string): Promise<WorkerCompiledFilter>;
+  /** The index's bytes, transferred from the worker. */
+  save(): Promise<Uint8Array>;
+  /** Node.js only: written by the worker, atomically as `EdgeVec.saveFile`. */
+  saveFile(path: string | URL): Promise<void>;
+  saveToIndexedDB(name: string): Promise<void>;
+  allocationStats(): Promise<{ allocations: number; bytes: number; frees: number } | null>;
+  /** Ends the worker and frees everything; pending and later calls reject with DISPOSED. Idempotent. */
+  dispose(): Promise<void>;
+  /** The same as `dispose()`. */
+  terminate(): Promise<void>;
+}

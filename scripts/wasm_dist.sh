@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Optimises the two linked wasm modules into DIST, checks them, copies the
-# JavaScript wrapper next to them and prints their sizes. Called by `make wasm`.
+# JavaScript wrapper (edgevec.mjs, and EdgeVecWorker: edgevec-worker.mjs with its
+# worker side edgevec-worker-main.mjs) and the types next to them and prints their
+# sizes. Called by `make wasm`.
 #
 #   scripts/wasm_dist.sh DIST "WASM_OPT_FLAGS" COUNTER(0|1) DLMALLOC.wasm ARENA.wasm
 #
@@ -66,9 +68,9 @@ for pair in "$dlmalloc:edgevec.wasm:0" "$arena:edgevec-arena.wasm:2"; do
     "
 done
 
-cp js/edgevec.mjs js/edgevec.d.ts "$dist"/
+cp js/edgevec.mjs js/edgevec-worker.mjs js/edgevec-worker-main.mjs js/edgevec.d.ts js/edgevec-worker.d.ts "$dist"/
 
 printf '\n%-22s %10s %10s\n' "$dist/" bytes gzip-9
-for f in "$dist/edgevec.wasm" "$dist/edgevec-arena.wasm" "$dist/edgevec.mjs"; do
+for f in "$dist/edgevec.wasm" "$dist/edgevec-arena.wasm" "$dist/edgevec.mjs" "$dist/edgevec-worker.mjs" "$dist/edgevec-worker-main.mjs"; do
     printf '%-22s %10d %10d\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
 done
