@@ -16,7 +16,7 @@
 #   make test-sanitizers      Swift tests under ASan/LSan (+ UBSan on the C targets); C and Python ABI tests against sanitized libedgevec.so,
 #                             the C ABI from several threads under TSan
 #   make fuzz                 libFuzzer targets (loader, abi_ops, filter) for FUZZ_TIME s each; fuzz-smoke: fixed runs; fuzz-selfcheck: planted bugs
-#   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB)
+#   make test-browser         dist/edgevec.mjs in headless Chromium (smoke + IndexedDB, EdgeVecWorker responsiveness)
 #   make bench-alloc          malloc counts of insert/search/distance vs Benchmarks/Thresholds (package-benchmark)
 #   make bench-churn          remove/re-insert churn on MiniLM against fresh builds, EdgeVec and hnswlib (issue 20)
 #   make bench-filtered       MiniLM's five filtered workloads: EdgeVec filtered vs unfiltered, hnswlib filter, post-filtering (issue 21)
@@ -352,7 +352,7 @@ browser-deps:
 	@[ -x $(BROWSER_VENV)/bin/python ] || $(PYTHON) -m venv $(BROWSER_VENV)
 	@$(BROWSER_VENV)/bin/python -c 'import playwright' 2>/dev/null || $(BROWSER_VENV)/bin/pip install --quiet 'playwright>=1.40'
 
-## test-browser: Tests/Browser/smoke.mjs against $(DIST)/edgevec.mjs in headless Chromium.
+## test-browser: Tests/Browser/smoke.mjs and worker-test.mjs against $(DIST) in headless Chromium.
 test-browser: wasm browser-deps
 	$(BROWSER_VENV)/bin/python Tests/Browser/run_browser_test.py --dist $(DIST)
 

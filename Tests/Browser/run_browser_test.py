@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Runs Tests/Browser/smoke.mjs against dist/edgevec.mjs in headless Chromium.
+"""Runs the browser test pages against dist/ in headless Chromium.
 
     .venv-browser/bin/python Tests/Browser/run_browser_test.py [--dist dist] [--timeout 120]
 
-Serves the test page and dist/ (edgevec.mjs, edgevec.wasm, edgevec-arena.wasm)
-from 127.0.0.1 on a free port, opens the page in Debian's /usr/bin/chromium
-through Playwright (never Playwright's own browser download), waits for
-window.__done, and prints every check. Fails on a failed check, an uncaught
+Serves the test pages and dist/ (edgevec.mjs, edgevec-worker.mjs, the .wasm
+files) from 127.0.0.1 on a free port, opens each page in Debian's
+/usr/bin/chromium through Playwright (never Playwright's own browser
+download), waits for window.__done, and prints every check. The pages:
+index.html (smoke.mjs: the API, both variants, IndexedDB) and worker.html
+(worker-test.mjs: EdgeVecWorker builds 20,000 x 384 vectors while the page
+keeps drawing, against the same build on the main thread). Fails on a failed check, an uncaught
 page error, a console error, or a failed or non-2xx request. Ends with
 "N passed, N failed". `make test-browser` installs chromium and the venv.
 """
@@ -21,7 +24,9 @@ from playwright.sync_api import sync_playwright
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PAGE_FILES = {"/": "index.html", "/index.html": "index.html", "/smoke.mjs": "smoke.mjs",
+              "/worker.html": "worker.html", "/worker-test.mjs": "worker-test.mjs",
               "/prng.mjs": os.path.join("..", "..", "js", "test-support", "prng.mjs")}
+PAGES = ["/", "/worker.html"]
 TYPES = {".html": "text/html; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
          ".ts": "text/plain; charset=utf-8", ".map": "application/json"}
@@ -61,7 +66,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the page (default 120)")
     args = parser.parse_args()
     dist = os.path.abspath(args.dist)
-    for name in ("edgevec.mjs", "edgevec.wasm", "edgevec-arena.wasm"):
+    for name in ("edgevec.mjs", "edgevec.wasm", "edgevec-arena.wasm", "edgevec-worker.mjs", "edgevec-worker-main.mjs"):
         if not os.path.isfile(os.path.join(dist, name)):
             print("FAIL: %s is missing (run make wasm)" % os.path.join(dist, name))
             print("0 passed, 1 failed")
@@ -78,19 +83,25 @@ def main():
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=["--no-sandbox"])
             print("browser: Chromium %s" % browser.version)
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append("console %s: %s" % (m.type, m.text))
-                    if m.type in ("error", "assert") else None)
-            page.on("pageerror", lambda e: problems.append("uncaught page error: %s" % e))
-            page.on("requestfailed", lambda r: problems.append("request failed: %s %s" % (r.url, r.failure)))
-            page.on("response", lambda r: problems.append("HTTP %d for %s" % (r.status, r.url))
-                    if r.status >= 400 else None)
-            page.goto(url)
-            try:
-                page.wait_for_function("window.__done === true", timeout=args.timeout * 1000)
-            except Exception as error:  # timeout: report what finished
-                problems.append("the page did not finish within %gs: %s" % (args.timeout, str(error).splitlines()[0]))
-            results = page.evaluate("window.__results || []")
+            for path in PAGES:
+                page = browser.new_page()
+                page.on("console", lambda m: problems.append("console %s: %s" % (m.type, m.text))
+                        if m.type in ("error", "assert") else None)
+                page.on("pageerror", lambda e: problems.append("uncaught page error: %s" % e))
+                page.on("requestfailed", lambda r: problems.append("request failed: %s %s" % (r.url, r.failure)))
+                page.on("response", lambda r: problems.append("HTTP %d for %s" % (r.status, r.url))
+                        if r.status >= 400 else None)
+                page.goto(url + path.lstrip("/"))
+                try:
+                    page.wait_for_function("window.__done === true", timeout=args.timeout * 1000)
+                except Exception as error:  # timeout: report what finished
+                    problems.append("%s did not finish within %gs: %s"
+                                    % (path, args.timeout, str(error).splitlines()[0]))
+                page_results = page.evaluate("window.__results || []")
+                if not page_results:
+                    problems.append("%s reported no results" % path)
+                results += [dict(r, name="%s %s" % (path, r["name"])) for r in page_results]
+                page.close()
             browser.close()
     finally:
         server.shutdown()
@@ -103,8 +114,6 @@ def main():
         else:
             failed += 1
             print("FAIL %s: %s" % (r["name"], r["detail"]))
-    if not results:
-        problems.append("the page reported no results")
     for problem in problems:
         failed += 1
         print("FAIL %s" % problem)
