@@ -79,9 +79,9 @@
  *   calls itself (searches and other reads run side by side; inserts,
  *   removes, updates, ev_reserve, ev_compact and ev_set_metadata run one at
  *   a time, never beside a search), and ev_set_ef_search may change the
- *   default ef while other threads search. (This needs HNSWIndex's internal
- *   reader-writer lock, issue 22 point 1; until it lands, calls on ONE index
- *   handle must not overlap, except ev_free and ev_set_ef_search.)
+ *   default ef while other threads search. A change waits for the searches
+ *   under way, and searches that start while it waits wait behind it, so a
+ *   stream of searches cannot starve an insert.
  * - The handle's own buffers are the host's to guard: calls that hand out or
  *   grow them (ev_input, ev_input_ids, ev_input_bytes, ev_output,
  *   ev_output_distances, ev_output_bytes), ev_get_metadata (which fills one),
@@ -510,7 +510,8 @@ int32_t ev_search_filtered(int32_t handle, const float *query, int32_t k, int32_
  *   count          >= 0 (0 returns 0 and writes nothing)
  *   k, ef          as ev_search, the same for every query (ef <= 0: the handle's default)
  *   filter         0, or a compiled filter handle as in ev_search_filtered
- *   threads        native hosts: threads to use, 0 = all cores; the wasm module runs one thread and ignores it
+ *   threads        native hosts: threads to use, 0 = all cores, at most 1024 (never more than count);
+ *                  the wasm module runs one thread and ignores it
  *   out_ids        room for count * k ids: query i's hits at [i*k, i*k + out_counts[i])
  *   out_distances  room for count * k distances, the same layout
  *   out_counts     room for count int32: hits per query, each min(k, size) (fewer for a filter that matches fewer)
@@ -519,12 +520,13 @@ int32_t ev_search_filtered(int32_t handle, const float *query, int32_t k, int32_
  * a query's count are left untouched.
  * Every query is validated before any search runs; on an error nothing is written.
  * Returns count, EV_ERR_INVALID_HANDLE (unknown handle, a NULL pointer, a filter handle that is not one),
- * EV_ERR_INVALID_K, EV_ERR_INVALID_PARAMETER (ef > 65536, negative count or threads, count * k overflowing int32),
+ * EV_ERR_INVALID_K, EV_ERR_INVALID_PARAMETER (ef > 65536, negative count, threads outside 0 ... 1024,
+ * count * k overflowing int32),
  * EV_ERR_NON_FINITE, EV_ERR_ZERO_VECTOR (cosine), EV_ERR_VECTOR_TOO_LARGE, EV_ERR_OUT_OF_MEMORY.
  * For a bad query ev_last_error_message() names its row ("query row 3: non-finite value (NaN or
  * infinity) at position 5", "zero vector at row 3 has no direction under the cosine metric").
- * Today every build searches the queries one after another on the calling thread (`threads` is
- * checked, then unused); see "Thread safety" above, which applies to this call too.
+ * Natively the rows are shared among the threads in chunks, all under one read lock of the index
+ * (a change waits for the whole batch); see "Thread safety" above.
  */
 int32_t ev_search_batch(int32_t handle, const float *queries, int32_t count, int32_t k, int32_t ef,
                         int32_t filter, int32_t threads, uint64_t *out_ids, float *out_distances, int32_t *out_counts);

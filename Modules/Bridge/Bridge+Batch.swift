@@ -11,7 +11,7 @@ import EdgeVecSearch
 /// vectors each, over all vectors or, with `filter` ≠ 0, those a compiled
 /// filter matches: query i's hits go to `[i*k, i*k + outCounts[i])` of
 /// `outIds`/`outDistances`. `threads` is for native hosts (0 = all cores);
-/// this build searches on the calling thread. Returns `count` or an error
+/// the wasm module searches on its one thread. Returns `count` or an error
 /// (nothing written).
 @_expose(wasm, "ev_search_batch")
 @_cdecl("ev_search_batch")
@@ -29,7 +29,7 @@ public func ev_search_batch(_ handle: Int32, _ queries: UnsafePointer<Float>?, _
     let beam = ef > 0 ? Int(ef) : slot.efSearch
     guard beam <= 65536 else { return _failBatch(.invalidParameter(.ef, value: beam)) }
     guard count >= 0 else { return _failBatch(.invalidParameter(.count, value: Int(count))) }
-    guard threads >= 0 else { return _failBatch("threads", Int64(threads), "0 for all cores, or a positive count") }
+    guard threads >= 0 && threads <= 1024 else { return _failBatch("threads", Int64(threads), "0 for all cores, or 1...1024") }
     // The contract indexes results with int32. Both factors are below 2³¹, so
     // the wrapping product is exact (a checked one costs wasm32 a __multi3 call).
     let results = Int64(count) &* Int64(k)
@@ -40,11 +40,13 @@ public func ev_search_batch(_ handle: Int32, _ queries: UnsafePointer<Float>?, _
     let (floats, overflow) = Int(count).multipliedReportingOverflow(by: dimension)
     guard !overflow else { return _failBatch(.outOfMemory) }
     do throws(EdgeVecError) {
-        try index.checkQueries(UnsafeBufferPointer(start: queries, count: floats))
         // The filter's bitmap and evaluation buffers are Swift arrays (see ev_search_filtered).
         if compiled != nil && !_hasHeadroom(for: (index.count + index.removedCount) / 2) { throw .outOfMemory }
-        try _searchBatchSerial(index, queries, count: Int(count), k: Int(k), ef: beam, filter: compiled,
-                               ids: outIds, distances: outDistances, counts: outCounts)
+        // Validates every row, then searches them on `threads` threads (nil: all cores).
+        let n = try index.searchBatch(UnsafeBufferPointer(start: queries, count: floats), k: Int(k), ef: beam,
+                                      filter: compiled, threads: threads == 0 ? nil : Int(threads),
+                                      ids: outIds, distances: outDistances)
+        for i in 0..<Int(count) { outCounts[i] = Int32(n) }
         return count
     } catch {
         return _failBatch(error, dimension: dimension)
@@ -79,25 +81,5 @@ func _failBatch(_ name: StaticString, _ value: Int64, _ range: StaticString) -> 
         m.text(" (")
         m.text(range)
         m.text(")")
-    }
-}
-
-/// The batch as one search per row, in order, into row i's part of the
-/// outputs. The arguments and every row were checked, and the first search
-/// sizes the scratch that the later ones (same k, ef and index) find sized,
-/// so only the first can fail, before anything is written. Kept apart so
-/// that a threaded `HNSWIndex.searchBatch` can replace it.
-func _searchBatchSerial(_ index: HNSWIndex, _ queries: UnsafePointer<Float>, count: Int, k: Int, ef: Int,
-                        filter: Filter?, ids: UnsafeMutablePointer<UInt64>, distances: UnsafeMutablePointer<Float>,
-                        counts: UnsafeMutablePointer<Int32>) throws(EdgeVecError) {
-    let dimension = index.dimension
-    for i in 0..<count {
-        let query = UnsafeBufferPointer(start: queries + i * dimension, count: dimension), at = i * k
-        let n = if let filter {
-            try index.search(query, k: k, ef: ef, filter: filter, ids: ids + at, distances: distances + at)
-        } else {
-            try index.search(query, k: k, ef: ef, ids: ids + at, distances: distances + at)
-        }
-        counts[i] = Int32(n)
     }
 }

@@ -18,9 +18,14 @@ package var processorCount: Int {
 }
 
 /// The thread count a `threads:` argument asks for: 0 means every core;
-/// never more than `work` (items to share out), never less than 1.
+/// never more than `work` (items to share out), never less than 1; always
+/// 1 in the wasm module.
 package func threadCount(_ requested: Int, work: Int) -> Int {
-    Swift.max(1, Swift.min(requested == 0 ? processorCount : requested, work))
+    #if hasFeature(Embedded)
+    return 1
+    #else
+    return Swift.max(1, Swift.min(requested == 0 ? processorCount : requested, work))
+    #endif
 }
 
 /// Runs `body(0)`, …, `body(threads − 1)` at once, `body(0)` on the calling
