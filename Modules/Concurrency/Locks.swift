@@ -2,6 +2,15 @@
 // they are empty structs whose methods run the body, so the single-threaded
 // build pays nothing for them.
 
+#if !hasFeature(Embedded)
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Synchronization
+#endif
+
 #if hasFeature(Embedded)
 
 /// A reader–writer lock: any number of readers or one writer. (Embedded: no threads, no lock.)
@@ -29,6 +38,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A reader–writer lock (pthread): any number of readers or one writer.
 ///
@@ -95,3 +105,45 @@ package final class Lock: @unchecked Sendable {
 }
 
 #endif
+
+/// One spin lock per graph node, for a parallel build: a thread holds a
+/// node's lock while it reads or rewrites that node's neighbour lists
+/// (hnswlib's `link_list_locks_`, a byte each instead of a mutex). Held for
+/// at most one list's pruning, so spinning (then yielding) beats sleeping.
+/// The owner frees it with `release()`. (Embedded: no threads, no locks.)
+package struct NodeLocks {
+    #if hasFeature(Embedded)
+    package init(count: Int) {}
+    @inline(__always) package func lock(_ node: Int) {}
+    @inline(__always) package func unlock(_ node: Int) {}
+    package func release() {}
+    #else
+    private let flags: UnsafeMutablePointer<Atomic<UInt8>>
+    private let count: Int
+
+    package init(count: Int) {
+        self.count = count
+        flags = .allocate(capacity: Swift.max(count, 1))
+        for i in 0..<count { (flags + i).initialize(to: Atomic(0)) }
+    }
+
+    @inline(__always)
+    package func lock(_ node: Int) {
+        var spins = 0
+        while !flags[node].compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+            spins &+= 1
+            if spins & 63 == 0 { sched_yield() }
+        }
+    }
+
+    @inline(__always)
+    package func unlock(_ node: Int) {
+        flags[node].store(0, ordering: .releasing)
+    }
+
+    package func release() {
+        flags.deinitialize(count: count)
+        flags.deallocate()
+    }
+    #endif
+}

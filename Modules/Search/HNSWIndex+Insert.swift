@@ -42,42 +42,54 @@ extension HNSWIndex {
     /// nothing. Row `i` gets `ids[i]`, or, without `ids`, consecutive ids from
     /// the next free one; returns the first row's id.
     ///
+    /// - Parameter threads: threads that insert at once, 1...1024, or nil for
+    ///   every core. With 1 (the default) the graph is a function of the
+    ///   seed and the rows alone, bit for bit; with more it depends on how
+    ///   the threads interleave (same quality, not the same bytes).
     /// - Throws: `dimensionMismatch` when the length is not a multiple of the
     ///   dimension (`actual` is the length given) or `ids` has another count
     ///   of rows (`actual`: the ids given), `nonFiniteValue` (position
     ///   across the whole batch), `zeroVector` (cosine, with the row),
     ///   `duplicateId` (an id present, or twice in `ids`), `invalidId`,
-    ///   `capacityExceeded`, `outOfMemory`. Nothing is added on any throw.
-    /// - Complexity: as `add(_:id:)` per vector, plus O(b log b) to check b ids.
+    ///   `capacityExceeded`, `outOfMemory`, `invalidParameter(.threads)`.
+    ///   Nothing is added on any throw.
+    /// - Complexity: as `add(_:id:)` per vector, plus O(b log b) to check b
+    ///   ids; the inserts shared among the threads.
     @discardableResult
-    public func addBatch(_ vectors: UnsafeBufferPointer<Float>,
-                         ids: UnsafeBufferPointer<UInt64>? = nil) throws(EdgeVecError) -> UInt64 {
-        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in try _addBatch(vectors, ids: ids) }
+    public func addBatch(_ vectors: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<UInt64>? = nil,
+                         threads: Int? = 1) throws(EdgeVecError) -> UInt64 {
+        try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in try _addBatch(vectors, ids: ids, threads: threads) }
     }
 
-    func _addBatch(_ vectors: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<UInt64>?) throws(EdgeVecError) -> UInt64 {
+    func _addBatch(_ vectors: UnsafeBufferPointer<Float>, ids: UnsafeBufferPointer<UInt64>?,
+                   threads: Int? = 1) throws(EdgeVecError) -> UInt64 {
         guard vectors.count % dimension == 0 else {
             throw .dimensionMismatch(expected: dimension, actual: vectors.count)
         }
         let rows = vectors.count / dimension
+        let workers = try _Validation.threads(threads, work: rows)
         let first = try slots._firstID(rows: rows, ids: ids)
         if rows == 0 { return first }
         try _Validation.checkRows(vectors, dimension: dimension, metric: metric)
         try _reserve(adding: rows)
         let base = vectors.baseAddress!
+        if workers > 1 {
+            try _insertInParallel(base, rows: rows, ids: ids, first: first, threads: workers)
+            return first
+        }
         for row in 0..<rows {
             _insertValidated(base + row * dimension, id: ids?[row] ?? first &+ UInt64(row))
         }
         return first
     }
 
-    /// Adds a batch; see `addBatch(_:ids:)` taking buffers.
+    /// Adds a batch; see `addBatch(_:ids:threads:)` taking buffers.
     @discardableResult
-    public func addBatch(_ vectors: [Float], ids: [UInt64]? = nil) throws(EdgeVecError) -> UInt64 {
+    public func addBatch(_ vectors: [Float], ids: [UInt64]? = nil, threads: Int? = 1) throws(EdgeVecError) -> UInt64 {
         try vectors.withUnsafeBufferPointer { (buffer) throws(EdgeVecError) -> UInt64 in
-            guard let ids else { return try addBatch(buffer) }
+            guard let ids else { return try addBatch(buffer, threads: threads) }
             return try ids.withUnsafeBufferPointer { (keys) throws(EdgeVecError) -> UInt64 in
-                try addBatch(buffer, ids: keys)
+                try addBatch(buffer, ids: keys, threads: threads)
             }
         }
     }
@@ -144,9 +156,9 @@ extension HNSWIndex {
                 if slotCount <= _roomNodes { return }
             } else {
                 var preview = rng
-                let words = graph.upperWords &+ graph.upperWords(
-                    forLevel: _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel))
-                if slotCount < _roomNodes && words <= _roomUpperWords { return }
+                let level = _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel)
+                let words = graph.upperWords &+ graph.upperWords(forLevel: level)
+                if slotCount < _roomNodes && words <= _roomUpperWords && level <= _roomLevels { return }
             }
         }
         try _reserveAll(adding: fresh)
@@ -166,11 +178,13 @@ extension HNSWIndex {
         else { throw .outOfMemory }
         var preview = rng
         var words = graph.upperWords
+        var levels = _maxLevel
         for _ in 0..<rows {
             let level = _drawLevel(&preview, m: configuration.m, cap: LayeredGraph.maxLevel)
             let (sum, tooMany) = words.addingReportingOverflow(graph.upperWords(forLevel: level))
             guard !tooMany else { throw .outOfMemory }
             words = sum
+            levels = Swift.max(levels, level)
         }
         let reserved = exactly
             ? graph.reserveExactly(nodes: newCount, upperWords: words, using: allocator)
@@ -181,11 +195,12 @@ extension HNSWIndex {
                 && children.reserve(newCount, preserving: count, using: allocator)
         guard reserved, slots.reserve(slots: newCount, exactly: exactly, using: allocator),
               scratch.reserve(nodes: newCount, ef: configuration.efConstruction, degree: graph.maxDegree0,
-                              stride: vectors.stride, allocator: allocator)
+                              stride: vectors.stride, levels: levels, allocator: allocator)
         else { throw .outOfMemory }
         _roomNodes = Swift.min(vectors.capacity, graph.nodeCapacity, parents.capacity, children.capacity,
                                scratch.visited.capacity, slots.capacity, Limits.maxCount)
         _roomUpperWords = graph.upperCapacity
+        _roomLevels = scratch.links.capacity / (graph.maxDegree0 + 1) - 2
     }
 
     /// Inserts a validated vector under a new, checked id into reserved
@@ -264,99 +279,164 @@ extension HNSWIndex {
             _maxLevel = level
             return
         }
-        let q = UnsafePointer(vectors.pointer(at: id))
-        let stride = vectors.stride
-        var ep = _descend(K.self, q, to: level, excluding: reused ? UInt32(id) : .max)
-        var layer = Swift.min(level, _maxLevel)
-        let m = configuration.m
-        while layer >= 0 {
-            _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer, in: &s)
-            let found = _beginAscending(in: &s)
-            if found > 0 {
-                s.ensureSorted(1)
-                ep = s.sorted[0]
-            }
-            let links = s.links.base!
-            var chosen = 0
-            if reused && layer == 0 {
-                // The tree edges stay, first; the heuristic fills what is left.
-                for e in graph.neighbors(of: id, layer: 0) where _isTreeEdge(e, of: id) {
-                    links[chosen] = _Candidate(K.distance(q, vectors.pointer(at: Int(e)), stride), e)
-                    chosen += 1
-                }
-            }
-            let pinned = chosen
-            let picked = found == 0 ? 0
-                : _selectHeuristic(K.self, base: q, count: found, limit: Swift.min(m, graph.capacity(layer: layer) - pinned),
-                                   owner: -1, in: &s)
-            // Linking back reuses `sorted`, `selected` and `ids`: keep the choice apart.
-            for i in 0..<picked where !_isTreeEdge(s.selected[i].id, of: id) || pinned == 0 {
-                links[chosen] = s.selected[i]
-                chosen += 1
-            }
-            if layer == 0 && !reused {
-                let parent = _chooseParent(newcomer: id, in: &s)
-                parents[id] = parent.id
-                children[Int(parent.id)] &+= 1
-                var listed = false
-                for i in 0..<chosen where links[i].id == parent.id { listed = true }
-                if !listed {            // room: the newcomer keeps ≤ M of 2M slots
-                    links[chosen] = parent
-                    chosen += 1
-                }
-            }
-            let ids = s.ids.base!
-            for i in 0..<chosen { ids[i] = links[i].id }
-            graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: chosen))
-            for i in pinned..<chosen {
-                let node = Int(links[i].id)
-                if reused && graph.neighbors(of: node, layer: layer).contains(UInt32(id)) { continue }
-                _connect(K.self, from: node, to: links[i], newcomer: UInt32(id), layer: layer, in: &s)
-            }
-            layer -= 1
-        }
+        _link(K.self, id: id, level: level, reused: reused, from: _entryPoint, top: _maxLevel, access: _Exclusive(),
+              in: &s)
         if level > _maxLevel {
             _maxLevel = level
             _entryPoint = id
         }
     }
 
-    /// The newcomer's tree parent: the nearest layer-0 result (see
-    /// `_beginAscending`) with fewer than 2 tree children, else the nearest
-    /// under the hard limit 2M − 1, else the previous node (which has none yet).
-    /// The soft limit spreads the pinned edges, which hold slots the heuristic
-    /// would give to other neighbours: with M − 1, a few hubs held up to 16
-    /// pinned slots (see docs/ARCHITECTURE.md for the recall it cost).
-    func _chooseParent(newcomer: Int, in s: inout _SearchScratch) -> _Candidate {
+    /// `_link` from `entry`, a node of level `top`, reaching the lists of
+    /// other nodes through `access` (directly, or under their locks in a
+    /// parallel build). The caller updates the entry point.
+    @_optimize(speed)
+    func _link<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, id: Int, level: Int, reused: Bool,
+                                                    from entry: Int, top: Int, access: A, in s: inout _SearchScratch) {
+        let q = UnsafePointer(vectors.pointer(at: id))
+        let stride = vectors.stride
+        var ep = _descend(K.self, q, to: level, from: entry, top: top, excluding: reused ? UInt32(id) : .max,
+                          access: access)
+        let m = configuration.m
+        let newcomer = UInt32(id)
+        let links = s.links.base!
+        let layers = Swift.min(level, top) + 1
+        // Each layer's choices stay in `links` (layer l's at `ranges[l]`) until
+        // every list of the newcomer is set; only then are the links back
+        // made. So other threads of a parallel build never reach the node
+        // (through a link back) before its lists are set, and never see a
+        // list of it that it then overwrites. Serially the order changes
+        // nothing: a layer's search reads only that layer's lists.
+        withUnsafeTemporaryAllocation(of: (pinned: Int, end: Int).self, capacity: layers) { ranges in
+            var used = 0
+            for layer in (0..<layers).reversed() {
+                _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer, access: access,
+                             in: &s)
+                let found = _beginAscending(in: &s)
+                if found > 0 {
+                    s.ensureSorted(1)
+                    ep = s.sorted[0]
+                }
+                let start = used
+                if reused && layer == 0 {
+                    // The tree edges stay, first; the heuristic fills what is left.
+                    for e in graph.neighbors(of: id, layer: 0) where _isTreeEdge(e, of: id) {
+                        links[used] = _Candidate(K.distance(q, vectors.pointer(at: Int(e)), stride), e)
+                        used += 1
+                    }
+                }
+                let pinned = used
+                let picked = found == 0 ? 0
+                    : _selectHeuristic(K.self, base: q, count: found,
+                                       limit: Swift.min(m, graph.capacity(layer: layer) - (pinned - start)),
+                                       owner: -1, in: &s)
+                for i in 0..<picked where pinned == start || !_isTreeEdge(s.selected[i].id, of: id) {
+                    links[used] = s.selected[i]
+                    used += 1
+                }
+                var parent = _noParent
+                if layer == 0 && !reused {
+                    let chosen = _claimParent(newcomer: id, access: access, in: &s)
+                    parent = chosen.id
+                    var listed = false
+                    for i in start..<used where links[i].id == parent { listed = true }
+                    if !listed {            // room: the newcomer keeps ≤ M of 2M slots
+                        links[used] = chosen
+                        used += 1
+                    }
+                }
+                let ids = s.ids.base!
+                for i in start..<used { ids[i - start] = links[i].id }
+                access.withLock(newcomer) {
+                    graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: used - start))
+                    if parent != _noParent { parents[id] = parent }
+                }
+                ranges[layer] = (pinned, used)
+            }
+            for layer in 0..<layers {
+                for i in ranges[layer].pinned..<ranges[layer].end {
+                    let node = Int(links[i].id)
+                    if reused && graph.neighbors(of: node, layer: layer).contains(newcomer) { continue }
+                    _connect(K.self, from: node, to: links[i], newcomer: newcomer, layer: layer, access: access, in: &s)
+                }
+            }
+        }
+    }
+
+    /// The newcomer's tree parent, claimed (its tree-child count raised):
+    /// the nearest layer-0 result (see `_beginAscending`) with fewer than 2
+    /// tree children, else the nearest under the hard limit 2M − 1, else the
+    /// previous node (which has none yet). The soft limit spreads the pinned
+    /// edges, which hold slots the heuristic would give to other neighbours:
+    /// with M − 1, a few hubs held up to 16 pinned slots (see
+    /// docs/ARCHITECTURE.md for the recall it cost). Only nodes before the
+    /// newcomer qualify (files list parents first; in a parallel build a
+    /// later node may already be linked).
+    func _claimParent<A: _GraphAccess>(newcomer: Int, access: A, in s: inout _SearchScratch) -> _Candidate {
         let soft = UInt32(min(2, max(configuration.m - 1, 1)))
         let hard = UInt32(graph.maxDegree0 - 1)
-        if let parent = _nearestFound(withChildrenBelow: soft, in: &s) { return parent }
-        if let parent = _nearestFound(withChildrenBelow: hard, in: &s) { return parent }
-        let previous = UInt32(newcomer - 1)
+        if let parent = _claimNearest(below: soft, newcomer: newcomer, access: access, in: &s) { return parent }
+        if let parent = _claimNearest(below: hard, newcomer: newcomer, access: access, in: &s) { return parent }
+        // Serially the previous node, just linked, has no tree child yet. In a
+        // parallel build it may still be unlinked: the nearest earlier node
+        // that is linked and has room.
+        var previous = newcomer - 1
+        while A.isConcurrent && !(access.isLinked(previous) && _claim(UInt32(previous), below: hard,
+                                                                       newcomer: newcomer, access: access)) {
+            previous -= 1
+        }
+        if !A.isConcurrent { children[previous] &+= 1 }
         let stride = vectors.stride
         let distance: Float
         switch metric {
-        case .l2: distance = _L2Kernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: newcomer - 1), stride)
-        case .cosine: distance = _CosineKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: newcomer - 1), stride)
-        case .dot: distance = _DotKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: newcomer - 1), stride)
+        case .l2: distance = _L2Kernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: previous), stride)
+        case .cosine: distance = _CosineKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: previous), stride)
+        case .dot: distance = _DotKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: previous), stride)
         }
-        return _Candidate(distance, previous)
+        return _Candidate(distance, UInt32(previous))
     }
 
-    /// The nearest layer result with fewer than `limit` tree children: the
-    /// first such in the sorted prefix, else the smallest key among those
-    /// still in the heap (all farther than the prefix). A scan, not pops: on
-    /// duplicate-heavy data the parent often sits deep in the results.
-    func _nearestFound(withChildrenBelow limit: UInt32, in s: inout _SearchScratch) -> _Candidate? {
+    /// Claims the nearest layer result before `newcomer` with fewer than
+    /// `limit` tree children: the first such in the sorted prefix, else the
+    /// smallest key among those still in the heap (all farther than the
+    /// prefix). A scan, not pops: on duplicate-heavy data the parent often
+    /// sits deep in the results. In a parallel build another thread may
+    /// claim the last room first: then the next key is tried.
+    func _claimNearest<A: _GraphAccess>(below limit: UInt32, newcomer: Int, access: A,
+                                        in s: inout _SearchScratch) -> _Candidate? {
         let sorted = s.sorted.base!
-        for i in 0..<s.sortedCount where children[Int(sorted[i].id)] < limit { return sorted[i] }
-        let keys = s.candidates.storage.base!
-        var best = UInt64.max           // no key is: ids stop below UInt32.max
-        for i in 0..<s.candidates.count {
-            let key = keys[i]
-            if key < best && children[Int(UInt32(truncatingIfNeeded: key))] < limit { best = key }
+        for i in 0..<s.sortedCount where _claim(sorted[i].id, below: limit, newcomer: newcomer, access: access) {
+            return sorted[i]
         }
-        return best == .max ? nil : _Candidate(_key: best)
+        let keys = s.candidates.storage.base!
+        var floor: UInt64 = 0
+        while true {
+            var best = UInt64.max           // no key is: ids stop below UInt32.max
+            for i in 0..<s.candidates.count {
+                let key = keys[i]
+                let c = UInt32(truncatingIfNeeded: key)
+                if key >= floor && key < best && Int(c) < newcomer && access.withLock(c, { children[Int(c)] < limit }) {
+                    best = key
+                }
+            }
+            if best == .max { return nil }
+            if _claim(UInt32(truncatingIfNeeded: best), below: limit, newcomer: newcomer, access: access) {
+                return _Candidate(_key: best)
+            }
+            floor = best &+ 1
+        }
+    }
+
+    /// Raises `c`'s tree-child count if it is below `limit` and `c` comes
+    /// before `newcomer`; whether it did.
+    @inline(__always)
+    func _claim<A: _GraphAccess>(_ c: UInt32, below limit: UInt32, newcomer: Int, access: A) -> Bool {
+        guard Int(c) < newcomer else { return false }
+        return access.withLock(c) {
+            if children[Int(c)] >= limit { return false }
+            children[Int(c)] &+= 1
+            return true
+        }
     }
 
     /// Adds the link `node → newcomer` on `layer` (`link.distance` is their
@@ -364,8 +444,11 @@ extension HNSWIndex {
     /// overflows. Tree edges of `node` (to its parent and its tree children)
     /// are pinned on layer 0: kept first, whatever the heuristic says.
     @_optimize(speed)
-    func _connect<K: _DistanceKernel>(_ kernel: K.Type, from node: Int, to link: _Candidate,
-                                      newcomer: UInt32, layer: Int, in s: inout _SearchScratch) {
+    func _connect<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, from node: Int, to link: _Candidate,
+                                                       newcomer: UInt32, layer: Int, access: A,
+                                                       in s: inout _SearchScratch) {
+        access.lock(UInt32(node))
+        defer { access.unlock(UInt32(node)) }
         if graph.appendNeighbor(newcomer, to: node, layer: layer) { return }
         let stride = vectors.stride
         let base = UnsafePointer(vectors.pointer(at: node))

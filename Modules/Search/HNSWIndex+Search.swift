@@ -107,17 +107,23 @@ extension HNSWIndex: _SearchableIndex {
 
     @_optimize(speed)
     func _searchGraph<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, ef: Int, in s: inout _SearchScratch) {
-        _searchLayer(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, layer: 0, in: &s)
+        _searchLayer(K.self, q, from: _descend(K.self, q, to: 0), ef: ef, layer: 0, access: _Exclusive(), in: &s)
     }
 
     /// From the entry point down to `layer` (exclusive of it), greedily on
     /// each layer above: where a search of `layer` starts.
-    func _descend<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, to layer: Int,
-                                      excluding: UInt32 = .max) -> _Candidate {
-        var ep = _Candidate(K.distance(q, vectors.pointer(at: _entryPoint), vectors.stride), UInt32(_entryPoint))
-        var current = _maxLevel
+    func _descend<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, to layer: Int) -> _Candidate {
+        _descend(K.self, q, to: layer, from: _entryPoint, top: _maxLevel, access: _Exclusive())
+    }
+
+    /// `_descend` from `entry`, a node of level `top`; `excluding`: see `_greedy`.
+    func _descend<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, _ q: UnsafePointer<Float>, to layer: Int,
+                                                       from entry: Int, top: Int, excluding: UInt32 = .max,
+                                                       access: A) -> _Candidate {
+        var ep = _Candidate(K.distance(q, vectors.pointer(at: entry), vectors.stride), UInt32(entry))
+        var current = top
         while current > layer {
-            ep = _greedy(K.self, q, from: ep, layer: current, excluding: excluding)
+            ep = _greedy(K.self, q, from: ep, layer: current, excluding: excluding, access: access)
             current -= 1
         }
         return ep
@@ -128,20 +134,24 @@ extension HNSWIndex: _SearchableIndex {
     /// nodes may still list; stepping onto it (distance 0) would end the walk
     /// among its old neighbours.
     @_optimize(speed)
-    func _greedy<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
-                                     layer: Int, excluding: UInt32 = .max) -> _Candidate {
+    func _greedy<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, _ q: UnsafePointer<Float>,
+                                                      from start: _Candidate, layer: Int, excluding: UInt32 = .max,
+                                                      access: A) -> _Candidate {
         var best = start
         let stride = vectors.stride
         var changed = true
         while changed {
             changed = false
-            for e in graph.neighbors(of: Int(best.id), layer: layer) {
+            let node = best.id
+            access.lock(node)
+            for e in graph.neighbors(of: Int(node), layer: layer) {
                 let d = K.distance(q, vectors.pointer(at: Int(e)), stride)
                 if d < best.distance && e != excluding {
                     best = _Candidate(d, e)
                     changed = true
                 }
             }
+            access.unlock(node)
         }
         return best
     }
@@ -159,8 +169,9 @@ extension HNSWIndex: _SearchableIndex {
     /// but never enter the results. They break the bound above: see
     /// `_trimCandidates`.
     @_optimize(speed)
-    func _searchLayer<K: _DistanceKernel>(_ kernel: K.Type, _ q: UnsafePointer<Float>, from start: _Candidate,
-                                          ef: Int, layer: Int, in s: inout _SearchScratch) {
+    func _searchLayer<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, _ q: UnsafePointer<Float>,
+                                                           from start: _Candidate, ef: Int, layer: Int, access: A,
+                                                           in s: inout _SearchScratch) {
         s.nextEpoch()
         let epoch = s.epoch
         let visited = s.visited.base.unsafelyUnwrapped
@@ -180,6 +191,7 @@ extension HNSWIndex: _SearchableIndex {
             // Two passes over the neighbour list: first mark the unvisited
             // ones and prefetch their vectors, so that their cache misses
             // overlap; then compute the distances.
+            access.lock(current.id)
             let block = graph.block(of: Int(current.id), layer: layer)
             let n = Int(block[0])
             var fresh = 0
@@ -191,6 +203,7 @@ extension HNSWIndex: _SearchableIndex {
                 fresh &+= 1
                 touched += _prefetchVector(vectors.pointer(at: Int(e)), lines: lines)
             }
+            access.unlock(current.id)
             _measurePending(K.self, q, count: fresh, ef: ef, limit: limit, skippingRemoved: filtering, in: &s)
         }
     }

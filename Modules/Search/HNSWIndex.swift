@@ -51,6 +51,8 @@ public final class HNSWIndex: @unchecked Sendable {
     /// Lets a single insert skip re-checking each buffer.
     @usableFromInline var _roomNodes = 0
     @usableFromInline var _roomUpperWords = 0
+    /// The highest level the scratch's `links` has room for (see `_SearchScratch.linkRoom`).
+    var _roomLevels = -1
     /// Past this fraction of removed slots, `remove` compacts the index (see
     /// `compact()`). 0.25 by default: searches then walk through at most one
     /// removed node in four, and memory is at most 4/3 of the live set's.

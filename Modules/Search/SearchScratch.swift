@@ -195,11 +195,19 @@ struct _SearchScratch {
     @inlinable
     static func candidateLimit(ef: Int, degree: Int) -> Int { 4 &* Swift.max(ef, degree &+ 1) }
 
+    /// Entries of `links` an insert at `levels` needs: its choices on every
+    /// layer are kept until all its lists are set (see `HNSWIndex._link`),
+    /// at most `degree + 1` per layer.
+    @inlinable
+    static func linkRoom(levels: Int, degree: Int) -> Int { (levels &+ 2) &* (degree &+ 1) }
+
     /// Makes room for `nodes` visited stamps, an `ef`-wide beam, neighbour
-    /// lists of `degree`, and a query of `stride` floats.
+    /// lists of `degree`, a query of `stride` floats, and (inserts) the
+    /// choices of a node on `levels + 1` layers (see `linkRoom`).
     /// - Returns: `false` when memory is exhausted (nothing else changes).
     @usableFromInline
-    mutating func reserve(nodes: Int, ef: Int, degree: Int, stride: Int, allocator: RawAllocator) -> Bool {
+    mutating func reserve(nodes: Int, ef: Int, degree: Int, stride: Int, levels: Int = 0,
+                          allocator: RawAllocator) -> Bool {
         let heap = _SearchScratch.candidateLimit(ef: ef, degree: degree) &+ 1
         let beam = 2 &* Swift.max(ef, degree &+ 1) &+ 2
         guard visited.reserve(nodes, preserving: visited.capacity, using: allocator),
@@ -208,7 +216,8 @@ struct _SearchScratch {
               sorted.reserve(beam, preserving: 0, using: allocator),
               selected.reserve(beam, preserving: 0, using: allocator),
               ids.reserve(beam, preserving: 0, using: allocator),
-              links.reserve(beam, preserving: 0, using: allocator),
+              links.reserve(Swift.max(beam, _SearchScratch.linkRoom(levels: levels, degree: degree)), preserving: 0,
+                            using: allocator),
               query.reserve(stride, preserving: 0, using: allocator),
               pending.reserve(degree &+ 1, preserving: 0, using: allocator)
         else { return false }

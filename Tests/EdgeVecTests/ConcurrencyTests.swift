@@ -222,4 +222,63 @@ struct ConcurrencyTests {
         let empty = try HNSWIndex(dimension: d, metric: .l2)
         #expect(try empty.searchBatch([Self.data.queries[0]], k: 3) == [[]])
     }
+
+    /// Recall@10 of `index` against exact results over `queries`, at ef 64.
+    static func recall(_ index: HNSWIndex, _ exact: FlatIndex, _ queries: Rows) throws -> Double {
+        var hits = 0
+        for q in 0..<queries.count {
+            let truth = Set(try exact.search(queries[q], k: 10).map(\.id))
+            hits += try index.search(queries[q], k: 10, ef: 64).filter { truth.contains($0.id) }.count
+        }
+        return Double(hits) / Double(10 * queries.count)
+    }
+
+    @Test("A parallel build: a sound graph that loads back, with the recall of a one-thread build",
+          arguments: Metric.allCases)
+    func parallelBuild(metric: Metric) throws {
+        let data = ClusteredData(count: 3_000, queries: 100, dimension: 24, clusters: 30, seed: 17)
+        let exact = try FlatIndex(dimension: 24, metric: metric)
+        try exact.addBatch(data.data.values)
+        let serial = try HNSWIndex(dimension: 24, metric: metric, configuration: Self.configuration)
+        try serial.addBatch(data.data.values)
+        let again = try HNSWIndex(dimension: 24, metric: metric, configuration: Self.configuration)
+        try again.addBatch(data.data.values, threads: 1)
+        #expect(again.serialized() == serial.serialized(), "one thread: bit for bit the serial build")
+        for threads in [2, 4] {
+            let parallel = try HNSWIndex(dimension: 24, metric: metric, configuration: Self.configuration)
+            try parallel.addBatch(Array(data.data.values[..<(500 * 24)]), threads: threads)
+            try parallel.addBatch(Array(data.data.values[(500 * 24)...]), threads: threads)
+            #expect(parallel.count == 3_000)
+            #expect(parallel.checkInvariants() == nil)
+            #expect(Array(parallel.ids) == (0..<3_000).map { UInt64($0) })
+            #expect(parallel.vector(for: 1_234) == serial.vector(for: 1_234))
+            // The strict loader checks every list and the layer-0 tree (parents before children).
+            let loaded = try HNSWIndex(serialized: parallel.serialized())
+            #expect(loaded.checkInvariants() == nil)
+            let (r1, rn) = (try Self.recall(serial, exact, data.queries), try Self.recall(parallel, exact, data.queries))
+            #expect(rn >= r1 - 0.01, "recall@10 at ef 64: \(threads) threads \(rn), one thread \(r1)")
+        }
+    }
+
+    @Test("A parallel batch reuses free slots, keeps given ids, and refuses bad thread counts")
+    func parallelBatchEdges() throws {
+        let data = ClusteredData(count: 1_200, queries: 10, dimension: 16, clusters: 8, seed: 3)
+        let index = try HNSWIndex(dimension: 16, metric: .l2, configuration: Self.configuration)
+        try index.addBatch(Array(data.data.values[..<(1_000 * 16)]), threads: 2)
+        for id in stride(from: 0, to: 1_000, by: 9) { index.remove(UInt64(id)) }
+        index.consolidate()
+        let free = index.removedCount
+        #expect(free > 0)
+        let ids = (0..<200).map { UInt64(50_000 + $0 * 3) }
+        try index.addBatch(Array(data.data.values[(1_000 * 16)...]), ids: ids, threads: 3)
+        #expect(index.removedCount == max(0, free - 200))
+        #expect(index.checkInvariants() == nil)
+        for (row, id) in ids.enumerated() {
+            #expect(try index.search(data.data[1_000 + row], k: 1, ef: 64).first?.id == id)
+        }
+        #expect(thrownError { () throws(EdgeVecError) in try index.addBatch(data.data[0], threads: 0) }
+                == .invalidParameter(.threads, value: 0))
+        #expect(index.count == 1_000 - 112 + 200)
+        _ = try HNSWIndex(serialized: index.serialized())
+    }
 }
