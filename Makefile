@@ -236,7 +236,7 @@ define threads_a
 else tail -n 40 $(2); echo "FAIL: test_threads a (log: $(2))"; exit 1; fi
 endef
 
-.PHONY: test-sanitizers test-sanitizers-swift test-sanitizers-native test-sanitizers-threads
+.PHONY: test-sanitizers test-sanitizers-swift test-sanitizers-swift-threads test-sanitizers-native test-sanitizers-threads
 ## test-sanitizers: the Swift tests and the C ABI under AddressSanitizer (+ LeakSanitizer) and UndefinedBehaviorSanitizer.
 ## swiftc has no -sanitize=undefined on Linux, so UBSan instruments the C targets (kernels, shims) through -Xcc; its
 ## handlers come with the ASan runtime. ThreadSanitizer (`--sanitize=thread`, its own scratch path) checks the C ABI
@@ -251,7 +251,12 @@ SAN_ASAN    := allocator_may_return_null=1
 SAN_ENV     := SWIFT_BACKTRACE=enable=no UBSAN_OPTIONS=print_stacktrace=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp
 # The toolchain's clang: its ASan/UBSan runtime is the one swiftc's instrumentation expects.
 SAN_CC      ?= $(dir $(realpath $(shell command -v $(SWIFT))))clang
-test-sanitizers: test-sanitizers-swift test-sanitizers-native
+test-sanitizers: test-sanitizers-swift test-sanitizers-swift-threads test-sanitizers-native
+
+## test-sanitizers-swift-threads: the Concurrency suite (searches from several threads, searches beside a writer,
+## batch search, parallel builds) under ThreadSanitizer, release, its own scratch path.
+test-sanitizers-swift-threads: deps
+	$(TSAN_ENV) $(SWIFT) test -c release --sanitize=thread --filter Concurrency --scratch-path $(B)-tsan-swift
 
 test-sanitizers-swift: deps
 	$(SAN_ENV) ASAN_OPTIONS=$(SAN_ASAN) $(SWIFT) test -c $(SAN_CONFIG) --no-parallel --scratch-path $(SAN_SCRATCH) $(SAN_FLAGS)

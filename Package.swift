@@ -122,7 +122,7 @@ let package = Package(
                 path: "Modules/EdgeVec"),
         .executableTarget(
             name: "edgevec",
-            dependencies: ["EdgeVec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EdgeVec", "EdgeVecConcurrency", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tools/edgevec"
         ),
         .testTarget(name: "EdgeVecTests", dependencies: ["EdgeVec"], path: "Tests/EdgeVecTests"),

@@ -226,7 +226,7 @@ for (const c of cases) {
   test(`${c.name}: CLI build → wasm load: identical search results`, async () => {
     run(['build', '--input', baseFile, '--output', cliIndex, '--metric', c.metric, '--m', String(params.m),
       '--ef-construction', String(params.efConstruction), '--ef-search', String(params.efSearch),
-      '--seed', String(params.seed), '--quiet']);
+      '--seed', String(params.seed), '--threads', '1', '--quiet']);
     const cliResults = join(dir, 'cli-results.ivecs');
     run(['search', '--index', cliIndex, '--queries', queryFile, '--k', String(K), '--ef', String(EF),
       '--output', cliResults, '--quiet']);
@@ -414,7 +414,7 @@ test('metadata and filters: the same bytes and filtered results natively and in 
   const cliIndex = join(dir, 'cli.edgevec');
   run(['build', '--input', join(dir, 'base.fvecs'), '--metadata', join(dir, 'meta.tsv'), '--output', cliIndex,
     '--metric', c.metric, '--m', String(params.m), '--ef-construction', String(params.efConstruction),
-    '--ef-search', String(params.efSearch), '--seed', String(params.seed), '--quiet']);
+    '--ef-search', String(params.efSearch), '--seed', String(params.seed), '--threads', '1', '--quiet']);
   const cliBytes = new Uint8Array(readFileSync(cliIndex));
 
   const db = await EdgeVec.create({ dimensions: c.dim, metric: c.metric, ...params });

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeVec
+import EdgeVecConcurrency
 
 /// `edgevec search`: run every query of a .fvecs file against a saved index.
 struct SearchCommand: ParsableCommand {
@@ -7,8 +8,9 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Search a saved index with the queries of a .fvecs file.",
         discussion: """
-            Runs the queries one at a time, timing each with a monotonic clock, and \
-            prints queries/s, p50 and p99 latency and, with --groundtruth, recall@k: \
+            Runs the queries on --threads threads (default: every core), each query \
+            timed alone with a monotonic clock, and prints queries/s (all queries over \
+            the wall time), p50 and p99 latency and, with --groundtruth, recall@k: \
             the fraction of the first k ground-truth ids of each query found among \
             its k results, averaged over the queries.
 
@@ -69,6 +71,9 @@ struct SearchCommand: ParsableCommand {
         + "Not with --filter.", valueName: "filters.txt"))
     var filters: String?
 
+    @Option(help: "Threads searching at once, sharing the queries (1...1024; default: every core).")
+    var threads: Int?
+
     @Flag(help: "Also print one JSON object as the last line of standard output (see below).")
     var json = false
 
@@ -79,6 +84,9 @@ struct SearchCommand: ParsableCommand {
 
     func validate() throws {
         if filter != nil && filters != nil { throw ValidationError("--filter and --filters exclude each other") }
+        if let threads, !(1...1024).contains(threads) {
+            throw ValidationError("--threads must be in 1...1024, got \(threads)")
+        }
         if let warmUp, warmUp < 0 { throw ValidationError("--warm-up must be 0 or more, got \(warmUp)") }
         if k < 1 || k > Self.maxK { throw ValidationError("--k must be in 1...\(Self.maxK), got \(k)") }
         if let ef, ef < 1 || ef > 65536 { throw ValidationError("--ef must be in 1...65536, got \(ef)") }
@@ -263,8 +271,9 @@ extension SearchCommand {
 
     private func truth(_ summaries: [Summary]) -> Bool { summaries.first?.recall != nil }
 
-    /// One pass over the first `count` queries, each timed alone with the
-    /// allocation-free search: k ids per query (-1 padded) and latencies.
+    /// One pass over the first `count` queries, shared among `--threads`
+    /// threads, each query timed alone with the allocation-free search: k ids
+    /// per query (-1 padded) and latencies.
     fileprivate func runQueries(_ loaded: LoadedIndex, _ query: VecsMatrix<Float>, ef: Int?, filters: [Filter]?,
                                 count: Int, label: String, quiet: Bool) throws(CLIError) -> QueryPass {
         let dimension = query.dimension
@@ -275,42 +284,61 @@ extension SearchCommand {
         // Ids are 64-bit; .ivecs holds int32 (indexes built by `edgevec build` use row numbers).
         var keys = [UInt64](repeating: 0, count: k)
         var progress = ProgressBar(label: label, unit: "queries", total: count, quiet: quiet, delay: 1)
+        let workers = threadCount(threads ?? 0, work: count)
+        let failure = Lock()
+        var firstError: (row: Int, message: String)? = nil
+        let queue = WorkQueue(count: count, chunk: 1)
         let start = monotonicNanoseconds()
-        try query.values.withUnsafeBufferPointer { (values) throws(CLIError) in
-            try pass.results.withUnsafeMutableBufferPointer { (ids) throws(CLIError) in
-                try distances.withUnsafeMutableBufferPointer { (dist) throws(CLIError) in
-                    try keys.withUnsafeMutableBufferPointer { (found) throws(CLIError) in
-                        for row in 0..<count {
+        query.values.withUnsafeBufferPointer { values in
+            pass.results.withUnsafeMutableBufferPointer { ids in
+                pass.latencies.withUnsafeMutableBufferPointer { latencies in
+                    runInParallel(threads: workers) { worker in
+                        var found = [UInt64](repeating: 0, count: k)
+                        var dist = [Float](repeating: 0, count: k)
+                        var short = 0
+                        while let next = queue.next(), failure.withLock({ firstError == nil }) {
+                            let row = next.lowerBound
                             let vector = UnsafeBufferPointer(start: values.baseAddress! + row * dimension, count: dimension)
                             let t0 = monotonicNanoseconds()
-                            let n: Int
+                            var message: String? = nil
                             do throws(EdgeVecError) {
-                                if let filters {
-                                    n = try loaded.search(vector, k: k, ef: ef, filter: filters[filters.count == 1 ? 0 : row],
-                                                          ids: found.baseAddress!, distances: dist.baseAddress!)
-                                } else {
-                                    n = try loaded.search(vector, k: k, ef: ef, ids: found.baseAddress!,
-                                                          distances: dist.baseAddress!)
+                                let n = try found.withUnsafeMutableBufferPointer { (f) throws(EdgeVecError) -> Int in
+                                    try dist.withUnsafeMutableBufferPointer { (d) throws(EdgeVecError) -> Int in
+                                        if let filters {
+                                            return try loaded.search(vector, k: k, ef: ef,
+                                                                     filter: filters[filters.count == 1 ? 0 : row],
+                                                                     ids: f.baseAddress!, distances: d.baseAddress!)
+                                        }
+                                        return try loaded.search(vector, k: k, ef: ef, ids: f.baseAddress!,
+                                                                 distances: d.baseAddress!)
+                                    }
                                 }
+                                let t1 = monotonicNanoseconds()
+                                for i in 0..<n {
+                                    guard found[i] <= UInt64(Int32.max) else {
+                                        message = "id \(found[i]) does not fit .ivecs (int32)"
+                                        break
+                                    }
+                                    ids[row * k + i] = Int32(found[i])
+                                }
+                                if n < k { short += 1 }
+                                latencies[row] = t1 - t0
                             } catch {
-                                progress.finish(row)
-                                throw CLIError("\(queries): query \(row): " + rowMessage(error))
+                                message = rowMessage(error)
                             }
-                            let t1 = monotonicNanoseconds()
-                            for i in 0..<n {
-                                guard found[i] <= UInt64(Int32.max) else {
-                                    progress.finish(row)
-                                    throw CLIError("\(queries): query \(row): id \(found[i]) does not fit .ivecs (int32)")
-                                }
-                                ids[row * k + i] = Int32(found[i])
+                            if let message {
+                                failure.withLock { if firstError == nil || row < firstError!.row { firstError = (row, message) } }
                             }
-                            if n < k { pass.short += 1 }
-                            pass.latencies[row] = t1 - t0
-                            progress.update(row + 1, now: t1)
+                            if worker == 0 { progress.update(row + 1, now: monotonicNanoseconds()) }
                         }
+                        failure.withLock { pass.short += short }
                     }
                 }
             }
+        }
+        if let firstError {
+            progress.finish(firstError.row)
+            throw CLIError("\(queries): query \(firstError.row): " + firstError.message)
         }
         pass.seconds = Double(monotonicNanoseconds() - start) / 1e9
         progress.finish(count)

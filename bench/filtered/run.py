@@ -258,7 +258,7 @@ class FilterEvaluator:
 def edgevec_search(edgevec, index, queries, work, tag, ef, k, filters=None, groundtruth=None):
     """One `edgevec search --json`: (q/s, JSON object, ids or None)."""
     out = os.path.join(work, f"{tag}.ivecs")
-    cmd = [edgevec, "search", "--index", index, "--queries", queries, "--k", str(k), "--ef", str(ef),
+    cmd = [edgevec, "search", "--threads", "1", "--index", index, "--queries", queries, "--k", str(k), "--ef", str(ef),
            "--warm-up", "100", "--json", "--quiet", "--output", out]
     if filters:
         cmd += ["--filters", filters]
@@ -339,7 +339,7 @@ def main():
     # EdgeVec: built here with metadata (the search experiment's index has none).
     index = os.path.join(args.work, f"minilm-{n}-meta.edgevec")
     build = [args.edgevec, "build", "--input", base_path, "--output", index, "--metric", "cosine", "--m", str(M),
-             "--ef-construction", str(EF_CONSTRUCTION), "--seed", "42", "--metadata",
+             "--ef-construction", str(EF_CONSTRUCTION), "--seed", "42", "--threads", "1", "--metadata",
              os.path.join(data, "meta.tsv"), "--quiet"]
     t = time.perf_counter()
     out = subprocess.run(build, capture_output=True, text=True)

@@ -244,7 +244,7 @@ class EdgeVecNative:
     def build_command(self, output=None, base=None):
         return [self.binary, "build", "--input", base or self.ds["base_path"], "--output", output or self.index,
                 "--metric", self.ds["metric"], "--m", str(M), "--ef-construction", str(EF_CONSTRUCTION),
-                "--seed", "42", "--quiet"]
+                "--seed", "42", "--threads", "1", "--quiet"]
 
     def build(self):
         out, peak = run_with_rusage(self.build_command())
@@ -257,7 +257,7 @@ class EdgeVecNative:
 
     def memory_command(self, index=None, queries=None, k=K):
         return [self.binary, "search", "--index", index or self.index, "--queries", queries or self.ds["query_path"],
-                "--k", str(k), "--ef-sweep", "64", "--quiet"]
+                "--k", str(k), "--ef-sweep", "64", "--threads", "1", "--quiet"]
 
     def search_peak_rss(self):
         """Peak RSS of `edgevec search` over this index and over a 1-vector one
