@@ -197,9 +197,11 @@ struct _SearchScratch {
 
     /// Entries of `links` an insert at `levels` needs: its choices on every
     /// layer are kept until all its lists are set (see `HNSWIndex._link`),
-    /// at most `degree + 1` per layer.
+    /// at most `degree + 1` per layer. Room for 4 levels at least, so that the
+    /// buffer does not grow with the first few levels of a build (a level
+    /// above 4 comes once in M⁵ inserts).
     @inlinable
-    static func linkRoom(levels: Int, degree: Int) -> Int { (levels &+ 2) &* (degree &+ 1) }
+    static func linkRoom(levels: Int, degree: Int) -> Int { (Swift.max(levels, 4) &+ 2) &* (degree &+ 1) }
 
     /// Makes room for `nodes` visited stamps, an `ef`-wide beam, neighbour
     /// lists of `degree`, a query of `stride` floats, and (inserts) the
