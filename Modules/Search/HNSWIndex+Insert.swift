@@ -73,10 +73,12 @@ extension HNSWIndex {
         try _Validation.checkRows(vectors, dimension: dimension, metric: metric)
         try _reserve(adding: rows)
         let base = vectors.baseAddress!
+        #if !hasFeature(Embedded)
         if workers > 1 {
             try _insertInParallel(base, rows: rows, ids: ids, first: first, threads: workers)
             return first
         }
+        #endif
         for row in 0..<rows {
             _insertValidated(base + row * dimension, id: ids?[row] ?? first &+ UInt64(row))
         }
@@ -289,8 +291,9 @@ extension HNSWIndex {
 
     /// `_link` from `entry`, a node of level `top`, reaching the lists of
     /// other nodes through `access` (directly, or under their locks in a
-    /// parallel build). The caller updates the entry point.
-    @_optimize(speed)
+    /// parallel build). The caller updates the entry point. Not inlined into
+    /// the serial `_link`: that copy cost the wasm module a kilobyte.
+    @inline(never) @_optimize(speed)
     func _link<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, id: Int, level: Int, reused: Bool,
                                                     from entry: Int, top: Int, access: A, in s: inout _SearchScratch) {
         let q = UnsafePointer(vectors.pointer(at: id))

@@ -1,5 +1,6 @@
 import EdgeVecAllocators
 import EdgeVecConcurrency
+import EdgeVecFilter
 import EdgeVecGraph
 import EdgeVecStorage
 
@@ -42,6 +43,7 @@ struct _Exclusive: _GraphAccess {
     @inline(__always) func isLinked(_ node: Int) -> Bool { true }
 }
 
+#if !hasFeature(Embedded)   // the wasm module has one thread: batches insert serially
 /// A parallel build's access: a spin lock per node.
 struct _Locked: _GraphAccess {
     let locks: NodeLocks
@@ -156,3 +158,4 @@ extension HNSWIndex {
         }
     }
 }
+#endif
