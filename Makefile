@@ -357,7 +357,7 @@ browser-deps:
 test-browser: wasm browser-deps
 	$(BROWSER_VENV)/bin/python Tests/Browser/run_browser_test.py --dist $(DIST)
 
-.PHONY: bench-alloc bench-alloc-update
+.PHONY: bench-alloc bench-alloc-update bench-concurrency
 ## bench-alloc: the Benchmarks/ package (package-benchmark, release) run for allocation counts only and
 ## checked against Benchmarks/Thresholds; fails on more (or fewer) mallocs than recorded. Never on time.
 BENCH_SCRATCH := $(B)-bench
@@ -406,6 +406,15 @@ bench-filtered: cli bench-insert-venv
 	$(BENCH_VENV)/bin/python bench/filtered/run.py $(if $(filter-out 0,$(QUICK)),--quick) --edgevec $(EDGEVEC) \
 	    --data $(DATA) --work $(WORK)/filtered --out $(BENCH_FILTERED_OUT) \
 	    $(if $(wildcard $(WORK)/search/minilm/minilm.hnswlib),--hnswlib-index $(WORK)/search/minilm/minilm.hnswlib)
+
+## bench-concurrency: issue 22's goals on MiniLM-Debian (bench/concurrency/run.py): edgevec build --threads 1 vs 2 vs
+## hnswlib add_items(num_threads=2), recall@10 at ef 64 of both builds; batch search (ev_search_batch, threads 1 and 2)
+## vs hnswlib knn_query(num_threads=1, 2) at recall 0.95, and edgevec search --threads 1 vs 2 at ef 16; paired passes.
+## About 4 min. Without the data: skipped.
+bench-concurrency: cli native bench-insert-venv
+	@mkdir -p $(WORK)/concurrency
+	$(BENCH_VENV)/bin/python bench/concurrency/run.py --edgevec $(EDGEVEC) --dist $(DIST) --data $(DATA) \
+	    --work $(WORK)/concurrency --out $(WORK)/concurrency/results.jsonl
 
 ## bench-insert-build: everything bench-insert runs: the CLI per allocator trait (system: `make cli`'s), libedgevec.so per trait,
 ## the wasm modules and their allocation-counter build, Chromium + Playwright, the peers' venv.

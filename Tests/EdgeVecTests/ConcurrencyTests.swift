@@ -24,7 +24,8 @@ final class Guarded<Value>: @unchecked Sendable {
 struct ConcurrencyTests {
     static let data = ClusteredData(count: 2_400, queries: 40, dimension: 24, clusters: 12, seed: 91)
     static let configuration = HNSWConfiguration(m: 8, efConstruction: 64, seed: 5)
-    static let filter = try! Filter(#"group < 3 OR tag = "b""#)
+    /// Made per test, not a static `let`: LeakSanitizer reports a global's parsed filter as leaked.
+    static func makeFilter() throws -> Filter { try Filter(#"group < 3 OR tag = "b""#) }
 
     static func metadata(_ row: Int) -> Metadata {
         Metadata([(name: "group", value: .integer(Int64(row % 7))), (name: "tag", value: .string(row % 5 == 0 ? "b" : "a"))])
@@ -51,7 +52,7 @@ struct ConcurrencyTests {
     }
 
     /// What a search of each query returns, unfiltered and filtered.
-    static func answers(_ search: (Int, Filter?) throws -> [SearchResult]) rethrows -> [[SearchResult]] {
+    static func answers(_ filter: Filter, _ search: (Int, Filter?) throws -> [SearchResult]) rethrows -> [[SearchResult]] {
         try (0..<data.queries.count).flatMap { q in [try search(q, nil), try search(q, filter)] }
     }
 
@@ -60,11 +61,12 @@ struct ConcurrencyTests {
         let index = try Self.makeIndex(rows: 2_000, metric: metric)
         let flat = try FlatIndex(dimension: Self.data.data.dimension, metric: metric)
         for row in 0..<2_000 { try flat.add(Self.data.data[row], id: UInt64(row), metadata: Self.metadata(row)) }
-        let expected = try Self.answers { q, f in
+        let filter = try Self.makeFilter()
+        let expected = try Self.answers(filter) { q, f in
             if let f { return try index.search(Self.data.queries[q], k: 10, filter: f) }
             return try index.search(Self.data.queries[q], k: 10)
         }
-        let exact = try Self.answers { q, f in
+        let exact = try Self.answers(filter) { q, f in
             if let f { return try flat.search(Self.data.queries[q], k: 10, filter: f) }
             return try flat.search(Self.data.queries[q], k: 10)
         }
@@ -75,8 +77,8 @@ struct ConcurrencyTests {
                 for i in 0..<Self.data.queries.count {
                     let q = (i + t * 11 + round * 7) % Self.data.queries.count
                     let query = Self.data.queries[q]
-                    let got = [try? index.search(query, k: 10), try? index.search(query, k: 10, filter: Self.filter)]
-                    let exactGot = [try? flat.search(query, k: 10), try? flat.search(query, k: 10, filter: Self.filter)]
+                    let got = [try? index.search(query, k: 10), try? index.search(query, k: 10, filter: filter)]
+                    let exactGot = [try? flat.search(query, k: 10), try? flat.search(query, k: 10, filter: filter)]
                     var wrong = 0
                     if got[0] != expected[2 * q] || got[1] != expected[2 * q + 1] { wrong += 1 }
                     if exactGot[0] != exact[2 * q] || exactGot[1] != exact[2 * q + 1] { wrong += 1 }
@@ -103,6 +105,7 @@ struct ConcurrencyTests {
             }
         }
         try write(reference)
+        let filter = try Self.makeFilter()
         let problems = Guarded<[String]>([])
         let done = Atomic(false)
         let searches = Atomic(0)
@@ -119,7 +122,7 @@ struct ConcurrencyTests {
                 q = (q + 1) % Self.data.queries.count
                 let query = Self.data.queries[q]
                 do {
-                    for results in [try index.search(query, k: 10), try index.search(query, k: 10, filter: Self.filter),
+                    for results in [try index.search(query, k: 10), try index.search(query, k: 10, filter: filter),
                                     try index.searchBatch([query], k: 10, threads: 1)[0]] {
                         // Whatever the moment, 10 results, sorted, distinct, each at its vector's true distance.
                         var issue: String? = nil
@@ -175,7 +178,7 @@ struct ConcurrencyTests {
         for row in 0..<2_000 { try flat.add(Self.data.data[row], id: UInt64(row), metadata: Self.metadata(row)) }
         let queries = Self.data.queries
         let k = 7
-        for filter in [nil, Self.filter] {
+        for filter in [nil, try Self.makeFilter()] {
             let expected = try (0..<queries.count).map { q in
                 if let filter { return try index.search(queries[q], k: k, ef: 40, filter: filter) }
                 return try index.search(queries[q], k: k, ef: 40)

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Issue 22's goals on MiniLM-Debian, EdgeVec and hnswlib side by side in one run.
+
+Build: `edgevec build --threads 1`, `edgevec build --threads 2` and hnswlib's
+`add_items(num_threads=2)` (and `num_threads=1`), taking turns pass by pass
+(ABAB…, the order rotating), cosine, M 16, efConstruction 200. EdgeVec's time
+is the insert time the CLI prints (wall, the file read and write left out),
+hnswlib's the `add_items` call. Recall@10 at ef 64 of each EdgeVec build.
+
+Search, batch form for both: `ev_search_batch` (libedgevec.so through ctypes,
+`threads` 1 and 2) and hnswlib's `knn_query(num_threads=1 and 2)` over the
+same 10,000 queries (the 1,000 query rows ten times), at every ef of a small
+grid, in turns; each pass's recall–q/s curve is interpolated at recall 0.95
+(bench/search/paired.py) and the ratios taken per pass. The CLI's own
+`edgevec search --threads 1|2 --ef 16` is timed the same way (the goal's
+literal form). Every figure is a median over the passes with its range.
+
+    .venv-bench/bin/python bench/concurrency/run.py --edgevec .build-cli/release/edgevec --dist dist \\
+        --data ../shared/data/minilm-debian --out .build-work/concurrency/results.jsonl
+"""
+import argparse
+import ctypes
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "bench", "search"))
+from paired import interpolate, spread  # noqa: E402
+from run import read_vecs, write_vecs, recall_at_10, log  # noqa: E402
+
+K = 10
+M = 16
+EF_CONSTRUCTION = 200
+EFS = (10, 12, 14, 16, 20, 24, 32)
+TARGET = 0.95
+
+
+def edgevec_build(binary, base, output, threads):
+    out = subprocess.run([binary, "build", "--input", base, "--output", output, "--metric", "cosine", "--m", str(M),
+                          "--ef-construction", str(EF_CONSTRUCTION), "--seed", "42", "--threads", str(threads),
+                          "--quiet"], capture_output=True, text=True, check=True).stdout
+    seconds = re.search(r", ([0-9.]+) s, ", out)
+    if not seconds:
+        raise RuntimeError(f"unexpected edgevec build output: {out}")
+    return float(seconds.group(1))
+
+
+def edgevec_recall(binary, index, queries, gt, ef):
+    out = subprocess.run([binary, "search", "--index", index, "--queries", queries, "--groundtruth", gt,
+                          "--k", str(K), "--ef", str(ef), "--json", "--quiet"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["recall"]
+
+
+def cli_qps(binary, index, queries, ef, threads):
+    out = subprocess.run([binary, "search", "--index", index, "--queries", queries, "--k", str(K), "--ef", str(ef),
+                          "--threads", str(threads), "--warm-up", "1000", "--json", "--quiet"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["qps"]
+
+
+class EdgeVecBatch:
+    def __init__(self, dist, index):
+        self.lib = ctypes.CDLL(os.path.join(dist, "native", "libedgevec.so"))
+        self.lib.ev_load.argtypes = [ctypes.c_char_p, ctypes.c_int32]
+        self.lib.ev_search_batch.restype = ctypes.c_int32
+        pointer = ctypes.c_void_p
+        self.lib.ev_search_batch.argtypes = [ctypes.c_int32, pointer] + [ctypes.c_int32] * 5 + [pointer] * 3
+        with open(index, "rb") as f:
+            data = f.read()
+        self.handle = self.lib.ev_load(data, len(data))
+        if self.handle <= 0:
+            raise RuntimeError(f"ev_load: {self.handle}")
+
+    def search(self, queries, ef, threads):
+        count = len(queries)
+        ids = np.empty((count, K), dtype=np.uint64)
+        distances = np.empty((count, K), dtype=np.float32)
+        counts = np.empty(count, dtype=np.int32)
+        start = time.perf_counter()
+        code = self.lib.ev_search_batch(self.handle, queries.ctypes.data, count, K, ef, 0, threads,
+                                        ids.ctypes.data, distances.ctypes.data, counts.ctypes.data)
+        seconds = time.perf_counter() - start
+        if code != count:
+            raise RuntimeError(f"ev_search_batch: {code}")
+        return seconds, ids
+
+
+def hnswlib_build(base, threads):
+    import hnswlib
+    index = hnswlib.Index(space="cosine", dim=base.shape[1])
+    index.init_index(max_elements=len(base), M=M, ef_construction=EF_CONSTRUCTION, random_seed=100)
+    start = time.perf_counter()
+    index.add_items(base, np.arange(len(base)), num_threads=threads)
+    return time.perf_counter() - start, index
+
+
+def ratio(a, b):
+    """Per-pass ratios a[i] / b[i], summarised."""
+    return spread([x / y for x, y in zip(a, b) if x and y])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--edgevec", default=os.path.join(ROOT, ".build-cli", "release", "edgevec"))
+    parser.add_argument("--dist", default=os.path.join(ROOT, "dist"))
+    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "minilm-debian"))
+    parser.add_argument("--work", default=os.path.join(ROOT, ".build-work", "concurrency"))
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--build-passes", type=int, default=3)
+    parser.add_argument("--search-passes", type=int, default=5)
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    base_path, query_path, gt_path = (os.path.join(args.data, f) for f in
+                                      ("base.fvecs", "query.fvecs", "groundtruth.ivecs"))
+    if not all(os.path.isfile(p) for p in (base_path, query_path, gt_path)):
+        log(f"skipped: MiniLM-Debian files not found in {args.data}")
+        return 0
+    base = read_vecs(base_path, np.float32)
+    queries = read_vecs(query_path, np.float32)
+    gt = read_vecs(gt_path, np.int32)
+    repeated = np.ascontiguousarray(np.tile(queries, (10, 1)))
+    repeated_path = os.path.join(args.work, "query-x10.fvecs")
+    write_vecs(repeated_path, repeated)
+    records = []
+    cores = os.cpu_count()
+    log(f"MiniLM-Debian: {base.shape[0]} x {base.shape[1]}, {len(queries)} queries (x10), {cores} cores")
+
+    # ---- build
+    times = {"edgevec-1": [], "edgevec-2": [], "hnswlib-1": [], "hnswlib-2": []}
+    recalls = {"edgevec-1": [], "edgevec-2": []}
+    order = list(times)
+    hnsw_index = None
+    for p in range(args.build_passes):
+        for name in order[p % len(order):] + order[:p % len(order)]:
+            engine, threads = name.split("-")
+            if engine == "edgevec":
+                index = os.path.join(args.work, f"minilm-t{threads}.edgevec")
+                times[name].append(edgevec_build(args.edgevec, base_path, index, int(threads)))
+                recalls[name].append(edgevec_recall(args.edgevec, index, query_path, gt_path, 64))
+            else:
+                seconds, built = hnswlib_build(base, int(threads))
+                times[name].append(seconds)
+                if threads == "2":
+                    hnsw_index = built
+            log(f"build pass {p}: {name} {times[name][-1]:.2f} s")
+    build = {"kind": "build", "seconds": {n: spread(v) for n, v in times.items()},
+             "recall_ef64": {n: spread(v) for n, v in recalls.items()},
+             "edgevec_2_speedup": ratio(times["edgevec-1"], times["edgevec-2"]),
+             "edgevec_2_over_hnswlib_2": ratio(times["edgevec-2"], times["hnswlib-2"]),
+             "hnswlib_2_speedup": ratio(times["hnswlib-1"], times["hnswlib-2"]),
+             "recall_difference": (statistics.median(recalls["edgevec-2"]) - statistics.median(recalls["edgevec-1"])),
+             "commands": {"edgevec": f"{args.edgevec} build --threads N (cosine, M {M}, efConstruction {EF_CONSTRUCTION})",
+                          "hnswlib": "hnswlib.Index(space='cosine').add_items(base, num_threads=N)"}}
+    records.append(build)
+
+    # ---- search (batch form for both)
+    edgevec = EdgeVecBatch(args.dist, os.path.join(args.work, "minilm-t1.edgevec"))
+    engines = {"edgevec-1": lambda ef: edgevec.search(repeated, ef, 1),
+               "edgevec-2": lambda ef: edgevec.search(repeated, ef, 2)}
+
+    def hnswlib_run(threads):
+        def run(ef):
+            hnsw_index.set_ef(ef)
+            start = time.perf_counter()
+            labels, _ = hnsw_index.knn_query(repeated, k=K, num_threads=threads)
+            return time.perf_counter() - start, labels
+        return run
+    engines["hnswlib-1"] = hnswlib_run(1)
+    engines["hnswlib-2"] = hnswlib_run(2)
+    search_recall = {}
+    for name, run in engines.items():          # warm-up, and the recall of each ef (deterministic)
+        for ef in EFS:
+            _, ids = run(ef)
+            search_recall.setdefault(name, {})[ef] = recall_at_10(ids[:len(queries)], gt)
+    qps = {name: {ef: [] for ef in EFS} for name in engines}
+    names = list(engines)
+    for p in range(args.search_passes):
+        for ef in EFS:
+            for name in names[p % len(names):] + names[:p % len(names)]:
+                seconds, _ = engines[name](ef)
+                qps[name][ef].append(len(repeated) / seconds)
+        log(f"search pass {p} done")
+    at_target = {name: [interpolate([(ef, search_recall[name][ef], qps[name][ef][p]) for ef in EFS], TARGET)
+                        for p in range(args.search_passes)] for name in engines}
+    cli = {"1": [], "2": []}
+    index = os.path.join(args.work, "minilm-t1.edgevec")
+    for p in range(args.search_passes):
+        for threads in (("1", "2") if p % 2 == 0 else ("2", "1")):
+            cli[threads].append(cli_qps(args.edgevec, index, repeated_path, 16, int(threads)))
+    search = {"kind": "search", "target_recall": TARGET, "efs": list(EFS), "recall": search_recall,
+              "qps_at_target": {n: spread(v) for n, v in at_target.items()},
+              "edgevec_2_speedup": ratio(at_target["edgevec-2"], at_target["edgevec-1"]),
+              "edgevec_2_over_hnswlib_2": ratio(at_target["edgevec-2"], at_target["hnswlib-2"]),
+              "hnswlib_2_speedup": ratio(at_target["hnswlib-2"], at_target["hnswlib-1"]),
+              "cli_ef16_recall": edgevec_recall(args.edgevec, index, query_path, gt_path, 16),
+              "cli_ef16_qps": {t: spread(v) for t, v in cli.items()},
+              "cli_ef16_speedup": ratio(cli["2"], cli["1"]),
+              "commands": {"edgevec": "ev_search_batch(handle, 10,000 queries, k 10, ef, 0, threads) via ctypes; "
+                                      f"{args.edgevec} search --threads N --ef 16 --warm-up 1000",
+                           "hnswlib": "index.set_ef(ef); knn_query(queries, k=10, num_threads=N)"}}
+    records.append(search)
+
+    if args.out:
+        with open(args.out, "w") as f:
+            for r in records:
+                f.write(json.dumps(r) + "\n")
+
+    def show(s, digits=2):
+        return "n/a" if not s else f"{s['median']:.{digits}f} ({s['low']:.{digits}f}-{s['high']:.{digits}f})"
+    print(f"build (s, {args.build_passes} passes): " + ", ".join(f"{n} {show(s)}" for n, s in build["seconds"].items()))
+    print(f"  edgevec --threads 2 speedup {show(build['edgevec_2_speedup'])} (goal >= 1.6); "
+          f"edgevec-2 / hnswlib-2 time {show(build['edgevec_2_over_hnswlib_2'])} (goal <= 0.8); "
+          f"hnswlib 2-thread speedup {show(build['hnswlib_2_speedup'])}")
+    print(f"  recall@10 ef 64: 1 thread {show(build['recall_ef64']['edgevec-1'], 4)}, "
+          f"2 threads {show(build['recall_ef64']['edgevec-2'], 4)} (difference {build['recall_difference']:+.4f}, goal within 0.005)")
+    print(f"search q/s at recall {TARGET} ({args.search_passes} passes): "
+          + ", ".join(f"{n} {show(s, 0)}" for n, s in search["qps_at_target"].items()))
+    print(f"  edgevec 2 threads / 1 {show(search['edgevec_2_speedup'])} (goal >= 1.8); "
+          f"edgevec-2 / hnswlib-2 {show(search['edgevec_2_over_hnswlib_2'])} (goal >= 1.2); "
+          f"hnswlib 2/1 {show(search['hnswlib_2_speedup'])}")
+    print(f"  edgevec search --ef 16 (recall {search['cli_ef16_recall']:.4f}): --threads 2 / --threads 1 "
+          f"{show(search['cli_ef16_speedup'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
