@@ -80,7 +80,6 @@ test: deps
 	  && $(STEP) "swift test -c release --traits Jemalloc" $(SUB) test-jemalloc \
 	  && $(STEP) "swift test -c release --traits BumpArena" $(SUB) test-arena \
 	  && $(STEP) "Jemalloc+BumpArena is a compile error" $(SUB) trait-conflict \
-	  && $(STEP) "make embedded" $(SUB) embedded \
 	  && $(STEP) "make example" $(SUB) example \
 	  && $(STEP) "make cli-smoke" $(SUB) cli-smoke \
 	  && $(STEP) "make bench-alloc" $(SUB) bench-alloc \

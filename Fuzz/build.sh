@@ -96,11 +96,12 @@ swift_module EdgeVecAllocators "_EdgeVecCShims" "$ROOT/Allocators/EdgeVecAllocat
 swift_module EdgeVecStorage "EdgeVecAllocators" "$ROOT/Modules/Storage"
 swift_module EdgeVecGraph "EdgeVecAllocators" "$ROOT/Modules/Graph"
 swift_module EdgeVecFilter "EdgeVecAllocators" "$ROOT/Modules/Filter"
-swift_module EdgeVecSearch "EdgeVecAllocators EdgeVecStorage EdgeVecGraph EdgeVecFilter _EdgeVecSearchKernels" "$ROOT/Modules/Search"
+swift_module EdgeVecConcurrency "" "$ROOT/Modules/Concurrency"
+swift_module EdgeVecSearch "EdgeVecAllocators EdgeVecStorage EdgeVecGraph EdgeVecFilter EdgeVecConcurrency _EdgeVecSearchKernels" "$ROOT/Modules/Search"
 swift_module EdgeVecBridge "EdgeVecSearch" "$ROOT/Modules/Bridge"
 
 LIB_OBJS=("$OBJ/_EdgeVecCShims.o" "$OBJ/_EdgeVecSearchKernels.o" "$OBJ/EdgeVecAllocators.o"
-          "$OBJ/EdgeVecStorage.o" "$OBJ/EdgeVecGraph.o" "$OBJ/EdgeVecFilter.o" "$OBJ/EdgeVecSearch.o")
+          "$OBJ/EdgeVecStorage.o" "$OBJ/EdgeVecGraph.o" "$OBJ/EdgeVecFilter.o" "$OBJ/EdgeVecConcurrency.o" "$OBJ/EdgeVecSearch.o")
 
 # target NAME NEEDS_BRIDGE: Fuzz/NAME.swift + Fuzz/Support/*.swift, normal and planted.
 target() {
