@@ -39,8 +39,12 @@ QUICK   ?=
 B       ?= .build
 WORK    ?= $(B)-work
 # The CLI gets its own scratch path: `swift test` builds with testability on,
-# so sharing $(B) would rebuild everything on every switch.
+# so sharing $(B) would rebuild everything on every switch. libedgevec.so builds
+# there too (NATIVE_SCRATCH): both link the Swift runtime statically, so their
+# modules compile once (linker flags alone do not recompile anything).
 CLI_SCRATCH := $(B)-cli
+STATIC_SWIFT := -Xswiftc -static-stdlib
+LIB_LINK     := -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
 EDGEVEC := $(CLI_SCRATCH)/release/edgevec
 EXAMPLE := Examples/EmbedSearch
 STEP    := scripts/step.sh
@@ -161,8 +165,9 @@ example: deps
 	cd $(EXAMPLE) && $(SWIFT) run -c release --skip-build embed-search | tee $(CURDIR)/$(WORK)/example.txt
 	@scripts/check_recall.sh $(WORK)/example.txt 0.9 10
 
+## cli: the `edgevec` command ($(EDGEVEC)), the Swift runtime linked in statically (it runs without a toolchain).
 cli: deps
-	$(SWIFT) build -c release --product edgevec --scratch-path $(CLI_SCRATCH)
+	$(SWIFT) build -c release --product edgevec --scratch-path $(CLI_SCRATCH) $(STATIC_SWIFT)
 
 ## cli-smoke: edgevec build/info/search on the shared smoke set (or generated data); recall@10 >= 0.95;
 ## edgevec bench on identical vectors (graph invariants checked).
@@ -179,7 +184,8 @@ test-report:
 ## report: the benchmark report (scripts/report.sh), about 30 minutes on a fresh 2-core machine, builds included:
 ## the builds (make report-build), the insert matrix at N 1,000 and 10,000 (make bench-insert) with allocation
 ## counts, the paired search experiment (bench/search/run.py: EdgeVec native + wasm against hnswlib, faiss,
-## usearch on MiniLM-Debian and a synthetic 128-d set), churn (bench-churn) and the filtered workloads (bench-filtered),
+## usearch on MiniLM-Debian and a synthetic 128-d set), churn (bench-churn), the filtered workloads (bench-filtered)
+## and threads (a shorter bench-concurrency),
 ## then $(REPORT_OUT)/REPORT.md, SVG charts and results.json
 ## (bench/report/make_report.py). A progress line per step with the time elapsed and an estimate of what remains.
 ## FULL=1 adds N 100,000, more repetitions and passes, and the malloc-interposer cross-check (hours).
@@ -191,19 +197,24 @@ report:
 	    scripts/report.sh $(EDGEVEC) $(DIST) $(DATA) $(WORK) $(REPORT_OUT) $(if $(filter-out 0,$(QUICK)),quick,$(if $(filter-out 0,$(FULL)),full,default))
 
 ## report-build: everything `make report` runs: the CLI, the wasm modules, libedgevec.so, the insert-matrix
-## builds (bench-insert-build) and the venvs; GNU time for peak memory.
-report-build: cli wasm native bench-insert-build
+## builds (bench-insert-build) and the venvs; GNU time for peak memory. The installs run first, one at a time
+## (apt holds a lock); then the compiles two at a time (REPORT_JOBS): one `swift build` leaves part of the second
+## core idle (its largest module's front end is one thread).
+REPORT_JOBS ?= 2
+report-build:
+	$(SUB) deps node-check browser-deps bench-insert-venv
 	@dpkg -s time >/dev/null 2>&1 || { echo "installing: time"; $(SUDO) apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y time; }
+	$(SUB) -j$(REPORT_JOBS) --output-sync=target cli wasm native insert-builds
 
 .PHONY: native test-native test-crossplatform browser-deps test-browser
 
 ## native: $(DIST)/native/libedgevec.so, the C ABI of EdgeVecBridge (Swift runtime linked in statically,
 ## only ev_* exported, see include/libedgevec.map), and $(DIST)/native/edgevec.h (include/edgevec.h).
-NATIVE_SCRATCH := $(B)-native
-native: deps
-	$(SWIFT) build -c release --product EdgeVecNative --scratch-path $(NATIVE_SCRATCH) -Xswiftc -static-stdlib \
-	    -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
+## (After cli: the two share a scratch path, and SwiftPM runs one build at a time in it.)
+NATIVE_SCRATCH := $(CLI_SCRATCH)
+native: deps cli
+	$(SWIFT) build -c release --product EdgeVecNative --scratch-path $(NATIVE_SCRATCH) $(STATIC_SWIFT) $(LIB_LINK)
 	@mkdir -p $(DIST)/native
 	cp $(NATIVE_SCRATCH)/release/libEdgeVecNative.so $(DIST)/native/libedgevec.so.tmp
 	strip --strip-unneeded $(DIST)/native/libedgevec.so.tmp
@@ -270,8 +281,7 @@ test-sanitizers-native: deps
 	$(SUB) test-sanitizers-threads
 
 define san_native
-$(SWIFT) build -c $(1) --product EdgeVecNative --scratch-path $(SAN_NATIVE) $(SAN_FLAGS) -Xswiftc -static-stdlib \
-    -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
+$(SWIFT) build -c $(1) --product EdgeVecNative --scratch-path $(SAN_NATIVE) $(SAN_FLAGS) $(STATIC_SWIFT) $(LIB_LINK)
 @mkdir -p $(WORK)/san-native/$(1)
 cp $(SAN_NATIVE)/$(1)/libEdgeVecNative.so $(WORK)/san-native/$(1)/libedgevec.so
 $(SAN_CC) -std=c11 -pedantic -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fuse-ld=bfd \
@@ -291,8 +301,7 @@ SWIFT_LIBS  := $(abspath $(dir $(realpath $(shell command -v $(SWIFT))))../lib/s
 TSAN_ENV    := SWIFT_BACKTRACE=enable=no \
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/Tests/Sanitizers/tsan.supp
 test-sanitizers-threads: deps
-	$(SWIFT) build -c release --product EdgeVecNative --scratch-path $(TSAN_NATIVE) --sanitize=thread -Xswiftc -static-stdlib \
-	    -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
+	$(SWIFT) build -c release --product EdgeVecNative --scratch-path $(TSAN_NATIVE) --sanitize=thread $(STATIC_SWIFT) $(LIB_LINK)
 	@mkdir -p $(WORK)/tsan-native
 	cp $(TSAN_NATIVE)/release/libEdgeVecNative.so $(WORK)/tsan-native/libedgevec.so
 	$(SAN_CC) -std=c11 -pedantic -O1 -g -Wall -Wextra -Werror -fsanitize=thread -pthread \
@@ -417,16 +426,22 @@ bench-concurrency: cli native bench-insert-venv
 
 ## bench-insert-build: everything bench-insert runs: the CLI per allocator trait (system: `make cli`'s), libedgevec.so per trait,
 ## the wasm modules and their allocation-counter build, Chromium + Playwright, the peers' venv.
-bench-insert-build: cli wasm native browser-deps bench-insert-venv
-	$(SWIFT) build -c release --product edgevec --traits Jemalloc --scratch-path $(B)-insert-cli-jemalloc
-	$(SWIFT) build -c release --product edgevec --traits BumpArena --scratch-path $(B)-insert-cli-arena
-	$(SWIFT) build -c release --product EdgeVecNative --traits Jemalloc --scratch-path $(B)-insert-native-jemalloc \
-	    -Xswiftc -static-stdlib -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
-	$(SWIFT) build -c release --product EdgeVecNative --traits BumpArena --scratch-path $(B)-insert-native-arena \
-	    -Xswiftc -static-stdlib -Xlinker --version-script=$(CURDIR)/include/libedgevec.map -Xlinker -soname=libedgevec.so
-	@mkdir -p $(BENCH_INSERT_WORK)/lib/jemalloc $(BENCH_INSERT_WORK)/lib/arena
-	cp $(B)-insert-native-jemalloc/release/libEdgeVecNative.so $(BENCH_INSERT_WORK)/lib/jemalloc/libedgevec.so
-	cp $(B)-insert-native-arena/release/libEdgeVecNative.so $(BENCH_INSERT_WORK)/lib/arena/libedgevec.so
+bench-insert-build: cli wasm native browser-deps bench-insert-venv insert-builds
+
+# The insert matrix's own builds, each its own target so that report-build can run them side by side.
+# (The pattern targets cannot be .PHONY: make searches no rule for a phony target.)
+.PHONY: insert-builds insert-wasm-counting
+insert-builds: insert-cli-Jemalloc insert-cli-BumpArena insert-native-Jemalloc insert-native-BumpArena insert-wasm-counting
+# Per trait, the CLI and libedgevec.so share one scratch path, as `cli` and `native` do.
+insert_scratch = $(B)-insert-cli-$(if $(filter Jemalloc,$(1)),jemalloc,arena)
+insert-cli-%: deps
+	$(SWIFT) build -c release --product edgevec --traits $* --scratch-path $(call insert_scratch,$*) $(STATIC_SWIFT)
+insert-native-%: insert-cli-%
+	$(SWIFT) build -c release --product EdgeVecNative --traits $* --scratch-path $(call insert_scratch,$*) \
+	    $(STATIC_SWIFT) $(LIB_LINK)
+	@lib=$(BENCH_INSERT_WORK)/lib/$(if $(filter Jemalloc,$*),jemalloc,arena); mkdir -p $$lib; \
+	    cp $(call insert_scratch,$*)/release/libEdgeVecNative.so $$lib/libedgevec.so
+insert-wasm-counting: deps node-check
 	$(SUB) wasm ALLOCATION_COUNTER=1 DIST=$(BENCH_INSERT_WORK)/wasm-counting
 
 ## bench-insert-venv: $(BENCH_VENV) with numpy and the peers (pip builds hnswlib from source: g++ needed).
@@ -443,4 +458,4 @@ bench-insert-venv:
 
 clean:
 	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(SAN_SCRATCH) $(SAN_NATIVE) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
-	    $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(B)-insert-native-jemalloc $(B)-insert-native-arena $(FUZZ_SCRATCH)
+	    $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(FUZZ_SCRATCH)

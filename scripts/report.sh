@@ -12,7 +12,10 @@
 #      MiniLM-Debian, from the search experiment's indexes);
 #   5. the filtered-search experiment: bench/filtered/run.py (MiniLM-Debian's
 #      five filtered workloads; hnswlib's index from the search experiment);
-#   6. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
+#   6. threads: bench/concurrency/run.py (parallel build and batch search,
+#      EdgeVec and hnswlib on 2 threads; a shorter form than
+#      `make bench-concurrency`);
+#   7. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
 #
 #   scripts/report.sh EDGEVEC DIST DATA_DIR WORK_DIR OUT_DIR [quick|default|full]
 #
@@ -58,13 +61,13 @@ started=$(date +%s.%N)
 # Typical seconds per step on the 2-core development machine, from a fresh clone (for the estimate only).
 declare -A typical
 if [ "$mode" = full ]; then
-    typical=([build]=300 [insert]=12000 [allocs]=400 [search]=1500 [churn]=220 [filtered]=400 [report]=15)
+    typical=([build]=250 [insert]=12000 [allocs]=400 [search]=1500 [churn]=220 [filtered]=400 [threads]=400 [report]=15)
 elif [ "$mode" = quick ]; then
-    typical=([build]=300 [insert]=60 [allocs]=20 [search]=70 [churn]=20 [filtered]=70 [report]=5)
+    typical=([build]=250 [insert]=60 [allocs]=20 [search]=70 [churn]=20 [filtered]=70 [threads]=60 [report]=5)
 else
-    typical=([build]=300 [insert]=720 [allocs]=30 [search]=650 [churn]=200 [filtered]=90 [report]=10)
+    typical=([build]=250 [insert]=560 [allocs]=20 [search]=600 [churn]=110 [filtered]=90 [threads]=170 [report]=5)
 fi
-plan=(build insert allocs search churn filtered report)
+plan=(build insert allocs search churn filtered threads report)
 done_typical=0      # typical seconds of the measuring steps done so far, and what they took here
 done_actual=0
 
@@ -170,7 +173,26 @@ if ! step filtered "filtered search: bench/filtered/run.py" "$python" "$root/ben
     rm -f "$work/report/filtered.json"
 fi
 
-# 6. The report; its total wall time runs from the start of this script (the builds included).
+# 6. Threads (issue 22): EdgeVec's 2-thread build and batch search against one thread and against hnswlib's.
+# hnswlib's one-thread build is left out by default (context only, 20 s a pass); skipped, and said so, without the data.
+rm -f "$work/report/concurrency.jsonl"
+threads_args=(--edgevec "$edgevec" --dist "$dist" --data "$data" --work "$work/concurrency"
+              --out "$work/report/concurrency.jsonl" --queries report)
+case $mode in
+    quick) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --build-passes 1 --search-passes 2
+                          --query-repeats 2) ;;
+    default) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --query-repeats 6) ;;
+    full) threads_args+=(--build-passes 5 --search-passes 9) ;;
+esac
+if ! step threads "threads: bench/concurrency/run.py" "$python" "$root/bench/concurrency/run.py" "${threads_args[@]}"; then
+    notes+=("The threads experiment failed in this run; see the make output.")
+    rm -f "$work/report/concurrency.jsonl"
+fi
+[ -f "$work/report/concurrency.jsonl" ] || [ ! -f "$data/base.fvecs" ] \
+    || notes+=("The threads experiment wrote no results in this run.")
+[ -f "$data/base.fvecs" ] || notes+=("No MiniLM-Debian data at \`$data\`: the threads experiment was skipped.")
+
+# 7. The report; its total wall time runs from the start of this script (the builds included).
 report_args=(--in "$work/report" --out "$out" --started "$started")
 [ "$mode" = quick ] && report_args+=(--quick)
 for note in "${notes[@]}"; do report_args+=(--note "$note"); done

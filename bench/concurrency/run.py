@@ -9,11 +9,14 @@ hnswlib's the `add_items` call. Recall@10 at ef 64 of each EdgeVec build.
 
 Search, batch form for both: `ev_search_batch` (libedgevec.so through ctypes,
 `threads` 1 and 2) and hnswlib's `knn_query(num_threads=1 and 2)` over the
-same 10,000 queries (the 1,000 query rows ten times), at every ef of a small
-grid, in turns; each pass's recall–q/s curve is interpolated at recall 0.95
+same queries (the 1,000 query rows, or with --queries report the 500 that
+bench/search/run.py reports on, repeated --query-repeats times), at every ef of
+a fixed grid, in turns; each pass's recall–q/s curve is interpolated at recall 0.95
 (bench/search/paired.py) and the ratios taken per pass. The CLI's own
 `edgevec search --threads 1|2 --ef 16` is timed the same way (the goal's
 literal form). Every figure is a median over the passes with its range.
+`make report` runs a shorter form (scripts/report.sh): hnswlib's one-thread
+build left out (context only, 20 s a pass), the report half of the queries.
 
     .venv-bench/bin/python bench/concurrency/run.py --edgevec .build-cli/release/edgevec --dist dist \\
         --data ../shared/data/minilm-debian --out .build-work/concurrency/results.jsonl
@@ -33,7 +36,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "search"))
-from paired import interpolate, spread  # noqa: E402
+from paired import interpolate, spread, split_queries  # noqa: E402
 from run import read_vecs, write_vecs, recall_at_10, log  # noqa: E402
 
 K = 10
@@ -117,6 +120,11 @@ def main():
     parser.add_argument("--out", default=None)
     parser.add_argument("--build-passes", type=int, default=3)
     parser.add_argument("--search-passes", type=int, default=5)
+    parser.add_argument("--build-engines", default="edgevec-1,edgevec-2,hnswlib-1,hnswlib-2",
+                        help="builds to time (edgevec-1 and hnswlib-2 are needed by the search part)")
+    parser.add_argument("--queries", choices=("all", "report"), default="all",
+                        help="search with all query rows, or only the half bench/search/run.py reports on")
+    parser.add_argument("--query-repeats", type=int, default=10, help="times the query rows are repeated per pass")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     base_path, query_path, gt_path = (os.path.join(args.data, f) for f in
@@ -127,16 +135,26 @@ def main():
     base = read_vecs(base_path, np.float32)
     queries = read_vecs(query_path, np.float32)
     gt = read_vecs(gt_path, np.int32)
-    repeated = np.ascontiguousarray(np.tile(queries, (10, 1)))
-    repeated_path = os.path.join(args.work, "query-x10.fvecs")
+    if args.queries == "report":
+        rows = split_queries(len(queries))[1]
+        queries, gt = queries[rows.start:rows.stop], gt[rows.start:rows.stop]
+        query_path = os.path.join(args.work, "query-report.fvecs")
+        gt_path = os.path.join(args.work, "groundtruth-report.ivecs")
+        write_vecs(query_path, queries)
+        write_vecs(gt_path, gt)
+    repeated = np.ascontiguousarray(np.tile(queries, (args.query_repeats, 1)))
+    repeated_path = os.path.join(args.work, f"query-x{args.query_repeats}.fvecs")
     write_vecs(repeated_path, repeated)
     records = []
     cores = os.cpu_count()
-    log(f"MiniLM-Debian: {base.shape[0]} x {base.shape[1]}, {len(queries)} queries (x10), {cores} cores")
+    log(f"MiniLM-Debian: {base.shape[0]} x {base.shape[1]}, {len(queries)} queries ({args.queries}, "
+        f"x{args.query_repeats}), {cores} cores")
 
     # ---- build
-    times = {"edgevec-1": [], "edgevec-2": [], "hnswlib-1": [], "hnswlib-2": []}
-    recalls = {"edgevec-1": [], "edgevec-2": []}
+    times = {name: [] for name in args.build_engines.split(",")}
+    if not {"edgevec-1", "hnswlib-2"} <= set(times):
+        parser.error("--build-engines must include edgevec-1 and hnswlib-2 (the search part uses their indexes)")
+    recalls = {name: [] for name in times if name.startswith("edgevec")}
     order = list(times)
     hnsw_index = None
     for p in range(args.build_passes):
@@ -154,10 +172,12 @@ def main():
             log(f"build pass {p}: {name} {times[name][-1]:.2f} s")
     build = {"kind": "build", "seconds": {n: spread(v) for n, v in times.items()},
              "recall_ef64": {n: spread(v) for n, v in recalls.items()},
-             "edgevec_2_speedup": ratio(times["edgevec-1"], times["edgevec-2"]),
-             "edgevec_2_over_hnswlib_2": ratio(times["edgevec-2"], times["hnswlib-2"]),
-             "hnswlib_2_speedup": ratio(times["hnswlib-1"], times["hnswlib-2"]),
-             "recall_difference": (statistics.median(recalls["edgevec-2"]) - statistics.median(recalls["edgevec-1"])),
+             "edgevec_2_speedup": ratio(times["edgevec-1"], times.get("edgevec-2", [])),
+             "edgevec_2_over_hnswlib_2": ratio(times.get("edgevec-2", []), times["hnswlib-2"]),
+             "hnswlib_2_speedup": ratio(times.get("hnswlib-1", []), times["hnswlib-2"]),
+             "recall_difference": (statistics.median(recalls["edgevec-2"]) - statistics.median(recalls["edgevec-1"])
+                                   if recalls.get("edgevec-2") else None),
+             "passes": args.build_passes,
              "commands": {"edgevec": f"{args.edgevec} build --threads N (cosine, M {M}, efConstruction {EF_CONSTRUCTION})",
                           "hnswlib": "hnswlib.Index(space='cosine').add_items(base, num_threads=N)"}}
     records.append(build)
@@ -197,6 +217,7 @@ def main():
         for threads in (("1", "2") if p % 2 == 0 else ("2", "1")):
             cli[threads].append(cli_qps(args.edgevec, index, repeated_path, 16, int(threads)))
     search = {"kind": "search", "target_recall": TARGET, "efs": list(EFS), "recall": search_recall,
+              "queries": f"{args.queries} ({len(queries)} rows) x {args.query_repeats}", "passes": args.search_passes,
               "qps_at_target": {n: spread(v) for n, v in at_target.items()},
               "edgevec_2_speedup": ratio(at_target["edgevec-2"], at_target["edgevec-1"]),
               "edgevec_2_over_hnswlib_2": ratio(at_target["edgevec-2"], at_target["hnswlib-2"]),
@@ -204,24 +225,28 @@ def main():
               "cli_ef16_recall": edgevec_recall(args.edgevec, index, query_path, gt_path, 16),
               "cli_ef16_qps": {t: spread(v) for t, v in cli.items()},
               "cli_ef16_speedup": ratio(cli["2"], cli["1"]),
-              "commands": {"edgevec": "ev_search_batch(handle, 10,000 queries, k 10, ef, 0, threads) via ctypes; "
+              "commands": {"edgevec": f"ev_search_batch(handle, {len(repeated):,} queries, k 10, ef, 0, threads) via ctypes; "
                                       f"{args.edgevec} search --threads N --ef 16 --warm-up 1000",
                            "hnswlib": "index.set_ef(ef); knn_query(queries, k=10, num_threads=N)"}}
     records.append(search)
 
     if args.out:
+        command = " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])
         with open(args.out, "w") as f:
             for r in records:
+                r["command"] = command
                 f.write(json.dumps(r) + "\n")
 
     def show(s, digits=2):
         return "n/a" if not s else f"{s['median']:.{digits}f} ({s['low']:.{digits}f}-{s['high']:.{digits}f})"
     print(f"build (s, {args.build_passes} passes): " + ", ".join(f"{n} {show(s)}" for n, s in build["seconds"].items()))
+    difference = build["recall_difference"]
     print(f"  edgevec --threads 2 speedup {show(build['edgevec_2_speedup'])} (goal >= 1.6); "
           f"edgevec-2 / hnswlib-2 time {show(build['edgevec_2_over_hnswlib_2'])} (goal <= 0.8); "
           f"hnswlib 2-thread speedup {show(build['hnswlib_2_speedup'])}")
     print(f"  recall@10 ef 64: 1 thread {show(build['recall_ef64']['edgevec-1'], 4)}, "
-          f"2 threads {show(build['recall_ef64']['edgevec-2'], 4)} (difference {build['recall_difference']:+.4f}, goal within 0.005)")
+          f"2 threads {show(build['recall_ef64'].get('edgevec-2'), 4)} "
+          f"(difference {'n/a' if difference is None else f'{difference:+.4f}'}, goal within 0.005)")
     print(f"search q/s at recall {TARGET} ({args.search_passes} passes): "
           + ", ".join(f"{n} {show(s, 0)}" for n, s in search["qps_at_target"].items()))
     print(f"  edgevec 2 threads / 1 {show(search['edgevec_2_speedup'])} (goal >= 1.8); "

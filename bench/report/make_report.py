@@ -6,8 +6,9 @@ and results.json (every record plus the goals evaluation).
 
 Reads IN/search.jsonl (bench/search/run.py) and IN/insert.jsonl
 (bench/insert/run.py), IN/churn.json (bench/churn/run.py) and IN/filtered.json
-(bench/filtered/run.py; its section is bench/report/filtered_report.py); any
-may be missing, and the report says so. Standard
+(bench/filtered/run.py; its section is bench/report/filtered_report.py) and
+IN/concurrency.jsonl (bench/concurrency/run.py; bench/report/concurrency_report.py);
+any may be missing, and the report says so. Standard
 library only, except the charts: bench/report/charts.py draws them with
 matplotlib; without matplotlib the report has no charts and says so. Also
 prints the main tables on stdout.
@@ -29,6 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import paired  # noqa: E402  (bench/search/paired.py: per-pass ratios and their spread)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import filtered_report  # noqa: E402  (issue 21's filtered-search section)
+import concurrency_report  # noqa: E402  (issue 22's threads section)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -1165,6 +1167,8 @@ def main():
     if os.path.isfile(filtered_path):
         with open(filtered_path) as f:
             filtered = json.load(f)
+    concurrency_path = os.path.join(args.inp, "concurrency.jsonl")
+    concurrency = read_jsonl(concurrency_path) or []
     alloc_records = read_jsonl(allocs_path) or []
     allocs = [r for r in alloc_records if r.get("experiment") == "native-allocs"]
     interposer = [r for r in alloc_records if r.get("experiment") == "interposer-allocs"]
@@ -1182,6 +1186,7 @@ def main():
     goals = evaluate_goals(insert, search, quick, allocs)
     goals_churn = churn_goals(churn)
     goals_filtered = filtered_report.filtered_goals(filtered)
+    goals_threads = concurrency_report.concurrency_goals(concurrency)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     os.makedirs(args.out, exist_ok=True)
 
@@ -1214,6 +1219,9 @@ def main():
     filtered_md, filtered_text = filtered_report.filtered_section(filtered, goals_filtered, goals_section, md_table,
                                                                   text_table)
     filtered_line = filtered_report.filtered_summary(filtered, goals_filtered)
+    threads_md, threads_text = concurrency_report.concurrency_section(concurrency, goals_threads, goals_section,
+                                                                      md_table)
+    threads_line = concurrency_report.concurrency_summary(concurrency, goals_threads)
 
     md = [f"# EdgeVec benchmark report{' (QUICK smoke run)' if quick else ''}\n",
           f"Generated {now} by `make report{' QUICK=1' if quick else ''}` (`bench/report/make_report.py`). "
@@ -1225,7 +1233,8 @@ def main():
           *([f"Total wall time: {wall:.0f} s\n"] if wall is not None else []),
           *([charts_note] if charts_note else []),
           "## Conclusions\n",
-          summary(insert, search, goals, churn) + (filtered_line + "\n" if filtered_line else ""),
+          summary(insert, search, goals, churn) + (filtered_line + "\n" if filtered_line else "")
+          + (threads_line + "\n" if threads_line else ""),
           "## Machine\n",
           md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
                               ["SIMD", machine["simd"] or "?"],
@@ -1256,6 +1265,9 @@ def main():
           ".venv-bench/bin/python bench/filtered/run.py --edgevec .build-cli/release/edgevec --data "
           "../shared/data/minilm-debian" + (" --quick" if quick else "") + " \\\n    --hnswlib-index "
           ".build-work/search/minilm/minilm.hnswlib --out .build-work/report/filtered.json   # or: make bench-filtered\n"
+          ".venv-bench/bin/python bench/concurrency/run.py --edgevec .build-cli/release/edgevec --dist dist \\\n"
+          "    --data ../shared/data/minilm-debian --build-engines edgevec-1,edgevec-2,hnswlib-2 --queries report \\\n"
+          "    --query-repeats 6 --out .build-work/report/concurrency.jsonl   # make bench-concurrency: the longer form\n"
           ".venv-bench/bin/python bench/report/make_report.py --in .build-work/report --out "
           + (".build-work/report" + " --quick" if quick else "docs/benchmarks") + "\n```\n",
           "Every record in `results.json` carries the exact command that produced it (`command`).\n"
@@ -1280,6 +1292,7 @@ def main():
           search_md,
           "## Churn: remove and re-add\n", churn_md,
           "## Filtered search\n", filtered_md,
+          "## Threads: parallel build and batch search\n", threads_md,
           "## Insert matrix\n", insert_md,
           "### Native allocation calls per insert\n" if allocs_md else "", allocs_md,
           "## Analysis: the published 8.5× wasm slowdown\n",
@@ -1293,15 +1306,17 @@ def main():
         f.write(report)
 
     results = {"generated": now, "quick": quick, "wall_seconds": wall, "machine": machine, "versions": ver,
-               "goals": goals + goals_churn + goals_filtered,
+               "goals": goals + goals_churn + goals_filtered + goals_threads,
                "notes": args.note, "sources": {"search": search_path if search is not None else None,
                                                "insert": insert_path if insert is not None else None,
                                                "allocs": allocs_path if allocs else None,
                                                "churn": churn_path if churn else None,
-                                               "filtered": filtered_path if filtered else None},
+                                               "filtered": filtered_path if filtered else None,
+                                               "concurrency": concurrency_path if concurrency else None},
                "records": (search or []) + (insert or []) + allocs
                + ([dict(churn, experiment="churn")] if churn else [])
-               + ([filtered] if filtered and not filtered.get("skipped") else [])}
+               + ([filtered] if filtered and not filtered.get("skipped") else [])
+               + [dict(r, experiment="concurrency") for r in concurrency]}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
         f.write("\n")
@@ -1313,8 +1328,9 @@ def main():
         print(allocs_text)
     print(churn_text)
     print(filtered_text)
-    print("\ngoals (issues 4, 20 and 21):")
-    for g in goals + goals_churn + goals_filtered:
+    print(threads_text)
+    print("\ngoals (issues 4, 20, 21 and 22):")
+    for g in goals + goals_churn + goals_filtered + goals_threads:
         verdict = {True: "MET", False: "NOT MET", None: "not measured"}[g["met"]]
         print(f"  [{verdict}] {g['goal']}\n      {g['measured']}")
     print(f"\nwrote {os.path.join(args.out, 'REPORT.md')}, " + ", ".join(["results.json"] + charts))
