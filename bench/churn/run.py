@@ -84,10 +84,10 @@ def load_data(args):
 class EdgeVecIndex:
     """One index through the C ABI: built from rows, or loaded from bytes."""
 
-    def __init__(self, lib, helper, dim, serialized=None):
+    def __init__(self, lib, helper, dim, serialized=None, seed=42):
         self.lib, self.helper, self.dim = lib, helper, dim
         if serialized is None:
-            self.h = lib.ev_create_with_ef_search(dim, COSINE, M, EF_CONSTRUCTION, 64, 42)
+            self.h = lib.ev_create_with_ef_search(dim, COSINE, M, EF_CONSTRUCTION, 64, seed)
         else:
             self.h = lib.ev_load(serialized, len(serialized))
         if self.h <= 0:
@@ -169,6 +169,31 @@ class HnswlibIndex:
         pass
 
 
+def open_library(dist, work):
+    """DIST/native/libedgevec.so and the search-pass helper compiled against it, with their signatures."""
+    native = os.path.abspath(os.path.join(dist, "native"))
+    lib = ctypes.CDLL(os.path.join(native, "libedgevec.so"))
+    for fn, res, argt in [("ev_create_with_ef_search", ctypes.c_int32, [ctypes.c_int32] * 5 + [ctypes.c_uint64]),
+                          ("ev_insert_batch_with_ids", ctypes.c_int64,
+                           [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p]),
+                          ("ev_insert_with_id", ctypes.c_int64, [ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint64]),
+                          ("ev_remove", ctypes.c_int32, [ctypes.c_int32, ctypes.c_uint64]),
+                          ("ev_memory_bytes", ctypes.c_int64, [ctypes.c_int32]),
+                          ("ev_load", ctypes.c_int32, [ctypes.c_char_p, ctypes.c_int32]),
+                          ("ev_save_size", ctypes.c_int32, [ctypes.c_int32]),
+                          ("ev_save", ctypes.c_int32, [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32]),
+                          ("ev_size", ctypes.c_int32, [ctypes.c_int32]),
+                          ("ev_free", None, [ctypes.c_int32])]:
+        getattr(lib, fn).restype = res
+        getattr(lib, fn).argtypes = argt
+    helper = ctypes.CDLL(compile_search_pass(work, dist))
+    array = lambda dtype: np.ctypeslib.ndpointer(dtype, flags="C_CONTIGUOUS")
+    helper.edgevec_search_pass.restype = ctypes.c_int32
+    helper.edgevec_search_pass.argtypes = [ctypes.c_int32, array(np.float32)] + [ctypes.c_int32] * 5 + [
+        array(np.int64), array(np.float32)]
+    return lib, helper
+
+
 def churn(index, base, rounds, remove, seed):
     """Rounds of removing `remove` random live ids and adding their rows back
     under new ids. Returns (row of each live id, remove seconds, insert seconds, ops)."""
@@ -232,26 +257,7 @@ def main():
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     log(f"{name}: {n} × {dim}, {len(queries)} queries; {rounds} rounds of {remove} removals and inserts")
 
-    native = os.path.abspath(os.path.join(args.dist, "native"))
-    lib = ctypes.CDLL(os.path.join(native, "libedgevec.so"))
-    for fn, res, argt in [("ev_create_with_ef_search", ctypes.c_int32, [ctypes.c_int32] * 5 + [ctypes.c_uint64]),
-                          ("ev_insert_batch_with_ids", ctypes.c_int64,
-                           [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p]),
-                          ("ev_insert_with_id", ctypes.c_int64, [ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint64]),
-                          ("ev_remove", ctypes.c_int32, [ctypes.c_int32, ctypes.c_uint64]),
-                          ("ev_memory_bytes", ctypes.c_int64, [ctypes.c_int32]),
-                          ("ev_load", ctypes.c_int32, [ctypes.c_char_p, ctypes.c_int32]),
-                          ("ev_save_size", ctypes.c_int32, [ctypes.c_int32]),
-                          ("ev_save", ctypes.c_int32, [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32]),
-                          ("ev_size", ctypes.c_int32, [ctypes.c_int32]),
-                          ("ev_free", None, [ctypes.c_int32])]:
-        getattr(lib, fn).restype = res
-        getattr(lib, fn).argtypes = argt
-    helper = ctypes.CDLL(compile_search_pass(args.work, args.dist))
-    array = lambda dtype: np.ctypeslib.ndpointer(dtype, flags="C_CONTIGUOUS")
-    helper.edgevec_search_pass.restype = ctypes.c_int32
-    helper.edgevec_search_pass.argtypes = [ctypes.c_int32, array(np.float32)] + [ctypes.c_int32] * 5 + [
-        array(np.int64), array(np.float32)]
+    lib, helper = open_library(args.dist, args.work)
 
     engines = [e for e in args.engines.split(",") if e]
     prebuilt = {"edgevec": args.edgevec_index, "hnswlib": args.hnswlib_index}
