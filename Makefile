@@ -82,7 +82,7 @@ test: deps
 	@export STEP_TIMINGS=$(WORK)/test-timings.tsv; status=0; \
 	{ $(STEP) "swift test -c release (system malloc)" $(SUB) test-system \
 	  && $(STEP) "swift test -c release --traits Jemalloc" $(SUB) test-jemalloc \
-	  && $(STEP) "swift test -c release --traits BumpArena" $(SUB) test-arena \
+	  && $(STEP) "swift test -c release --traits BumpArena --sanitize=thread" $(SUB) test-arena \
 	  && $(STEP) "Jemalloc+BumpArena is a compile error" $(SUB) trait-conflict \
 	  && $(STEP) "make example" $(SUB) example \
 	  && $(STEP) "make cli-smoke" $(SUB) cli-smoke \
@@ -109,8 +109,12 @@ test-system: deps
 test-jemalloc: deps
 	$(SWIFT) test -c release --traits Jemalloc --scratch-path $(B)-jemalloc
 
+## test-arena: the whole suite on the bump arena, under ThreadSanitizer (every test, the Concurrency suite's
+## readers beside a writer among them; one build instead of two). allocator_may_return_null: the out-of-memory
+## tests ask for more than the sanitizer's allocator gives.
 test-arena: deps
-	$(SWIFT) test -c release --traits BumpArena --scratch-path $(B)-arena
+	$(TSAN_ENV):allocator_may_return_null=1 $(SWIFT) test -c release --traits BumpArena --sanitize=thread \
+	    --scratch-path $(B)-arena-tsan
 
 ## trait-conflict: enabling both allocator traits must fail with the #error in RawAllocator.swift.
 trait-conflict: deps
@@ -261,10 +265,12 @@ SAN_ASAN    := allocator_may_return_null=1
 SAN_ENV     := SWIFT_BACKTRACE=enable=no UBSAN_OPTIONS=print_stacktrace=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp
 # The toolchain's clang: its ASan/UBSan runtime is the one swiftc's instrumentation expects.
 SAN_CC      ?= $(dir $(realpath $(shell command -v $(SWIFT))))clang
-test-sanitizers: test-sanitizers-swift test-sanitizers-swift-threads test-sanitizers-native
+## test-sanitizers: the suite under AddressSanitizer + UBSan, and the C library under ASan and TSan. (The Swift
+## suite runs under ThreadSanitizer in test-arena.)
+test-sanitizers: test-sanitizers-swift test-sanitizers-native
 
-## test-sanitizers-swift-threads: the Concurrency suite (searches from several threads, searches beside a writer,
-## batch search, parallel builds) under ThreadSanitizer, release, its own scratch path.
+## test-sanitizers-swift-threads: the Concurrency suite alone under ThreadSanitizer, system malloc, release, its own
+## scratch path (not in make test: test-arena runs every suite under TSan).
 test-sanitizers-swift-threads: deps
 	$(TSAN_ENV) $(SWIFT) test -c release --sanitize=thread --filter Concurrency --scratch-path $(B)-tsan-swift
 
@@ -457,5 +463,5 @@ bench-insert-venv:
 		$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PEERS)
 
 clean:
-	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(SAN_SCRATCH) $(SAN_NATIVE) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
+	rm -rf $(B) $(B)-jemalloc $(B)-arena $(B)-arena-tsan $(B)-tsan-swift $(B)-tsan-native $(B)-conflict $(B)-wasm $(B)-wasm-libc $(B)-wasm-js $(B)-wasm-js-arena $(B)-wasm-js-count $(B)-wasm-js-count-arena $(CLI_SCRATCH) $(NATIVE_SCRATCH) $(SAN_SCRATCH) $(SAN_NATIVE) $(BENCH_SCRATCH) $(WORK) $(EXAMPLE)/.build \
 	    $(B)-insert-cli-jemalloc $(B)-insert-cli-arena $(FUZZ_SCRATCH)
