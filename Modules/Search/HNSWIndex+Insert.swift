@@ -271,9 +271,11 @@ extension HNSWIndex {
     /// pinned edges never exceed a list's 2M slots.
     ///
     /// `reused`: the node is a slot taken again (or updated) and marked
-    /// removed meanwhile. It keeps its level and its tree edges (the tree
-    /// is about reachability, which a slot's new vector does not change);
-    /// other nodes may still list it, so links back are not doubled.
+    /// removed meanwhile. It keeps its level and the edges to its remaining
+    /// tree children (consolidation moves the ones it can), and chooses its
+    /// own parent again among its results, as a new node does: pinned edges
+    /// cost list slots, and joining unrelated vectors they would buy only
+    /// reachability. Other nodes may still list it, so links back are not doubled.
     @_optimize(speed)
     func _link<K: _DistanceKernel>(_ kernel: K.Type, id: Int, level: Int, reused: Bool, in s: inout _SearchScratch) {
         if _entryPoint < 0 {
@@ -321,23 +323,47 @@ extension HNSWIndex {
                     ep = s.sorted[0]
                 }
                 let start = used
+                // A reused slot chooses its tree parent again, near its new vector (below).
+                let reparent = reused && layer == 0 && parents[id] != _noParent
                 if reused && layer == 0 {
-                    // The tree edges stay, first; the heuristic fills what is left.
-                    for e in graph.neighbors(of: id, layer: 0) where _isTreeEdge(e, of: id) {
+                    // Its tree children's edges stay, first; the heuristic fills what is left
+                    // (consolidation moved the children it could: see `_reparent`).
+                    for e in graph.neighbors(of: id, layer: 0) where _isTreeEdge(e, of: id) && e != parents[id] {
                         links[used] = _Candidate(K.distance(q, vectors.pointer(at: Int(e)), stride), e)
                         used += 1
                     }
                 }
                 let pinned = used
+                // A reused slot's parent comes after the picks: its slot is kept free.
+                let room = graph.capacity(layer: layer) - (pinned - start) - (reparent ? 1 : 0)
                 let picked = found == 0 ? 0
-                    : _selectHeuristic(K.self, base: q, count: found,
-                                       limit: Swift.min(m, graph.capacity(layer: layer) - (pinned - start)),
+                    : _selectHeuristic(K.self, base: q, count: found, limit: Swift.min(m, room),
                                        owner: -1, in: &s)
                 for i in 0..<picked where pinned == start || !_isTreeEdge(s.selected[i].id, of: id) {
                     links[used] = s.selected[i]
                     used += 1
                 }
                 var parent = _noParent
+                if reparent {
+                    // The nearest earlier result with room, as for a new node (its edge to the
+                    // old parent joined the slot's old vector); without one the old parent stays.
+                    let old = parents[id]
+                    var link = _Candidate(K.distance(q, vectors.pointer(at: Int(old)), stride), old)
+                    if let chosen = _claimNearest(below: _softChildLimit, newcomer: id, access: access, in: &s)
+                        ?? _claimNearest(below: UInt32(graph.maxDegree0 - 1), newcomer: id, access: access, in: &s) {
+                        children[Int(old)] &-= 1
+                        if chosen.id != old {
+                            parent = chosen.id
+                            link = chosen
+                            _unlink(newcomer, from: Int(old), in: &s)
+                        }
+                    }
+                    // Listed here, unpinned; the link back is made below (or exists: the old parent).
+                    if !_contains(links + start, used - start, link.id) {
+                        links[used] = link
+                        used += 1
+                    }
+                }
                 if layer == 0 && !reused {
                     let chosen = _claimParent(newcomer: id, access: access, in: &s)
                     parent = chosen.id
@@ -376,7 +402,7 @@ extension HNSWIndex {
     /// newcomer qualify (files list parents first; in a parallel build a
     /// later node may already be linked).
     func _claimParent<A: _GraphAccess>(newcomer: Int, access: A, in s: inout _SearchScratch) -> _Candidate {
-        let soft = UInt32(min(2, max(configuration.m - 1, 1)))
+        let soft = _softChildLimit
         let hard = UInt32(graph.maxDegree0 - 1)
         if let parent = _claimNearest(below: soft, newcomer: newcomer, access: access, in: &s) { return parent }
         if let parent = _claimNearest(below: hard, newcomer: newcomer, access: access, in: &s) { return parent }
@@ -428,6 +454,20 @@ extension HNSWIndex {
             }
             floor = best &+ 1
         }
+    }
+
+    /// Tree children a parent takes while a nearer candidate has room (see `_claimParent`).
+    var _softChildLimit: UInt32 { UInt32(min(2, max(configuration.m - 1, 1))) }
+
+    /// Drops `neighbor` from `node`'s layer-0 list (a tree edge that no longer is one).
+    func _unlink(_ neighbor: UInt32, from node: Int, in s: inout _SearchScratch) {
+        let ids = s.ids.base!
+        var n = 0
+        for e in graph.neighbors(of: node, layer: 0) where e != neighbor {
+            ids[n] = e
+            n += 1
+        }
+        graph.setNeighbors(of: node, layer: 0, UnsafeBufferPointer(start: ids, count: n))
     }
 
     /// Raises `c`'s tree-child count if it is below `limit` and `c` comes
@@ -569,6 +609,20 @@ func _sameBits(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: In
         offset &+= 8
     }
     return true
+}
+
+/// Whether the first `count` of `ids` hold `id`.
+@inline(__always)
+func _contains(_ ids: UnsafeMutablePointer<UInt32>, _ count: Int, _ id: UInt32) -> Bool {
+    for i in 0..<count where ids[i] == id { return true }
+    return false
+}
+
+/// Whether the first `count` of `links` name `id`.
+@inline(__always)
+func _contains(_ links: UnsafeMutablePointer<_Candidate>, _ count: Int, _ id: UInt32) -> Bool {
+    for i in 0..<count where links[i].id == id { return true }
+    return false
 }
 
 /// Parent of the first node.

@@ -160,6 +160,7 @@ struct MutableIndexTests {
             _ = round
         }
         // Stored vectors read back (cosine: normalised).
+        #expect(try HNSWIndex(serialized: index.serialized()).count == index.count)   // the tree checked on load
         for (id, v) in model.rows.prefix(50) {
             let stored = try #require(index.vector(for: id))
             if metric == .cosine {
@@ -253,6 +254,8 @@ struct MutableIndexTests {
             #expect(index.count == 1_200 && index.removedCount < 1_200 / 64, "\(index.removedCount) removed")
         }
         #expect(index.checkInvariants() == nil)
+        // Reused slots choose their tree parents again: the tree a load checks is still one.
+        #expect(try HNSWIndex(serialized: index.serialized()).serialized() == index.serialized())
     }
 
     @Test("At an exact reservation, alternating removals and inserts or updates grow by one batch, not per insert")
