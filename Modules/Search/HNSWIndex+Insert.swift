@@ -295,100 +295,136 @@ extension HNSWIndex {
     /// other nodes through `access` (directly, or under their locks in a
     /// parallel build). The caller updates the entry point. Not inlined into
     /// the serial `_link`: that copy cost the wasm module a kilobyte.
+    ///
+    /// One writer (`_Exclusive`) makes each layer's links back right after
+    /// setting the newcomer's list there, top layer first. A parallel build
+    /// keeps each layer's choices in `links` (layer l's at `ranges[l]`) until
+    /// every list of the newcomer is set, and only then makes the links back:
+    /// so other threads never reach the node (through a link back) before its
+    /// lists are set, and never see a list of it that it then overwrites. The
+    /// two orders build the same graph: a layer's search reads only that
+    /// layer's lists, and links back above layer 0 read no tree edges. The
+    /// serial order needs no ranges, which keeps the wasm module (one thread,
+    /// no parallel build) from carrying them.
     @inline(never) @_optimize(speed)
     func _link<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, id: Int, level: Int, reused: Bool,
                                                     from entry: Int, top: Int, access: A, in s: inout _SearchScratch) {
         let q = UnsafePointer(vectors.pointer(at: id))
-        let stride = vectors.stride
         var ep = _descend(K.self, q, to: level, from: entry, top: top, excluding: reused ? UInt32(id) : .max,
                           access: access)
-        let m = configuration.m
-        let newcomer = UInt32(id)
-        let links = s.links.base!
         let layers = Swift.min(level, top) + 1
-        // Each layer's choices stay in `links` (layer l's at `ranges[l]`) until
-        // every list of the newcomer is set; only then are the links back
-        // made. So other threads of a parallel build never reach the node
-        // (through a link back) before its lists are set, and never see a
-        // list of it that it then overwrites. Serially the order changes
-        // nothing: a layer's search reads only that layer's lists.
+        if !A.isConcurrent {
+            for layer in (0..<layers).reversed() {
+                let chosen = _chooseLinks(K.self, q, id: id, layer: layer, reused: reused, at: 0, ep: &ep,
+                                          access: access, in: &s)
+                _linkBack(K.self, chosen, newcomer: id, layer: layer, reused: reused, access: access, in: &s)
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: (pinned: Int, end: Int).self, capacity: layers) { ranges in
             var used = 0
             for layer in (0..<layers).reversed() {
-                _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer, access: access,
-                             in: &s)
-                let found = _beginAscending(in: &s)
-                if found > 0 {
-                    s.ensureSorted(1)
-                    ep = s.sorted[0]
-                }
-                let start = used
-                // A reused slot chooses its tree parent again, near its new vector (below).
-                let reparent = reused && layer == 0 && parents[id] != _noParent
-                if reused && layer == 0 {
-                    // Its tree children's edges stay, first; the heuristic fills what is left
-                    // (consolidation moved the children it could: see `_reparent`).
-                    for e in graph.neighbors(of: id, layer: 0) where _isTreeEdge(e, of: id) && e != parents[id] {
-                        links[used] = _Candidate(K.distance(q, vectors.pointer(at: Int(e)), stride), e)
-                        used += 1
-                    }
-                }
-                let pinned = used
-                // A reused slot's parent comes after the picks: its slot is kept free.
-                let room = graph.capacity(layer: layer) - (pinned - start) - (reparent ? 1 : 0)
-                let picked = found == 0 ? 0
-                    : _selectHeuristic(K.self, base: q, count: found, limit: Swift.min(m, room),
-                                       owner: -1, in: &s)
-                for i in 0..<picked where pinned == start || !_isTreeEdge(s.selected[i].id, of: id) {
-                    links[used] = s.selected[i]
-                    used += 1
-                }
-                var parent = _noParent
-                if reparent {
-                    // The nearest earlier result with room, as for a new node (its edge to the
-                    // old parent joined the slot's old vector); without one the old parent stays.
-                    let old = parents[id]
-                    var link = _Candidate(K.distance(q, vectors.pointer(at: Int(old)), stride), old)
-                    if let chosen = _claimNearest(below: _softChildLimit, newcomer: id, access: access, in: &s)
-                        ?? _claimNearest(below: UInt32(graph.maxDegree0 - 1), newcomer: id, access: access, in: &s) {
-                        children[Int(old)] &-= 1
-                        if chosen.id != old {
-                            parent = chosen.id
-                            link = chosen
-                            _unlink(newcomer, from: Int(old), in: &s)
-                        }
-                    }
-                    // Listed here, unpinned; the link back is made below (or exists: the old parent).
-                    if !_contains(links + start, used - start, link.id) {
-                        links[used] = link
-                        used += 1
-                    }
-                }
-                if layer == 0 && !reused {
-                    let chosen = _claimParent(newcomer: id, access: access, in: &s)
-                    parent = chosen.id
-                    var listed = false
-                    for i in start..<used where links[i].id == parent { listed = true }
-                    if !listed {            // room: the newcomer keeps ≤ M of 2M slots
-                        links[used] = chosen
-                        used += 1
-                    }
-                }
-                let ids = s.ids.base!
-                for i in start..<used { ids[i - start] = links[i].id }
-                access.withLock(newcomer) {
-                    graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: used - start))
-                    if parent != _noParent { parents[id] = parent }
-                }
-                ranges[layer] = (pinned, used)
+                ranges[layer] = _chooseLinks(K.self, q, id: id, layer: layer, reused: reused, at: used, ep: &ep,
+                                             access: access, in: &s)
+                used = ranges[layer].end
             }
             for layer in 0..<layers {
-                for i in ranges[layer].pinned..<ranges[layer].end {
-                    let node = Int(links[i].id)
-                    if reused && graph.neighbors(of: node, layer: layer).contains(newcomer) { continue }
-                    _connect(K.self, from: node, to: links[i], newcomer: newcomer, layer: layer, access: access, in: &s)
+                _linkBack(K.self, ranges[layer], newcomer: id, layer: layer, reused: reused, access: access, in: &s)
+            }
+        }
+    }
+
+    /// One layer of `_link`: searches `layer` from `ep` (then the nearest
+    /// found), chooses the newcomer's neighbours there into `s.links` from
+    /// `start` on (tree edges of a reused node first, its tree parent on
+    /// layer 0) and sets its list. Returns where in `s.links` the links back
+    /// to make begin (after the pinned tree edges) and end.
+    @inline(__always)
+    func _chooseLinks<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, _ q: UnsafePointer<Float>, id: Int,
+                                                           layer: Int, reused: Bool, at start: Int,
+                                                           ep: inout _Candidate, access: A,
+                                                           in s: inout _SearchScratch) -> (pinned: Int, end: Int) {
+        let stride = vectors.stride
+        let links = s.links.base!
+        _searchLayer(K.self, q, from: ep, ef: configuration.efConstruction, layer: layer, access: access, in: &s)
+        let found = _beginAscending(in: &s)
+        if found > 0 {
+            s.ensureSorted(1)
+            ep = s.sorted[0]
+        }
+        var used = start
+        // A reused slot chooses its tree parent again, near its new vector (below).
+        let reparent = reused && layer == 0 && parents[id] != _noParent
+        if reused && layer == 0 {
+            // Its tree children's edges stay, first; the heuristic fills what is left
+            // (consolidation moved the children it could: see `_reparent`).
+            for e in graph.neighbors(of: id, layer: 0) where _isTreeEdge(e, of: id) && e != parents[id] {
+                links[used] = _Candidate(K.distance(q, vectors.pointer(at: Int(e)), stride), e)
+                used += 1
+            }
+        }
+        let pinned = used
+        // A reused slot's parent comes after the picks: its slot is kept free.
+        let room = graph.capacity(layer: layer) - (pinned - start) - (reparent ? 1 : 0)
+        let picked = found == 0 ? 0
+            : _selectHeuristic(K.self, base: q, count: found, limit: Swift.min(configuration.m, room),
+                               owner: -1, in: &s)
+        for i in 0..<picked where pinned == start || !_isTreeEdge(s.selected[i].id, of: id) {
+            links[used] = s.selected[i]
+            used += 1
+        }
+        var parent = _noParent
+        if reparent {
+            // The nearest earlier result with room, as for a new node (its edge to the
+            // old parent joined the slot's old vector); without one the old parent stays.
+            let old = parents[id]
+            var link = _Candidate(K.distance(q, vectors.pointer(at: Int(old)), stride), old)
+            if let chosen = _claimNearest(below: _softChildLimit, newcomer: id, access: access, in: &s)
+                ?? _claimNearest(below: UInt32(graph.maxDegree0 - 1), newcomer: id, access: access, in: &s) {
+                children[Int(old)] &-= 1
+                if chosen.id != old {
+                    parent = chosen.id
+                    link = chosen
+                    _unlink(UInt32(id), from: Int(old), in: &s)
                 }
             }
+            // Listed here, unpinned; the link back is made below (or exists: the old parent).
+            if !_contains(links + start, used - start, link.id) {
+                links[used] = link
+                used += 1
+            }
+        }
+        if layer == 0 && !reused {
+            let chosen = _claimParent(newcomer: id, access: access, in: &s)
+            parent = chosen.id
+            var listed = false
+            for i in start..<used where links[i].id == parent { listed = true }
+            if !listed {            // room: the newcomer keeps ≤ M of 2M slots
+                links[used] = chosen
+                used += 1
+            }
+        }
+        let ids = s.ids.base!
+        for i in start..<used { ids[i - start] = links[i].id }
+        access.withLock(UInt32(id)) {
+            graph.setNeighbors(of: id, layer: layer, UnsafeBufferPointer(start: ids, count: used - start))
+            if parent != _noParent { parents[id] = parent }
+        }
+        return (pinned, used)
+    }
+
+    /// The links back to newcomer `id` on `layer` from the nodes at
+    /// `range` of `s.links` (a reused node's: those that do not list it still).
+    @inline(__always)
+    func _linkBack<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, _ range: (pinned: Int, end: Int),
+                                                        newcomer id: Int, layer: Int, reused: Bool, access: A,
+                                                        in s: inout _SearchScratch) {
+        let links = s.links.base!
+        let newcomer = UInt32(id)
+        for i in range.pinned..<range.end {
+            let node = Int(links[i].id)
+            if reused && graph.neighbors(of: node, layer: layer).contains(newcomer) { continue }
+            _connect(K.self, from: node, to: links[i], newcomer: newcomer, layer: layer, access: access, in: &s)
         }
     }
 
