@@ -52,6 +52,18 @@ extension _SearchableIndex {
             let workers = try _Validation.threads(threads, work: rows)
             try _Validation.checkRows(queries, dimension: dimension, metric: metric)
             if rows == 0 { return }
+            let base = queries.baseAddress!
+            let dimension = dimension
+            #if hasFeature(Embedded)
+            // One thread (`workers` is 1): the rows in order, in the pool's one scratch.
+            _ = workers
+            guard let s = searchScratch.take({ _reserve(&$0, beam: beam) }) else { throw .outOfMemory }
+            defer { searchScratch.give(s) }
+            for row in 0..<rows {
+                let query = UnsafeBufferPointer(start: base + row * dimension, count: dimension)
+                finish(row, &s.pointee, _search(query, k: k, beam: beam, filter: filter, in: &s.pointee))
+            }
+            #else
             try withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<_SearchScratch>.self, capacity: workers) {
                 (scratch) throws(EdgeVecError) in
                 var taken = 0
@@ -63,8 +75,6 @@ extension _SearchableIndex {
                 }
                 // Chunks of 4 rows: a thread's share follows the time each row takes.
                 let queue = WorkQueue(count: rows, chunk: 4)
-                let base = queries.baseAddress!
-                let dimension = dimension
                 runInParallel(threads: workers) { worker in
                     let s = scratch[worker]
                     while let chunk = queue.next() {
@@ -75,6 +85,7 @@ extension _SearchableIndex {
                     }
                 }
             }
+            #endif
         }
     }
 
