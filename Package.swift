@@ -20,8 +20,12 @@ func embeddedSettings(_ optimization: String) -> [SwiftSetting] {
         // whatever the condition, and a native link in Embedded mode leaves out
         // swiftrt.o, which registers the image's type metadata and conformances with
         // the runtime (a debug libedgevec.so then crashed on its first generic type).
+        // -disable-incremental-llvm-codegen: otherwise each file's LLVM module gets an MD5
+        // of itself in a `.swift_modhash` data segment (848 bytes in the wasm module, which
+        // nothing reads: random bytes that gzip cannot shrink, and another build's differ).
         .unsafeFlags(["-enable-experimental-feature", "Embedded",
-                      "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128", optimization],
+                      "-wmo", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-msimd128", optimization,
+                      "-Xfrontend", "-disable-incremental-llvm-codegen"],
                      .when(traits: ["Wasm"])),
         // Internal consistency checks (`_checkInvariants`) in debug builds only.
         .define("EDGEVEC_INTERNAL_CHECKS", .when(configuration: .debug)),
@@ -104,7 +108,8 @@ let package = Package(
             // Not `coreSettings`: SwiftPM passes `enableExperimentalFeature` to an
             // executable's link step whatever its trait condition, and a native link
             // in Embedded mode leaves out the Swift runtime.
-            swiftSettings: [.unsafeFlags(["-enable-experimental-feature", "Embedded", "-wmo"], .when(traits: ["Wasm"]))],
+            swiftSettings: [.unsafeFlags(["-enable-experimental-feature", "Embedded", "-wmo",
+                                          "-Xfrontend", "-disable-incremental-llvm-codegen"], .when(traits: ["Wasm"]))],
             linkerSettings: [
                 .unsafeFlags(["-enable-experimental-feature", "Embedded"], .when(traits: ["Wasm"])),
                 .unsafeFlags(["-Xlinker", "--no-entry", "-Xlinker", "--export=__wasm_call_ctors",
