@@ -207,7 +207,9 @@ struct _SearchScratch {
     /// lists of `degree`, a query of `stride` floats, and (inserts) the
     /// choices of a node on `levels + 1` layers (see `linkRoom`).
     /// - Returns: `false` when memory is exhausted (nothing else changes).
-    @usableFromInline
+    /// Not inlined: once per search or reservation, and each of its three
+    /// inlined copies cost the wasm module about 450 bytes.
+    @usableFromInline @inline(never)
     mutating func reserve(nodes: Int, ef: Int, degree: Int, stride: Int, levels: Int = 0,
                           allocator: RawAllocator) -> Bool {
         let heap = _SearchScratch.candidateLimit(ef: ef, degree: degree) &+ 1
