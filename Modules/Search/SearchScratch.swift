@@ -303,13 +303,17 @@ final class _ScratchPool {
     private var scratch: UnsafeMutablePointer<_SearchScratch>? = nil
 
     func take(_ reserve: (inout _SearchScratch) -> Bool) -> UnsafeMutablePointer<_SearchScratch>? {
-        let s: UnsafeMutablePointer<_SearchScratch>
-        if let scratch { s = scratch } else {
-            s = .allocate(capacity: 1)
-            s.initialize(to: _SearchScratch())
-            scratch = s
-        }
+        let s = scratch ?? _first()
         return reserve(&s.pointee) ? s : nil
+    }
+
+    /// The scratch, made by the first `take`. Not inlined into each search.
+    @inline(never)
+    private func _first() -> UnsafeMutablePointer<_SearchScratch> {
+        let s = UnsafeMutablePointer<_SearchScratch>.allocate(capacity: 1)
+        s.initialize(to: _SearchScratch())
+        scratch = s
+        return s
     }
 
     func give(_ s: UnsafeMutablePointer<_SearchScratch>) {}
