@@ -118,7 +118,7 @@ extension HNSWIndex: _SearchableIndex {
 
     /// `_descend` from `entry`, a node of level `top`; `excluding`: see `_greedy`.
     /// Not inlined: once per search or insert, and each inlined copy (searches,
-    /// inserts) cost the wasm module about 400 bytes.
+    /// inserts) cost the wasm module about 500 bytes.
     @inline(never)
     func _descend<K: _DistanceKernel, A: _GraphAccess>(_ kernel: K.Type, _ q: UnsafePointer<Float>, to layer: Int,
                                                        from entry: Int, top: Int, excluding: UInt32 = .max,

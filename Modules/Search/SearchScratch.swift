@@ -208,7 +208,7 @@ struct _SearchScratch {
     /// choices of a node on `levels + 1` layers (see `linkRoom`).
     /// - Returns: `false` when memory is exhausted (nothing else changes).
     /// Not inlined: once per search or reservation, and each of its three
-    /// inlined copies cost the wasm module about 450 bytes.
+    /// inlined copies cost the wasm module about 400 bytes.
     @usableFromInline @inline(never)
     mutating func reserve(nodes: Int, ef: Int, degree: Int, stride: Int, levels: Int = 0,
                           allocator: RawAllocator) -> Bool {
