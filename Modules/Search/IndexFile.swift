@@ -157,6 +157,9 @@ enum _IndexFile {
         var info = stat()
         if fstat(fd, &info) != 0 { throw .io(errno: errno) }
         let size = Int(info.st_size)
+        // Not through `unsafeUninitializedCapacity`: at capacity 0 it writes the count into the
+        // empty-array singleton that every thread shares (ThreadSanitizer reported it).
+        if size == 0 { return [] }
         var failure: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             var offset = 0

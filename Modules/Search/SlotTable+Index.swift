@@ -76,6 +76,12 @@ public struct LiveIDs: Sequence, Sendable {
     let ids: [UInt64]
 
     init(_ slots: SlotTable) {
+        // At capacity 0 `unsafeUninitializedCapacity` writes into the shared empty-array
+        // singleton, a data race among threads taking snapshots of an empty index.
+        guard slots.liveCount > 0 else {
+            ids = []
+            return
+        }
         ids = [UInt64](unsafeUninitializedCapacity: slots.liveCount) { buffer, initialized in
             initialized = slots.copyLiveIDs(into: buffer.baseAddress!, capacity: buffer.count) ?? 0
         }
