@@ -2,7 +2,8 @@
 //
 // EdgeVec: an embedded HNSW vector index for native hosts and wasm32.
 //
-// Dependencies point one way: Bridge → Search → Graph/Storage/Filter → Allocators.
+// Dependencies point one way: Bridge → Search → Format/Graph/Storage/Filter → Allocators
+// (Format → Graph for one error payload).
 // The allocator is chosen at build time with a trait:
 //   swift build                      system malloc (default)
 //   swift build --traits Jemalloc    Debian's libjemalloc, process-wide
@@ -46,6 +47,7 @@ let package = Package(
         .library(name: "EdgeVecStorage", targets: ["EdgeVecStorage"]),
         .library(name: "EdgeVecGraph", targets: ["EdgeVecGraph"]),
         .library(name: "EdgeVecFilter", targets: ["EdgeVecFilter"]),
+        .library(name: "EdgeVecFormat", targets: ["EdgeVecFormat"]),
         .library(name: "EdgeVecSearch", targets: ["EdgeVecSearch"]),
         .library(name: "EdgeVecBridge", targets: ["EdgeVecBridge"]),
         // The C ABI as a shared library (`make native` → dist/native/libedgevec.so + edgevec.h).
@@ -85,13 +87,19 @@ let package = Package(
         // Metadata values and the filter language (parser, reference evaluation); only Allocators' MessageBuffer.
         .target(name: "EdgeVecFilter", dependencies: ["EdgeVecAllocators"], path: "Modules/Filter",
                 swiftSettings: filterSettings),
+        // The index file format and its versions: layout, header, CRC-32C, byte reader/writer, corruption
+        // errors, `Metric` and `Limits` (what a header holds and checks), atomic file I/O (native only).
+        // Graph only for `GraphInvariantViolation`, the payload of `Corruption.invalidGraph`.
+        .target(name: "EdgeVecFormat", dependencies: ["EdgeVecAllocators", "EdgeVecGraph"], path: "Modules/Format",
+                swiftSettings: coreSettings),
         // Locks and threads for native hosts; empty stand-ins in the wasm module (one thread).
         .target(name: "EdgeVecConcurrency", path: "Modules/Concurrency", swiftSettings: coreSettings),
         // x86_64 distance kernels chosen at load time, and a prefetch hint (C: Swift
         // cannot pick an instruction set per function). Empty on other targets.
         .target(name: "_EdgeVecSearchKernels", path: "Modules/SearchKernels"),
         .target(name: "EdgeVecSearch", dependencies: ["EdgeVecAllocators", "EdgeVecStorage", "EdgeVecGraph",
-                                                     "EdgeVecFilter", "EdgeVecConcurrency", "_EdgeVecSearchKernels"],
+                                                     "EdgeVecFilter", "EdgeVecFormat", "EdgeVecConcurrency",
+                                                     "_EdgeVecSearchKernels"],
                 path: "Modules/Search", swiftSettings: coreSettings),
         // C-ABI exports for wasm32 and C hosts.
         .target(name: "EdgeVecBridge", dependencies: ["EdgeVecSearch", "EdgeVecFilter", "EdgeVecAllocators", "_EdgeVecCShims"],
@@ -123,7 +131,7 @@ let package = Package(
         .target(name: "_EdgeVecAllocationCounter", path: "Tools/EdgeVecAllocationCounter"),
         // Umbrella for Swift users: one import for the whole index.
         .target(name: "EdgeVec", dependencies: ["EdgeVecSearch", "EdgeVecStorage", "EdgeVecGraph", "EdgeVecFilter",
-                                                "EdgeVecAllocators"],
+                                                "EdgeVecFormat", "EdgeVecAllocators"],
                 path: "Modules/EdgeVec"),
         .executableTarget(
             name: "edgevec",

@@ -39,10 +39,13 @@ mkdir -p "$MODS" "$OBJ" "$BIN"
 
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
+COMPILED=()    # the source folders compiled so far
+
 # c_module NAME DIR: compiles DIR/*.c against DIR/include and writes a module map for
 # the include folder's headers, as SwiftPM generates for a C target.
 c_module() {
     local name=$1 dir="$ROOT/$2"
+    COMPILED+=("$dir")
     local srcs=("$dir"/*.c) headers=("$dir"/include/*.h)
     mkdir -p "$MODS/$name"
     {
@@ -70,6 +73,7 @@ c_module() {
 # swift_module NAME "DEPS" DIR...: one object and one .swiftmodule from every *.swift in DIRs.
 swift_module() {
     local name=$1 deps=$2; shift 2
+    COMPILED+=("$@")
     local srcs=() d
     for d in "$@"; do
         while IFS= read -r f; do srcs+=("$f"); done < <(find "$d" -maxdepth 1 -name '*.swift' | LC_ALL=C sort)
@@ -96,12 +100,24 @@ swift_module EdgeVecAllocators "_EdgeVecCShims" "$ROOT/Allocators/EdgeVecAllocat
 swift_module EdgeVecStorage "EdgeVecAllocators" "$ROOT/Modules/Storage"
 swift_module EdgeVecGraph "EdgeVecAllocators" "$ROOT/Modules/Graph"
 swift_module EdgeVecFilter "EdgeVecAllocators" "$ROOT/Modules/Filter"
+swift_module EdgeVecFormat "EdgeVecAllocators EdgeVecGraph" "$ROOT/Modules/Format"
 swift_module EdgeVecConcurrency "" "$ROOT/Modules/Concurrency"
-swift_module EdgeVecSearch "EdgeVecAllocators EdgeVecStorage EdgeVecGraph EdgeVecFilter EdgeVecConcurrency _EdgeVecSearchKernels" "$ROOT/Modules/Search"
+swift_module EdgeVecSearch "EdgeVecAllocators EdgeVecStorage EdgeVecGraph EdgeVecFilter EdgeVecFormat EdgeVecConcurrency _EdgeVecSearchKernels" "$ROOT/Modules/Search"
 swift_module EdgeVecBridge "EdgeVecSearch" "$ROOT/Modules/Bridge"
 
+# Every folder of Modules/ but the umbrella must be compiled above: a module left out
+# here (EdgeVecConcurrency once) failed fuzz-smoke only at link time.
+for d in "$ROOT"/Modules/*/; do
+    d=${d%/}
+    [ "$(basename "$d")" = EdgeVec ] && continue
+    found=0
+    for c in "${COMPILED[@]}"; do [ "$c" = "$d" ] && found=1; done
+    if [ $found = 0 ]; then echo "Fuzz/build.sh: $d is not compiled; add it to the module list" >&2; exit 1; fi
+done
+
 LIB_OBJS=("$OBJ/_EdgeVecCShims.o" "$OBJ/_EdgeVecSearchKernels.o" "$OBJ/EdgeVecAllocators.o"
-          "$OBJ/EdgeVecStorage.o" "$OBJ/EdgeVecGraph.o" "$OBJ/EdgeVecFilter.o" "$OBJ/EdgeVecConcurrency.o" "$OBJ/EdgeVecSearch.o")
+          "$OBJ/EdgeVecStorage.o" "$OBJ/EdgeVecGraph.o" "$OBJ/EdgeVecFilter.o" "$OBJ/EdgeVecFormat.o" "$OBJ/EdgeVecConcurrency.o"
+          "$OBJ/EdgeVecSearch.o")
 
 # target NAME NEEDS_BRIDGE: Fuzz/NAME.swift + Fuzz/Support/*.swift, normal and planted.
 target() {

@@ -1,3 +1,4 @@
+import EdgeVecFormat
 import _EdgeVecSearchKernels
 
 /// Distance kernels over zero-padded vectors whose length is a multiple of 16

@@ -1,5 +1,6 @@
 import EdgeVecAllocators
 import EdgeVecFilter
+import EdgeVecFormat
 import EdgeVecStorage
 
 /// An index's metadata, and the filter evaluation over it. Both index

@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecFormat
 import EdgeVecStorage
 
 extension FlatIndex: _Serializable {
@@ -33,7 +34,7 @@ extension FlatIndex: _Serializable {
     /// - Throws: `corrupt(_)` (HNSW bytes give `.invalidHeader(.kind, …)`), `outOfMemory`.
     public convenience init(serialized bytes: UnsafeRawBufferPointer,
                             allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
-        let header = try IndexFormat.Header.read(bytes, kind: .flat, releasingOnFailure: allocator)
+        let header = try IndexFormat.Header._read(bytes, kind: .flat, releasingOnFailure: allocator)
         try self.init(dimension: header.dimension, metric: header.metric, allocator: allocator)
         try _load(header, bytes.baseAddress! + IndexFormat.headerSize)
     }
@@ -41,7 +42,7 @@ extension FlatIndex: _Serializable {
     /// Loads a flat index from bytes; see the buffer variant.
     public convenience init(serialized bytes: [UInt8], allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
         let header = try _withBytes(bytes) { (raw) throws(EdgeVecError) in
-            try IndexFormat.Header.read(raw, kind: .flat, releasingOnFailure: allocator)
+            try IndexFormat.Header._read(raw, kind: .flat, releasingOnFailure: allocator)
         }
         try self.init(dimension: header.dimension, metric: header.metric, allocator: allocator)
         try _withBytes(bytes) { (raw) throws(EdgeVecError) in

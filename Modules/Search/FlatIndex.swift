@@ -1,6 +1,7 @@
 import EdgeVecAllocators
 import EdgeVecConcurrency
 import EdgeVecFilter
+import EdgeVecFormat
 import EdgeVecStorage
 
 /// An exact index: every search compares the query with every stored vector.

@@ -1,3 +1,5 @@
+import EdgeVecFormat
+
 /// Build and search parameters of an `HNSWIndex`.
 public struct HNSWConfiguration: Equatable, Sendable {
     /// Links per node on upper layers (layer 0 keeps up to 2·M). Range 2...128.

@@ -1,6 +1,7 @@
 import EdgeVecAllocators
 import EdgeVecConcurrency
 import EdgeVecFilter
+import EdgeVecFormat
 import EdgeVecGraph
 import EdgeVecStorage
 

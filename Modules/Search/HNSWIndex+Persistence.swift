@@ -1,4 +1,5 @@
 import EdgeVecAllocators
+import EdgeVecFormat
 import EdgeVecConcurrency
 import EdgeVecGraph
 import EdgeVecStorage
@@ -54,7 +55,7 @@ extension HNSWIndex: _Serializable {
     /// - Complexity: O(size of the index).
     public convenience init(serialized bytes: UnsafeRawBufferPointer,
                             allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
-        let header = try IndexFormat.Header.read(bytes, kind: .hnsw, releasingOnFailure: allocator)
+        let header = try IndexFormat.Header._read(bytes, kind: .hnsw, releasingOnFailure: allocator)
         try self.init(dimension: header.dimension, metric: header.metric,
                       configuration: HNSWConfiguration(m: header.m, efConstruction: header.efConstruction,
                                                        efSearch: header.efSearch, seed: header.seed),
@@ -65,7 +66,7 @@ extension HNSWIndex: _Serializable {
     /// Loads an index from bytes; see the buffer variant.
     public convenience init(serialized bytes: [UInt8], allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
         let header = try _withBytes(bytes) { (raw) throws(EdgeVecError) in
-            try IndexFormat.Header.read(raw, kind: .hnsw, releasingOnFailure: allocator)
+            try IndexFormat.Header._read(raw, kind: .hnsw, releasingOnFailure: allocator)
         }
         try self.init(dimension: header.dimension, metric: header.metric,
                       configuration: HNSWConfiguration(m: header.m, efConstruction: header.efConstruction,

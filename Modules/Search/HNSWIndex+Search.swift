@@ -4,6 +4,7 @@ import EdgeVecFilter
 import EdgeVecAllocators
 import EdgeVecGraph
 import EdgeVecStorage
+import EdgeVecFormat
 
 extension HNSWIndex: _SearchableIndex {
     /// The `k` nearest stored vectors to `query`, nearest first.

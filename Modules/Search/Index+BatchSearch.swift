@@ -1,5 +1,6 @@
 import EdgeVecConcurrency
 import EdgeVecFilter
+import EdgeVecFormat
 import EdgeVecStorage
 
 /// What both index kinds give the shared search entry points: validation,

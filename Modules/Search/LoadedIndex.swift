@@ -1,5 +1,6 @@
 import EdgeVecFilter
 import EdgeVecAllocators
+import EdgeVecFormat
 
 /// An index of either kind, as read from bytes or a file whose kind is not
 /// known in advance (the CLI's `search` and `info`).

@@ -1,3 +1,4 @@
+import EdgeVecFormat
 import EdgeVecStorage
 
 // What both index kinds do with their `SlotTable`: check the ids of an

@@ -1,6 +1,12 @@
 import EdgeVecConcurrency
 import EdgeVecAllocators
 import EdgeVecStorage
+import EdgeVecFormat
+
+extension Limits {
+    /// Threads a batch operation may ask for (more than cores only oversubscribes).
+    static let maxThreads = 1024
+}
 
 /// Checks shared by every index type. They run before anything is changed,
 /// which is what keeps rejected calls side-effect free.

@@ -1,4 +1,5 @@
 /// How distance between two vectors is measured. Smaller is closer for all three.
+/// The raw values are the header's metric field (`IndexFormat`).
 public enum Metric: UInt32, Sendable, CaseIterable {
     /// Squared Euclidean distance: Σ (aᵢ − bᵢ)².
     case l2 = 0

@@ -1,5 +1,4 @@
 import EdgeVecAllocators
-import EdgeVecConcurrency
 
 /// EdgeVec index format, version 3. Little-endian throughout; the same
 /// bytes on every target. Version 1 and 2 files load as ever (version 1's
@@ -42,42 +41,63 @@ public enum IndexFormat {
     public static let magic: [UInt8] = [0x45, 0x44, 0x47, 0x45, 0x56, 0x45, 0x43, 0x00]   // "EDGEVEC\0"
     /// The version this build writes (it reads 1, 2 and 3).
     public static let version: UInt32 = 3
-    static let headerSize = 96
-    static let trailerSize = 4
-    static let noEntry: UInt32 = 0xFFFF_FFFF
+    package static let headerSize = 96
+    package static let trailerSize = 4
+    package static let noEntry: UInt32 = 0xFFFF_FFFF
 
-    enum Kind: UInt32 { case hnsw = 0, flat = 1 }
+    package enum Kind: UInt32 { case hnsw = 0, flat = 1 }
 
     /// The header fields, decoded and range-checked.
-    struct Header {
-        var version: UInt32
-        var kind: Kind
-        var metric: Metric
-        var dimension: Int
-        var count: Int
-        var m: Int
-        var efConstruction: Int
-        var efSearch: Int
-        var maxLevel: Int
-        var seed: UInt64
-        var rngState: UInt64
-        var entryPoint: UInt32
-        var upperWords: Int
+    package struct Header {
+        package var version: UInt32
+        package var kind: Kind
+        package var metric: Metric
+        package var dimension: Int
+        package var count: Int
+        package var m: Int
+        package var efConstruction: Int
+        package var efSearch: Int
+        package var maxLevel: Int
+        package var seed: UInt64
+        package var rngState: UInt64
+        package var entryPoint: UInt32
+        package var upperWords: Int
         /// Removed slots, and how many of them are free (version 2).
-        var removedCount: Int
-        var freeCount: Int
+        package var removedCount: Int
+        package var freeCount: Int
         /// The metadata section's bytes (version 3; 0 before).
-        var metadataBytes = 0
+        package var metadataBytes = 0
+
+        package init(version: UInt32, kind: Kind, metric: Metric, dimension: Int, count: Int, m: Int,
+                     efConstruction: Int, efSearch: Int, maxLevel: Int, seed: UInt64, rngState: UInt64,
+                     entryPoint: UInt32, upperWords: Int, removedCount: Int, freeCount: Int, metadataBytes: Int = 0) {
+            self.version = version
+            self.kind = kind
+            self.metric = metric
+            self.dimension = dimension
+            self.count = count
+            self.m = m
+            self.efConstruction = efConstruction
+            self.efSearch = efSearch
+            self.maxLevel = maxLevel
+            self.seed = seed
+            self.rngState = rngState
+            self.entryPoint = entryPoint
+            self.upperWords = upperWords
+            self.removedCount = removedCount
+            self.freeCount = freeCount
+            self.metadataBytes = metadataBytes
+        }
 
         /// Body bytes these fields imply, or nil on overflow.
-        var bodyBytes: Int? {
+        package var bodyBytes: Int? {
             guard let fixed = fixedBodyBytes else { return nil }
             let (b, o) = fixed.addingReportingOverflow(metadataBytes)
             return o ? nil : b
         }
 
         /// Body bytes before the metadata section.
-        var fixedBodyBytes: Int? {
+        package var fixedBodyBytes: Int? {
             guard let v1 = version1BodyBytes else { return nil }
             if version == 1 { return v1 }
             // The next id, one id per slot, one word per free slot.
@@ -89,7 +109,7 @@ public enum IndexFormat {
             return o1 || o2 || o3 || o4 || o5 ? nil : s3
         }
 
-        var version1BodyBytes: Int? {
+        package var version1BodyBytes: Int? {
             let (v, o1) = count.multipliedReportingOverflow(by: dimension * 4)
             if o1 { return nil }
             if kind == .flat { return v }
@@ -106,13 +126,13 @@ public enum IndexFormat {
             return o4 || o5 || o6 ? nil : s3
         }
 
-        var totalBytes: Int? {
+        package var totalBytes: Int? {
             guard let b = bodyBytes else { return nil }
             let (t, o) = b.addingReportingOverflow(IndexFormat.headerSize + IndexFormat.trailerSize)
             return o ? nil : t
         }
 
-        func write(into base: UnsafeMutableRawPointer) {
+        package func write(into base: UnsafeMutableRawPointer) {
             var w = _ByteWriter(base)
             for b in IndexFormat.magic { w.u8(b) }
             w.u32(version)
@@ -136,11 +156,11 @@ public enum IndexFormat {
 
         /// `read`, then a check of the kind; releases `allocator` when either
         /// fails (the index that would have owned it is never created).
-        static func read(_ bytes: UnsafeRawBufferPointer, kind: Kind,
-                         releasingOnFailure allocator: RawAllocator) throws(EdgeVecError) -> Header {
-            do throws(EdgeVecError) {
+        package static func read(_ bytes: UnsafeRawBufferPointer, kind: Kind,
+                                 releasingOnFailure allocator: RawAllocator) throws(Corruption) -> Header {
+            do throws(Corruption) {
                 let header = try read(bytes)
-                if header.kind != kind { throw .corrupt(.invalidHeader(.kind, value: UInt64(header.kind.rawValue))) }
+                if header.kind != kind { throw .invalidHeader(.kind, value: UInt64(header.kind.rawValue)) }
                 return header
             } catch {
                 allocator.release()
@@ -153,26 +173,26 @@ public enum IndexFormat {
         /// that every field is in range. Every field is compared in its own
         /// width (UInt32/UInt64) before it becomes an `Int`, which is 32 bits
         /// on wasm32, so no crafted value can trap.
-        static func read(_ bytes: UnsafeRawBufferPointer) throws(EdgeVecError) -> Header {
+        package static func read(_ bytes: UnsafeRawBufferPointer) throws(Corruption) -> Header {
             let magic = IndexFormat.magic
             for i in 0..<min(bytes.count, magic.count) where bytes[i] != magic[i] {
-                throw .corrupt(.badMagic)
+                throw .badMagic
             }
-            if bytes.count == 0 { throw .corrupt(.badMagic) }
-            if bytes.count < headerSize { throw .corrupt(.truncated) }
+            if bytes.count == 0 { throw .badMagic }
+            if bytes.count < headerSize { throw .truncated }
             let base = bytes.baseAddress!
             var r = _ByteReader(base + 8)
             if _CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: 92)) != (base + 92).loadLE32() {
-                throw .corrupt(.checksumMismatch)
+                throw .checksumMismatch
             }
             let version = r.u32()
             let rawKind = r.u32(), rawMetric = r.u32()
-            guard let kind = Kind(rawValue: rawKind) else { throw .corrupt(.invalidHeader(.kind, value: UInt64(rawKind))) }
+            guard let kind = Kind(rawValue: rawKind) else { throw .invalidHeader(.kind, value: UInt64(rawKind)) }
             if version < 1 || version > IndexFormat.version {
-                throw .corrupt(.unsupportedVersion(version))
+                throw .unsupportedVersion(version)
             }
             guard let metric = Metric(rawValue: rawMetric) else {
-                throw .corrupt(.invalidHeader(.metric, value: UInt64(rawMetric)))
+                throw .invalidHeader(.metric, value: UInt64(rawMetric))
             }
             let dimension = r.u32()
             let count = r.u64()
@@ -185,8 +205,8 @@ public enum IndexFormat {
             let bodyBytes = r.u64()
             let word88 = r.u32()
 
-            func bad(_ field: EdgeVecError.HeaderField, _ value: UInt64) -> EdgeVecError {
-                .corrupt(.invalidHeader(field, value: value))
+            func bad(_ field: HeaderField, _ value: UInt64) -> Corruption {
+                .invalidHeader(field, value: value)
             }
             if version == 1 && word68 != 0 { throw bad(.reserved, UInt64(word68)) }
             if version == 1 && word88 != 0 { throw bad(.reserved, UInt64(word88)) }
@@ -250,141 +270,14 @@ public enum IndexFormat {
             guard let expected = header.bodyBytes, UInt64(expected) == bodyBytes,
                   header.totalBytes != nil else { throw bad(.bodyBytes, bodyBytes) }
             let total = header.totalBytes!
-            if bytes.count < total { throw .corrupt(.truncated) }
-            if bytes.count > total { throw .corrupt(.trailingBytes) }
+            if bytes.count < total { throw .truncated }
+            if bytes.count > total { throw .trailingBytes }
             let body = UnsafeRawBufferPointer(start: base, count: total - trailerSize)
             if _CRC32C.checksum(body) != (base + total - trailerSize).loadLE32() {
-                throw .corrupt(.checksumMismatch)
+                throw .checksumMismatch
             }
             return header
         }
     }
 }
 
-/// Sequential little-endian stores at unaligned offsets.
-struct _ByteWriter {
-    var pointer: UnsafeMutableRawPointer
-    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
-
-    mutating func u8(_ v: UInt8) { pointer.storeBytes(of: v, as: UInt8.self); pointer += 1 }
-    mutating func u32(_ v: UInt32) { pointer.storeBytes(of: v.littleEndian, as: UInt32.self); pointer += 4 }
-    mutating func u64(_ v: UInt64) { pointer.storeBytes(of: v.littleEndian, as: UInt64.self); pointer += 8 }
-
-    mutating func floats(_ source: UnsafePointer<Float>, _ n: Int) {
-        #if _endian(little)
-        pointer.copyMemory(from: source, byteCount: n * 4)
-        pointer += n * 4
-        #else
-        for i in 0..<n { u32(source[i].bitPattern) }
-        #endif
-    }
-
-    mutating func words(_ source: UnsafePointer<UInt32>, _ n: Int) {
-        #if _endian(little)
-        pointer.copyMemory(from: source, byteCount: n * 4)
-        pointer += n * 4
-        #else
-        for i in 0..<n { u32(source[i]) }
-        #endif
-    }
-
-    mutating func bytes(_ source: UnsafePointer<UInt8>, _ n: Int) {
-        pointer.copyMemory(from: source, byteCount: n)
-        pointer += n
-    }
-
-    /// Moves past bytes written through the pointer by other code.
-    mutating func skip(_ n: Int) { pointer += n }
-}
-
-/// Sequential little-endian loads at unaligned offsets. Bounds are checked
-/// once, against the header, before reading.
-struct _ByteReader {
-    var pointer: UnsafeRawPointer
-    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
-
-    mutating func u32() -> UInt32 { defer { pointer += 4 }; return pointer.loadLE32() }
-    mutating func u64() -> UInt64 {
-        defer { pointer += 8 }
-        return UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self))
-    }
-
-    mutating func floats(into destination: UnsafeMutablePointer<Float>, _ n: Int) {
-        #if _endian(little)
-        UnsafeMutableRawPointer(destination).copyMemory(from: pointer, byteCount: n * 4)
-        pointer += n * 4
-        #else
-        for i in 0..<n { destination[i] = Float(bitPattern: u32()) }
-        #endif
-    }
-
-    mutating func words(into destination: UnsafeMutablePointer<UInt32>, _ n: Int) {
-        #if _endian(little)
-        UnsafeMutableRawPointer(destination).copyMemory(from: pointer, byteCount: n * 4)
-        pointer += n * 4
-        #else
-        for i in 0..<n { destination[i] = u32() }
-        #endif
-    }
-
-    mutating func skip(_ n: Int) { pointer += n }
-}
-
-extension UnsafeRawPointer {
-    func loadLE32() -> UInt32 { UInt32(littleEndian: loadUnaligned(as: UInt32.self)) }
-}
-
-/// `Array.withUnsafeBytes` with a typed-throwing body (the standard library's
-/// is untyped `rethrows`).
-func _withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(EdgeVecError) -> R) throws(EdgeVecError) -> R {
-    var result: Result<R, EdgeVecError>?
-    bytes.withUnsafeBytes { raw in
-        result = Result { () throws(EdgeVecError) -> R in try body(raw) }
-    }
-    return try result!.get()
-}
-
-/// What both index kinds provide to be written out: their header and body;
-/// the framing (header, trailing checksum) and the locking are shared below.
-protocol _Serializable: AnyObject {
-    var _header: IndexFormat.Header { get }
-    var filtering: _FilterState { get }
-    var lock: ReadWriteLock { get }
-    /// Writes the body that follows the header.
-    func _writeBody(_ w: inout _ByteWriter)
-}
-
-extension _Serializable {
-    /// Header, body, then the CRC-32C of both; returns the byte count.
-    /// `header` is `_header`, computed once by the caller (it sizes the
-    /// metadata section, a walk over every record).
-    func _serializeFramed(into buffer: UnsafeMutableRawBufferPointer, header: IndexFormat.Header) -> Int {
-        let total = header.totalBytes!
-        precondition(buffer.count >= total, "buffer too small for the serialized index")
-        let base = buffer.baseAddress!
-        header.write(into: base)
-        var w = _ByteWriter(base + IndexFormat.headerSize)
-        _writeBody(&w)
-        filtering.writeSection(&w)
-        w.u32(_CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: total - IndexFormat.trailerSize)))
-        return total
-    }
-
-    /// `serializedByteCount`, under the read lock.
-    func _serializedByteCount() -> Int { lock.withReadLock { _header.totalBytes! } }
-
-    /// `serialize(into:)`, under the read lock.
-    func _serialize(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        lock.withReadLock { _serializeFramed(into: buffer, header: _header) }
-    }
-
-    /// The serialized bytes as an array, under the read lock.
-    func _serializedArray() -> [UInt8] {
-        lock.withReadLock {
-            let header = _header
-            return [UInt8](unsafeUninitializedCapacity: header.totalBytes!) { buffer, initialized in
-                initialized = _serializeFramed(into: UnsafeMutableRawBufferPointer(buffer), header: header)
-            }
-        }
-    }
-}

@@ -6,8 +6,6 @@ import Glibc
 #else
 import Darwin
 #endif
-import EdgeVecAllocators
-import EdgeVecConcurrency
 
 #if canImport(Glibc)
 private let _sysWrite = Glibc.write
@@ -28,13 +26,18 @@ private let _sysRead = Darwin.read
 /// `<basename(T)>.tmp-<digits>-<hex>` whose pid is not a live process (see
 /// `removeStaleTemporaries(of:)`). The JS wrapper's `saveFile`/`loadFile` use
 /// the same scheme.
-enum _IndexFile {
+package enum _IndexFile {
+    /// A file operation failed with this `errno` (EdgeVecSearch throws it as `io(errno:)`).
+    package struct Failure: Error {
+        package var errno: Int32
+    }
+
     /// Writes `byteCount` bytes produced by `fill` to `path` atomically: a
     /// temporary file in the same directory, fsync, rename over `path`, fsync
     /// of the directory. A crash leaves either the old file or the new one
     /// (and possibly the temporary file, removed by the next save or load).
-    static func write(path: String, byteCount: Int,
-                      _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(EdgeVecError) {
+    package static func write(path: String, byteCount: Int,
+                              _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(Failure) {
         removeStaleTemporaries(of: path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
         defer { buffer.deallocate() }
@@ -49,7 +52,7 @@ enum _IndexFile {
             fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if fd >= 0 || errno != EEXIST { break }
         }
-        if fd < 0 { throw .io(errno: errno) }
+        if fd < 0 { throw Failure(errno: errno) }
         var failure: Int32 = 0
         var offset = 0
         while offset < byteCount && failure == 0 {
@@ -61,7 +64,7 @@ enum _IndexFile {
         if failure == 0 && rename(temporary, path) != 0 { failure = errno }
         if failure != 0 {
             unlink(temporary)
-            throw .io(errno: failure)
+            throw Failure(errno: failure)
         }
         // Persist the rename itself.
         let directory = _directory(of: path)
@@ -89,7 +92,7 @@ enum _IndexFile {
     ///
     /// Best effort: errors while scanning or unlinking are ignored, so a
     /// read-only or unreadable directory does not make a load fail.
-    static func removeStaleTemporaries(of path: String) {
+    package static func removeStaleTemporaries(of path: String) {
         let base = Array(_basename(of: path).utf8)
         if base.isEmpty { return }
         guard let directory = opendir(_directory(of: path)) else { return }
@@ -137,9 +140,12 @@ enum _IndexFile {
         _ = clock_gettime(CLOCK_REALTIME, &now)
         var slot = 0
         let address = withUnsafeMutablePointer(to: &slot) { UInt64(UInt(bitPattern: $0)) }
-        var mix = _SplitMix64(seed: UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_007
-            ^ UInt64(truncatingIfNeeded: now.tv_nsec) ^ (address &<< 20) ^ (UInt64(attempt) &<< 56))
-        return mix.next()
+        var z = UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_007
+            ^ UInt64(truncatingIfNeeded: now.tv_nsec) ^ (address &<< 20) ^ (UInt64(attempt) &<< 56)
+        // MurmurHash3's 64-bit finaliser: every input bit moves every output bit.
+        z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        return z ^ (z >> 33)
     }
 
     /// `value` as 16 lowercase hex digits.
@@ -149,13 +155,13 @@ enum _IndexFile {
     }
 
     /// Reads a whole file, after removing stale temporary files of it.
-    static func read(path: String) throws(EdgeVecError) -> [UInt8] {
+    package static func read(path: String) throws(Failure) -> [UInt8] {
         removeStaleTemporaries(of: path)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw .io(errno: errno) }
+        if fd < 0 { throw Failure(errno: errno) }
         defer { close(fd) }
         var info = stat()
-        if fstat(fd, &info) != 0 { throw .io(errno: errno) }
+        if fstat(fd, &info) != 0 { throw Failure(errno: errno) }
         let size = Int(info.st_size)
         // Not through `unsafeUninitializedCapacity`: at capacity 0 it writes the count into the
         // empty-array singleton that every thread shares (ThreadSanitizer reported it).
@@ -176,7 +182,7 @@ enum _IndexFile {
             }
             initialized = offset
         }
-        if failure != 0 { throw .io(errno: failure) }
+        if failure != 0 { throw Failure(errno: failure) }
         return bytes
     }
 
@@ -191,66 +197,4 @@ enum _IndexFile {
     }
 }
 
-extension _Serializable {
-    /// `save(toFile:)`: the bytes of one moment (the read lock is held while they are written).
-    func _save(toFile path: String) throws(EdgeVecError) {
-        try lock.withReadLock { () throws(EdgeVecError) in
-            let header = _header
-            try _IndexFile.write(path: path, byteCount: header.totalBytes!) { _ = _serializeFramed(into: $0, header: header) }
-        }
-    }
-}
-
-extension HNSWIndex {
-    /// Saves the index to `path` atomically: a temporary file
-    /// `<basename>.tmp-<pid>-<hex>` in the same directory, fsync, rename,
-    /// fsync of the directory. Temporary files of earlier saves of `path`
-    /// whose process is gone (killed mid-save) are removed first.
-    /// - Throws: `io(errno:)`.
-    public func save(toFile path: String) throws(EdgeVecError) {
-        try _save(toFile: path)
-    }
-
-    /// Loads an index saved with `save(toFile:)`. Temporary files of saves
-    /// of `path` whose process is gone are removed first (best effort).
-    /// - Throws: `io(errno:)`, `corrupt(_)`, `outOfMemory`.
-    public convenience init(contentsOfFile path: String, allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
-        let bytes: [UInt8]
-        do throws(EdgeVecError) { bytes = try _IndexFile.read(path: path) } catch {
-            allocator.release()
-            throw error
-        }
-        try self.init(serialized: bytes, allocator: allocator)
-    }
-}
-
-extension FlatIndex {
-    /// Saves the index to `path` atomically, like `HNSWIndex.save(toFile:)`
-    /// (stale temporary files of `path` removed first). - Throws: `io(errno:)`.
-    public func save(toFile path: String) throws(EdgeVecError) {
-        try _save(toFile: path)
-    }
-}
-
-extension LoadedIndex {
-    /// Loads an index file of either kind. Temporary files of saves of
-    /// `path` whose process is gone are removed first (best effort).
-    /// - Throws: `io(errno:)`, `corrupt(_)`, `outOfMemory`.
-    public static func load(fromFile path: String, allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) -> LoadedIndex {
-        let bytes: [UInt8]
-        do throws(EdgeVecError) { bytes = try _IndexFile.read(path: path) } catch {
-            allocator.release()
-            throw error
-        }
-        return try _withBytes(bytes) { (raw) throws(EdgeVecError) in try load(serialized: raw, allocator: allocator) }
-    }
-
-    /// Saves either kind atomically (stale temporary files of `path` removed first).
-    public func save(toFile path: String) throws(EdgeVecError) {
-        switch self {
-        case .hnsw(let index): try index.save(toFile: path)
-        case .flat(let index): try index.save(toFile: path)
-        }
-    }
-}
 #endif

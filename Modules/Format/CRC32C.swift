@@ -1,10 +1,9 @@
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8.
 /// Portable Swift so the same checksum is computed on every target.
-@usableFromInline
-struct _CRC32C {
-    @usableFromInline var value: UInt32 = 0xFFFF_FFFF
+package struct _CRC32C {
+    package var value: UInt32 = 0xFFFF_FFFF
 
-    @usableFromInline init() {}
+    package init() {}
 
     /// 8 tables of 256 entries, built once.
     static let table: [UInt32] = {
@@ -23,8 +22,7 @@ struct _CRC32C {
         return t
     }()
 
-    @usableFromInline
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard var p = bytes.baseAddress, bytes.count > 0 else { return }
         var n = bytes.count
         var crc = value
@@ -48,11 +46,10 @@ struct _CRC32C {
         value = crc
     }
 
-    @usableFromInline var finalized: UInt32 { value ^ 0xFFFF_FFFF }
+    package var finalized: UInt32 { value ^ 0xFFFF_FFFF }
 
     /// The checksum of `bytes`.
-    @usableFromInline
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = _CRC32C()
         c.update(bytes)
         return c.finalized
