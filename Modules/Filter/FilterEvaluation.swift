@@ -20,6 +20,27 @@ package struct FilterScratch: Sendable {
     mutating func give(_ bits: [UInt64]) { pool.append(bits) }
 }
 
+/// What one filtered search works in: the bitmap of the matching slots
+/// and the evaluation's buffers. Reused (one per search scratch), so
+/// steady-state searches allocate nothing.
+package struct FilterMatches: Sendable {
+    /// One bit per slot of the store evaluated last.
+    package var bits: [UInt64] = []
+    var evaluation = FilterScratch()
+
+    package init() {}
+
+    package var allocatedBytes: Int { bits.capacity * 8 }
+
+    /// Sets `bits` to the slots of `store` whose metadata satisfies
+    /// `filter` (`store.bitmapWords` words; bits past its slots are zero).
+    package mutating func evaluate(_ filter: Filter, over store: MetadataStore) {
+        bits.removeAll(keepingCapacity: true)
+        bits.append(contentsOf: repeatElement(0, count: store.bitmapWords))
+        store.evaluate(filter, into: &bits, scratch: &evaluation)
+    }
+}
+
 extension MetadataStore {
     /// Words of a bitmap over the slots.
     package var bitmapWords: Int { (slotCount + 63) >> 6 }

@@ -3,8 +3,10 @@ import EdgeVecFilter
 import EdgeVecFormat
 import EdgeVecStorage
 
-/// An index's metadata, and the filter evaluation over it. Both index
-/// kinds keep one. Invariant: `store.slotCount` is the index's slot count
+/// An index's metadata store composed with the rest of the index: its
+/// bitmap without the removed slots (Storage), its section of the file
+/// (Format), its problems as `EdgeVecError`. Both index kinds keep one.
+/// Invariant: `store.slotCount` is the index's slot count
 /// (every write that adds slots extends it), so that evaluating, which
 /// concurrent searches do, changes nothing.
 struct _FilterState {
@@ -16,11 +18,9 @@ struct _FilterState {
     /// Sets `out.bits` to the live slots (of `slotCount`) whose metadata
     /// satisfies `filter`; returns how many.
     @_optimize(speed)
-    func evaluate(_ filter: Filter, slots: SlotTable, slotCount: Int, into out: inout _FilterScratch) -> Int {
+    func evaluate(_ filter: Filter, slots: SlotTable, slotCount: Int, into out: inout FilterMatches) -> Int {
         assert(store.slotCount == slotCount, "metadata not extended to every slot")
-        out.bits.removeAll(keepingCapacity: true)
-        out.bits.append(contentsOf: repeatElement(0, count: store.bitmapWords))
-        store.evaluate(filter, into: &out.bits, scratch: &out.evaluation)
+        out.evaluate(filter, over: store)
         var matches = 0
         out.bits.withUnsafeMutableBufferPointer { words in
             slots.clearRemoved(in: words)
@@ -58,15 +58,6 @@ struct _FilterState {
     static func check(_ metadata: Metadata) throws(EdgeVecError) {
         if let problem = metadata.validate() { throw .invalidMetadata(problem) }
     }
-}
-
-/// What one filtered search works in: the bitmap of matching live slots
-/// and the evaluation's buffers. Reused, so steady-state searches allocate nothing.
-struct _FilterScratch {
-    var bits: [UInt64] = []
-    var evaluation = FilterScratch()
-
-    var allocatedBytes: Int { bits.capacity * 8 }
 }
 
 /// Exact search over the slots whose bit is set, into `results` (at most `k`).

@@ -1,5 +1,6 @@
 import EdgeVecAllocators
 import EdgeVecConcurrency
+import EdgeVecFilter
 import EdgeVecStorage
 
 /// A candidate: a node id and its distance to the query.
@@ -178,7 +179,7 @@ struct _SearchScratch {
     /// Keeps the loads that fetch vectors ahead on wasm (see `_prefetchVector`).
     @usableFromInline var touched: Float = 0
     /// A filtered search's bitmap and evaluation buffers.
-    var filter = _FilterScratch()
+    var filter = FilterMatches()
 
     @usableFromInline init() {}
 
