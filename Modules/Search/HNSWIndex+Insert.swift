@@ -380,8 +380,7 @@ extension HNSWIndex {
             // old parent joined the slot's old vector); without one the old parent stays.
             let old = parents[id]
             var link = _Candidate(K.distance(q, vectors.pointer(at: Int(old)), stride), old)
-            if let chosen = _claimNearest(below: _softChildLimit, newcomer: id, access: access, in: &s)
-                ?? _claimNearest(below: UInt32(graph.maxDegree0 - 1), newcomer: id, access: access, in: &s) {
+            if let chosen = _claimNearestParent(newcomer: id, access: access, in: &s) {
                 children[Int(old)] &-= 1
                 if chosen.id != old {
                     parent = chosen.id
@@ -398,9 +397,7 @@ extension HNSWIndex {
         if layer == 0 && !reused {
             let chosen = _claimParent(newcomer: id, access: access, in: &s)
             parent = chosen.id
-            var listed = false
-            for i in start..<used where links[i].id == parent { listed = true }
-            if !listed {            // room: the newcomer keeps ≤ M of 2M slots
+            if !_contains(links + start, used - start, parent) {    // room: the newcomer keeps ≤ M of 2M slots
                 links[used] = chosen
                 used += 1
             }
@@ -439,15 +436,12 @@ extension HNSWIndex {
     /// newcomer qualify (files list parents first; in a parallel build a
     /// later node may already be linked).
     func _claimParent<A: _GraphAccess>(newcomer: Int, access: A, in s: inout _SearchScratch) -> _Candidate {
-        let soft = _softChildLimit
-        let hard = UInt32(graph.maxDegree0 - 1)
-        if let parent = _claimNearest(below: soft, newcomer: newcomer, access: access, in: &s) { return parent }
-        if let parent = _claimNearest(below: hard, newcomer: newcomer, access: access, in: &s) { return parent }
+        if let parent = _claimNearestParent(newcomer: newcomer, access: access, in: &s) { return parent }
         // Serially the previous node, just linked, has no tree child yet. In a
         // parallel build it may still be unlinked: the nearest earlier node
         // that is linked and has room.
         var previous = newcomer - 1
-        while A.isConcurrent && !(access.isLinked(previous) && _claim(UInt32(previous), below: hard,
+        while A.isConcurrent && !(access.isLinked(previous) && _claim(UInt32(previous), below: _hardChildLimit,
                                                                        newcomer: newcomer, access: access)) {
             previous -= 1
         }
@@ -460,6 +454,14 @@ extension HNSWIndex {
         case .dot: distance = _DotKernel.distance(vectors.pointer(at: newcomer), vectors.pointer(at: previous), stride)
         }
         return _Candidate(distance, UInt32(previous))
+    }
+
+    /// Claims the nearest layer result before `newcomer` with fewer than
+    /// `_softChildLimit` tree children, else the nearest under
+    /// `_hardChildLimit` (see `_claimParent`); nil when none has room.
+    func _claimNearestParent<A: _GraphAccess>(newcomer: Int, access: A, in s: inout _SearchScratch) -> _Candidate? {
+        _claimNearest(below: _softChildLimit, newcomer: newcomer, access: access, in: &s)
+            ?? _claimNearest(below: _hardChildLimit, newcomer: newcomer, access: access, in: &s)
     }
 
     /// Claims the nearest layer result before `newcomer` with fewer than
@@ -495,6 +497,9 @@ extension HNSWIndex {
 
     /// Tree children a parent takes while a nearer candidate has room (see `_claimParent`).
     var _softChildLimit: UInt32 { UInt32(min(2, max(configuration.m - 1, 1))) }
+
+    /// Tree children a node may have at most: its list's 2M slots less the edge to its own parent.
+    var _hardChildLimit: UInt32 { UInt32(graph.maxDegree0 - 1) }
 
     /// Drops `neighbor` from `node`'s layer-0 list (a tree edge that no longer is one).
     func _unlink(_ neighbor: UInt32, from node: Int, in s: inout _SearchScratch) {

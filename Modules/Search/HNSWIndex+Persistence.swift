@@ -123,7 +123,7 @@ extension HNSWIndex: _Serializable {
     /// root, every other parent earlier, each edge present in both lists,
     /// child counts within the limit that keeps pinned edges inside a list.
     func _checkTree() throws(EdgeVecError) {
-        let hard = UInt32(graph.maxDegree0 - 1)
+        let hard = _hardChildLimit
         for id in 0..<slotCount {
             let parent = parents[id]
             if id == 0 {

@@ -215,7 +215,7 @@ extension HNSWIndex {
             }
             return best.id == _noParent ? nil : best
         }
-        guard let parent = nearest(below: _softChildLimit) ?? nearest(below: UInt32(graph.maxDegree0 - 1))
+        guard let parent = nearest(below: _softChildLimit) ?? nearest(below: _hardChildLimit)
         else { return }
         children[Int(old)] &-= 1
         children[Int(parent.id)] &+= 1
