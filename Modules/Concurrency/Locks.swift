@@ -14,12 +14,20 @@ import Synchronization
 #if hasFeature(Embedded)
 
 /// A reader–writer lock: any number of readers or one writer. (Embedded: no threads, no lock.)
-package struct ReadWriteLock {
+package final class ReadWriteLock {
+    /// Write sections entered so far (see the native lock).
+    package private(set) var writes: UInt64 = 0
     package init() {}
     @inline(__always)
     package func withReadLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R { try body() }
     @inline(__always)
-    package func withWriteLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R { try body() }
+    package func withWriteLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        _countWrite()
+        return try body()
+    }
+    /// Not inlined: one call instead of a load, add and store at each of the index's write sections.
+    @inline(never)
+    func _countWrite() { writes &+= 1 }
 }
 
 /// A mutual-exclusion lock. (Embedded: no threads, no lock.)
@@ -74,10 +82,16 @@ package final class ReadWriteLock: @unchecked Sendable {
         return try body()
     }
 
+    /// Write sections entered so far: unchanged while a reader holds the
+    /// lock, so a reader can tell whether anything was written since it last
+    /// looked (a filtered search reuses its bitmap on that).
+    package private(set) var writes: UInt64 = 0
+
     @inline(__always)
     package func withWriteLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
+        writes &+= 1
         return try body()
     }
 }

@@ -14,6 +14,10 @@
 /// - `x BETWEEN a AND b` is `x >= a AND x <= b`.
 public struct Filter: Sendable {
     package let root: FilterNode
+    /// Which compilation this is: copies of a filter share it, another
+    /// `Filter` of the same text does not (indexes key their last filter's
+    /// bitmap on it).
+    package let identity = FilterIdentity()
 
     /// Parses `text`; see the grammar in FilterParser.swift and docs/FILTERS.md.
     /// - Throws: `FilterSyntaxError` with the 1-based column and what was expected there.
@@ -71,6 +75,11 @@ public struct Filter: Sendable {
             }
         }
     }
+}
+
+/// Which compilation a `Filter` is (see `Filter.identity`).
+package final class FilterIdentity: Sendable {
+    init() {}
 }
 
 /// A single stored value as conditions see it, strings as their UTF-8 bytes.

@@ -27,6 +27,11 @@ package struct FilterMatches: Sendable {
     /// One bit per slot of the store evaluated last.
     package var bits: [UInt64] = []
     var evaluation = FilterScratch()
+    /// Left to the index: the filter `bits` holds once the index has made
+    /// them final (nil: nothing reusable), its write count then, and the matches.
+    package var filter: FilterIdentity?
+    package var writes: UInt64 = 0
+    package var matches = 0
 
     package init() {}
 

@@ -253,7 +253,68 @@ struct FilteredSearchTests {
         #expect(index.metadata(for: ids[700]) == Self.reordered(model.rows[ids[700]]!.metadata, index))
     }
 
+    /// A search keeps the bitmap of its last filter while the index is
+    /// unchanged; every kind of change must make the next search see it.
+    @Test("A filter repeated across searches sees every change to the index in between")
+    func repeatedFilterSeesChanges() throws {
+        var (index, model) = try Self.build(.l2)
+        let flat = try FlatIndex(dimension: 16, metric: .l2)
+        for (id, row) in model.rows.sorted(by: { $0.key < $1.key }) {
+            try flat.add(row.vector, id: id, metadata: row.metadata)
+        }
+        let filter = try Filter(#"section = "s3""#)
+        let query = Self.data.queries[0]
+        func expectExact(_ step: String) throws {
+            let want = model.exact(filter, .l2, query, k: 10)
+            for (name, got) in [("HNSW", try index.search(query, k: 10, ef: 200, filter: filter)),
+                                ("flat", try flat.search(query, k: 10, filter: filter)),
+                                // Another compilation of the same text.
+                                ("HNSW, compiled again", try index.search(query, k: 10, ef: 200,
+                                                                          filter: try Filter(#"section = "s3""#)))] {
+                #expect(got.count == min(10, want.matches), "\(step), \(name)")
+                #expect(got.first?.id == want.ids.first, "\(step), \(name)")
+                for r in got { #expect(want.distances[r.id] != nil, "\(step), \(name): id \(r.id) does not match") }
+            }
+        }
+        func both(_ change: (any _FilterCacheTestIndex) throws -> Void) throws {
+            try change(index)
+            try change(flat)
+        }
+        try expectExact("first")
+        try expectExact("again")
+        let m: Metadata = ["section": "s3"]
+        try both { _ = try $0.add(query, id: 50_000, metadata: m) }          // a match at distance 0
+        model.rows[50_000] = (query, m)
+        try expectExact("add")
+        try both { try $0.setMetadata(["section": "s4"], for: 50_000) }     // no longer matches
+        model.rows[50_000]!.metadata = ["section": "s4"]
+        try expectExact("setMetadata")
+        try both { try $0.setMetadata(m, for: 50_000) }
+        model.rows[50_000]!.metadata = m
+        try expectExact("setMetadata back")
+        try both { _ = $0.remove(50_000) }
+        model.rows[50_000] = nil
+        try expectExact("remove")
+        let other = model.rows.first { filter.matches($0.value.metadata) && $0.key < 2_000 }!.key
+        try both { try $0.update(other, query) }                              // moves onto the query
+        model.rows[other]!.vector = query
+        try expectExact("update")
+        try both { try $0.compact() }
+        try expectExact("compact")
+    }
+
     static func reordered(_ metadata: Metadata, _ index: HNSWIndex) -> Metadata {
         reordered(metadata, index.filtering.store)
     }
 }
+
+/// The changes `repeatedFilterSeesChanges` makes, on either index kind.
+protocol _FilterCacheTestIndex {
+    func add(_ vector: [Float], id: UInt64?, metadata: Metadata) throws(EdgeVecError) -> UInt64
+    func setMetadata(_ metadata: Metadata, for id: UInt64) throws(EdgeVecError)
+    func remove(_ id: UInt64) -> Bool
+    func update(_ id: UInt64, _ vector: [Float]) throws(EdgeVecError)
+    func compact() throws(EdgeVecError)
+}
+extension HNSWIndex: _FilterCacheTestIndex {}
+extension FlatIndex: _FilterCacheTestIndex {}
