@@ -382,7 +382,7 @@ bench-alloc:
 bench-alloc-update:
 	SWIFT=$(SWIFT) Benchmarks/alloc-check.sh update $(abspath $(BENCH_SCRATCH))
 
-.PHONY: bench-insert bench-insert-build bench-insert-venv
+.PHONY: bench-insert bench-insert-run bench-insert-build bench-insert-venv
 ## bench-insert: the insert matrix (bench/insert/run.py): N sequential 128-d inserts (M 16, efConstruction 200)
 ## through `edgevec bench` per allocator trait, the C ABI (libedgevec.so per trait), wasm in Node and headless
 ## Chromium (dlmalloc, arena), and hnswlib/faiss/usearch from PyPI (one thread); constant and uniform data,
@@ -392,6 +392,11 @@ BENCH_PEERS       ?= hnswlib==0.8.0 faiss-cpu==1.15.1 usearch==2.26.6 numpy matp
 BENCH_INSERT_WORK := $(WORK)/bench-insert
 BENCH_INSERT_OUT  ?= $(WORK)/report/insert.jsonl
 bench-insert: bench-insert-build
+	$(SUB) bench-insert-run
+
+## bench-insert-run: bench-insert without its builds. `make report` runs it right after report-build: a second
+## `swift build` of the wasm modules there recompiled one or more of them (30-90 s) although nothing had changed.
+bench-insert-run:
 	$(BENCH_VENV)/bin/python bench/insert/run.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(FULL)),--full) \
 	    --out $(BENCH_INSERT_OUT) \
 	    --work $(BENCH_INSERT_WORK) --build-prefix $(B) --system-cli $(EDGEVEC) --dist $(DIST) \

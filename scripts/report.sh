@@ -3,7 +3,7 @@
 #
 #   1. the builds: `make report-build` (CLI, wasm, libedgevec.so, the insert
 #      matrix's builds, the venvs);
-#   2. the insert matrix: `make bench-insert` (bench/insert/run.py) and the
+#   2. the insert matrix: `make bench-insert-run` (bench/insert/run.py) and the
 #      native allocation calls per insert (bench/report/native_allocs.py);
 #      FULL also the malloc-interposer cross-check (two Benchmarks/ builds);
 #   3. the paired search experiment: bench/search/run.py (EdgeVec native and
@@ -106,8 +106,9 @@ fi
 
 # 2. Insert matrix, then native allocation calls per insert (the allocation goal), when gcc is there.
 rm -f "$work/report/insert.jsonl" "$work/report/allocs.jsonl"   # never report a previous run's data as this one's
-if ! step insert "insert matrix: make bench-insert ${make_flags[*]}" \
-        "$make_cmd" --no-print-directory -C "$root" bench-insert "${make_flags[@]}"; then
+# bench-insert-run: bench-insert without a second pass over the builds report-build just made.
+if ! step insert "insert matrix: make bench-insert-run ${make_flags[*]}" \
+        "$make_cmd" --no-print-directory -C "$root" bench-insert-run "${make_flags[@]}"; then
     notes+=("\`make bench-insert\` failed in this run; the insert matrix is missing or incomplete.")
 fi
 allocations() {
