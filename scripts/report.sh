@@ -14,7 +14,8 @@
 #      five filtered workloads; hnswlib's index from the search experiment);
 #   6. threads: bench/concurrency/run.py (parallel build and batch search,
 #      EdgeVec and hnswlib on 2 threads; a shorter form than
-#      `make bench-concurrency`);
+#      `make bench-concurrency`; by default its builds are timed in step 3's
+#      build rotation, bench/search/run.py --thread-builds minilm);
 #   7. bench/report/make_report.py: REPORT.md, SVG charts, results.json.
 #
 #   scripts/report.sh EDGEVEC DIST DATA_DIR WORK_DIR OUT_DIR [quick|default|full]
@@ -48,7 +49,7 @@ case $mode in
     full) make_flags=(QUICK=0 FULL=1)
           search_flags=(--passes 15 --build-repetitions 5 --synthetic-build-repetitions 5
                         --batch-build-datasets minilm,synthetic128 --batch-build-peers hnswlib,faiss,usearch) ;;
-    default) make_flags=(QUICK=0 FULL=0); search_flags=() ;;
+    default) make_flags=(QUICK=0 FULL=0); search_flags=(--thread-builds minilm) ;;
     *) echo "report.sh: mode must be quick, default or full, not $mode" >&2; exit 2 ;;
 esac
 
@@ -140,6 +141,7 @@ if [ ! -f "$data/base.fvecs" ] && [ ! -f "$data/smoke_base.fvecs" ]; then
     echo "no MiniLM-Debian data at $data: the search experiment runs on the synthetic set only"
     notes+=("No MiniLM-Debian data at \`$data\`: MiniLM was skipped; only the synthetic set was measured.")
 fi
+rm -f "$work/search/minilm/thread-builds.json"    # the threads step's builds: never a previous run's
 search_args=(--edgevec "$edgevec" --dist "$dist" --data "$data" --work "$work/search"
              --out "$work/report/search.jsonl" "${search_flags[@]}")
 if ! step search "search experiment: bench/search/run.py ${search_flags[*]}" \
@@ -182,7 +184,9 @@ threads_args=(--edgevec "$edgevec" --dist "$dist" --data "$data" --work "$work/c
 case $mode in
     quick) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --build-passes 1 --search-passes 2
                           --query-repeats 2) ;;
-    default) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --query-repeats 6) ;;
+    # The builds from the search experiment's rotation (--thread-builds minilm); without them (it failed), its own.
+    default) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --query-repeats 6
+                            --builds-from "$work/search/minilm/thread-builds.json") ;;
     full) threads_args+=(--build-passes 5 --search-passes 9) ;;
 esac
 if ! step threads "threads: bench/concurrency/run.py" "$python" "$root/bench/concurrency/run.py" "${threads_args[@]}"; then

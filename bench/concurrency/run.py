@@ -16,7 +16,12 @@ a fixed grid, in turns; each pass's recall–q/s curve is interpolated at recall
 `edgevec search --threads 1|2 --ef 16` is timed the same way (the goal's
 literal form). Every figure is a median over the passes with its range.
 `make report` runs a shorter form (scripts/report.sh): hnswlib's one-thread
-build left out (context only, 20 s a pass), the report half of the queries.
+build left out (context only, 20 s a pass), the report half of the queries,
+and no builds of its own: with --builds-from it takes the three builds from
+bench/search/run.py --thread-builds minilm, which times them in the search
+experiment's build rotation (its 1-thread EdgeVec build is this one's), and
+searches their indexes. The 1-thread build is deterministic (seed 42): its
+recall is measured once.
 
     .venv-bench/bin/python bench/concurrency/run.py --edgevec .build-cli/release/edgevec --dist dist \\
         --data ../shared/data/minilm-debian --out .build-work/concurrency/results.jsonl
@@ -106,6 +111,47 @@ def hnswlib_build(base, threads):
     return time.perf_counter() - start, index
 
 
+def read_thread_builds(path, base_path, n):
+    """bench/search/run.py's thread-builds.json when it is of this base file and its index files exist, else None."""
+    try:
+        with open(path) as f:
+            shared = json.load(f)
+    except (OSError, ValueError):
+        return None
+    files = [shared.get("edgevec_1_index"), shared.get("hnswlib_2_index")] + shared.get("edgevec_2_indexes", [])
+    counts = {len(v) for v in shared.get("seconds", {}).values()}
+    if (shared.get("base") != os.path.abspath(base_path) or shared.get("n") != n or len(counts) != 1
+            or counts == {0} or not all(f and os.path.isfile(f) for f in files)):
+        return None
+    return shared
+
+
+def own_builds(args, parser, base, base_path, query_path, gt_path, edgevec_index):
+    """--build-passes passes over --build-engines, the order rotating: (times, recalls, the last 2-thread hnswlib
+    index). The one-thread EdgeVec build is deterministic (seed 42): its recall is measured once."""
+    times = {name: [] for name in args.build_engines.split(",")}
+    if not {"edgevec-1", "hnswlib-2"} <= set(times):
+        parser.error("--build-engines must include edgevec-1 and hnswlib-2 (the search part uses their indexes)")
+    recalls = {name: [] for name in times if name.startswith("edgevec")}
+    order = list(times)
+    hnsw_index = None
+    for p in range(args.build_passes):
+        for name in order[p % len(order):] + order[:p % len(order)]:
+            engine, threads = name.split("-")
+            if engine == "edgevec":
+                index = edgevec_index if threads == "1" else os.path.join(args.work, f"minilm-t{threads}.edgevec")
+                times[name].append(edgevec_build(args.edgevec, base_path, index, int(threads)))
+                if threads != "1" or not recalls[name]:
+                    recalls[name].append(edgevec_recall(args.edgevec, index, query_path, gt_path, 64))
+            else:
+                seconds, built = hnswlib_build(base, int(threads))
+                times[name].append(seconds)
+                if threads == "2":
+                    hnsw_index = built
+            log(f"build pass {p}: {name} {times[name][-1]:.2f} s")
+    return times, recalls, hnsw_index
+
+
 def ratio(a, b):
     """Per-pass ratios a[i] / b[i], summarised."""
     return spread([x / y for x, y in zip(a, b) if x and y])
@@ -125,6 +171,10 @@ def main():
     parser.add_argument("--queries", choices=("all", "report"), default="all",
                         help="search with all query rows, or only the half bench/search/run.py reports on")
     parser.add_argument("--query-repeats", type=int, default=10, help="times the query rows are repeated per pass")
+    parser.add_argument("--builds-from", metavar="JSON",
+                        help="take the builds from bench/search/run.py --thread-builds minilm (its "
+                             "WORK/minilm/thread-builds.json: edgevec --threads 1 and 2 and hnswlib's 2-thread "
+                             "add_items, timed in the search experiment's build rotation) instead of building here")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     base_path, query_path, gt_path = (os.path.join(args.data, f) for f in
@@ -151,25 +201,26 @@ def main():
         f"x{args.query_repeats}), {cores} cores")
 
     # ---- build
-    times = {name: [] for name in args.build_engines.split(",")}
-    if not {"edgevec-1", "hnswlib-2"} <= set(times):
-        parser.error("--build-engines must include edgevec-1 and hnswlib-2 (the search part uses their indexes)")
-    recalls = {name: [] for name in times if name.startswith("edgevec")}
-    order = list(times)
-    hnsw_index = None
-    for p in range(args.build_passes):
-        for name in order[p % len(order):] + order[:p % len(order)]:
-            engine, threads = name.split("-")
-            if engine == "edgevec":
-                index = os.path.join(args.work, f"minilm-t{threads}.edgevec")
-                times[name].append(edgevec_build(args.edgevec, base_path, index, int(threads)))
-                recalls[name].append(edgevec_recall(args.edgevec, index, query_path, gt_path, 64))
-            else:
-                seconds, built = hnswlib_build(base, int(threads))
-                times[name].append(seconds)
-                if threads == "2":
-                    hnsw_index = built
-            log(f"build pass {p}: {name} {times[name][-1]:.2f} s")
+    edgevec_index = os.path.join(args.work, "minilm-t1.edgevec")
+    shared = read_thread_builds(args.builds_from, base_path, len(base)) if args.builds_from else None
+    if shared:
+        # The search experiment's builds: edgevec-1 is deterministic (one thread, seed 42): its recall once.
+        times = shared["seconds"]
+        edgevec_index = shared["edgevec_1_index"]
+        recalls = {"edgevec-1": [edgevec_recall(args.edgevec, edgevec_index, query_path, gt_path, 64)],
+                   "edgevec-2": [edgevec_recall(args.edgevec, index, query_path, gt_path, 64)
+                                 for index in shared["edgevec_2_indexes"]]}
+        import hnswlib
+        hnsw_index = hnswlib.Index(space="cosine", dim=base.shape[1])
+        hnsw_index.load_index(shared["hnswlib_2_index"], max_elements=len(base))
+        passes = len(times["edgevec-1"])
+        log(f"builds from {args.builds_from} ({passes} repetitions of bench/search/run.py's build rotation): "
+            + ", ".join(f"{name} " + " ".join(f"{t:.2f}" for t in ts) + " s" for name, ts in times.items()))
+    else:
+        if args.builds_from:
+            log(f"{args.builds_from}: missing, or not of {base_path}: building here")
+        times, recalls, hnsw_index = own_builds(args, parser, base, base_path, query_path, gt_path, edgevec_index)
+        passes = args.build_passes
     build = {"kind": "build", "seconds": {n: spread(v) for n, v in times.items()},
              "recall_ef64": {n: spread(v) for n, v in recalls.items()},
              "edgevec_2_speedup": ratio(times["edgevec-1"], times.get("edgevec-2", [])),
@@ -177,13 +228,14 @@ def main():
              "hnswlib_2_speedup": ratio(times.get("hnswlib-1", []), times["hnswlib-2"]),
              "recall_difference": (statistics.median(recalls["edgevec-2"]) - statistics.median(recalls["edgevec-1"])
                                    if recalls.get("edgevec-2") else None),
-             "passes": args.build_passes,
+             "passes": passes,
+             **({"timed_in": shared["command"]} if shared else {}),
              "commands": {"edgevec": f"{args.edgevec} build --threads N (cosine, M {M}, efConstruction {EF_CONSTRUCTION})",
                           "hnswlib": "hnswlib.Index(space='cosine').add_items(base, num_threads=N)"}}
     records.append(build)
 
     # ---- search (batch form for both)
-    edgevec = EdgeVecBatch(args.dist, os.path.join(args.work, "minilm-t1.edgevec"))
+    edgevec = EdgeVecBatch(args.dist, edgevec_index)
     engines = {"edgevec-1": lambda ef: edgevec.search(repeated, ef, 1),
                "edgevec-2": lambda ef: edgevec.search(repeated, ef, 2)}
 
@@ -212,7 +264,7 @@ def main():
     at_target = {name: [interpolate([(ef, search_recall[name][ef], qps[name][ef][p]) for ef in EFS], TARGET)
                         for p in range(args.search_passes)] for name in engines}
     cli = {"1": [], "2": []}
-    index = os.path.join(args.work, "minilm-t1.edgevec")
+    index = edgevec_index
     for p in range(args.search_passes):
         for threads in (("1", "2") if p % 2 == 0 else ("2", "1")):
             cli[threads].append(cli_qps(args.edgevec, index, repeated_path, 16, int(threads)))
@@ -239,7 +291,7 @@ def main():
 
     def show(s, digits=2):
         return "n/a" if not s else f"{s['median']:.{digits}f} ({s['low']:.{digits}f}-{s['high']:.{digits}f})"
-    print(f"build (s, {args.build_passes} passes): " + ", ".join(f"{n} {show(s)}" for n, s in build["seconds"].items()))
+    print(f"build (s, {passes} passes): " + ", ".join(f"{n} {show(s)}" for n, s in build["seconds"].items()))
     difference = build["recall_difference"]
     print(f"  edgevec --threads 2 speedup {show(build['edgevec_2_speedup'])} (goal >= 1.6); "
           f"edgevec-2 / hnswlib-2 time {show(build['edgevec_2_over_hnswlib_2'])} (goal <= 0.8); "

@@ -74,9 +74,13 @@ def concurrency_section(records, goals, goals_section, md_table):
     cli = search["cli_ef16_qps"]
     search_rows += [[f"`edgevec search --threads {t} --ef {CLI_EF}` (recall@10 {search['cli_ef16_recall']:.4f})",
                      _span(cli[t], 0)] for t in ("1", "2")]
+    passes = build.get("passes", "?")
+    where = (f"timed in the search experiment's build rotation (`bench/search/run.py --thread-builds minilm`): each "
+             f"of its {passes} repetitions builds once with each engine, mode and thread count, the order rotating, "
+             "and the 1-thread EdgeVec build is the search's own" if build.get("timed_in") else
+             f"each pass builds once with each engine and thread count, the order rotating ({passes} passes)")
     md = [f"MiniLM-Debian, 50,000 × 384, cosine, M 16, efConstruction 200, on this machine's 2 cores "
-          "(`bench/concurrency/run.py`). **Build**: each pass builds once with each engine and thread count, the "
-          f"order rotating ({build.get('passes', '?')} passes); EdgeVec's time is the insert time `edgevec build` "
+          f"(`bench/concurrency/run.py`). **Build**: {where}; EdgeVec's time is the insert time `edgevec build` "
           "prints (the file read and write left out), hnswlib's the `add_items` call. **Search**, batch form for "
           f"both: the queries ({search.get('queries', '?')}) in one call at each ef of {search['efs']}, the "
           f"engines taking turns at each ef, {search.get('passes', '?')} passes after a warm-up sweep; each pass's "

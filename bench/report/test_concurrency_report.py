@@ -71,6 +71,16 @@ class ConcurrencyGoalsTests(unittest.TestCase):
         self.assertIn("concurrency", text)
         self.assertIn("**Threads**", concurrency_report.concurrency_summary(records, goals))
 
+    def test_builds_timed_in_the_search_rotation_say_so(self):
+        records = copy.deepcopy(REAL)
+        md, _ = concurrency_report.concurrency_section(records, [], make_report.goals_section, make_report.md_table)
+        self.assertIn("each pass builds once", md)
+        records[0]["timed_in"] = "bench/search/run.py --thread-builds minilm"
+        records[0]["passes"] = 3
+        md, _ = concurrency_report.concurrency_section(records, [], make_report.goals_section, make_report.md_table)
+        self.assertIn("timed in the search experiment's build rotation", md)
+        self.assertIn("each of its 3 repetitions", md)
+
     def test_missing_records_give_no_goals_and_say_so(self):
         self.assertEqual(concurrency_report.concurrency_goals(None), [])
         self.assertEqual(concurrency_report.concurrency_goals(REAL[:1]), [])

@@ -90,6 +90,15 @@ def rotation(engines, pass_index):
     return engines[shift:] + engines[:shift]
 
 
+def build_order(jobs, repetition, repeated):
+    """The (engine, mode) builds of one repetition, in order: every job in the
+    first, only the `repeated` ones after; rotated by the repetition; the
+    peers' one-call builds ("batch") first, so that each peer's last build,
+    the index left for the search, is its one-add-per-vector one."""
+    todo = rotation([j for j in jobs if repetition == 0 or j in repeated], repetition)
+    return sorted(todo, key=lambda j: j[1] != "batch")     # stable: the rotation holds within each group
+
+
 def split_queries(count):
     """(tune rows, report rows): the first half tunes, the second half reports."""
     half = count // 2

@@ -31,6 +31,11 @@ Data sets:
         --dist dist --data ../shared/data/minilm-debian --work .build-work/search \\
         --out .build-work/report/search.jsonl [--quick]
 
+--thread-builds minilm adds 2-thread builds to every build repetition on
+MiniLM (`edgevec build --threads 2`, hnswlib add_items(num_threads=2)) for
+bench/concurrency/run.py --builds-from WORK/minilm/thread-builds.json (make
+report: the threads step builds nothing of its own).
+
 Writes one JSON object per line to --out (replaced): kind "build" per
 (dataset, engine, build mode), "curve" per (dataset, engine, ef), "at_recall"
 per (dataset, engine, target) and "paired" per (dataset, pair, target).
@@ -241,19 +246,19 @@ class EdgeVecNative:
         self.index = os.path.join(work, f"{ds['name']}-{ds['n']}.edgevec")
         self.handle = None
 
-    def build_command(self, output=None, base=None):
+    def build_command(self, output=None, base=None, threads=1):
         return [self.binary, "build", "--input", base or self.ds["base_path"], "--output", output or self.index,
                 "--metric", self.ds["metric"], "--m", str(M), "--ef-construction", str(EF_CONSTRUCTION),
-                "--seed", "42", "--threads", "1", "--quiet"]
+                "--seed", "42", "--threads", str(threads), "--quiet"]
 
-    def build(self):
-        out, peak = run_with_rusage(self.build_command())
+    def build(self, output=None, threads=1):
+        out, peak = run_with_rusage(self.build_command(output=output, threads=threads))
         match = re.search(r", ([\d.]+) s, ", out)
         memory = re.search(r"index memory (\d+) bytes", out)
         if not match or not memory:
             raise RuntimeError(f"unexpected edgevec build output: {out}")
         return {"seconds": float(match.group(1)), "peak_rss": peak,
-                "file_bytes": os.path.getsize(self.index), "index_memory_bytes": int(memory.group(1))}
+                "file_bytes": os.path.getsize(output or self.index), "index_memory_bytes": int(memory.group(1))}
 
     def memory_command(self, index=None, queries=None, k=K):
         return [self.binary, "search", "--index", index or self.index, "--queries", queries or self.ds["query_path"],
@@ -561,21 +566,31 @@ def library_versions():
 
 # ---------------------------------------------------------------- experiment
 
-def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds):
+def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds, thread_builds=False):
     """Build times, alternating: every repetition builds each engine once
     (rotating the order); the goal pair (edgevec, hnswlib, one add per vector)
     gets `repetitions`, the others one (a 50k MiniLM build takes 15-40 s).
-    Each peer's single-add index is the one left for the search."""
+    Each peer's single-add index is the one left for the search.
+    thread_builds: every repetition also builds with 2 threads, `edgevec build
+    --threads 2` (an index file per repetition) and hnswlib's add_items(num_threads=2)
+    (the last one saved), mode "threads2": bench/concurrency/run.py's build
+    comparison (issue 22), timed here instead of in builds of its own."""
     jobs = [("edgevec-native", "single")]
     for name in peers:
         jobs += ([(name, "batch")] if name in batch_builds else []) + [(name, "single")]
+    repeated = {("edgevec-native", "single"), ("hnswlib", "single")}
+    if thread_builds:
+        jobs += [("edgevec-native", "threads2"), ("hnswlib", "threads2")]
+        repeated |= {("edgevec-native", "threads2"), ("hnswlib", "threads2")}
     builds = {job: [] for job in jobs}
     for rep in range(repetitions):
-        todo = [j for j in jobs if rep == 0 or j in (("edgevec-native", "single"), ("hnswlib", "single"))]
-        todo = paired.rotation(todo, rep)
-        todo.sort(key=lambda j: j[1] == "single")   # stable: batches first, so single-add indexes remain
-        for engine, mode in todo:
-            if engine == "edgevec-native":
+        for engine, mode in paired.build_order(jobs, rep, repeated):
+            if (engine, mode) == ("edgevec-native", "threads2"):
+                result = native.build(output=thread_index(work, ds, rep), threads=2)
+                result["index"] = thread_index(work, ds, rep)
+            elif mode == "threads2":
+                result = hnswlib_threads_build(ds, work if rep == repetitions - 1 else None)
+            elif engine == "edgevec-native":
                 result = native.build()
             else:
                 result = peers[engine].build(mode)
@@ -591,6 +606,42 @@ def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds):
         log(f"build {'edgevec-wasm':<15} {'single':<6}: {result['seconds']:.2f} s, "
             f"index {'identical to' if result['identical_to_native'] else 'DIFFERENT from'} the native file")
     return builds
+
+
+def thread_index(work, ds, rep):
+    return os.path.join(work, f"{ds['name']}-{ds['n']}-t2-rep{rep}.edgevec")
+
+
+def hnswlib_threads_build(ds, save_to):
+    """hnswlib's add_items(num_threads=2) in an index of its own (the search's stays), as bench/concurrency/run.py
+    builds it; saved as WORK/NAME-t2.hnswlib when save_to is the work folder."""
+    peer = Hnswlib(ds)
+    index = peer.make_index(len(ds["base"]))
+    start = time.perf_counter()
+    index.add_items(ds["base"], np.arange(len(ds["base"])), num_threads=2)
+    result = {"seconds": time.perf_counter() - start}
+    if save_to:
+        result["index"] = os.path.join(save_to, f"{ds['name']}-t2.hnswlib")
+        index.save_index(result["index"])
+    return result
+
+
+def write_thread_builds(path, ds, builds, native):
+    """The 2-thread builds' file for bench/concurrency/run.py --builds-from: per repetition, the seconds of
+    edgevec --threads 1 (this experiment's own build), --threads 2 and hnswlib's 2-thread add_items, in the order
+    they ran; the index files."""
+    record = {"base": os.path.abspath(ds["base_path"]), "n": ds["n"], "metric": ds["metric"],
+              "seconds": {"edgevec-1": [r["seconds"] for r in builds[("edgevec-native", "single")]],
+                          "edgevec-2": [r["seconds"] for r in builds[("edgevec-native", "threads2")]],
+                          "hnswlib-2": [r["seconds"] for r in builds[("hnswlib", "threads2")]]},
+              "edgevec_1_index": os.path.abspath(native.index),
+              "edgevec_2_indexes": [os.path.abspath(r["index"]) for r in builds[("edgevec-native", "threads2")]],
+              "hnswlib_2_index": next(os.path.abspath(r["index"]) for r in builds[("hnswlib", "threads2")]
+                                      if "index" in r),
+              "command": " ".join(shlex.quote(a) for a in sys.argv)}
+    with open(path + ".tmp", "w") as f:
+        json.dump(record, f)
+    os.replace(path + ".tmp", path)
 
 
 def tune(engines, gt, log_name):
@@ -666,7 +717,15 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
     wasm = EdgeVecWasm(args.node, args.dist, native) if "edgevec-wasm" in engine_names else None
     peers = {name: PEER_CLASSES[name](ds) for name in PEERS if name in engine_names}
     batch_builds = args.batch_build_peers.split(",") if ds["name"] in args.batch_build_datasets.split(",") else []
-    builds = run_builds(ds, native, wasm, peers, build_repetitions, work, batch_builds)
+    threads_file = os.path.join(work, "thread-builds.json")
+    if os.path.exists(threads_file):
+        os.remove(threads_file)            # never another run's
+    thread_builds = ds["name"] in args.thread_builds.split(",") and "hnswlib" in peers
+    builds = run_builds(ds, native, wasm, peers, build_repetitions, work, batch_builds, thread_builds)
+    if thread_builds:
+        write_thread_builds(threads_file, ds, builds, native)
+        for job in (("edgevec-native", "threads2"), ("hnswlib", "threads2")):
+            del builds[job]                # their records are bench/concurrency/run.py's
     search_peak, baseline_peak = native.search_peak_rss()
 
     sets = {"tune": ds["query"][tune_rows.start:tune_rows.stop],
@@ -833,6 +892,10 @@ def main():
     parser.add_argument("--batch-build-peers", default="hnswlib",
                         help="the peers that do (default hnswlib: the build goal's reference; usearch's MiniLM "
                              "build takes over a minute)")
+    parser.add_argument("--thread-builds", default="",
+                        help="data sets (comma-separated) on which every build repetition also builds with 2 threads, "
+                             "edgevec and hnswlib, for bench/concurrency/run.py --builds-from WORK/NAME/thread-builds.json "
+                             "(make report: minilm)")
     parser.add_argument("--synthetic-n", type=int, help="default 100000, 10000 with --quick")
     parser.add_argument("--synthetic-queries", type=int, default=1000)
     parser.add_argument("--engines", default=",".join(ENGINES))

@@ -99,6 +99,21 @@ class Schedule(unittest.TestCase):
             self.assertEqual(sorted(paired.rotation(engines, p)), engines)
         self.assertEqual([paired.rotation(["a", "b"], p) for p in range(2)], [["a", "b"], ["b", "a"]])
 
+    def test_build_order_repeats_only_the_repeated_jobs_and_puts_batches_first(self):
+        jobs = [("edgevec", "single"), ("hnswlib", "batch"), ("hnswlib", "single"), ("faiss", "single"),
+                ("edgevec", "threads2"), ("hnswlib", "threads2")]
+        repeated = {("edgevec", "single"), ("hnswlib", "single"), ("edgevec", "threads2"), ("hnswlib", "threads2")}
+        orders = [paired.build_order(jobs, rep, repeated) for rep in range(4)]
+        self.assertEqual(sorted(orders[0]), sorted(jobs))
+        self.assertEqual(orders[0][0], ("hnswlib", "batch"))
+        for order in orders[1:]:
+            self.assertEqual(sorted(order), sorted(repeated))
+        # The single and 2-thread builds take turns: each repeated job comes first once in four repetitions.
+        self.assertEqual(sorted(o[0] for o in orders[1:] + [paired.build_order(jobs, 4, repeated)]),
+                         sorted(repeated))
+        # The peer's one-add build comes after its one-call build, so its index is the one left for the search.
+        self.assertLess(orders[0].index(("hnswlib", "batch")), orders[0].index(("hnswlib", "single")))
+
     def test_tune_and_report_queries_are_disjoint_and_cover_the_set(self):
         for count in (200, 1000, 7):
             tune, report = paired.split_queries(count)
