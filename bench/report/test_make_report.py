@@ -187,6 +187,20 @@ class PairedSearchTests(unittest.TestCase):
         self.assertEqual(g["value"], 0.70)       # worse than the 15/22 = 0.68 of the medians: paired wins
         self.assertIn("0.70 (0.66–0.91)", g["measured"])
 
+    def test_a_build_ratio_of_fewer_than_three_repetitions_is_context_in_the_insert_goal(self):
+        search = search_records([1.2], [0.70, 0.66, 0.72])
+        synthetic = [dict(r, dataset="synthetic128", dataset_label="synthetic", n=100000, dim=128, metric="l2")
+                     for r in search_records([1.2], [0.95]) if r["kind"] != "paired" or r["measure"] != "qps"]
+        g = self.goal(search + synthetic, "native-single-vs-hnswlib")
+        self.assertTrue(g["met"], "the one-build 0.95 is shown, not judged")
+        self.assertEqual(g["value"], 0.70)
+        self.assertIn("context, not judged (built fewer than 3 times): synthetic (n=100,000, 128-d l2) 0.95",
+                      g["measured"])
+        self.assertEqual([d.get("context") for d in g["detail"]], [None, True])
+        g = self.goal(search + [dict(r, passes=3) if r["kind"] == "paired" else r for r in synthetic],
+                      "native-single-vs-hnswlib")
+        self.assertFalse(g["met"], "with three repetitions it is judged")
+
     def test_conclusions_state_the_figure_and_its_spread(self):
         lines = make_report.search_conclusions(search_records([1.10, 1.25, 1.21], [0.7]))
         self.assertEqual(len(lines), 1)
