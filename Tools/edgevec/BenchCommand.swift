@@ -73,6 +73,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Runs per API.")
     var repetitions: Int = 5
 
+    @Option(name: .customLong("warm-up"), help: """
+        Untimed runs per API before the timed ones, on constant data of the same N whatever --data says \
+        (the fastest to insert): the memory a run uses is faulted in and the runtime's metadata instantiated \
+        before the first timed run. Not printed.
+        """)
+    var warmUp: Int = 0
+
     @Option(help: "Seed of the HNSW level generator.")
     var seed: UInt64 = 42
 
@@ -93,6 +100,7 @@ struct BenchCommand: ParsableCommand {
         if repetitions < 1 || repetitions > 1000 {
             throw ValidationError("--repetitions must be in 1...1000, got \(repetitions)")
         }
+        if warmUp < 0 || warmUp > 1000 { throw ValidationError("--warm-up must be in 0...1000, got \(warmUp)") }
         let (bytes, overflow) = n.multipliedReportingOverflow(by: dimensions * 4)
         if overflow || bytes > 1 << 34 {
             throw ValidationError("--n × --dimensions is too large (\(n) × \(dimensions) floats)")
@@ -116,6 +124,12 @@ struct BenchCommand: ParsableCommand {
             print("edgevec bench: n \(n), dimensions \(dimensions), data \(data.rawValue), M \(m), "
                 + "efConstruction \(efConstruction), \(reserve ? "capacity reserved, " : "")allocator \(allocatorName(RawAllocator.defaultKind)), "
                 + "kernels \(DistanceKernels.instructionSet)")
+        }
+        if warmUp > 0 {
+            let constant = makeData(.constant)
+            for _ in 0 ..< warmUp {
+                for api in apis { _ = try runOnce(api, values: constant, configuration: configuration) }
+            }
         }
         for repetition in 1...repetitions {
             for api in apis {
@@ -241,8 +255,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// N × dimensions floats, row after row.
-    func makeData() -> [Float] {
-        switch data {
+    func makeData(_ kind: DataKind? = nil) -> [Float] {
+        switch kind ?? data {
         case .constant:
             return [Float](repeating: 0.5, count: n * dimensions)
         case .uniform:
