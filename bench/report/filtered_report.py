@@ -74,7 +74,9 @@ def filtered_section(rec, goals, goals_section, md_table, text_table):
           f"answers the first {rec['hnswlib_queries']:,} queries only (EdgeVec's recall on those in parentheses). "
           f"**Post-filter**: EdgeVec unfiltered with k = {rec['post_factor'] * rec['k']} (ef raised to it), "
           "non-matching ids dropped (not timed), the first 10 kept. Every pass runs the four on a workload one after "
-          f"another, the order rotating, after a warm-up round; {rec['passes']} pass{'es' if rec['passes'] != 1 else ''}; "
+          f"another, the order rotating, after a warm-up round; {rec['passes']} pass{'es' if rec['passes'] != 1 else ''}"
+          + (f" (hnswlib in the first {rec['hnswlib_passes']})"
+             if rec.get("hnswlib_passes", rec["passes"]) < rec["passes"] else "") + "; "
           "ratios are the median of the "
           "per-pass ratios with their range. *short*: queries with fewer than 10 results. "
           f"hnswlib's index: {rec['hnswlib_index']}.\n",

@@ -78,6 +78,14 @@ class FilteredSectionTests(unittest.TestCase):
         self.assertIn("games 0.60, scripting 0.30", line)
         self.assertIn("2 of 4 goals met", line)
         self.assertIn("games", text)
+        self.assertIn("3 passes; ratios", md)
+
+    def test_fewer_hnswlib_passes_are_stated(self):
+        rec = dict(record(games=workload(0.99, 0, [6000, 6100, 5900, 6000, 6050], [10000] * 5)), passes=5,
+                   hnswlib_passes=3)
+        md, _ = filtered_report.filtered_section(rec, filtered_report.filtered_goals(rec), make_report.goals_section,
+                                                 make_report.md_table, make_report.text_table)
+        self.assertIn("5 passes (hnswlib in the first 3); ratios", md)
 
 
 if __name__ == "__main__":
