@@ -129,7 +129,7 @@ trait-conflict: deps
 
 ## embedded: the core library targets as Embedded Swift for wasm32 (bump arena, then wasi-libc malloc).
 embedded: deps
-	$(SWIFT) build --triple wasm32-unknown-none-wasm -c release --traits Wasm,BumpArena --scratch-path $(B)-wasm --target EdgeVecSearch
+	$(SWIFTPM_STABLE) $(SWIFT) build --triple wasm32-unknown-none-wasm -c release --traits Wasm,BumpArena --scratch-path $(B)-wasm --target EdgeVecSearch
 	$(SWIFT) build --triple wasm32-unknown-none-wasm -c release --traits Wasm --scratch-path $(B)-wasm-libc --target EdgeVecSearch
 
 .PHONY: wasm test-js node-check
@@ -143,7 +143,11 @@ comma := ,
 WASM_COUNT   := $(if $(filter-out 0,$(ALLOCATION_COUNTER)),1,0)
 WASM_TRAITS  := Wasm$(if $(filter 1,$(WASM_COUNT)),$(comma)AllocationCounter)
 WASM_SCRATCH := $(B)-wasm-js$(if $(filter 1,$(WASM_COUNT)),-count)
-WASM_BUILD = $(SWIFT) build --triple wasm32-unknown-none-wasm -c release --product EdgeVecWasm \
+# SwiftPM writes a build's trait defines (-DWasm -DBumpArena ...) in its Set order, which changes from one
+# `swift build` to the next unless hashing is deterministic: with two or more traits the changed command line
+# recompiled every module (30-90 s in each make report run's insert step; the module is the same either way).
+SWIFTPM_STABLE := SWIFT_DETERMINISTIC_HASHING=1
+WASM_BUILD = $(SWIFTPM_STABLE) $(SWIFT) build --triple wasm32-unknown-none-wasm -c release --product EdgeVecWasm \
 	-Xswiftc -Xclang-linker -Xswiftc -nostdlib -Xlinker /usr/lib/wasm32-wasi/libc.a
 wasm: deps node-check
 	$(WASM_BUILD) --traits $(WASM_TRAITS) --scratch-path $(WASM_SCRATCH)
@@ -394,8 +398,7 @@ BENCH_INSERT_OUT  ?= $(WORK)/report/insert.jsonl
 bench-insert: bench-insert-build
 	$(SUB) bench-insert-run
 
-## bench-insert-run: bench-insert without its builds. `make report` runs it right after report-build: a second
-## `swift build` of the wasm modules there recompiled one or more of them (30-90 s) although nothing had changed.
+## bench-insert-run: bench-insert without its builds. `make report` runs it right after report-build, which made them.
 bench-insert-run:
 	$(BENCH_VENV)/bin/python bench/insert/run.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(FULL)),--full) \
 	    --out $(BENCH_INSERT_OUT) \
