@@ -155,7 +155,8 @@ fi
 rm -f "$work/report/churn.json"
 churn_args=(--dist "$dist" --data "$data" --work "$work/churn" --out "$work/report/churn.json")
 [ "$mode" = quick ] && churn_args+=(--quick)
-prebuilt_edgevec=$(ls "$work"/search/minilm/minilm-*.edgevec 2>/dev/null | head -1 || true)
+# The newest MiniLM-N.edgevec: this run's (a QUICK run's smoke-set index may sit beside it; not minilm-one).
+prebuilt_edgevec=$(ls -t "$work"/search/minilm/minilm-[0-9]*.edgevec 2>/dev/null | head -1 || true)
 [ -n "$prebuilt_edgevec" ] && [ -f "$work/search/minilm/minilm.hnswlib" ] && [ -f "$data/base.fvecs" ] \
     && churn_args+=(--edgevec-index "$prebuilt_edgevec" --hnswlib-index "$work/search/minilm/minilm.hnswlib")
 if ! step churn "churn experiment: bench/churn/run.py" "$python" "$root/bench/churn/run.py" "${churn_args[@]}"; then

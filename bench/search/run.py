@@ -609,19 +609,23 @@ def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds, thread_
 
 
 def thread_index(work, ds, rep):
-    return os.path.join(work, f"{ds['name']}-{ds['n']}-t2-rep{rep}.edgevec")
+    """A 2-thread build's file, in a folder of their own: make report's churn step takes the one
+    WORK/NAME-N.edgevec (the 1-thread build) it finds."""
+    os.makedirs(os.path.join(work, "threads2"), exist_ok=True)
+    return os.path.join(work, "threads2", f"{ds['name']}-{ds['n']}-rep{rep}.edgevec")
 
 
 def hnswlib_threads_build(ds, save_to):
     """hnswlib's add_items(num_threads=2) in an index of its own (the search's stays), as bench/concurrency/run.py
-    builds it; saved as WORK/NAME-t2.hnswlib when save_to is the work folder."""
+    builds it; saved as WORK/threads2/NAME.hnswlib when save_to is the work folder."""
     peer = Hnswlib(ds)
     index = peer.make_index(len(ds["base"]))
     start = time.perf_counter()
     index.add_items(ds["base"], np.arange(len(ds["base"])), num_threads=2)
     result = {"seconds": time.perf_counter() - start}
     if save_to:
-        result["index"] = os.path.join(save_to, f"{ds['name']}-t2.hnswlib")
+        os.makedirs(os.path.join(save_to, "threads2"), exist_ok=True)
+        result["index"] = os.path.join(save_to, "threads2", f"{ds['name']}.hnswlib")
         index.save_index(result["index"])
     return result
 
