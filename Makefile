@@ -137,7 +137,7 @@ embedded: deps
 ## wasm-opt, plus the JavaScript wrapper, in $(DIST)/ (see docs/JAVASCRIPT.md). ALLOCATION_COUNTER=1
 ## adds the ev_allocation_count / ev_free_count exports (separate scratch paths; pick another DIST).
 DIST               ?= dist
-WASM_OPT_FLAGS     ?= -Oz
+WASM_OPT_FLAGS     ?= -Oz --converge
 ALLOCATION_COUNTER ?= 0
 comma := ,
 WASM_COUNT   := $(if $(filter-out 0,$(ALLOCATION_COUNTER)),1,0)
