@@ -90,6 +90,15 @@ def rotation(engines, pass_index):
     return engines[shift:] + engines[:shift]
 
 
+def spread_rounds(passes, rounds):
+    """The `passes` rounds of `rounds` spread evenly from the first to the last."""
+    if passes >= rounds:
+        return set(range(rounds))
+    if passes <= 1:
+        return set() if passes == 0 else {rounds // 2}
+    return {round(i * (rounds - 1) / (passes - 1)) for i in range(passes)}
+
+
 def build_order(jobs, repetition, repeated):
     """The (engine, mode) builds of one repetition, in order: every job in the
     first, only the `repeated` ones after; rotated by the repetition; the

@@ -666,31 +666,40 @@ def tune(engines, gt, log_name):
     return recalls
 
 
-def measure(engines, grid, query_set, gt, passes, min_pass_seconds):
-    """First one untimed pass per engine and ef over `query_set` (warm-up,
-    recall, and the repeat count that makes a pass last at least
-    min_pass_seconds); then `passes` rounds, each sweeping the whole grid with
-    the engines taking turns at every ef (the order rotating). A round lasts
-    seconds, so the rounds spread over the run and the per-pass ratios see
-    the machine's slow phases, which last minutes, instead of one moment per
-    ef. Returns {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}."""
-    nq = len(gt)
+def measure(engines, grid, sets, min_pass_seconds):
+    """For each query set in `sets` ({name: (ground truth, passes)}), first one
+    untimed pass per engine and ef (warm-up, recall, and the repeat count that
+    makes a pass last at least min_pass_seconds); then rounds, each sweeping
+    the whole grid with the engines taking turns at every ef (the order
+    rotating). A round lasts seconds, so the rounds spread over the run and
+    the per-pass ratios see the machine's slow phases, which last minutes,
+    instead of one moment per ef. A set with fewer passes than the most takes
+    its passes in rounds spread evenly over them (3 of 7: rounds 0, 3 and 6),
+    so that its ratios see the same stretch of the run as the others'.
+    Returns {set: {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}}."""
     names = list(engines)
-    out = {name: {} for name in engines}
-    for ef in grid:
-        for name in names:
-            seconds, ids = engines[name].run(query_set, ef, 1, True)
-            repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
-            out[name][ef] = {"recall": recall_at_10(ids, gt), "repeat": repeat, "qps": []}
-    for p in range(passes):
-        for i, ef in enumerate(grid):
-            for name in paired.rotation(names, p + i):
-                cell = out[name][ef]
-                seconds, _ = engines[name].run(query_set, ef, cell["repeat"], False)
-                cell["qps"].append(nq * cell["repeat"] / seconds)
-    for ef in grid:
-        log(f"{query_set} ef {ef:>4}: " + ",  ".join(
-            f"{n} {out[n][ef]['recall']:.4f} {statistics.median(out[n][ef]['qps']):,.0f} q/s" for n in names))
+    out = {query_set: {name: {} for name in engines} for query_set in sets}
+    for query_set, (gt, _) in sets.items():
+        for ef in grid:
+            for name in names:
+                seconds, ids = engines[name].run(query_set, ef, 1, True)
+                repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
+                out[query_set][name][ef] = {"recall": recall_at_10(ids, gt), "repeat": repeat, "qps": []}
+    rounds = max(passes for _, passes in sets.values())
+    for p in range(rounds):
+        for query_set, (gt, passes) in sets.items():
+            if p not in paired.spread_rounds(passes, rounds):
+                continue
+            for i, ef in enumerate(grid):
+                for name in paired.rotation(names, p + i):
+                    cell = out[query_set][name][ef]
+                    seconds, _ = engines[name].run(query_set, ef, cell["repeat"], False)
+                    cell["qps"].append(len(gt) * cell["repeat"] / seconds)
+    for query_set in sets:
+        for ef in grid:
+            log(f"{query_set} ef {ef:>4}: " + ",  ".join(
+                f"{n} {out[query_set][n][ef]['recall']:.4f} {statistics.median(out[query_set][n][ef]['qps']):,.0f} q/s"
+                for n in names))
     return out
 
 
@@ -747,11 +756,14 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
         tune_recalls = tune(engines, gt_tune, ds["name"])
         grid = paired.measurement_grid(tune_recalls)
         log(f"ef grid (from the tune queries): {grid}")
-        measured = measure(engines, grid, "report", gt_report, args.passes, args.min_pass_seconds)
-        # The same comparison on the queries that tuned the grid: how much the choice of 500 queries moves a
-        # ratio at fixed recall (the passes' range covers timing noise only).
-        cross = measure(engines, grid, "tune", gt_tune, args.tune_passes, args.min_pass_seconds) \
-            if args.tune_passes else None
+        # The tune queries measured too, in rounds spread over the report's: the same comparison on the queries
+        # that tuned the grid shows how much the choice of 500 queries moves a ratio at fixed recall (the passes'
+        # range covers timing noise only).
+        sets = {"report": (gt_report, args.passes)}
+        if args.tune_passes:
+            sets["tune"] = (gt_tune, args.tune_passes)
+        both = measure(engines, grid, sets, args.min_pass_seconds)
+        measured, cross = both["report"], both.get("tune")
     finally:
         for engine in engines.values():
             engine.close()

@@ -14,6 +14,18 @@ def curve(ef_recall, qps_at):
     return [(ef, r, qps_at(r)) for ef, r in ef_recall]
 
 
+class SpreadRounds(unittest.TestCase):
+    def test_evenly_from_the_first_round_to_the_last(self):
+        self.assertEqual(paired.spread_rounds(3, 7), {0, 3, 6})
+        self.assertEqual(paired.spread_rounds(2, 5), {0, 4})
+        self.assertEqual(paired.spread_rounds(7, 7), set(range(7)))
+        self.assertEqual(paired.spread_rounds(9, 7), set(range(7)), "never more rounds than there are")
+        self.assertEqual(paired.spread_rounds(1, 7), {3})
+        self.assertEqual(paired.spread_rounds(0, 7), set())
+        for passes in range(1, 12):
+            self.assertEqual(len(paired.spread_rounds(passes, 11)), passes)
+
+
 class Interpolate(unittest.TestCase):
     def test_exact_where_log_qps_is_linear_in_recall(self):
         qps_at = lambda r: math.exp(20.0 - 8.0 * r)
