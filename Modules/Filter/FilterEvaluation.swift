@@ -22,27 +22,45 @@ package struct FilterScratch: Sendable {
 
 /// What one filtered search works in: the bitmap of the matching slots
 /// and the evaluation's buffers. Reused (one per search scratch), so
-/// steady-state searches allocate nothing.
+/// steady-state searches allocate nothing; and so is the bitmap itself,
+/// while the filter and the index it was evaluated over stay the same.
 package struct FilterMatches: Sendable {
     /// One bit per slot of the store evaluated last.
-    package var bits: [UInt64] = []
+    package private(set) var bits: [UInt64] = []
     var evaluation = FilterScratch()
-    /// Left to the index: the filter `bits` holds once the index has made
-    /// them final (nil: nothing reusable), its write count then, and the matches.
-    package var filter: FilterIdentity?
-    package var writes: UInt64 = 0
-    package var matches = 0
+    /// What `bits` answers: the compiled filter (nil: nothing yet), the
+    /// index's write count then, and how many bits are set.
+    private var filter: FilterIdentity?
+    private var writes: UInt64 = 0
+    private var matches = 0
 
     package init() {}
 
     package var allocatedBytes: Int { bits.capacity * 8 }
 
     /// Sets `bits` to the slots of `store` whose metadata satisfies
-    /// `filter` (`store.bitmapWords` words; bits past its slots are zero).
-    package mutating func evaluate(_ filter: Filter, over store: MetadataStore) {
+    /// `filter` and whose bit in `excluded` (the index's removed slots, nil
+    /// for none) is clear; returns how many. `writes` counts the index's
+    /// changes: when the last update was for this compiled filter (or a
+    /// copy) at the same count, `bits` are still right and are kept, so a
+    /// filter reused over many queries is evaluated once.
+    /// - Complexity: O(1) when kept; otherwise `MetadataStore.evaluate`'s.
+    @_optimize(size)   // its loops over words are not the cost: the evaluation is
+    package mutating func update(_ filter: Filter, over store: MetadataStore, excluding excluded: UnsafeBufferPointer<UInt64>?,
+                                 writes: UInt64) -> Int {
+        if self.filter === filter.identity, self.writes == writes { return matches }
         bits.removeAll(keepingCapacity: true)
         bits.append(contentsOf: repeatElement(0, count: store.bitmapWords))
         store.evaluate(filter, into: &bits, scratch: &evaluation)
+        var count = 0
+        bits.withUnsafeMutableBufferPointer { words in
+            if let excluded {
+                for w in 0 ..< Swift.min(words.count, excluded.count) { words[w] &= ~excluded[w] }
+            }
+            for w in words { count &+= w.nonzeroBitCount }
+        }
+        (self.filter, self.writes, matches) = (filter.identity, writes, count)
+        return count
     }
 }
 

@@ -15,30 +15,6 @@ struct _FilterState {
 
     var allocatedBytes: Int { store.allocatedBytes }
 
-    /// Sets `out.bits` to the live slots (of `slotCount`) whose metadata
-    /// satisfies `filter`; returns how many. `writes` counts the index's
-    /// changes: when `out` last evaluated this compiled filter (or a copy)
-    /// at the same count, its bitmap is still right and is kept (a filter
-    /// reused over many queries is evaluated once; a change to the index
-    /// evaluates it anew).
-    @_optimize(speed)
-    func evaluate(_ filter: Filter, slots: SlotTable, slotCount: Int, writes: UInt64,
-                  into out: inout FilterMatches) -> Int {
-        assert(store.slotCount == slotCount, "metadata not extended to every slot")
-        if out.writes == writes, out.filter === filter.identity { return out.matches }
-        out.filter = nil
-        out.evaluate(filter, over: store)
-        var matches = 0
-        out.bits.withUnsafeMutableBufferPointer { words in
-            slots.clearRemoved(in: words)
-            for w in words { matches &+= w.nonzeroBitCount }
-        }
-        out.filter = filter.identity
-        out.writes = writes
-        out.matches = matches
-        return matches
-    }
-
     /// Bytes of the metadata section (format version 3).
     var sectionByteCount: Int { store.encodedSectionByteCount }
 

@@ -278,7 +278,7 @@ public final class FlatIndex: _SearchableIndex, @unchecked Sendable {
         let q = UnsafePointer(s.query.base!)
         _Validation.prepareQuery(query, into: s.query.base!, metric: metric)
         if let filter {
-            if filtering.evaluate(filter, slots: slots, slotCount: slotCount, writes: lock.writes, into: &s.filter) == 0 { return 0 }
+            if _matching(filter, in: &s) == 0 { return 0 }
             let bits = s.filter.bits
             bits.withUnsafeBufferPointer { bits in
                 switch metric {

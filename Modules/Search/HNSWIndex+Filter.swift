@@ -166,7 +166,7 @@ extension HNSWIndex {
 
     /// The filtered part of `_search`: the query is in `s.query`.
     func _searchFiltered(k: Int, ef: Int, filter: Filter, in s: inout _SearchScratch) -> Int {
-        let matches = filtering.evaluate(filter, slots: slots, slotCount: slotCount, writes: lock.writes, into: &s.filter)
+        let matches = _matching(filter, in: &s)
         if matches == 0 { return 0 }
         let q = UnsafePointer(s.query.base!)
         let walk = matches > filterScanLimit(ef: ef)

@@ -460,8 +460,14 @@ extension HNSWIndex {
     /// `_softChildLimit` tree children, else the nearest under
     /// `_hardChildLimit` (see `_claimParent`); nil when none has room.
     func _claimNearestParent<A: _GraphAccess>(newcomer: Int, access: A, in s: inout _SearchScratch) -> _Candidate? {
-        _claimNearest(below: _softChildLimit, newcomer: newcomer, access: access, in: &s)
-            ?? _claimNearest(below: _hardChildLimit, newcomer: newcomer, access: access, in: &s)
+        _preferringFewChildren { _claimNearest(below: $0, newcomer: newcomer, access: access, in: &s) }
+    }
+
+    /// The tree's parent policy, for inserts and repairs alike: `pick` under
+    /// the soft child limit, else under the hard one.
+    @inline(__always)
+    func _preferringFewChildren(_ pick: (UInt32) -> _Candidate?) -> _Candidate? {
+        pick(_softChildLimit) ?? pick(_hardChildLimit)
     }
 
     /// Claims the nearest layer result before `newcomer` with fewer than

@@ -215,8 +215,7 @@ extension HNSWIndex {
             }
             return best.id == _noParent ? nil : best
         }
-        guard let parent = nearest(below: _softChildLimit) ?? nearest(below: _hardChildLimit)
-        else { return }
+        guard let parent = _preferringFewChildren(nearest) else { return }
         children[Int(old)] &-= 1
         children[Int(parent.id)] &+= 1
         parents[p] = parent.id

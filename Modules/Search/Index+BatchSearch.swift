@@ -10,6 +10,7 @@ protocol _SearchableIndex: AnyObject {
     var metric: Metric { get }
     var slots: SlotTable { get }
     var lock: ReadWriteLock { get }
+    var filtering: _FilterState { get }
     var searchScratch: _ScratchPool { get }
     /// Validates `k` and `ef`; returns the beam width a search uses.
     func _checkSearch(k: Int, ef: Int?) throws(EdgeVecError) -> Int
@@ -23,6 +24,15 @@ protocol _SearchableIndex: AnyObject {
 }
 
 extension _SearchableIndex {
+    /// Sets `s.filter.bits` to the live slots whose metadata satisfies
+    /// `filter`; returns how many. Under the read lock: the bitmap of the
+    /// last search in `s` is kept when it was for this filter and the index
+    /// has not been written since (the lock counts write sections).
+    func _matching(_ filter: Filter, in s: inout _SearchScratch) -> Int {
+        assert(filtering.store.slotCount == slots.slotCount, "metadata not extended to every slot")
+        return s.filter.update(filter, over: filtering.store, excluding: slots.removedBits, writes: lock.writes)
+    }
+
     /// One search under the read lock, in a pooled scratch: validates,
     /// searches, and hands `finish` the scratch with the `n` results in `sorted`.
     func _searching<R>(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?, filter: Filter?,

@@ -61,11 +61,11 @@ public struct SlotTable {
     @inlinable @inline(__always)
     public func id(at s: Int) -> UInt64 { _keys.base.unsafelyUnwrapped[s] }
 
-    /// Clears the bits of removed slots in a bitmap over the slots (at least
-    /// `(slotCount + 63) / 64` words): filtered searches keep live slots only.
-    public func clearRemoved(in words: UnsafeMutableBufferPointer<UInt64>) {
-        guard removedCount > 0, let removed = _removed.base else { return }
-        for w in 0..<Swift.min(words.count, (slotCount &+ 63) &>> 6) { words[w] &= ~removed[w] }
+    /// One bit per slot, set for removed ones (`(slotCount + 63) / 64`
+    /// words), or nil when none is: what filtered searches leave out.
+    public var removedBits: UnsafeBufferPointer<UInt64>? {
+        guard removedCount > 0, let removed = _removed.base else { return nil }
+        return UnsafeBufferPointer(start: removed, count: (slotCount &+ 63) &>> 6)
     }
 
     /// The slot holding `id`, or nil.
