@@ -97,6 +97,16 @@ def expectations(rows):
     return outside, disjoint
 
 
+def summary(rows):
+    """The counts main() prints, as a dict: compared, inside, overlap, the noise expectations, the moves."""
+    moves = [abs(second[0] / first[0] - 1) for _, first, second, _, _ in rows]
+    outside_expected, disjoint_expected = expectations(rows)
+    return {"compared": len(rows), "inside": sum(1 for row in rows if row[3]),
+            "overlap": sum(1 for row in rows if row[4]), "outside_expected": outside_expected,
+            "disjoint_expected": disjoint_expected,
+            "median_move": statistics.median(moves) if moves else None, "max_move": max(moves) if moves else None}
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
@@ -113,14 +123,11 @@ def main():
         print(f"{'inside ' if inside else 'OUTSIDE'} {'overlap ' if overlap else 'DISJOINT'}  {name}: "
               f"first {median:.3f} ({low:.3f}–{high:.3f}), second {again:.3f} ({low2:.3f}–{high2:.3f}, "
               f"{(again / median - 1) * 100:+.1f} %)")
-    moves = [abs(second[0] / first[0] - 1) for _, first, second, _, _ in rows]
-    inside = sum(1 for row in rows if row[3])
-    overlap = sum(1 for row in rows if row[4])
-    outside_expected, disjoint_expected = expectations(rows)
-    print(f"\n{inside} of {len(rows)} of the second run's medians inside the first run's ranges "
-          f"(one distribution for both runs would leave about {outside_expected:.1f} outside); "
-          f"{overlap} of {len(rows)} ranges overlap (about {disjoint_expected:.1f} disjoint by chance); "
-          f"the medians moved by {statistics.median(moves) * 100:.1f} % (median), {max(moves) * 100:.1f} % at most")
+    s = summary(rows)
+    print(f"\n{s['inside']} of {s['compared']} of the second run's medians inside the first run's ranges "
+          f"(one distribution for both runs would leave about {s['outside_expected']:.1f} outside); "
+          f"{s['overlap']} of {s['compared']} ranges overlap (about {s['disjoint_expected']:.1f} disjoint by chance); "
+          f"the medians moved by {s['median_move'] * 100:.1f} % (median), {s['max_move'] * 100:.1f} % at most")
     return 0
 
 

@@ -31,6 +31,7 @@ import paired  # noqa: E402  (bench/search/paired.py: per-pass ratios and their 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import filtered_report  # noqa: E402  (issue 21's filtered-search section)
 import concurrency_report  # noqa: E402  (issue 22's threads section)
+import compare_runs  # noqa: E402  (this run's ratios against the previous report's ranges)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -1140,6 +1141,47 @@ def conclusions(insert, search, goals):
     return "\n".join(out) + "\n"
 
 
+def previous_run_section(previous, current):
+    """REPORT.md's comparison with the report this one replaces (the `results.json` in the output directory):
+    (markdown, summary dict or None). Nothing to compare when there is none, or one of the two is a QUICK run."""
+    if not previous:
+        return "No earlier report in the output directory to compare with.\n", None
+    if bool(previous.get("quick")) != bool(current.get("quick")):
+        return "The earlier report in the output directory is of the other size (QUICK or not): not compared.\n", None
+    rows = compare_runs.compare(previous, current)
+    if not rows:
+        return "The earlier report shares no paired ratio with this one.\n", None
+    s = compare_runs.summary(rows)
+    commit = (previous.get("versions") or {}).get("edgevec_commit") or "?"
+    md = [f"This run's paired ratios against the report it replaces (commit `{commit[:7]}`, generated "
+          f"{previous.get('generated') or '?'}; `python3 bench/report/compare_runs.py` on the two `results.json`): "
+          f"**{s['inside']} of {s['compared']}** medians lie inside the earlier run's ranges, and "
+          f"**{s['overlap']} of {s['compared']}** pairs of ranges overlap; the medians moved by "
+          f"{s['median_move'] * 100:.1f} % (median), {s['max_move'] * 100:.1f} % at most. Noise alone sets what to "
+          f"expect: if both runs drew their per-pass ratios from one distribution, about "
+          f"{s['outside_expected']:.0f} medians would still fall outside (a median of 7 passes lands outside the "
+          f"range of 7 earlier ones 7 % of the time, of 3 and 3 39 %) and about {s['disjoint_expected']:.0f} pairs of "
+          "ranges would be disjoint. More misses than that are drift between the runs, which a run's range does "
+          "not cover; the code may also differ between the two commits.\n"]
+    outside = [[name, f"{a[0]:.3f} ({a[1]:.3f}–{a[2]:.3f})", f"{b[0]:.3f} ({b[1]:.3f}–{b[2]:.3f})",
+                f"{(b[0] / a[0] - 1) * 100:+.1f} %", "yes" if overlap else "**no**"]
+               for name, a, b, inside, overlap in rows if not inside]
+    if outside:
+        md.append(md_table(["ratio", "earlier run", "this run", "moved", "ranges overlap"], outside,
+                           ["l", "r", "r", "r", "l"]) + "\n")
+    return "\n".join(md), s
+
+
+def reproducibility_line(s):
+    """The conclusions' line on the comparison with the previous report ("" without one)."""
+    if not s:
+        return ""
+    return (f"- **Against the previous report**: {s['inside']} of {s['compared']} paired ratios inside its ranges "
+            f"(pass noise alone would leave about {s['outside_expected']:.0f} outside), {s['overlap']} of "
+            f"{s['compared']} ranges overlapping (about {s['disjoint_expected']:.0f} disjoint by chance); medians "
+            f"moved by {s['median_move'] * 100:.1f} % (median), {s['max_move'] * 100:.1f} % at most.\n")
+
+
 def goals_section(goals, title="goal (issue 4)"):
     rows = []
     for g in goals:
@@ -1197,6 +1239,18 @@ def main():
     goals_threads = concurrency_report.concurrency_goals(concurrency)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     os.makedirs(args.out, exist_ok=True)
+    records = ((search or []) + (insert or []) + allocs
+               + ([dict(churn, experiment="churn")] if churn else [])
+               + ([filtered] if filtered and not filtered.get("skipped") else [])
+               + [dict(r, experiment="concurrency") for r in concurrency])
+    # The report this run replaces, read before it is overwritten (a second run checks the first one's ranges).
+    previous = None
+    try:
+        with open(os.path.join(args.out, "results.json")) as f:
+            previous = json.load(f)
+    except (OSError, ValueError):
+        pass
+    previous_md, reproducibility = previous_run_section(previous, {"quick": quick, "records": records})
 
     # Charts (matplotlib; without it the report has none and says so).
     charts, charts_note = [], ""
@@ -1242,7 +1296,7 @@ def main():
           *([charts_note] if charts_note else []),
           "## Conclusions\n",
           summary(insert, search, goals, churn) + (filtered_line + "\n" if filtered_line else "")
-          + (threads_line + "\n" if threads_line else ""),
+          + (threads_line + "\n" if threads_line else "") + reproducibility_line(reproducibility),
           "## Machine\n",
           md_table(["machine", ""], [["CPU", machine["cpu"] or "?"], ["cores", machine["cores"]],
                               ["SIMD", machine["simd"] or "?"],
@@ -1282,6 +1336,7 @@ def main():
           + (f"\nSearch experiment command: `{meta['command']}` ({meta['date']}, {meta['seconds']:.0f} s).\n"
              if meta else ""),
           "## Goals\n", goals_section(goals),
+          "## Against the previous report\n", previous_md,
           "## Search: recall@10 against queries/s\n",
           "All engines: one thread (`OMP_NUM_THREADS=1`, `set_num_threads(1)`, `threads=1`), M 16, "
           "efConstruction 200, k 10, in one script (`bench/search/run.py`). A pass answers every report query once "
@@ -1321,10 +1376,10 @@ def main():
                                                "churn": churn_path if churn else None,
                                                "filtered": filtered_path if filtered else None,
                                                "concurrency": concurrency_path if concurrency else None},
-               "records": (search or []) + (insert or []) + allocs
-               + ([dict(churn, experiment="churn")] if churn else [])
-               + ([filtered] if filtered and not filtered.get("skipped") else [])
-               + [dict(r, experiment="concurrency") for r in concurrency]}
+               "reproducibility": dict(reproducibility,
+                                       previous_commit=(previous.get("versions") or {}).get("edgevec_commit"))
+               if reproducibility else None,
+               "records": records}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
         f.write("\n")

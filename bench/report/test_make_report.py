@@ -146,6 +146,34 @@ class ChurnTests(unittest.TestCase):
         self.assertIn("one add_items per round, 2 threads | – |", md)
         self.assertIn("goal (issue 20)", md)
 
+
+def paired_search(ratio, low, high, passes=7):
+    return {"experiment": "search", "kind": "paired", "dataset": "minilm", "measure": "qps", "a": "edgevec-native",
+            "b": "hnswlib", "target": 0.95, "ratio": ratio, "low": low, "high": high, "passes": passes}
+
+
+class PreviousRunTests(unittest.TestCase):
+    def test_nothing_to_compare(self):
+        current = {"quick": False, "records": [paired_search(1.3, 1.2, 1.4)]}
+        self.assertIsNone(make_report.previous_run_section(None, current)[1])
+        self.assertIsNone(make_report.previous_run_section({"quick": True, "records": current["records"]}, current)[1],
+                          "a QUICK report is not compared with a full one")
+        self.assertEqual(make_report.reproducibility_line(None), "")
+
+    def test_counts_and_the_ratios_outside(self):
+        previous = {"quick": False, "versions": {"edgevec_commit": "abcdef0123"}, "generated": "then",
+                    "records": [paired_search(1.3, 1.2, 1.4), dict(paired_search(2.0, 1.9, 2.1), target=0.9)]}
+        current = {"quick": False, "records": [paired_search(1.35, 1.25, 1.45), dict(paired_search(2.5, 2.3, 2.6),
+                                                                                         target=0.9)]}
+        md, s = make_report.previous_run_section(previous, current)
+        self.assertEqual((s["compared"], s["inside"], s["overlap"]), (2, 1, 1))
+        self.assertIn("`abcdef0`", md)
+        self.assertIn("**1 of 2** medians lie inside", md)
+        self.assertIn("at 0.9", md, "the ratio outside is listed")
+        self.assertNotIn("at 0.95 |", md, "the one inside is not")
+        self.assertIn("| **no** |", md)
+        self.assertIn("1 of 2 paired ratios inside", make_report.reproducibility_line(s))
+
 if __name__ == "__main__":
     unittest.main()
 
