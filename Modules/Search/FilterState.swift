@@ -4,8 +4,8 @@ import EdgeVecFormat
 import EdgeVecStorage
 
 /// An index's metadata store composed with the rest of the index: its
-/// bitmap without the removed slots (Storage), its section of the file
-/// (Format), its problems as `EdgeVecError`. Both index kinds keep one.
+/// section of the file (Format), its problems as `EdgeVecError`. Both index
+/// kinds keep one; `_SearchableIndex._matching` evaluates filters over it.
 /// Invariant: `store.slotCount` is the index's slot count
 /// (every write that adds slots extends it), so that evaluating, which
 /// concurrent searches do, changes nothing.

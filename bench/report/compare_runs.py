@@ -14,7 +14,7 @@ far the medians moved. Standard library only.
 Neither count can be read against "all of them": noise alone puts misses in.
 If both runs drew their per-pass ratios from one distribution, the second
 median of m passes would still fall outside the first range of n passes with
-a probability that depends only on n and m (17 % for 5 and 5, 40 % for 3 and
+a probability that depends only on n and m (17 % for 5 and 5, 39 % for 3 and
 3), and the two ranges would be disjoint with probability 2·n!·m!/(n+m)!
 (0.8 % for 5 and 5, 10 % for 3 and 3). The script prints both expectations,
 summed over the ratios compared, next to what was found: misses beyond them

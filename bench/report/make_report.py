@@ -1151,9 +1151,9 @@ def previous_run_section(previous, current):
     rows = compare_runs.compare(previous, current)
     if not rows:
         return "The earlier report shares no paired ratio with this one.\n", None
-    s = compare_runs.summary(rows)
-    commit = (previous.get("versions") or {}).get("edgevec_commit") or "?"
-    md = [f"This run's paired ratios against the report it replaces (commit `{commit[:7]}`, generated "
+    commit = (previous.get("versions") or {}).get("edgevec_commit")
+    s = dict(compare_runs.summary(rows), previous_commit=commit)
+    md = [f"This run's paired ratios against the report it replaces (commit `{(commit or '?')[:7]}`, generated "
           f"{previous.get('generated') or '?'}; `python3 bench/report/compare_runs.py` on the two `results.json`): "
           f"**{s['inside']} of {s['compared']}** medians lie inside the earlier run's ranges, and "
           f"**{s['overlap']} of {s['compared']}** pairs of ranges overlap; the medians moved by "
@@ -1376,9 +1376,7 @@ def main():
                                                "churn": churn_path if churn else None,
                                                "filtered": filtered_path if filtered else None,
                                                "concurrency": concurrency_path if concurrency else None},
-               "reproducibility": dict(reproducibility,
-                                       previous_commit=(previous.get("versions") or {}).get("edgevec_commit"))
-               if reproducibility else None,
+               "reproducibility": reproducibility,
                "records": records}
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)

@@ -686,9 +686,10 @@ def measure(engines, grid, sets, min_pass_seconds):
                 repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
                 out[query_set][name][ef] = {"recall": recall_at_10(ids, gt), "repeat": repeat, "qps": []}
     rounds = max(passes for _, passes in sets.values())
+    schedule = {query_set: paired.spread_rounds(passes, rounds) for query_set, (_, passes) in sets.items()}
     for p in range(rounds):
-        for query_set, (gt, passes) in sets.items():
-            if p not in paired.spread_rounds(passes, rounds):
+        for query_set, (gt, _) in sets.items():
+            if p not in schedule[query_set]:
                 continue
             for i, ef in enumerate(grid):
                 for name in paired.rotation(names, p + i):
