@@ -7,9 +7,9 @@ import EdgeVecAllocators
 // builds no `String` at all for metadata. `Metadata(encoded:)` (Swift
 // callers) checks through it too, then builds its `String`s.
 //
-// `MetadataBytes.check` decides exactly what `Metadata.decode` followed by
-// `validate()` used to decide, problem for problem: first the form's
-// structure (lengths, types, bools, UTF-8), then, field by field, names,
+// `MetadataBytes.check` finds, problem for problem, what `validate()` finds
+// in the metadata the bytes encode: first the form's structure (lengths
+// within the bytes, types, bools, UTF-8), then, field by field, names,
 // duplicates, numbers and sizes as `validate()` does (Metadata.swift).
 
 /// A problem `MetadataBytes.check` found: `MetadataProblem`'s case, with
@@ -89,6 +89,7 @@ package enum MetadataBytes {
             total += name.count
             switch tag {
             case .string:
+                if value.count > MetadataLimits.stringBytes { return fail(.tooLarge) }
                 total += value.count
             case .integer:
                 let x = Int64(bitPattern: value.loadUnaligned(as: UInt64.self).littleEndian)
@@ -102,7 +103,13 @@ package enum MetadataBytes {
             case .bool:
                 total += 8
             case .strings:
-                forEachString(inList: value) { total += $0.count + 8 }
+                if Int(value.loadUnaligned(as: UInt16.self).littleEndian) > MetadataLimits.listCount { return fail(.tooLarge) }
+                var long = false
+                forEachString(inList: value) {
+                    long = long || $0.count > MetadataLimits.stringBytes
+                    total += $0.count + 8
+                }
+                if long { return fail(.tooLarge) }
             case .missing:
                 break
             }
@@ -113,10 +120,11 @@ package enum MetadataBytes {
         return length
     }
 
-    /// The structural checks (`Metadata.decode`'s): every length within the
-    /// bytes, known types, bools 0 or 1, UTF-8 names and strings, at most 64
-    /// fields and 256 strings per list. A read past the end is `malformed` at
-    /// the end of the bytes, as `_CheckedReader` reports it.
+    /// The structural checks: every length within the bytes, known types,
+    /// bools 0 or 1, UTF-8 names and strings, at most 64 fields. A read past
+    /// the end is `malformed` at the end of the bytes, as `_CheckedReader`
+    /// reports it. Sizes within the bytes are not structure: an overlong
+    /// string or list is `tooLarge` in its field's turn, as `validate()` has it.
     @_optimize(size)
     static func checkStructure(_ bytes: UnsafeRawBufferPointer) throws(MetadataBytesProblem) -> Int {
         var at = 0
@@ -131,9 +139,7 @@ package enum MetadataBytes {
             if !_isValidUTF8(UnsafeRawBufferPointer(rebasing: bytes[start ..< start + n])) { throw malformed(start) }
         }
         func string() throws(MetadataBytesProblem) {
-            let lengthAt = at
             let n = Int(bytes.loadUnaligned(fromByteOffset: try take(4), as: UInt32.self).littleEndian)
-            if n > MetadataLimits.stringBytes { throw malformed(lengthAt) }
             try utf8(try take(n), n)
         }
         let count = try u8()
@@ -152,9 +158,6 @@ package enum MetadataBytes {
                 if try u8() > 1 { throw malformed(at - 1) }
             case .strings?:
                 let list = Int(bytes.loadUnaligned(fromByteOffset: try take(2), as: UInt16.self).littleEndian)
-                if list > MetadataLimits.listCount {
-                    throw MetadataBytesProblem(kind: .tooLarge, name: nameAt ..< nameAt + n)
-                }
                 for _ in 0..<list { try string() }
             case .missing?, nil: throw malformed(tagAt)
             }

@@ -9,7 +9,8 @@ import Testing
 struct MetadataBytesTests {
     static let names = ["a", "b", "size", "x.y", "_z", "AND", "null", "1a", "a b", "", "été",
                         String(repeating: "n", count: 64), String(repeating: "n", count: 65)]
-    static let strings = ["", "games", "été", "日本", String(repeating: "s", count: 4096), String(repeating: "é", count: 2048)]
+    static let strings = ["", "games", "été", "日本", String(repeating: "s", count: 4096), String(repeating: "é", count: 2048),
+                          String(repeating: "s", count: 4097), String(repeating: "é", count: 2049)]
     static let integers: [Int64] = [0, -7, MetadataValue.maxInteger, -MetadataValue.maxInteger,
                                     MetadataValue.maxInteger + 1, Int64.min]
     static let doubles: [Double] = [0.5, -0.0, 1e308, .nan, .infinity, -.infinity]
@@ -25,7 +26,7 @@ struct MetadataBytesTests {
             case 1: value = .integer(integers[r.below(integers.count)])
             case 2: value = .double(doubles[r.below(doubles.count)])
             case 3: value = .bool(r.below(2) == 0)
-            default: value = .strings((0 ..< (r.below(6) == 0 ? 40 : r.below(4))).map { _ in strings[r.below(strings.count)] })
+            default: value = .strings((0 ..< (r.below(6) != 0 ? r.below(4) : [40, 256, 257][r.below(3)])).map { _ in strings[r.below(strings.count)] })
             }
             fields.append((name: name, value: value))
         }
@@ -57,7 +58,8 @@ struct MetadataBytesTests {
     }
 
     /// The fields of a form at the start of `form` whose structure is sound,
-    /// read without the semantic checks (names, duplicates, numbers, sizes),
+    /// read without the semantic checks (names, duplicates, numbers, string
+    /// and list sizes),
     /// for `validate()`, and the form's length.
     static func lenient(_ form: [UInt8]) -> (Metadata, Int)? {
         var at = 0
@@ -65,7 +67,7 @@ struct MetadataBytesTests {
         func take(_ n: Int) -> [UInt8]? { n <= form.count - at ? Array(form[(at, at += n).0 ..< at]) : nil }
         func int(_ n: Int) -> UInt64? { take(n).map { $0.reversed().reduce(0) { $0 << 8 | UInt64($1) } } }
         func string() -> String? {
-            guard let n = int(4), n <= 4096, let b = take(Int(n)) else { return nil }
+            guard let n = int(4), let b = take(Int(n)) else { return nil }
             return String(validating: b, as: UTF8.self)
         }
         guard let count = u8(), count <= 64 else { return nil }
@@ -79,7 +81,7 @@ struct MetadataBytesTests {
             case 3: guard let x = int(8) else { return nil }; fields.append((name, .double(Double(bitPattern: x))))
             case 4: guard let b = u8(), b <= 1 else { return nil }; fields.append((name, .bool(b == 1)))
             case 5:
-                guard let n = int(2), n <= 256 else { return nil }
+                guard let n = int(2) else { return nil }
                 var list: [String] = []
                 for _ in 0..<n { guard let s = string() else { return nil }; list.append(s) }
                 fields.append((name, .strings(list)))
@@ -114,8 +116,7 @@ struct MetadataBytesTests {
                 #expect(got == expected, "\(form.prefix(64))")
             } else {
                 guard case .malformed? = got else {
-                    // A list or field count over its limit is reported as such, not as malformed.
-                    if case .tooLarge? = got { continue }
+                    // A field count over its limit is reported as such, not as malformed.
                     if case .tooManyFields? = got { continue }
                     Issue.record("unsound form accepted or misreported: \(String(describing: got)) \(form.prefix(64))")
                     continue

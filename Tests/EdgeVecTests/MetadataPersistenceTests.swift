@@ -52,12 +52,19 @@ struct MetadataPersistenceTests {
         // 2⁵³ is one past the largest integer.
         #expect(Self.problem([1, 1, 0x61, 2] + Self.le64(UInt64(1) << 53)) == .invalidNumber(field: "a"))
         #expect(Self.problem([1, 1, 0x61, 3] + Self.le64(Double.infinity.bitPattern)) == .invalidNumber(field: "a"))
-        // Strings: over the limit (refused before reading), and not UTF-8.
-        #expect(Self.problem([1, 1, 0x61, 1] + Self.le32(4_097)) == .malformed(offset: 4))
+        // Strings: over the limit (a size, named as `validate()` names it), past the end, and not UTF-8.
+        let long = [UInt8](repeating: 0x78, count: 4_097)
+        #expect(Self.problem([1, 1, 0x61, 1] + Self.le32(4_097) + long) == .tooLarge(field: "a"))
+        #expect(Self.problem([1, 1, 0x61, 1] + Self.le32(4_096) + long.dropLast()) == nil)
+        #expect(Self.problem([1, 1, 0x61, 5, 1, 0] + Self.le32(4_097) + long) == .tooLarge(field: "a"))
+        #expect(Self.problem([1, 1, 0x61, 1] + Self.le32(4_097)) == .malformed(offset: 8))
+        #expect(Self.problem([2, 2, 0x31, 0x61, 4, 1, 1, 0x61, 1] + Self.le32(4_097) + long)
+                == .invalidFieldName("1a"), "fields in order, as validate() goes")
         for bad: [UInt8] in [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xFF], [0xE2, 0x82], [0xF4, 0x90, 0x80, 0x80]] {
             #expect(Self.problem([1, 1, 0x61, 1] + Self.le32(UInt32(bad.count)) + bad) == .malformed(offset: 8))
         }
-        #expect(Self.problem([1, 1, 0x61, 5, 0x01, 0x01]) == .tooLarge(field: "a"))           // 257 strings
+        #expect(Self.problem([1, 1, 0x61, 5, 0x01, 0x01]) == .malformed(offset: 6))           // 257 strings, none there
+        #expect(Self.problem([1, 1, 0x61, 5, 0x01, 0x01] + [UInt8](repeating: 0, count: 257 * 4)) == .tooLarge(field: "a"))
         #expect(Self.problem([1, 1, 0x61, 5, 0, 0]) == nil)                                   // empty list
     }
 
