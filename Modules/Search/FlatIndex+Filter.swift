@@ -12,12 +12,7 @@ extension FlatIndex {
     @discardableResult
     public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil,
                     metadata: Metadata) throws(EdgeVecError) -> UInt64 {
-        try _FilterState.check(metadata)
-        return try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in
-            let key = try _add(vector, id: id)
-            filtering.store.set(metadata, at: slots.slot(for: key)!)
-            return key
-        }
+        try _add(vector, id: id, metadata: metadata)
     }
 
     @discardableResult
@@ -29,20 +24,11 @@ extension FlatIndex {
 
     /// Replaces the metadata of `id`; see `HNSWIndex.setMetadata(_:for:)`.
     public func setMetadata(_ metadata: Metadata, for id: UInt64) throws(EdgeVecError) {
-        try lock.withWriteLock { () throws(EdgeVecError) in
-            guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
-            try _FilterState.check(metadata)
-            filtering.store.set(metadata, at: slot)
-        }
+        try _setMetadata(metadata, for: id)
     }
 
     /// The metadata of `id` (empty when it has none), or nil when no vector has `id`.
-    public func metadata(for id: UInt64) -> Metadata? {
-        lock.withReadLock {
-            guard let slot = slots.slot(for: id) else { return nil }
-            return filtering.store.metadata(at: slot)
-        }
-    }
+    public func metadata(for id: UInt64) -> Metadata? { _metadata(for: id) }
 
     /// The exact `k` nearest vectors whose metadata satisfies `filter`:
     /// min(k, matches) of them, nearest first.

@@ -27,12 +27,7 @@ extension HNSWIndex {
     @discardableResult
     public func add(_ vector: UnsafeBufferPointer<Float>, id: UInt64? = nil,
                     metadata: Metadata) throws(EdgeVecError) -> UInt64 {
-        try _FilterState.check(metadata)
-        return try lock.withWriteLock { () throws(EdgeVecError) -> UInt64 in
-            let key = try _add(vector, id: id)
-            filtering.store.set(metadata, at: slots.slot(for: key)!)
-            return key
-        }
+        try _add(vector, id: id, metadata: metadata)
     }
 
     /// Adds a vector with metadata; see `add(_:id:metadata:)` taking a buffer.
@@ -47,21 +42,12 @@ extension HNSWIndex {
     /// - Throws: `unknownId`, `invalidMetadata`; the index is unchanged on any throw.
     /// - Complexity: O(fields of the index + fields given).
     public func setMetadata(_ metadata: Metadata, for id: UInt64) throws(EdgeVecError) {
-        try lock.withWriteLock { () throws(EdgeVecError) in
-            guard let slot = slots.slot(for: id) else { throw .unknownId(id) }
-            try _FilterState.check(metadata)
-            filtering.store.set(metadata, at: slot)
-        }
+        try _setMetadata(metadata, for: id)
     }
 
     /// The metadata of `id` (empty when it has none), or nil when no vector
     /// has `id`. Fields come in the order the index first saw them.
-    public func metadata(for id: UInt64) -> Metadata? {
-        lock.withReadLock {
-            guard let slot = slots.slot(for: id) else { return nil }
-            return filtering.store.metadata(at: slot)
-        }
-    }
+    public func metadata(for id: UInt64) -> Metadata? { _metadata(for: id) }
 
     // MARK: Metadata as bytes (the C ABI: no `String` is built)
 
