@@ -164,7 +164,8 @@ extension MetadataProblem {
             m.text(": a number beyond ±(2^53 − 1) or not finite")
         case .tooLarge:
             field()
-            m.text(" is over its size limit")
+            // MetadataLimits' values, written out (a test holds them equal).
+            m.text(" is over its size limit (a string 4096 bytes, a list 256 strings, a vector's metadata 65536 bytes)")
         case .malformed:
             m.text("malformed binary metadata at byte ")
             m.number(number)

@@ -243,6 +243,9 @@ struct FilterTests {
             .validate() == .tooLarge(field: "s"))
         #expect(Metadata([(name: "l", value: .strings(Array(repeating: "x", count: MetadataLimits.listCount + 1)))])
             .validate() == .tooLarge(field: "l"))
+        #expect(MetadataProblem.tooLarge(field: "l").message == "field \"l\" is over its size limit (a string "
+            + "\(MetadataLimits.stringBytes) bytes, a list \(MetadataLimits.listCount) strings, a vector's metadata "
+            + "\(MetadataLimits.totalBytes) bytes)")
         let many = Metadata((0...MetadataLimits.fieldsPerVector).map { (name: "f\($0)", value: MetadataValue.bool(true)) })
         #expect(many.validate() == .tooManyFields(MetadataLimits.fieldsPerVector + 1))
         let big = Metadata((0..<20).map {
