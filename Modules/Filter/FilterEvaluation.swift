@@ -104,8 +104,11 @@ extension MetadataStore {
                 fillAll(&out, false)
                 return
             }
-            let column = columns[c]
-            fill(&out) { column.tags[$0] == Tag.strings.rawValue && column.lists[$0].contains(number) }
+            columns[c].tags.withUnsafeBufferPointer { tags in
+                columns[c].lists.withUnsafeBufferPointer { lists in
+                    fill(&out) { tags[$0] == Tag.strings.rawValue && lists[$0].contains(number) }
+                }
+            }
         case .compare(let field, _, _), .isIn(let field, _, _), .between(let field, _, _):
             guard let c = column(ifPresent: field) else {
                 fillAll(&out, false)
