@@ -139,8 +139,11 @@ package enum MetadataBytes {
             if !_isValidUTF8(UnsafeRawBufferPointer(rebasing: bytes[start ..< start + n])) { throw malformed(start) }
         }
         func string() throws(MetadataBytesProblem) {
-            let n = Int(bytes.loadUnaligned(fromByteOffset: try take(4), as: UInt32.self).littleEndian)
-            try utf8(try take(n), n)
+            let n = bytes.loadUnaligned(fromByteOffset: try take(4), as: UInt32.self).littleEndian
+            // Compared before it becomes an `Int`: in wasm32 an `Int` holds no
+            // length of 2³¹ or more (the conversion traps).
+            if UInt64(n) > UInt64(bytes.count - at) { throw malformed(bytes.count) }
+            try utf8(try take(Int(n)), Int(n))
         }
         let count = try u8()
         if count > MetadataLimits.fieldsPerVector {

@@ -164,6 +164,14 @@ struct _CheckedReader {
         return offset
     }
 
+    /// `take` for a length read from the bytes, compared before it becomes
+    /// an `Int`: in wasm32 an `Int` holds no length of 2³¹ or more (the
+    /// conversion traps).
+    mutating func take(length n: UInt32) throws(MetadataProblem) -> Int {
+        if UInt64(n) > UInt64(bytes.count - offset) { throw .malformed(offset: bytes.count) }
+        return try take(Int(n))
+    }
+
     mutating func load<T: FixedWidthInteger>(_: T.Type) throws(MetadataProblem) -> T {
         let at = try take(MemoryLayout<T>.size)
         return T(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: T.self))

@@ -85,7 +85,7 @@ extension MetadataStore {
             guard UInt64(slot) < UInt64(slotCount), Int(slot) > previous, holdsVector(Int(slot)) else {
                 throw .malformed(offset: at)
             }
-            let start = try r.take(Int(length))
+            let start = try r.take(length: length)
             let record = UnsafeRawBufferPointer(rebasing: bytes[start ..< start + Int(length)])
             // A record names only declared fields, in column order (as `encodeSection`
             // writes them), so the columns keep the saved order and a save gives the

@@ -3,7 +3,9 @@
 // Every truncation, every single-bit flip, and every 32-bit word of a small
 // file set to an extreme value (with both checksums recomputed, so that the
 // loader's own checks are what stands in the way) must give CORRUPT (−8) or
-// an index that works; never a trap, never another error.
+// an index that works; never a trap, never another error. The metadata
+// section's lengths sit at any byte offset, so there every offset is tried;
+// so are crafted binary metadata forms through the C ABI.
 //
 // The bytes go straight to the module's `ev_load`, thousands of times in one
 // instance per variant. (Through `EdgeVec.load` each would be an instance of
@@ -123,3 +125,57 @@ for (const [allocator, metrics] of [['dlmalloc', ['l2', 'cosine', 'dot']], ['are
     assert.ok(counts.corrupt > 0 && counts.loaded > 0, JSON.stringify(counts));
   });
 }
+
+/** A small file whose vectors carry metadata of every type (some none); and the same without. */
+async function metadataFiles() {
+  const files = [];
+  for (const withMetadata of [true, false]) {
+    const db = await EdgeVec.create({ dimensions: DIM, metric: 'l2', m: 2, efConstruction: 8 });
+    const rows = randomRows(12, DIM, 78);
+    for (let i = 0; i < 12; i++) {
+      const metadata = { s: 'ab'.repeat(i % 3), n: i, d: i / 7, ok: i % 2 === 0, tags: ['x', 'yz'].slice(0, i % 3) };
+      db.insert(row(rows, DIM, i), withMetadata && i % 4 !== 3 ? { metadata } : undefined);
+    }
+    files.push(db.save());
+    db.dispose();
+  }
+  return files;
+}
+
+test('metadata section: a 32-bit word at every byte offset set to an extreme value, checksums recomputed: CORRUPT or a working index', async () => {
+  const [bytes, plain] = await metadataFiles();
+  // The metadata section is the body's last part; the file without metadata ends where it starts, but
+  // for the header's count of its bytes (and the empty section's two counts), so start a little earlier.
+  const start = plain.length - 16;
+  const x = await rawModule('dlmalloc');
+  const counts = { corrupt: 0, loaded: 0 };
+  for (let at = start; at + 4 <= bytes.length - 4; at++) {
+    for (const value of [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff]) {
+      const crafted = bytes.slice();
+      new DataView(crafted.buffer).setUint32(at, value, true);
+      counts[outcome(x, reseal(crafted), `metadata word at ${at} = ${value}`)]++;
+    }
+  }
+  assert.ok(counts.corrupt > 0 && counts.loaded > 0, JSON.stringify(counts));
+});
+
+test('binary metadata forms with lengths of 2^31 and more through the C ABI: INVALID_METADATA, never a trap', async () => {
+  const x = await rawModule('dlmalloc');
+  const h = x.ev_create(DIM, 0, 8, 16, 1n);
+  const input = x.ev_input(h, 1) >>> 0;
+  new Float32Array(x.memory.buffer, input, DIM).set(row(queries, DIM, 0));
+  for (const length of [0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff]) {
+    // "s": a string of `length` bytes; "l": a list of one such string; three bytes follow either.
+    for (const [form, at] of [[[1, 1, 0x73, 1, 0, 0, 0, 0, 0x61, 0x62, 0x63], 4], [[1, 1, 0x6c, 5, 1, 0, 0, 0, 0, 0, 0x61], 6]]) {
+      const bytes = new Uint8Array(form);
+      new DataView(bytes.buffer).setUint32(at, length, true);
+      const p = x.ev_input_bytes(h, bytes.length) >>> 0;
+      new Uint8Array(x.memory.buffer, p, bytes.length).set(bytes);
+      const what = `${form[2] === 0x73 ? 'string' : 'list'} length ${length}`;
+      assert.equal(x.ev_insert_with_metadata(h, input, 0xffffffffffffffffn, p, bytes.length), -15n, what);
+      assert.equal(x.ev_insert_batch_with_metadata(h, input, 1, 0, p, bytes.length), -15n, `batch, ${what}`);
+      assert.equal(x.ev_size(h), 0, what);
+    }
+  }
+  x.ev_free(h);
+});
