@@ -226,8 +226,10 @@ public struct SlotTable {
     /// - Returns: false unless `s` is a removed slot not pushed yet (each
     ///   removed slot must be pushed exactly once; `finishLoading` checks the count).
     public mutating func pushLoaded(_ s: UInt32, pending: Bool) -> Bool {
+        // Compared before it becomes an `Int`: in wasm32 `Int(s)` traps from 2³¹ on.
+        guard s < UInt32(truncatingIfNeeded: slotCount) else { return false }
         let slot = Int(s)
-        guard s < UInt32(truncatingIfNeeded: slotCount), _keys[slot] == SlotTable.removedKey else { return false }
+        guard _keys[slot] == SlotTable.removedKey else { return false }
         // Mark pushed slots by a distinct key so a second push is caught.
         _keys[slot] = SlotTable.removedKey &- 1
         if pending {
