@@ -35,9 +35,9 @@ public final class FlatIndex: _SearchableIndex, @unchecked Sendable {
     /// - Throws: `invalidParameter(.dimension)` outside 1...65536.
     public init(dimension: Int, metric: Metric, allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
         self.allocator = allocator
-        self.dimension = max(dimension, 1)
+        self.dimension = _Validation.clampedDimension(dimension)   // as in `HNSWIndex.init`
         self.metric = metric
-        self.vectors = VectorStorage(dimension: max(dimension, 1))
+        self.vectors = VectorStorage(dimension: self.dimension)
         try _Validation.checkDimension(dimension)
     }
 

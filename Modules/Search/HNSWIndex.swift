@@ -80,11 +80,14 @@ public final class HNSWIndex: @unchecked Sendable {
     /// - Throws: `invalidParameter` for an out-of-range dimension or setting.
     public init(dimension: Int, metric: Metric, configuration: HNSWConfiguration = HNSWConfiguration(),
                 allocator: RawAllocator = .makeDefault()) throws(EdgeVecError) {
+        // Every property is set before the checks, so that a refused init still
+        // releases `allocator` (in deinit); the dimension clamped to its range until
+        // checked (the padded stride of one near 2³¹ overflows a 32-bit `Int`).
         self.allocator = allocator
-        self.dimension = max(dimension, 1)
+        self.dimension = _Validation.clampedDimension(dimension)
         self.metric = metric
         self.configuration = configuration
-        self.vectors = VectorStorage(dimension: max(dimension, 1))
+        self.vectors = VectorStorage(dimension: self.dimension)
         self.graph = LayeredGraph(maxDegree: Limits.mRange.clamped(configuration.m))
         self.rng = _SplitMix64(seed: configuration.seed)
         try _Validation.checkDimension(dimension)

@@ -145,6 +145,10 @@ enum _Validation {
         if ef < 1 || ef > Limits.maxEf { throw .invalidParameter(parameter, value: ef) }
     }
 
+    /// `dimension` within 1...`Limits.maxDimension`: what an index holds until
+    /// `checkDimension` refuses a dimension outside it.
+    static func clampedDimension(_ dimension: Int) -> Int { Swift.min(Swift.max(dimension, 1), Limits.maxDimension) }
+
     @inlinable
     static func checkDimension(_ dimension: Int) throws(EdgeVecError) {
         if dimension < 1 || dimension > Limits.maxDimension { throw .invalidParameter(.dimension, value: dimension) }
