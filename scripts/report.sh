@@ -47,7 +47,7 @@ make_cmd=${MAKE:-make}
 case $mode in
     quick) make_flags=(QUICK=1 FULL=0); search_flags=(--quick) ;;
     full) make_flags=(QUICK=0 FULL=1)
-          search_flags=(--passes 15 --build-repetitions 5 --synthetic-build-repetitions 5
+          search_flags=(--passes 31 --min-pass-seconds 0.1 --build-repetitions 5 --synthetic-build-repetitions 5
                         --batch-build-datasets minilm,synthetic128 --batch-build-peers hnswlib,faiss,usearch) ;;
     # One build of the synthetic set per engine: its build ratio is context (REPORT.md does not judge a goal on it).
     default) make_flags=(QUICK=0 FULL=0); search_flags=(--thread-builds minilm --synthetic-build-repetitions 1) ;;

@@ -681,10 +681,16 @@ def search_sections(search, quick, charts=()):
         if all(tuned):
             md.append(f"Queries {tuned[0][0]}–{tuned[0][1] - 1} chose the ef values (tuning); queries "
                       f"{tuned[1][0]}–{tuned[1][1] - 1} were measured, and every figure below is theirs. After an "
-                      f"untimed pass of every engine at every ef, {passes} timed rounds each swept the ef grid, the "
-                      "engines taking turns at every ef (the order rotating): each pass of one engine has a partner "
-                      "pass of the other seconds away, and the rounds spread over minutes, so the range shows the "
-                      "machine's slow phases too.\n")
+                      f"untimed pass of every engine at every ef of its grid (the efs around its own crossings of the "
+                      f"targets), {passes} timed rounds each swept the grids, the engines timing an ef taking turns "
+                      "there (the order rotating): each pass of one engine has a partner pass of the other in the same "
+                      "round, seconds away, and the rounds spread over minutes, so the range shows the machine's slow "
+                      "phases too." + (
+                          " Many short passes rather than a few long ones: with one distribution for both runs, a "
+                          f"second run's median of {passes} passes falls outside this run's range of {passes} with "
+                          f"probability {compare_runs.chance_outside(passes, passes) * 100:.1f} % "
+                          "(bench/report/compare_runs.py); more than that is drift between the runs."
+                          if isinstance(passes, int) and passes >= 2 else "") + "\n")
         rows = []
         for e in engines:
             rows.append([e] + [with_range(at.get((e, t)), "qps", 0) if at.get((e, t), {}).get("reached")
@@ -1303,7 +1309,8 @@ def main():
                               ["memory", f"{machine['memory_gib']} GiB" if machine["memory_gib"] else "?"],
                               ["kernel", machine["kernel"]], ["OS", machine["os"] or "?"]], ["l", "l"]) + "\n",
           "A shared 2-core virtual machine: timings are noisy, so every comparison is paired. Search: rounds "
-          "sweep the ef grid with the engines taking turns at each ef after warm-up passes, each pass's curve is "
+          "sweep each engine's ef grid (the efs around its own crossings of the targets), the engines timing an ef "
+          "taking turns there after warm-up passes, each pass's curve is "
           "interpolated at the target recall, and a ratio is the median of the per-pass ratios, shown with their "
           "range. Inserts: "
           "every repetition runs every cell once, the order rotating, and the wasm single-vs-batch goal "

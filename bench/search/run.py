@@ -13,12 +13,13 @@ timed), the peers through their batch search with one thread. No engine pays
 an interpreter call per query.
 
 The queries are split: the first half tunes (the recall of each engine over a
-fixed ef list picks the ef grid around recall 0.90, 0.95 and 0.99), the
-second half is measured and reported. At every ef of the grid each engine gets
-an untimed warm-up pass, then --passes timed passes, the engines' order
-rotating every pass. A pass's q/s curve is interpolated at each target recall
-(log q/s linear in recall), and ratios are the median of per-pass ratios with
-their range. --tune-passes more passes on the tune half give the same ratios
+fixed ef list picks each engine's ef grid: the efs around its own crossings of
+recall 0.90, 0.95 and 0.99), the second half is measured and reported. At
+every ef of its grid each engine gets an untimed warm-up pass, then --passes
+timed passes in rounds, the engines timing an ef taking turns there, the
+order rotating every pass. A pass's q/s curve is interpolated at each target
+recall (log q/s linear in recall), and ratios are the median of per-pass
+ratios with their range. --tune-passes more passes on the tune half give the same ratios
 on the other queries, a cross-check of how much the query sample moves them.
 
 Data sets:
@@ -666,22 +667,24 @@ def tune(engines, gt, log_name):
     return recalls
 
 
-def measure(engines, grid, sets, min_pass_seconds):
+def measure(engines, grids, sets, min_pass_seconds):
     """For each query set in `sets` ({name: (ground truth, passes)}), first one
-    untimed pass per engine and ef (warm-up, recall, and the repeat count that
-    makes a pass last at least min_pass_seconds); then rounds, each sweeping
-    the whole grid with the engines taking turns at every ef (the order
-    rotating). A round lasts seconds, so the rounds spread over the run and
+    untimed pass per engine at each ef of its grid (`grids`: {engine: efs};
+    warm-up, recall, and the repeat count that makes a pass last at least
+    min_pass_seconds); then rounds, each sweeping every grid, the engines that
+    time an ef taking turns there (the order rotating). A round lasts seconds,
+    so the rounds spread over the run and
     the per-pass ratios see the machine's slow phases, which last minutes,
     instead of one moment per ef. A set with fewer passes than the most takes
     its passes in rounds spread evenly over them (3 of 7: rounds 0, 3 and 6),
     so that its ratios see the same stretch of the run as the others'.
     Returns {set: {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}}."""
     names = list(engines)
+    grid = sorted({ef for efs in grids.values() for ef in efs})
     out = {query_set: {name: {} for name in engines} for query_set in sets}
     for query_set, (gt, _) in sets.items():
         for ef in grid:
-            for name in names:
+            for name in (n for n in names if ef in grids[n]):
                 seconds, ids = engines[name].run(query_set, ef, 1, True)
                 repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
                 out[query_set][name][ef] = {"recall": recall_at_10(ids, gt), "repeat": repeat, "qps": []}
@@ -692,7 +695,7 @@ def measure(engines, grid, sets, min_pass_seconds):
             if p not in schedule[query_set]:
                 continue
             for i, ef in enumerate(grid):
-                for name in paired.rotation(names, p + i):
+                for name in paired.rotation([n for n in names if ef in grids[n]], p + i):
                     cell = out[query_set][name][ef]
                     seconds, _ = engines[name].run(query_set, ef, cell["repeat"], False)
                     cell["qps"].append(len(gt) * cell["repeat"] / seconds)
@@ -700,14 +703,14 @@ def measure(engines, grid, sets, min_pass_seconds):
         for ef in grid:
             log(f"{query_set} ef {ef:>4}: " + ",  ".join(
                 f"{n} {out[query_set][n][ef]['recall']:.4f} {statistics.median(out[query_set][n][ef]['qps']):,.0f} q/s"
-                for n in names))
+                for n in names if ef in grids[n]))
     return out
 
 
-def pass_curves(measured, grid):
+def pass_curves(measured):
     """{engine: {target: [q/s at the target, per pass]}} from measure()'s output."""
-    return {name: {t: paired.per_pass_at({ef: cells[ef]["recall"] for ef in grid},
-                                         {ef: cells[ef]["qps"] for ef in grid}, t)
+    return {name: {t: paired.per_pass_at({ef: cell["recall"] for ef, cell in cells.items()},
+                                         {ef: cell["qps"] for ef, cell in cells.items()}, t)
                    for t in paired.TARGETS} for name, cells in measured.items()}
 
 
@@ -755,15 +758,15 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
         for engine in engines.values():     # pages the index in; JIT and caches warm
             engine.run("tune", 64, 1, False)
         tune_recalls = tune(engines, gt_tune, ds["name"])
-        grid = paired.measurement_grid(tune_recalls)
-        log(f"ef grid (from the tune queries): {grid}")
+        grids = paired.engine_grids(tune_recalls)
+        log("ef grids (from the tune queries): " + ",  ".join(f"{n} {g}" for n, g in grids.items()))
         # The tune queries measured too, in rounds spread over the report's: the same comparison on the queries
         # that tuned the grid shows how much the choice of 500 queries moves a ratio at fixed recall (the passes'
         # range covers timing noise only).
         sets = {"report": (gt_report, args.passes)}
         if args.tune_passes:
             sets["tune"] = (gt_tune, args.tune_passes)
-        both = measure(engines, grid, sets, args.min_pass_seconds)
+        both = measure(engines, grids, sets, args.min_pass_seconds)
         measured, cross = both["report"], both.get("tune")
     finally:
         for engine in engines.values():
@@ -780,15 +783,15 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
     out_records.extend(build_records.values())
 
     for name in engines:
-        for ef in grid:
+        for ef in grids[name]:
             cell = measured[name][ef]
             s = paired.spread(cell["qps"])
             out_records.append(dict(common, kind="curve", engine=name, ef=ef, recall_at_10=cell["recall"],
                                     recall_tune=tune_recalls[name].get(ef), qps=s["median"], qps_low=s["low"],
                                     qps_high=s["high"], qps_runs=[round(q, 1) for q in cell["qps"]],
                                     passes=len(cell["qps"]), repeat=cell["repeat"]))
-    per_pass = pass_curves(measured, grid)
-    per_pass_tune = pass_curves(cross, grid) if cross else None
+    per_pass = pass_curves(measured)
+    per_pass_tune = pass_curves(cross) if cross else None
     for name in engines:
         for t in paired.TARGETS:
             s = paired.spread(per_pass[name][t])
@@ -811,7 +814,7 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
     if ratios:
         out_records.append(dict(common, kind="paired", measure="build_seconds", a="edgevec-native", b="hnswlib",
                                 target=None, **spread_fields(ratios)))
-    print_summary(ds, engines, grid, measured, out_records)
+    print_summary(ds, engines, grids, measured, out_records)
 
 
 def build_records_of(ds, builds, common, native, wasm, peers, me, search_peak, baseline_peak, wasm_info):
@@ -862,13 +865,13 @@ def build_records_of(ds, builds, common, native, wasm, peers, me, search_peak, b
     return records
 
 
-def print_summary(ds, engines, grid, measured, records):
+def print_summary(ds, engines, grids, measured, records):
     print(f"\n{ds['label']} ({ds['n']:,} x {ds['dim']}, {ds['metric']}): recall@10 / queries/s on the report "
           f"queries (median of passes, one thread)")
     print(f"{'ef':>5} " + " ".join(f"{e:>22}" for e in engines))
-    for ef in grid:
+    for ef in sorted({ef for efs in grids.values() for ef in efs}):
         cells = [f"{measured[e][ef]['recall']:>8.4f} {statistics.median(measured[e][ef]['qps']):>13,.0f}"
-                 for e in engines]
+                 if ef in grids[e] else f"{'':>22}" for e in engines]
         print(f"{ef:>5} " + " ".join(cells))
     print("paired q/s ratios at recall@10 (median of per-pass ratios [range]):")
     for r in records:
@@ -894,10 +897,14 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, ".build-work", "report", "search.jsonl"))
     parser.add_argument("--quick", action="store_true",
                         help="MiniLM smoke subset, 10k synthetic vectors, 3 passes")
-    parser.add_argument("--passes", type=int, help="timed passes per engine and ef (default 7, --quick 3)")
-    parser.add_argument("--tune-passes", type=int, default=3,
-                        help="timed passes on the tune queries too, a cross-check of the ratios (0 skips)")
-    parser.add_argument("--min-pass-seconds", type=float, default=0.1,
+    # 15 passes: a second run's median of 15 falls outside the first run's range of 15 with probability 0.2 % when
+    # both draw from one distribution (bench/report/compare_runs.py), against 7 % for 7 and 39 % for 3 passes. Short
+    # passes pay for them: the count is what makes a range hold a rerun, not each pass's length.
+    parser.add_argument("--passes", type=int, help="timed passes per engine and ef (default 15, --quick 3)")
+    parser.add_argument("--tune-passes", type=int,
+                        help="timed passes on the tune queries too, a cross-check of the ratios (0 skips; "
+                             "default --passes)")
+    parser.add_argument("--min-pass-seconds", type=float, default=0.02,
                         help="a pass repeats the report queries until it lasts about this long")
     parser.add_argument("--build-repetitions", type=int, default=3,
                         help="builds of edgevec and hnswlib (the goal pair); other peers build once per mode")
@@ -920,9 +927,11 @@ def main():
     args = parser.parse_args()
 
     if args.passes is None:
-        args.passes = 3 if args.quick else 7
+        args.passes = 3 if args.quick else 15
     if args.passes < 1:
         parser.error("--passes must be at least 1")
+    if args.tune_passes is None:
+        args.tune_passes = args.passes
     engines = [e for e in args.engines.split(",") if e]
     unknown = set(engines) - set(ENGINES)
     if unknown:
@@ -964,7 +973,7 @@ def main():
 
     meta = {"experiment": "search", "kind": "meta", "versions": library_versions(),
             "engines": engines, "targets": list(paired.TARGETS), "tune_efs": list(paired.TUNE_EFS),
-            "passes": args.passes, "min_pass_seconds": args.min_pass_seconds,
+            "passes": args.passes, "tune_passes": args.tune_passes, "min_pass_seconds": args.min_pass_seconds,
             "build_repetitions": args.build_repetitions,
             "synthetic_build_repetitions": args.synthetic_build_repetitions, "quick": bool(args.quick),
             "seconds": time.time() - started, "command": " ".join(shlex.quote(a) for a in sys.argv),

@@ -68,6 +68,21 @@ class Grid(unittest.TestCase):
         recalls = {"slow": {10: 0.5, 12: 0.6, 14: 0.7}}
         self.assertEqual(paired.measurement_grid(recalls), [12, 14])
 
+    def test_engine_grids_hold_only_each_engines_own_brackets(self):
+        efs = paired.TUNE_EFS
+        recalls = {name: {ef: 1 - 0.5 / (1 + ef / scale) for ef in efs}
+                   for name, scale in (("a", 2.0), ("b", 5.0))}
+        grids = paired.engine_grids(recalls)
+        for name, r in recalls.items():
+            # Brute force: the ef indices from two below each target's first crossing to one after it.
+            wanted = set()
+            for target in paired.TARGETS:
+                first = min(i for i, ef in enumerate(efs) if r[ef] >= target)
+                wanted |= {efs[i] for i in range(max(first - 2, 0), min(first + 2, len(efs)))}
+            self.assertEqual(grids[name], sorted(wanted), name)
+        self.assertNotEqual(grids["a"], grids["b"])
+        self.assertEqual(paired.measurement_grid(recalls), sorted(set(grids["a"]) | set(grids["b"])))
+
 
 class PerPass(unittest.TestCase):
     def test_paired_ratios_recover_a_constant_speed_ratio_under_drift(self):
