@@ -110,6 +110,27 @@ if bad:
 print("ok: no removed id in", len(ids), "result words")
 PY
 
+# --part-times (what the report pairs builds by): 25,000 vectors make parts of 10,000, 10,000 and
+# 5,000 on one thread and on two; the times add up to the build's; one thread's file is the same with it.
+pdir=$work/parts
+"$python" "$here/gen_fvecs.py" --out "$pdir" --base 25000 --queries 1 --dim 8 --k 1 >/dev/null
+for threads in 1 2; do
+    "$edgevec" build --input "$pdir/base.fvecs" --output "$pdir/t$threads.edgevec" --seed 7 --threads "$threads" \
+        --part-times --quiet | tee "$pdir/t$threads.txt"
+done
+"$edgevec" build --input "$pdir/base.fvecs" --output "$pdir/plain.edgevec" --seed 7 --threads 1 --quiet >/dev/null
+cmp -s "$pdir/t1.edgevec" "$pdir/plain.edgevec" || { echo "FAIL: --part-times changed the one-thread build" >&2; exit 1; }
+"$python" - "$pdir/t1.txt" "$pdir/t2.txt" <<'PY'
+import re, sys
+for path in sys.argv[1:]:
+    text = open(path).read()
+    total = float(re.search(r", ([\d.]+) s, ", text).group(1))
+    parts = [float(x) for x in re.search(r"^part seconds: (.*)$", text, re.M).group(1).split()]
+    if len(parts) != 3 or min(parts) <= 0 or abs(sum(parts) - total) > 0.002 + 1e-3 * total:
+        sys.exit(f"FAIL: {path}: parts {parts} against {total} s")
+print("ok: three parts adding up to the build time, one and two threads")
+PY
+
 # ---- Metadata and filtered search (issue 21), always on generated data ----
 # scripts/filter_smoke.py writes meta.tsv (a column of each type, missing cells,
 # non-ASCII strings), one filter per query and the brute force's filtered top 10.

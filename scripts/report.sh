@@ -170,8 +170,9 @@ rm -f "$work/report/filtered.json"
 filtered_args=(--edgevec "$edgevec" --data "$data" --work "$work/filtered" --out "$work/report/filtered.json")
 case $mode in
     quick) filtered_args+=(--quick) ;;
-    default) filtered_args+=(--hnswlib-passes 3) ;;     # hnswlib's ratios are context; its filter callback 8 s a pass
-    full) filtered_args+=(--passes 9 --hnswlib-queries 1000) ;;
+    # 15 passes, hnswlib in each on 100 queries (its filter callback takes about 11 ms a query).
+    default) filtered_args+=(--passes 15 --hnswlib-queries 100) ;;
+    full) filtered_args+=(--passes 31 --hnswlib-queries 200) ;;
 esac
 [ -f "$work/search/minilm/minilm.hnswlib" ] && filtered_args+=(--hnswlib-index "$work/search/minilm/minilm.hnswlib")
 if ! step filtered "filtered search: bench/filtered/run.py" "$python" "$root/bench/filtered/run.py" "${filtered_args[@]}"; then
@@ -188,9 +189,9 @@ case $mode in
     quick) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --build-passes 1 --search-passes 2
                           --query-repeats 2) ;;
     # The builds from the search experiment's rotation (--thread-builds minilm); without them (it failed), its own.
-    default) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --query-repeats 6
+    default) threads_args+=(--build-engines edgevec-1,edgevec-2,hnswlib-2 --search-passes 15 --query-repeats 3
                             --builds-from "$work/search/minilm/thread-builds.json") ;;
-    full) threads_args+=(--build-passes 5 --search-passes 9) ;;
+    full) threads_args+=(--build-passes 5 --search-passes 31) ;;
 esac
 if ! step threads "threads: bench/concurrency/run.py" "$python" "$root/bench/concurrency/run.py" "${threads_args[@]}"; then
     notes+=("The threads experiment failed in this run; see the make output.")

@@ -12,6 +12,10 @@ struct BuildCommand: ParsableCommand {
             stdout. With --threads 1 the same input and seed give the same bytes every \
             time; with more threads the index has the same quality, not the same bytes.
 
+            --part-times adds a second line, `part seconds: s1 s2 ...`: the insert \
+            time of each part of max(10000, n/20) vectors in file order (the last \
+            one may be shorter), so that benchmarks can pair two builds part by part.
+
             --metadata META.tsv attaches metadata for filtered searches (`edgevec search \
             --filter`): a tab-separated UTF-8 file whose first line names the fields \
             ([A-Za-z_][A-Za-z0-9_.]*, not a keyword of the filter language) and whose \
@@ -62,6 +66,10 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    @Flag(name: .customLong("part-times"),
+          help: "Also print the insert seconds of each part of max(10000, n/20) vectors (see below).")
+    var partTimes = false
+
     func validate() throws {
         if let threads, !(1...1024).contains(threads) {
             throw ValidationError("--threads must be in 1...1024, got \(threads)")
@@ -106,11 +114,13 @@ struct BuildCommand: ParsableCommand {
         } catch {
             throw CLIError("cannot index \(input)", error)
         }
+        // Parts: the threaded build's batches (for the progress bar), and what --part-times times.
+        let chunk = max(10_000, base.rows / 20)
+        var partEnds: [UInt64] = []
         try base.values.withUnsafeBufferPointer { (values) throws(CLIError) in
             let pointer = values.baseAddress!
             if case .hnsw(let hnsw) = index, threads != 1 {
-                // In chunks, for the progress bar: a batch per chunk, linked on every thread.
-                let chunk = max(10_000, base.rows / 20)
+                // A batch per part, linked on every thread.
                 for first in stride(from: 0, to: base.rows, by: chunk) {
                     let rows = min(chunk, base.rows - first)
                     do throws(EdgeVecError) {
@@ -133,6 +143,7 @@ struct BuildCommand: ParsableCommand {
                         }
                     }
                     progress.update(first + rows)
+                    partEnds.append(monotonicNanoseconds())
                 }
                 return
             }
@@ -149,6 +160,7 @@ struct BuildCommand: ParsableCommand {
                     throw CLIError("\(input): row \(row): " + rowMessage(error))
                 }
                 progress.update(row + 1)
+                if (row + 1) % chunk == 0 || row + 1 == base.rows { partEnds.append(monotonicNanoseconds()) }
             }
         }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
@@ -165,6 +177,10 @@ struct BuildCommand: ParsableCommand {
             + "\(fixed(seconds, 3)) s, \(fixed(rate, 1)) vectors/s, \(bytes) bytes -> \(output); "
             + "index memory \(index.allocatedBytes) bytes"
             + (table.map { "; metadata \($0.names.count) fields (\($0.summary))" } ?? ""))
+        if partTimes {
+            print("part seconds: " + zip([start] + partEnds, partEnds).map { fixed(Double($1 - $0) / 1e9, 4) }
+                .joined(separator: " "))
+        }
     }
 }
 

@@ -243,7 +243,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--remove", type=int, default=None)
-    parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--passes", type=int, default=15)
     parser.add_argument("--engines", default="edgevec,hnswlib")
     parser.add_argument("--edgevec-index", help="index of the data's rows (cosine, M 16, efConstruction 200)")
     parser.add_argument("--hnswlib-index", help="hnswlib save_index of the data's rows, same parameters")

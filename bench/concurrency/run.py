@@ -221,10 +221,21 @@ def main():
             log(f"{args.builds_from}: missing, or not of {base_path}: building here")
         times, recalls, hnsw_index = own_builds(args, parser, base, base_path, query_path, gt_path, edgevec_index)
         passes = args.build_passes
+    # The search experiment's builds are timed part by part (`edgevec build --part-times`, hnswlib one add_items
+    # per part): their ratios pair the parts of each repetition, several per build instead of one.
+    parts = (shared or {}).get("parts") or {}
+
+    def build_ratio(a, b):
+        if parts.get(a) and parts.get(b):
+            return spread([x / y for pa, pb in zip(parts[a], parts[b]) if pa and pb and len(pa) == len(pb)
+                           for x, y in zip(pa, pb) if x and y])
+        return ratio(times.get(a, []), times.get(b, []))
+
     build = {"kind": "build", "seconds": {n: spread(v) for n, v in times.items()},
              "recall_ef64": {n: spread(v) for n, v in recalls.items()},
-             "edgevec_2_speedup": ratio(times["edgevec-1"], times.get("edgevec-2", [])),
-             "edgevec_2_over_hnswlib_2": ratio(times.get("edgevec-2", []), times["hnswlib-2"]),
+             "edgevec_2_speedup": build_ratio("edgevec-1", "edgevec-2"),
+             "edgevec_2_over_hnswlib_2": build_ratio("edgevec-2", "hnswlib-2"),
+             "paired_by": "part" if parts else "build",
              "hnswlib_2_speedup": ratio(times.get("hnswlib-1", []), times["hnswlib-2"]),
              "recall_difference": (statistics.median(recalls["edgevec-2"]) - statistics.median(recalls["edgevec-1"])
                                    if recalls.get("edgevec-2") else None),

@@ -121,3 +121,21 @@ def split_queries(count):
     """(tune rows, report rows): the first half tunes, the second half reports."""
     half = count // 2
     return range(0, half), range(half, count)
+
+
+def build_parts(n):
+    """(first row, rows) of the parts `edgevec build --part-times` times: max(10000, n/20) rows each, in order."""
+    size = max(10_000, n // 20)
+    return [(first, min(size, n - first)) for first in range(0, n, size)]
+
+
+def part_ratios(ours, theirs):
+    """Build-time ratios paired part by part: for each repetition (ours[r], theirs[r] builds with "parts"), the
+    ratio of their times on each part; without part times, one whole-build ratio per repetition."""
+    out = []
+    for x, y in zip(ours, theirs):
+        if x.get("parts") and y.get("parts") and len(x["parts"]) == len(y["parts"]):
+            out += [a / b for a, b in zip(x["parts"], y["parts"]) if b > 0]
+        else:
+            out.append(x["seconds"] / y["seconds"])
+    return out

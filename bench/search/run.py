@@ -253,12 +253,13 @@ class EdgeVecNative:
                 "--seed", "42", "--threads", str(threads), "--quiet"]
 
     def build(self, output=None, threads=1):
-        out, peak = run_with_rusage(self.build_command(output=output, threads=threads))
+        out, peak = run_with_rusage(self.build_command(output=output, threads=threads) + ["--part-times"])
         match = re.search(r", ([\d.]+) s, ", out)
         memory = re.search(r"index memory (\d+) bytes", out)
-        if not match or not memory:
+        parts = re.search(r"^part seconds: ([\d. ]+)$", out, re.MULTILINE)
+        if not match or not memory or not parts:
             raise RuntimeError(f"unexpected edgevec build output: {out}")
-        return {"seconds": float(match.group(1)), "peak_rss": peak,
+        return {"seconds": float(match.group(1)), "peak_rss": peak, "parts": [float(x) for x in parts.group(1).split()],
                 "file_bytes": os.path.getsize(output or self.index), "index_memory_bytes": int(memory.group(1))}
 
     def memory_command(self, index=None, queries=None, k=K):
@@ -427,13 +428,17 @@ class Peer:
         before = rss_bytes()
         self.index = self.make_index(len(base))
         start = time.perf_counter()
+        parts = []
         if mode == "single":
-            self.add_single(base)
+            for first, rows in paired.build_parts(len(base)):   # timed by part, as `edgevec build --part-times`
+                self.add_single(base[first:first + rows], first)
+                parts.append(time.perf_counter())
         else:
             self.add_batch(base)
         seconds = time.perf_counter() - start
         grown = rss_bytes() - before
-        return {"seconds": seconds, "rss_growth": grown}
+        return {"seconds": seconds, "rss_growth": grown,
+                "parts": [b - a for a, b in zip([start] + parts, parts)] if parts else None}
 
 
 class Hnswlib(Peer):
@@ -451,9 +456,9 @@ class Hnswlib(Peer):
         index.set_num_threads(1)
         return index
 
-    def add_single(self, base):
+    def add_single(self, base, first=0):
         index = self.index
-        ids = np.arange(len(base))
+        ids = np.arange(first, first + len(base))
         for i in range(len(base)):
             index.add_items(base[i:i + 1], ids[i:i + 1], num_threads=1)
 
@@ -491,8 +496,8 @@ class Faiss(Peer):
         index.hnsw.efConstruction = EF_CONSTRUCTION
         return index
 
-    def add_single(self, base):
-        add = self.index.add
+    def add_single(self, base, first=0):
+        add = self.index.add          # faiss numbers the vectors in the order added
         for i in range(len(base)):
             add(base[i:i + 1])
 
@@ -526,10 +531,10 @@ class Usearch(Peer):
                            expansion_add=EF_CONSTRUCTION, expansion_search=64)
         return index
 
-    def add_single(self, base):
+    def add_single(self, base, first=0):
         add = self.index.add
         for i in range(len(base)):
-            add(i, base[i], threads=1)
+            add(first + i, base[i], threads=1)
 
     def add_batch(self, base):
         self.index.add(np.arange(len(base), dtype=np.uint64), base, threads=1)
@@ -620,10 +625,14 @@ def hnswlib_threads_build(ds, save_to):
     """hnswlib's add_items(num_threads=2) in an index of its own (the search's stays), as bench/concurrency/run.py
     builds it; saved as WORK/threads2/NAME.hnswlib when save_to is the work folder."""
     peer = Hnswlib(ds)
-    index = peer.make_index(len(ds["base"]))
+    base = ds["base"]
+    index = peer.make_index(len(base))
     start = time.perf_counter()
-    index.add_items(ds["base"], np.arange(len(ds["base"])), num_threads=2)
-    result = {"seconds": time.perf_counter() - start}
+    parts = []
+    for first, rows in paired.build_parts(len(base)):     # one call per part, as `edgevec build --threads 2` batches
+        index.add_items(base[first:first + rows], np.arange(first, first + rows), num_threads=2)
+        parts.append(time.perf_counter())
+    result = {"seconds": parts[-1] - start, "parts": [b - a for a, b in zip([start] + parts, parts)]}
     if save_to:
         os.makedirs(os.path.join(save_to, "threads2"), exist_ok=True)
         result["index"] = os.path.join(save_to, "threads2", f"{ds['name']}.hnswlib")
@@ -639,6 +648,9 @@ def write_thread_builds(path, ds, builds, native):
               "seconds": {"edgevec-1": [r["seconds"] for r in builds[("edgevec-native", "single")]],
                           "edgevec-2": [r["seconds"] for r in builds[("edgevec-native", "threads2")]],
                           "hnswlib-2": [r["seconds"] for r in builds[("hnswlib", "threads2")]]},
+              "parts": {"edgevec-1": [r.get("parts") for r in builds[("edgevec-native", "single")]],
+                        "edgevec-2": [r.get("parts") for r in builds[("edgevec-native", "threads2")]],
+                        "hnswlib-2": [r.get("parts") for r in builds[("hnswlib", "threads2")]]},
               "edgevec_1_index": os.path.abspath(native.index),
               "edgevec_2_indexes": [os.path.abspath(r["index"]) for r in builds[("edgevec-native", "threads2")]],
               "hnswlib_2_index": next(os.path.abspath(r["index"]) for r in builds[("hnswlib", "threads2")]
@@ -667,11 +679,15 @@ def tune(engines, gt, log_name):
     return recalls
 
 
-def measure(engines, grids, sets, min_pass_seconds):
+def measure(engines, grids, sets, min_pass_seconds, tune_recalls):
     """For each query set in `sets` ({name: (ground truth, passes)}), first one
     untimed pass per engine at each ef of its grid (`grids`: {engine: efs};
     warm-up, recall, and the repeat count that makes a pass last at least
-    min_pass_seconds); then rounds, each sweeping every grid, the engines that
+    min_pass_seconds). Where a set's recall at an engine's top ef is still
+    below the highest target, which that engine reached on the tune sweep
+    (`tune_recalls`), the next tune efs join its grid (`grids` is updated),
+    up to three: the other half of the queries can need a larger ef to
+    bracket the target. Then rounds, each sweeping every grid, the engines that
     time an ef taking turns there (the order rotating). A round lasts seconds,
     so the rounds spread over the run and
     the per-pass ratios see the machine's slow phases, which last minutes,
@@ -680,14 +696,25 @@ def measure(engines, grids, sets, min_pass_seconds):
     so that its ratios see the same stretch of the run as the others'.
     Returns {set: {engine: {ef: {"recall", "repeat", "qps": [per pass]}}}}."""
     names = list(engines)
-    grid = sorted({ef for efs in grids.values() for ef in efs})
     out = {query_set: {name: {} for name in engines} for query_set in sets}
-    for query_set, (gt, _) in sets.items():
-        for ef in grid:
-            for name in (n for n in names if ef in grids[n]):
-                seconds, ids = engines[name].run(query_set, ef, 1, True)
-                repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
-                out[query_set][name][ef] = {"recall": recall_at_10(ids, gt), "repeat": repeat, "qps": []}
+
+    def warm(name, ef):
+        for query_set, (gt, _) in sets.items():
+            seconds, ids = engines[name].run(query_set, ef, 1, True)
+            repeat = max(1, math.ceil(min_pass_seconds / max(seconds, 1e-6)))
+            out[query_set][name][ef] = {"recall": recall_at_10(ids, gt), "repeat": repeat, "qps": []}
+
+    top = max(paired.TARGETS)
+    for name in names:
+        for ef in grids[name]:
+            warm(name, ef)
+        above = [ef for ef in paired.TUNE_EFS if ef > grids[name][-1]][:3]
+        reached = max(tune_recalls[name].values(), default=0) >= top
+        while reached and above and min(out[s][name][grids[name][-1]]["recall"] for s in sets) < top:
+            grids[name].append(above.pop(0))
+            warm(name, grids[name][-1])
+            log(f"{name}: ef {grids[name][-1]} added, the other query half's recall still below {top}")
+    grid = sorted({ef for efs in grids.values() for ef in efs})
     rounds = max(passes for _, passes in sets.values())
     schedule = {query_set: paired.spread_rounds(passes, rounds) for query_set, (_, passes) in sets.items()}
     for p in range(rounds):
@@ -766,7 +793,7 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
         sets = {"report": (gt_report, args.passes)}
         if args.tune_passes:
             sets["tune"] = (gt_tune, args.tune_passes)
-        both = measure(engines, grids, sets, args.min_pass_seconds)
+        both = measure(engines, grids, sets, args.min_pass_seconds, tune_recalls)
         measured, cross = both["report"], both.get("tune")
     finally:
         for engine in engines.values():
@@ -808,12 +835,14 @@ def run_dataset(ds, args, engine_names, out_records, build_repetitions):
                 out_records.append(dict(common, kind="paired", measure="qps_tune_half", a=a, b=b, target=t,
                                         **spread_fields(paired.paired_ratios(per_pass_tune[a][t],
                                                                              per_pass_tune[b][t]))))
-    # Build time of the goal pair, paired by repetition.
+    # Build time of the goal pair, paired part by part within each repetition.
     ours, theirs = builds[("edgevec-native", "single")], builds.get(("hnswlib", "single"), [])
-    ratios = [x["seconds"] / y["seconds"] for x, y in zip(ours, theirs)]
+    ratios = paired.part_ratios(ours, theirs)
     if ratios:
         out_records.append(dict(common, kind="paired", measure="build_seconds", a="edgevec-native", b="hnswlib",
-                                target=None, **spread_fields(ratios)))
+                                target=None, repetitions=min(len(ours), len(theirs)),
+                                paired_by="part" if len(ratios) > min(len(ours), len(theirs)) else "repetition",
+                                **spread_fields(ratios)))
     print_summary(ds, engines, grids, measured, out_records)
 
 

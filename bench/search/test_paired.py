@@ -149,5 +149,28 @@ class Schedule(unittest.TestCase):
             self.assertLessEqual(abs(len(tune) - len(report)), 1)
 
 
+class BuildParts(unittest.TestCase):
+    def test_parts_are_the_cli_chunks_in_order(self):
+        # `edgevec build --part-times`: max(10000, n/20) rows a part, the last one shorter.
+        self.assertEqual(paired.build_parts(25_000), [(0, 10_000), (10_000, 10_000), (20_000, 5_000)])
+        self.assertEqual(paired.build_parts(50_000), [(i * 10_000, 10_000) for i in range(5)])
+        self.assertEqual(paired.build_parts(1_000_000), [(i * 50_000, 50_000) for i in range(20)])
+        self.assertEqual(paired.build_parts(5), [(0, 5)])
+        for n in (1, 9_999, 10_001, 123_457):
+            parts = paired.build_parts(n)
+            self.assertEqual(sum(rows for _, rows in parts), n)
+            self.assertEqual([first for first, _ in parts], [sum(r for _, r in parts[:i]) for i in range(len(parts))])
+
+    def test_part_ratios_pair_the_same_part_of_one_repetition(self):
+        ours = [{"seconds": 6.0, "parts": [1.0, 2.0, 3.0]}, {"seconds": 3.0, "parts": [1.0, 1.0, 1.0]}]
+        theirs = [{"seconds": 12.0, "parts": [2.0, 4.0, 6.0]}, {"seconds": 6.0, "parts": [4.0, 1.0, 1.0]}]
+        self.assertEqual(paired.part_ratios(ours, theirs), [0.5, 0.5, 0.5, 0.25, 1.0, 1.0])
+
+    def test_builds_without_parts_give_one_ratio_each(self):
+        ours = [{"seconds": 6.0, "parts": None}, {"seconds": 3.0, "parts": [1.0, 2.0]}]
+        theirs = [{"seconds": 12.0}, {"seconds": 6.0, "parts": [1.0, 1.0, 4.0]}]   # part counts differ: whole
+        self.assertEqual(paired.part_ratios(ours, theirs), [0.5, 0.5])
+
+
 if __name__ == "__main__":
     unittest.main()
