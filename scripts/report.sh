@@ -67,7 +67,7 @@ if [ "$mode" = full ]; then
 elif [ "$mode" = quick ]; then
     typical=([build]=250 [insert]=60 [allocs]=20 [search]=70 [churn]=20 [filtered]=70 [threads]=60 [report]=5)
 else
-    typical=([build]=260 [insert]=490 [allocs]=22 [search]=665 [churn]=110 [filtered]=100 [threads]=40 [report]=5)
+    typical=([build]=260 [insert]=490 [allocs]=22 [search]=690 [churn]=110 [filtered]=185 [threads]=45 [report]=5)
 fi
 plan=(build insert allocs search churn filtered threads report)
 done_typical=0      # typical seconds of the measuring steps done so far, and what they took here
