@@ -1186,8 +1186,8 @@ def reproducibility_line(s):
     if not s:
         return ""
     return (f"- **Against the previous report**: {s['inside']} of {s['compared']} paired ratios inside its ranges "
-            f"(pass noise alone would leave about {s['outside_expected']:.0f} outside), {s['overlap']} of "
-            f"{s['compared']} ranges overlapping (about {s['disjoint_expected']:.0f} disjoint by chance); medians "
+            f"(pass noise alone would leave about {s['outside_expected']:.1f} outside), {s['overlap']} of "
+            f"{s['compared']} ranges overlapping (about {s['disjoint_expected']:.1f} disjoint by chance); medians "
             f"moved by {s['median_move'] * 100:.1f} % (median), {s['max_move'] * 100:.1f} % at most.\n")
 
 
