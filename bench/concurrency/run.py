@@ -41,7 +41,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "search"))
-from paired import interpolate, spread, split_queries  # noqa: E402
+from paired import interpolate, part_ratios, spread, split_queries  # noqa: E402
 from run import read_vecs, write_vecs, recall_at_10, log  # noqa: E402
 
 K = 10
@@ -227,8 +227,8 @@ def main():
 
     def build_ratio(a, b):
         if parts.get(a) and parts.get(b):
-            return spread([x / y for pa, pb in zip(parts[a], parts[b]) if pa and pb and len(pa) == len(pb)
-                           for x, y in zip(pa, pb) if x and y])
+            builds = {n: [{"seconds": t, "parts": p} for t, p in zip(times[n], parts[n])] for n in (a, b)}
+            return spread(part_ratios(builds[a], builds[b]))
         return ratio(times.get(a, []), times.get(b, []))
 
     build = {"kind": "build", "seconds": {n: spread(v) for n, v in times.items()},

@@ -16,22 +16,16 @@ TARGETS = (0.90, 0.95, 0.99)
 TUNE_EFS = (10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512)
 
 
-def measurement_grid(tune_recalls, targets=TARGETS, candidates=TUNE_EFS):
-    """The ef values to time: for every engine and target, the two tuning efs
+def engine_grids(tune_recalls, targets=TARGETS, candidates=TUNE_EFS):
+    """The ef values each engine times: for each target, the two tuning efs
     below the first one that reaches the target on the tune queries, that one
     and the next (so the report queries, whose recall differs a little, still
-    bracket the target). An engine that never reaches a target contributes
-    its top two efs.
+    bracket the target); a target never reached adds the top two efs. Only
+    the engine's own (about 10 of the 13-14 of all engines), so a round costs
+    less and the same minutes hold more passes.
 
-    tune_recalls: {engine: {ef: recall}}; returns a sorted list of efs.
+    tune_recalls: {engine: {ef: recall}}; returns {engine: sorted efs}.
     """
-    return sorted({ef for efs in engine_grids(tune_recalls, targets, candidates).values() for ef in efs})
-
-
-def engine_grids(tune_recalls, targets=TARGETS, candidates=TUNE_EFS):
-    """measurement_grid per engine: {engine: sorted efs}, only those that
-    engine's own targets need (about 10 of the 13-14 in all), so a round costs
-    less and the same minutes hold more passes."""
     grids = {}
     for engine, recalls in tune_recalls.items():
         efs = [ef for ef in candidates if ef in recalls]
@@ -44,6 +38,11 @@ def engine_grids(tune_recalls, targets=TARGETS, candidates=TUNE_EFS):
                 grid.update(efs[max(first - 2, 0):first + 2])
         grids[engine] = sorted(grid)
     return grids
+
+
+def union_grid(grids):
+    """Every ef that some engine of `grids` ({engine: efs}) times, sorted."""
+    return sorted({ef for efs in grids.values() for ef in efs})
 
 
 def interpolate(points, target):

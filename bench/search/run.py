@@ -427,18 +427,14 @@ class Peer:
         base = self.ds["base"]
         before = rss_bytes()
         self.index = self.make_index(len(base))
-        start = time.perf_counter()
-        parts = []
         if mode == "single":
-            for first, rows in paired.build_parts(len(base)):   # timed by part, as `edgevec build --part-times`
-                self.add_single(base[first:first + rows], first)
-                parts.append(time.perf_counter())
+            seconds, parts = timed_parts(len(base), lambda first, rows: self.add_single(base[first:first + rows], first))
         else:
+            start = time.perf_counter()
             self.add_batch(base)
-        seconds = time.perf_counter() - start
+            seconds, parts = time.perf_counter() - start, None
         grown = rss_bytes() - before
-        return {"seconds": seconds, "rss_growth": grown,
-                "parts": [b - a for a, b in zip([start] + parts, parts)] if parts else None}
+        return {"seconds": seconds, "rss_growth": grown, "parts": parts}
 
 
 class Hnswlib(Peer):
@@ -614,6 +610,17 @@ def run_builds(ds, native, wasm, peers, repetitions, work, batch_builds, thread_
     return builds
 
 
+def timed_parts(n, add):
+    """Calls add(first, rows) for each part of paired.build_parts(n), the parts `edgevec build --part-times`
+    times; returns (seconds in all, [seconds of each part])."""
+    start = time.perf_counter()
+    ends = []
+    for first, rows in paired.build_parts(n):
+        add(first, rows)
+        ends.append(time.perf_counter())
+    return (ends[-1] if ends else start) - start, [b - a for a, b in zip([start] + ends, ends)]
+
+
 def thread_index(work, ds, rep):
     """A 2-thread build's file, in a folder of their own: make report's churn step takes the one
     WORK/NAME-N.edgevec (the 1-thread build) it finds."""
@@ -627,12 +634,10 @@ def hnswlib_threads_build(ds, save_to):
     peer = Hnswlib(ds)
     base = ds["base"]
     index = peer.make_index(len(base))
-    start = time.perf_counter()
-    parts = []
-    for first, rows in paired.build_parts(len(base)):     # one call per part, as `edgevec build --threads 2` batches
-        index.add_items(base[first:first + rows], np.arange(first, first + rows), num_threads=2)
-        parts.append(time.perf_counter())
-    result = {"seconds": parts[-1] - start, "parts": [b - a for a, b in zip([start] + parts, parts)]}
+    # One call per part, as `edgevec build --threads 2` batches.
+    seconds, parts = timed_parts(len(base), lambda first, rows: index.add_items(
+        base[first:first + rows], np.arange(first, first + rows), num_threads=2))
+    result = {"seconds": seconds, "parts": parts}
     if save_to:
         os.makedirs(os.path.join(save_to, "threads2"), exist_ok=True)
         result["index"] = os.path.join(save_to, "threads2", f"{ds['name']}.hnswlib")
@@ -714,7 +719,7 @@ def measure(engines, grids, sets, min_pass_seconds, tune_recalls):
             grids[name].append(above.pop(0))
             warm(name, grids[name][-1])
             log(f"{name}: ef {grids[name][-1]} added, the other query half's recall still below {top}")
-    grid = sorted({ef for efs in grids.values() for ef in efs})
+    grid = paired.union_grid(grids)
     rounds = max(passes for _, passes in sets.values())
     schedule = {query_set: paired.spread_rounds(passes, rounds) for query_set, (_, passes) in sets.items()}
     for p in range(rounds):
@@ -898,7 +903,7 @@ def print_summary(ds, engines, grids, measured, records):
     print(f"\n{ds['label']} ({ds['n']:,} x {ds['dim']}, {ds['metric']}): recall@10 / queries/s on the report "
           f"queries (median of passes, one thread)")
     print(f"{'ef':>5} " + " ".join(f"{e:>22}" for e in engines))
-    for ef in sorted({ef for efs in grids.values() for ef in efs}):
+    for ef in paired.union_grid(grids):
         cells = [f"{measured[e][ef]['recall']:>8.4f} {statistics.median(measured[e][ef]['qps']):>13,.0f}"
                  if ef in grids[e] else f"{'':>22}" for e in engines]
         print(f"{ef:>5} " + " ".join(cells))
